@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// hatscope: FasterViT on the CPU, its hierarchical attention recorded and explored.
+// Dependency direction: C system libraries <- HatCore <- HatModel <- HatViews <- HatTUI <- hatscope;
+// HatCheckpoint and HatImaging are file formats at the edges.
+import PackageDescription
+
+let package = Package(
+    name: "hatscope",
+    products: [
+        .executable(name: "hatscope", targets: ["hatscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, each wrapped by exactly one Swift file.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW", providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+
+        // Numeric core: tensors, OpenBLAS GEMM, the ops FasterViT needs.
+        .target(name: "HatCore", dependencies: ["CBLAS"]),
+        // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
+        .target(name: "HatCheckpoint", dependencies: ["HatCore"]),
+        // FasterViT configuration, forward pass, attention recorder.
+        .target(name: "HatModel", dependencies: ["HatCore"]),
+        // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
+        .target(name: "HatImaging", dependencies: ["HatCore", "CPNG", "CJPEG"]),
+        // Views computed from a Recording, PNG figures, export, statistics.
+        .target(name: "HatViews", dependencies: ["HatModel", "HatImaging"]),
+        // Terminal explorer: cell buffer, renderer, key handling, ncursesw.
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatModel", "HatImaging", "CNCursesW"]),
+        // The thin command-line front end.
+        .executableTarget(name: "hatscope", dependencies: [
+            "HatCore", "HatCheckpoint", "HatModel", "HatImaging", "HatViews", "HatTUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
+        .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatCheckpoint", "HatCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HatImagingTests", dependencies: ["HatImaging", "HatCheckpoint", "HatCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatModel", "HatImaging", "HatCore"]),
+        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatModel", "HatCore"]),
+        .testTarget(name: "HatscopeCLITests", dependencies: []),
+    ]
+)

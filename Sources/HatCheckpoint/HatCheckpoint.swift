@@ -1,0 +1,1 @@
+// HatCheckpoint: torch.save and safetensors readers. Sources land with the checkpoint issue.

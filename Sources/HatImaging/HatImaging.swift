@@ -1,0 +1,1 @@
+// HatImaging: PNG/JPEG codecs, preprocessing, colormaps, font. Sources land with the imaging issue.

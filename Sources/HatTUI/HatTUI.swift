@@ -1,0 +1,1 @@
+// HatTUI: the terminal explorer. Sources land with the explorer issue.

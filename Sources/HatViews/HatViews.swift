@@ -1,0 +1,1 @@
+// HatViews: views computed from a Recording. Sources land with the export issue.
