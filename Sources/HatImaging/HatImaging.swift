@@ -1,1 +1,0 @@
-// HatImaging: PNG/JPEG codecs, preprocessing, colormaps, font. Sources land with the imaging issue.

@@ -1,1 +1,0 @@
-// HatViews: views computed from a Recording. Sources land with the export issue.
