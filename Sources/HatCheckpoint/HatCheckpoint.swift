@@ -1,1 +1,0 @@
-// HatCheckpoint: torch.save and safetensors readers. Sources land with the checkpoint issue.
