@@ -1,0 +1,45 @@
+// The one file that talks to OpenBLAS. Every matrix product in hatscope goes through `BLAS.sgemm`.
+//
+// All matrices are row-major. `sgemm` computes
+//     C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]
+// where op(A) = A when `transA` is false (A stored [m, k], lda >= k) and op(A) = A^T when true
+// (A stored [k, m], lda >= m); likewise op(B) = B stored [k, n] (ldb >= n) or B^T with B stored
+// [n, k] (ldb >= k). Leading dimensions count elements between consecutive rows as stored, which
+// lets callers address a column block of a wider matrix (one attention head inside qkv).
+//
+// Worked shapes used by the model:
+// - linear layer  y[n, out] = x[n, in] * W^T, W stored [out, in] (PyTorch layout):
+//   sgemm(transA: false, transB: true, m: n, n: out, k: in, a: x, lda: in, b: W, ldb: in)
+// - convolution   y[cout, pixels] = W[cout, cin*9] * cols[cin*9, pixels] (im2col):
+//   sgemm(transA: false, transB: false, m: cout, n: pixels, k: cin*9, ...)
+// - attention     S[T, T] = Q[T, d] * K[T, d]^T with rows of Q and K strided by 3C inside qkv:
+//   sgemm(transA: false, transB: true, m: T, n: T, k: d, a: q, lda: 3C, b: k, ldb: 3C)
+//   and O[T, d] = P[T, T] * V[T, d]: sgemm(transA: false, transB: false, m: T, n: d, k: T, ...)
+import CBLAS
+
+public enum BLAS {
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            // BLAS would only scale C; do it here so callers need not special-case k == 0.
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                    beta, c, blasint(ldc))
+    }
+
+    /// Threads OpenBLAS uses inside one sgemm call.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+    }
+
+    /// Sets the OpenBLAS thread count (1 inside parallel loops that each call sgemm).
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+}

@@ -1,0 +1,45 @@
+// A fully connected layer with PyTorch's weight layout: y[n, out] = x[n, in] * W^T + b,
+// W stored [out, in]. One sgemm per call.
+
+public struct Linear: Sendable {
+    public let inFeatures: Int, outFeatures: Int
+    /// [out, in]
+    public let weight: [Float]
+    /// [out] or nil
+    public let bias: [Float]?
+
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.shape.count == 2, "linear weight must be 2-D")
+        outFeatures = weight.shape[0]
+        inFeatures = weight.shape[1]
+        self.weight = weight.data
+        self.bias = bias?.data
+    }
+
+    /// y [rows, out] = x [rows, in] * W^T (+ b). `x` has row stride `ldx` (default in).
+    public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>) {
+        if let b = bias {
+            // Pre-fill rows with the bias, then accumulate the product onto it (beta = 1).
+            b.withUnsafeBufferPointer { bb in
+                Parallel.forRanges(rows, minPerChunk: 64) { r in
+                    for i in r { (y + i * outFeatures).update(from: bb.baseAddress!, count: outFeatures) }
+                }
+            }
+        }
+        weight.withUnsafeBufferPointer { wb in
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
+                       a: x, lda: ldx ?? inFeatures, b: wb.baseAddress!, ldb: inFeatures,
+                       beta: bias == nil ? 0 : 1, c: y, ldc: outFeatures)
+        }
+    }
+
+    /// Convenience: x [rows, in] -> [rows, out].
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let rows = x.count / inFeatures
+        var y = [Float](repeating: 0, count: rows * outFeatures)
+        x.data.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in apply(xb.baseAddress!, rows: rows, into: yb.baseAddress!) }
+        }
+        return Tensor(shape: [rows, outFeatures], data: y)
+    }
+}

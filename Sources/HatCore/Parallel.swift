@@ -1,0 +1,41 @@
+// Work that is not a matrix product runs on all cores: `parallelFor` splits 0..<count into a few
+// contiguous chunks and runs them with DispatchQueue.concurrentPerform.
+import Foundation
+
+public enum Parallel {
+    /// Cores available to this process.
+    public static let cores: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body` on disjoint ranges covering 0..<count. Serial when the work is small
+    /// (count < minPerChunk * 2) so tiny loops do not pay the dispatch cost.
+    public static func forRanges(_ count: Int, minPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        if count <= 0 { return }
+        let chunks = min(cores, max(1, count / max(1, minPerChunk)))
+        if chunks <= 1 { body(0..<count); return }
+        let per = (count + chunks - 1) / chunks
+        withoutActuallyEscaping(body) { body in
+            let box = SendableBox(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { t in
+                let lo = t * per, hi = min(count, lo + per)
+                if lo < hi { box.value(lo..<hi) }
+            }
+        }
+    }
+
+    /// Runs `body(i)` for every i in 0..<count, spread over the cores.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 0 { return }
+        if count == 1 || cores == 1 { for i in 0..<count { body(i) }; return }
+        withoutActuallyEscaping(body) { body in
+            let box = SendableBox(body)
+            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        }
+    }
+}
+
+/// concurrentPerform wants a @Sendable closure; our loop bodies write disjoint parts of buffers
+/// through raw pointers, which is safe but not expressible to the checker.
+private struct SendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,91 @@
+// Moving tokens between an NCHW feature map and windowed token rows, and carrier-token orders.
+//
+// Window layout (official window_partition): a padded map [C, Hp, Wp] is cut into (Hp/w) x (Wp/w)
+// windows, row-major; inside a window the w*w tokens are row-major. Token rows are [tokens, C].
+// Windows can hold `lead` extra rows in front (the carrier tokens), so a window occupies
+// T = lead + w*w rows and token t of window k sits at row k*T + lead + t.
+//
+// Carrier orders (official TokenInitializer / ct_dewindow / ct_window), with a carrier grid of
+// (c*srH) x (c*srW) tokens:
+// - "window list" order: window k = a*srW + b (row-major windows), then its c x c tokens row-major:
+//   list index ((a*srW + b)*c + i)*c + j  <->  grid (a*c + i, b*c + j).
+// - ct_window in faster_vit_any_res.py is called with height and width swapped: it reads the
+//   grid's flat row-major storage as if it had c*srW rows of c*srH columns, so window k = a*srH + b
+//   (a < srW, b < srH) receives flat grid index (a*c + i)*(c*srH) + b*c + j for its token (i, j).
+//   For square grids this is the inverse of the list order; otherwise windows get other CTs.
+
+public enum Windows {
+    /// x [C, h, w] -> y [C, hp, wp], zero padded right and bottom.
+    public static func pad(_ x: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
+                           toHeight hp: Int, width wp: Int, into y: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(channels, minPerChunk: 8) { chans in
+            for c in chans {
+                let src = x + c * h * w, dst = y + c * hp * wp
+                for r in 0..<hp {
+                    let d = dst + r * wp
+                    if r < h {
+                        d.update(from: src + r * w, count: w)
+                        for q in w..<wp { d[q] = 0 }
+                    } else {
+                        for q in 0..<wp { d[q] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// window_partition: x [C, hp, wp] (hp, wp multiples of `window`) -> rows
+    /// [windows, lead + window^2, C], writing only the token rows (not the `lead` rows).
+    public static func partition(_ x: UnsafePointer<Float>, channels: Int, height hp: Int, width wp: Int,
+                                 window w: Int, lead: Int, into y: UnsafeMutablePointer<Float>) {
+        let cols = wp / w, t = lead + w * w
+        let windows = (hp / w) * cols
+        Parallel.forRanges(windows * w, minPerChunk: 1) { range in
+            for wr in range {
+                let k = wr / w, p = wr % w
+                let a = k / cols, b = k % cols
+                for q in 0..<w {
+                    let row = y + (k * t + lead + p * w + q) * channels
+                    let src = x + (a * w + p) * wp + b * w + q
+                    for c in 0..<channels { row[c] = src[c * hp * wp] }
+                }
+            }
+        }
+    }
+
+    /// window_reverse followed by the any-res crop: rows [windows, lead + window^2, C] ->
+    /// y [C, h, w], keeping the top-left h x w of the padded hp x wp map.
+    public static func reverse(_ x: UnsafePointer<Float>, channels: Int, paddedHeight hp: Int, paddedWidth wp: Int,
+                               window w: Int, lead: Int, height h: Int, width wd: Int,
+                               into y: UnsafeMutablePointer<Float>) {
+        let cols = wp / w, t = lead + w * w
+        Parallel.forRanges(h, minPerChunk: 1) { rows in
+            for r in rows {
+                let a = r / w, p = r % w
+                for col in 0..<wd {
+                    let b = col / w, q = col % w
+                    let k = a * cols + b
+                    let src = x + (k * t + lead + p * w + q) * channels
+                    let dst = y + r * wd + col
+                    for c in 0..<channels { dst[c * h * wd] = src[c] }
+                }
+            }
+        }
+    }
+
+    /// Grid index (row-major over the (c*srH) x (c*srW) carrier grid) of window-list index `l`.
+    @inline(__always)
+    public static func carrierGridIndex(listIndex l: Int, ctSize c: Int, windowCols srW: Int) -> Int {
+        let cc = c * c
+        let k = l / cc, t = l % cc
+        let a = k / srW, b = k % srW, i = t / c, j = t % c
+        return (a * c + i) * (c * srW) + b * c + j
+    }
+
+    /// Flat grid index that the official (swapped) ct_window hands to window `k`, token `t` (< c*c).
+    @inline(__always)
+    public static func carrierSwappedSource(window k: Int, token t: Int, ctSize c: Int, windowRows srH: Int) -> Int {
+        let a = k / srH, b = k % srH, i = t / c, j = t % c
+        return (a * c + i) * (c * srH) + b * c + j
+    }
+}

@@ -1,1 +1,0 @@
-// HatTUI: the terminal explorer. Sources land with the explorer issue.
