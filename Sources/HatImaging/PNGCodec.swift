@@ -1,0 +1,61 @@
+// PNG through libpng: decode any PNG to 8-bit RGB the way PIL's convert("RGB") does, encode RGB.
+// The only file importing CPNG; libpng's longjmp error handling stays inside the C shim.
+import CPNG
+
+public enum PNGCodec {
+    /// The 8 bytes every PNG starts with.
+    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// True when `bytes` starts with the PNG signature.
+    public static func sniff(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 8 && Array(bytes[0..<8]) == signature
+    }
+
+    /// Decodes gray, gray+alpha, RGB, RGBA and palette PNGs of 1/2/4/8/16 bits, interlaced or not,
+    /// to RGB: palette expanded (tRNS ignored), gray replicated to R=G=B, low bit depths scaled to
+    /// 0...255, 16-bit samples reduced to their high byte, alpha dropped (not composited).
+    /// Throws `ImageError` for corrupt or truncated data and for sizes outside `limits`; the size is
+    /// checked from the header before pixels are allocated.
+    public static func decode(_ bytes: [UInt8], limits: ImageLimits = .standard) throws -> RGBImage {
+        guard sniff(bytes) else { throw ImageError.corrupt(format: "PNG", message: "missing PNG signature") }
+        var width = 0, height = 0
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var message = [CChar](repeating: 0, count: Int(HAT_PNG_ERR_LEN))
+        let code = bytes.withUnsafeBufferPointer { buf in
+            hat_png_decode(buf.baseAddress, buf.count, limits.maxSide, limits.maxPixels,
+                           &width, &height, &out, &message)
+        }
+        defer { free(out) }
+        switch Int(code) {
+        case HAT_PNG_OK:
+            guard let out else { throw ImageError.corrupt(format: "PNG", message: "no pixels") }
+            // (height, width, 3) bytes, RGB interleaved.
+            let pixels = [UInt8](UnsafeBufferPointer(start: out, count: width * height * 3))
+            return RGBImage(width: width, height: height, pixels: pixels)
+        case HAT_PNG_EMPTY:
+            throw ImageError.empty(format: "PNG", width: width, height: height)
+        case HAT_PNG_TOO_LARGE:
+            throw ImageError.tooLarge(format: "PNG", width: width, height: height, limits: limits)
+        default:
+            throw ImageError.corrupt(format: "PNG", message: cString(message))
+        }
+    }
+
+    /// Encodes an RGB image as an 8-bit, non-interlaced PNG.
+    public static func encode(_ image: RGBImage) throws -> [UInt8] {
+        guard image.width > 0, image.height > 0 else {
+            throw ImageError.invalidImage("cannot encode an empty \(image.width)x\(image.height) image")
+        }
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var size = 0
+        var message = [CChar](repeating: 0, count: Int(HAT_PNG_ERR_LEN))
+        let code = image.pixels.withUnsafeBufferPointer { buf in
+            hat_png_encode(buf.baseAddress, image.width, image.height, &out, &size, &message)
+        }
+        defer { free(out) }
+        guard Int(code) == HAT_PNG_OK, let out else {
+            throw ImageError.invalidImage("PNG encoding failed: \(cString(message))")
+        }
+        return [UInt8](UnsafeBufferPointer(start: out, count: size))
+    }
+}
