@@ -77,6 +77,7 @@ public enum FigureRenderer {
         var y = m
         for line in titleLines { canvas.text(line, x: m, y: y); y += lh }
         y += 4
+        assert(y == bodyOrigin(view, input: input, options: options).y)
         body.draw(on: &canvas, x: m, y: y)
         y += body.height + 8
         drawColorbar(on: &canvas, x: m, y: y, width: min(max(body.imageWidth, 200), contentWidth),
@@ -91,6 +92,26 @@ public enum FigureRenderer {
             for line in explanationLines { canvas.text(line, x: m, y: y, FigureStyle.mutedText); y += lh }
         }
         return canvas.image
+    }
+
+    /// Canvas pixel of the body's top-left corner in `render`'s figure: the input image's pixel
+    /// (0, 0) lands there (scaled by options.scale), and the matrix starts `Body.gap` pixels right
+    /// of the image. For callers that annotate figures, and for tests.
+    public static func bodyOrigin(_ view: ViewResult, input: RGBImage, options: FigureOptions = .init()) -> (x: Int, y: Int) {
+        let body = Body(view: view, input: input, options: options)
+        let titleLines = Canvas.wrap(view.title, maxWidth: max(body.width, 360))
+        return (margin, margin + titleLines.count * Canvas.lineHeight + 4)
+    }
+
+    /// Canvas pixel of matrix cell (row, col)'s top-left corner in `render`'s figure, and the
+    /// cell's side in pixels; nil when the view has no matrix.
+    public static func matrixCellOrigin(_ view: ViewResult, input: RGBImage, options: FigureOptions = .init(),
+                                        row: Int, col: Int) -> (x: Int, y: Int, cell: Int)? {
+        let body = Body(view: view, input: input, options: options)
+        guard let m = body.matrix else { return nil }
+        let o = bodyOrigin(view, input: input, options: options)
+        let p = m.cellOrigin(x: o.x + body.imageWidth + Body.gap, y: o.y, row: row, col: col)
+        return (p.x, p.y, m.cell)
     }
 
     /// A horizontal colour scale: the gradient, the minimum under its left end, the maximum under
