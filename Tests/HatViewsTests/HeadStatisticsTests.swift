@@ -1,0 +1,201 @@
+import Foundation
+import XCTest
+import HatModel
+@testable import HatViews
+
+// Known answers from synthetic recordings with the real geometry of faster_vit_0_224 (stage 3:
+// 14 x 14 tokens of 16 px, 2 x 2 windows of 7 x 7, 4 x 4 carriers pooled by 5 x 5 boxes every 3
+// tokens, T = 4 + 49 = 53) and of an any-res 256 input (stage 3 padded 16 -> 21).
+final class HeadStatisticsTests: XCTestCase {
+    let model0 = ModelConfig.preset(named: "faster_vit_0_224")!
+    let model21k = ModelConfig.preset(named: "faster_vit_4_21k_224")!
+
+    /// Window-local token index of a window-attention row/key (nil for a carrier slot).
+    func local(_ e: SyntheticRecording.Entry) -> (q: Int?, k: Int?) {
+        (e.query >= e.carrierKeys ? e.query - e.carrierKeys : nil, e.key >= e.carrierKeys ? e.key - e.carrierKeys : nil)
+    }
+
+    func testOneHotToColumnZeroGivesKnownDistance() {
+        // Each window token attends only to the token in its window row at column 0: the distance
+        // is (column) * stride, whose mean over columns 0...w-1 is (w-1)/2 * stride.
+        let rec = SyntheticRecording.make(config: model0) { e in
+            guard e.attention == .window else { return 1 }
+            let (q, k) = local(e)
+            let w = 7  // both stages of faster_vit_0_224 use 7 x 7 windows
+            guard let q, let k else { return 0 }
+            return k == (q / w) * w ? 1 : 0
+        }
+        let s = HeadStatistics.compute(rec)
+        let stage3 = s.window.filter { $0.level == 2 }
+        let stage4 = s.window.filter { $0.level == 3 }
+        XCTAssertEqual(stage3.count, 6 * 8)  // 6 blocks x 8 heads
+        XCTAssertEqual(stage4.count, 5 * 16)
+        for st in stage3 {
+            XCTAssertEqual(st.meanDistance, 3 * 16, accuracy: 1e-4)
+            XCTAssertEqual(st.normalizedEntropy, 0, accuracy: 1e-6)
+            XCTAssertEqual(st.carrierShare ?? -1, 0, accuracy: 1e-6)
+            XCTAssertNil(st.paddingShare)
+            XCTAssertEqual(st.queries, 196)  // every real token of the 4 windows, carriers excluded
+            XCTAssertEqual(st.keys, 53)
+        }
+        for st in stage4 {
+            XCTAssertEqual(st.meanDistance, 3 * 32, accuracy: 1e-4)
+            XCTAssertNil(st.carrierShare)  // stage 4 is one window: no carriers
+            XCTAssertEqual(st.keys, 49)
+        }
+    }
+
+    func testUniformAttentionHasEntropyOne() {
+        let s = HeadStatistics.compute(SyntheticRecording.make(config: model0))
+        XCTAssertFalse(s.window.isEmpty)
+        XCTAssertEqual(s.carrier.count, 6 * 8)
+        for st in s.window + s.carrier { XCTAssertEqual(st.normalizedEntropy, 1, accuracy: 1e-5) }
+        // Uniform over 53 keys of which 4 are carriers.
+        for st in s.window where st.level == 2 { XCTAssertEqual(st.carrierShare ?? -1, 4.0 / 53, accuracy: 1e-5) }
+    }
+
+    func testAllMassOnCarriersGivesShareOne() {
+        let rec = SyntheticRecording.make(config: model0) { e in
+            e.attention == .window && e.key < e.carrierKeys ? 1 : (e.attention == .carrier ? 1 : 0)
+        }
+        let s = HeadStatistics.compute(rec)
+        for st in s.window where st.level == 2 {
+            XCTAssertEqual(st.carrierShare ?? -1, 1, accuracy: 1e-6)
+            XCTAssertEqual(st.normalizedEntropy, log(4.0) / log(53.0), accuracy: 1e-5)
+        }
+    }
+
+    func testCarrierAttentionDistanceBetweenPoolingBoxCentres() throws {
+        // Every carrier attends only to carrier 0. Pooling boxes start every 3 tokens (48 px), so
+        // carrier (i, j) is 48 * sqrt(i^2 + j^2) px from carrier 0.
+        let rec = SyntheticRecording.make(config: model0) { e in
+            e.attention == .carrier ? (e.key == 0 ? 1 : 0) : 1
+        }
+        let stage = try XCTUnwrap(rec.stages.first { $0.level == 2 })
+        XCTAssertEqual(stage.carriers.count, 16)
+        XCTAssertEqual(stage.carriers[0].box, PixelRect(x0: 0, y0: 0, width: 80, height: 80))
+        var expected = 0.0
+        for i in 0 ..< 4 { for j in 0 ..< 4 { expected += 48 * Double(i * i + j * j).squareRoot() } }
+        expected /= 16
+        let s = HeadStatistics.compute(rec)
+        XCTAssertEqual(s.carrier.count, 48)
+        for st in s.carrier {
+            XCTAssertEqual(st.meanDistance, expected, accuracy: 1e-3)
+            XCTAssertEqual(st.normalizedEntropy, 0, accuracy: 1e-6)
+            XCTAssertNil(st.carrierShare)
+            XCTAssertEqual(st.queries, 16)
+        }
+    }
+
+    func testCarrierKeyDistanceUsesPoolingBoxCentre() throws {
+        // Window 0's tokens attend only to its carrier slot 0 (box centre (40, 40) px); the tokens
+        // sit at (8 + 16 c, 8 + 16 r), r, c in 0..<7.
+        let rec = SyntheticRecording.make(config: model0) { e in
+            e.attention == .window ? (e.key == 0 ? 1 : 0) : 1
+        }
+        let stage = try XCTUnwrap(rec.stages.first { $0.level == 2 })
+        XCTAssertEqual(stage.windowCarriers[0].first, 0)
+        XCTAssertEqual(stage.carriers[0].box.centerX, 40)
+        // Each window's slot 0 is the top-left carrier pooled from it; sum the distances per window.
+        var total = 0.0
+        for win in 0 ..< 4 {
+            let box = stage.carriers[stage.windowCarriers[win][0]].box
+            for t in 0 ..< 49 {
+                let p = stage.tokenPosition(window: win, local: t)
+                let dx = Double(p.col * 16 + 8) - box.centerX, dy = Double(p.row * 16 + 8) - box.centerY
+                total += (dx * dx + dy * dy).squareRoot()
+            }
+        }
+        let s = HeadStatistics.compute(rec)
+        for st in s.window where st.level == 2 {
+            XCTAssertEqual(st.meanDistance, total / 196, accuracy: 1e-3)
+            XCTAssertEqual(st.carrierShare ?? -1, 1, accuracy: 1e-6)
+        }
+    }
+
+    func testPaddedQueriesExcludedAndPaddingShareReported() throws {
+        // faster_vit_0 at 256: stage 3 is 16 x 16 tokens padded to 21 x 21 (3 x 3 windows).
+        let rec = SyntheticRecording.make(config: model0, resolution: [256, 256])
+        let stage = try XCTUnwrap(rec.stages.first { $0.level == 2 })
+        XCTAssertEqual(stage.paddedHeight, 21)
+        let s = HeadStatistics.compute(rec)
+        let st = try XCTUnwrap(s.window.first { $0.level == 2 })
+        XCTAssertEqual(st.queries, 256)
+        // Uniform: padded share = mean over real queries of (padded keys in its window) / T.
+        var expected = 0.0, n = 0.0
+        for win in 0 ..< 9 {
+            var pads = 0, real = 0
+            for t in 0 ..< 49 {
+                let p = stage.tokenPosition(window: win, local: t)
+                if p.row < 16 && p.col < 16 { real += 1 } else { pads += 1 }
+            }
+            expected += Double(real) * Double(pads) / Double(stage.tokensPerWindow)
+            n += Double(real)
+        }
+        XCTAssertEqual(st.paddingShare ?? -1, expected / n, accuracy: 1e-5)
+        XCTAssertTrue(s.stages[0].padded)
+    }
+
+    func testAveragingPoolsQueriesOverRecordingsAndMergeAgrees() throws {
+        let near = SyntheticRecording.make(config: model0) { e in e.key == e.query ? 1 : 0 }  // self: 0 px
+        let far = SyntheticRecording.make(config: model0) { e in
+            guard e.attention == .window, let q = e.query >= e.carrierKeys ? e.query - e.carrierKeys : nil,
+                  e.key >= e.carrierKeys else { return e.key == e.query ? 1 : 0 }
+            return e.key - e.carrierKeys == (q / 7) * 7 ? 1 : 0
+        }
+        var acc = HeadStatisticsAccumulator()
+        try acc.add(near); try acc.add(far)
+        let s = try XCTUnwrap(acc.statistics)
+        XCTAssertEqual(s.recordings, 2)
+        for st in s.window where st.level == 2 {
+            XCTAssertEqual(st.meanDistance, 24, accuracy: 1e-4)
+            XCTAssertEqual(st.queries, 392)
+        }
+        var a = HeadStatisticsAccumulator(), b = HeadStatisticsAccumulator()
+        try a.add(near); try b.add(far); try a.merge(b)
+        XCTAssertEqual(a.statistics, s)
+    }
+
+    func testMismatchedRecordingsAreRejected() throws {
+        var acc = HeadStatisticsAccumulator()
+        try acc.add(SyntheticRecording.make(config: model0))
+        XCTAssertThrowsError(try acc.add(SyntheticRecording.make(config: model0, resolution: [256, 256]))) { e in
+            XCTAssertTrue(String(describing: e).contains("do not match"))
+        }
+        XCTAssertNil(HeadStatisticsAccumulator().statistics)
+    }
+
+    func testNoCarrierModelHasNoCarrierSeries() {
+        let s = HeadStatistics.compute(SyntheticRecording.make(config: model21k))
+        XCTAssertTrue(s.carrier.isEmpty)
+        XCTAssertTrue(s.window.allSatisfy { $0.carrierShare == nil })
+        XCTAssertEqual(s.window.filter { $0.level == 2 }.first?.keys, 196)  // one 14 x 14 window
+        XCTAssertFalse(s.stages[0].hasCarriers)
+    }
+
+    func testMissingBlocksAreListed() {
+        var rec = SyntheticRecording.make(config: model0)
+        rec.stages[0].blocks[1].window = nil
+        rec.stages[0].blocks[1].carrier = nil
+        let s = HeadStatistics.compute(rec)
+        XCTAssertFalse(s.window.contains { $0.level == 2 && $0.block == 1 })
+        XCTAssertTrue(s.missing.contains("stage 3 block 1: window attention not recorded"))
+        XCTAssertTrue(s.missing.contains("stage 3 block 1: carrier attention not recorded"))
+    }
+
+    func testCSVAndJSONCarryEveryHead() throws {
+        let s = HeadStatistics.compute(SyntheticRecording.make(config: model0))
+        let lines = s.csv().split(separator: "\n")
+        XCTAssertEqual(lines.first.map(String.init), HeadStatistics.csvHeader)
+        XCTAssertEqual(lines.count, 1 + s.window.count + s.carrier.count)
+        XCTAssertEqual(lines.count, 1 + 48 + 80 + 48)
+        XCTAssertTrue(lines[1].hasPrefix("window,3,2,0,0,0,"))
+        let obj = try JSONSerialization.jsonObject(with: s.json()) as? [String: Any]
+        XCTAssertEqual((obj?["window"] as? [Any])?.count, 128)
+        XCTAssertEqual((obj?["carrier"] as? [Any])?.count, 48)
+        XCTAssertEqual(obj?["model"] as? String, "faster_vit_0_224")
+        XCTAssertNotNil((obj?["definitions"] as? [String: String])?["meanDistance"])
+        // header, stage 3 (+ window, carrier), stage 4 (+ window)
+        XCTAssertEqual(s.textSummary().count, 6)
+    }
+}
