@@ -1,7 +1,111 @@
-// FasterViT forward pass (placeholder class; the forward lands next).
+// FasterViT (official `fastervit` 1.0.0, faster_vit.py / faster_vit_any_res.py) on the CPU:
+//   patch_embed -> levels.0, levels.1 (conv blocks + downsample) -> levels.2, levels.3
+//   (HAT blocks; levels.2 downsampled) -> norm (BatchNorm2d) -> global average pool -> head.
+// Weights are read once by official state_dict name, BatchNorms folded, and never change after.
+// Any input resolution whose sides are multiples of 32 runs with the any-res semantics; at the
+// preset's own resolution this is exactly faster_vit.py (the two files agree there).
 import HatCore
 
-public final class FasterViT {
+public final class FasterViT: @unchecked Sendable {
     public let config: ModelConfig
-    public init(config: ModelConfig) { self.config = config }
+    let patchEmbed: PatchEmbed
+    /// levels.0 and levels.1: conv blocks, then their downsampler.
+    let convLevels: [(blocks: [ConvBlock], downsample: Downsample)]
+    /// levels.2 and levels.3
+    let stages: [TransformerStage]
+    /// Final BatchNorm2d as y = x * scale + shift, [C]
+    let normScale: [Float], normShift: [Float]
+    let head: Linear
+
+    public init(config: ModelConfig, weights: WeightSource) throws {
+        try FasterViT.validate(config)
+        self.config = config
+        let w = WeightReader(weights)
+        patchEmbed = try PatchEmbed(w.child("patch_embed"), inDim: config.inDim, dim: config.dim)
+        convLevels = try (0..<2).map { level in
+            let p = w.child("levels.\(level)")
+            let dim = config.stageDim(level)
+            let blocks = try (0..<config.depths[level]).map {
+                try ConvBlock(p.child("blocks.\($0)"), dim: dim, layerScale: config.layerScaleConv != nil)
+            }
+            return (blocks, try Downsample(p.child("downsample"), dim: dim))
+        }
+        stages = try (2..<4).map { try TransformerStage(w.child("levels.\($0)"), config: config, level: $0) }
+        let features = config.stageDim(3)
+        let (scale, shift) = try w.batchNorm("norm", features, eps: 1e-5).scaleShift()
+        normScale = scale
+        normShift = shift
+        head = try w.linear("head", in: features, out: config.numClasses)
+    }
+
+    static func validate(_ c: ModelConfig) throws {
+        func bad(_ m: String) -> ModelError { .configuration(m) }
+        for (name, v) in [("depths", c.depths.count), ("heads", c.heads.count), ("window_size", c.windowSize.count), ("hat", c.hat.count)] where v != 4 {
+            throw bad("\(name) needs 4 entries, got \(v)")
+        }
+        guard c.dim > 0, c.inDim > 0, c.numClasses > 0 else { throw bad("dim, in_dim and num_classes must be positive") }
+        guard c.depths.allSatisfy({ $0 >= 0 }) else { throw bad("depths must not be negative") }
+        guard c.windowSize[2] > 0, c.windowSize[3] > 0 else { throw bad("window sizes must be positive") }
+        guard c.ctSize > 0 else { throw bad("ct_size must be positive") }
+        guard c.mlpRatio > 0 else { throw bad("mlp_ratio must be positive") }
+        for level in 2..<4 where c.heads[level] <= 0 || c.stageDim(level) % c.heads[level] != 0 {
+            throw bad("level \(level): \(c.stageDim(level)) channels do not split into \(c.heads[level]) heads")
+        }
+        guard c.resolution.count == 2, c.resolution.allSatisfy({ $0 > 0 }) else { throw bad("resolution must be [H, W]") }
+    }
+
+    /// The transformer-stage layouts for an input of height x width pixels, or a ModelError.
+    public func layouts(height: Int, width: Int) throws -> [StageLayout] {
+        guard height >= 32, width >= 32, height % 32 == 0, width % 32 == 0 else {
+            throw ModelError.resolution(height: height, width: width,
+                                        reason: "height and width must be positive multiples of 32 (the official any-res model sizes level i as H/2^(2+i))")
+        }
+        return try stages.map { stage in
+            let div = 1 << (2 + stage.level)
+            let l = StageLayout(config: config, level: stage.level, height: height / div, width: width / div)
+            if let reason = stage.incompatibility(l) {
+                throw ModelError.resolution(height: height, width: width, reason: reason)
+            }
+            return l
+        }
+    }
+
+    /// Checks an input tensor: [1, 3, H, W], finite, a resolution this model can take.
+    @discardableResult
+    public func validate(input: Tensor) throws -> [StageLayout] {
+        let s = input.shape
+        guard s.count == 4, s[0] == 1 else { throw ModelError.inputShape(s) }
+        guard s[1] == 3 else { throw ModelError.channels(s[1]) }
+        let bad = input.data.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        if bad > 0 { throw ModelError.nonFinite(count: bad) }
+        return try layouts(height: s[2], width: s[3])
+    }
+
+    /// logits [1, classes] for input [1, 3, H, W]; `recorder` observes every attention map.
+    public func forward(_ input: Tensor, recorder: AttentionRecorder? = nil) throws -> Tensor {
+        let layouts = try validate(input: input)
+        recorder?.begin(config: config, input: input, layouts: layouts,
+                        heads: stages.map(\.heads), depths: stages.map(\.blocks.count))
+        var (x, h, w) = patchEmbed.forward(FloatBuffer(input.data), height: input.shape[2], width: input.shape[3])
+        var scratch: [Float] = []
+        for (level, part) in convLevels.enumerated() {
+            for block in part.blocks { block.forward(x, height: h, width: w, scratch: &scratch) }
+            recorder?.convStage(level: level, output: x, channels: config.stageDim(level), height: h, width: w)
+            (x, h, w) = part.downsample.forward(x, height: h, width: w)
+        }
+        scratch = []
+        for (i, stage) in stages.enumerated() {
+            (x, h, w) = stage.forward(x, height: h, width: w, layout: layouts[i], recorder: recorder)
+        }
+        // norm (BatchNorm2d) then AdaptiveAvgPool2d(1): the affine map commutes with the mean.
+        let features = config.stageDim(3)
+        let pooled = FloatBuffer(count: features)                       // [C]
+        Pooling.globalAverage(x.pointer, channels: features, pixels: h * w, into: pooled.pointer)
+        for c in 0..<features { pooled.pointer[c] = pooled.pointer[c] * normScale[c] + normShift[c] }
+        let logits = FloatBuffer(count: config.numClasses)             // [classes]
+        head.apply(pooled.pointer, rows: 1, into: logits.pointer)
+        let out = logits.array
+        recorder?.finish(logits: out)
+        return Tensor(shape: [1, config.numClasses], data: out)
+    }
 }

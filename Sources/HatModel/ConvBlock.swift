@@ -1,0 +1,35 @@
+// Convolutional block of levels 0 and 1 (official ConvBlock, `levels.I.blocks.J`):
+// x + gamma * BN2(conv2(GELU(BN1(conv1(x))))), both BatchNorms (eps 1e-5) folded into the convs.
+import HatCore
+
+struct ConvBlock {
+    let conv1: Conv3x3, conv2: Conv3x3
+    /// [C] layer scale, nil = none (every official variant).
+    let gamma: [Float]?
+
+    init(_ w: WeightReader, dim: Int, layerScale: Bool) throws {
+        var c1 = Conv3x3(weight: try w.tensor("conv1.weight", [dim, dim, 3, 3]), bias: try w.tensor("conv1.bias", [dim]), stride: 1)
+        c1.foldBatchNorm(try w.batchNorm("norm1", dim, eps: 1e-5))
+        var c2 = Conv3x3(weight: try w.tensor("conv2.weight", [dim, dim, 3, 3]), bias: try w.tensor("conv2.bias", [dim]), stride: 1)
+        c2.foldBatchNorm(try w.batchNorm("norm2", dim, eps: 1e-5))
+        conv1 = c1
+        conv2 = c2
+        gamma = layerScale ? try w.array("gamma", [dim]) : nil
+    }
+
+    /// x [C, h, w] updated in place. `scratch` holds im2col columns between calls.
+    func forward(_ x: FloatBuffer, height h: Int, width w: Int, scratch: inout [Float]) {
+        let pixels = h * w, c = conv1.outChannels
+        let y = FloatBuffer(count: x.count, zeroed: false)   // [C, h, w]
+        conv1.apply(x.pointer, height: h, width: w, into: y.pointer, scratch: &scratch)
+        Activations.gelu(y.pointer, count: y.count)
+        let z = FloatBuffer(count: x.count, zeroed: false)   // [C, h, w]
+        conv2.apply(y.pointer, height: h, width: w, into: z.pointer, scratch: &scratch)
+        let xp = x.pointer, zp = z.pointer
+        if let g = gamma {
+            for ch in 0..<c { for i in 0..<pixels { xp[ch * pixels + i] += g[ch] * zp[ch * pixels + i] } }
+        } else {
+            Parallel.forRanges(x.count, minPerChunk: 16384) { r in for i in r { xp[i] += zp[i] } }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+// One hierarchical-attention block (official HAT, `levels.I.blocks.J`).
+//
+// Buffers, for a stage with `windows` windows of w*w tokens and c*c carrier tokens (CTs) each:
+//   x    [windows, T, C], T = c*c + w*w: each window's CT slots first, then its tokens row-major
+//   ct   [N, C], N = windows * c*c, in window-list order (see Windows.swift)
+// Official order of operations:
+//   x = pos_embed(x)                                    (tokens only)
+//   if hierarchical:
+//     ct = ct_dewindow(ct)                              -> grid order
+//     ct = hat_pos_embed(ct)                            (only for a square window grid)
+//     ct = ct + gamma1 * hat_attn(hat_norm1(ct))        (all CTs attend to all CTs)
+//     ct = ct + gamma2 * hat_mlp(hat_norm2(ct))
+//     x  = cat(ct_window(ct), x)                        (swapped-h/w ct_window: any-res quirk)
+//   x = x + gamma3 * attn(norm1(x));  x = x + gamma4 * mlp(norm2(x))
+//   if hierarchical: ct = the CT slots of x (window-list order);
+//     in the stage's last block with propagation: x += gamma1 * nearest_upsample(ct of the window)
+import HatCore
+
+struct HATBlock {
+    let dim: Int
+    let hierarchical: Bool
+    /// [w*w, C], the window-token position embedding (input independent, computed at load).
+    let windowPositions: [Float]
+    let norm1: LayerNormParameters, norm2: LayerNormParameters
+    let attn: Attention
+    let mlp: FeedForward
+    /// Layer-scale gammas [C]; nil = 1.
+    let gamma1: [Float]?, gamma2: [Float]?, gamma3: [Float]?, gamma4: [Float]?
+    // Carrier-token parts (hierarchical only).
+    let hatNorm1: LayerNormParameters?, hatNorm2: LayerNormParameters?
+    let hatAttn: Attention?
+    let hatMLP: FeedForward?
+    let hatPositions: PositionMLP?
+    /// [heads, w*w + lead, w*w + lead] window attention bias (computed at load).
+    let windowBias: [Float]
+
+    init(_ w: WeightReader, config: ModelConfig, dim: Int, heads: Int, window: Int,
+         hierarchical: Bool, squareGrid: Bool) throws {
+        self.dim = dim
+        self.hierarchical = hierarchical
+        let hidden = Int(Float(dim) * config.mlpRatio)
+        windowPositions = try PositionMLP(w.child("pos_embed"), outputs: dim).grid(side: window)
+        norm1 = try w.layerNorm("norm1", dim, eps: 1e-5)
+        norm2 = try w.layerNorm("norm2", dim, eps: 1e-5)
+        attn = try Attention(w.child("attn"), dim: dim, heads: heads)
+        mlp = try FeedForward(w.child("mlp"), dim: dim, hidden: hidden)
+        let ls = config.layerScale != nil
+        gamma3 = ls ? try w.array("gamma3", [dim]) : nil
+        gamma4 = ls ? try w.array("gamma4", [dim]) : nil
+        if hierarchical {
+            gamma1 = ls ? try w.array("gamma1", [dim]) : nil
+            gamma2 = ls ? try w.array("gamma2", [dim]) : nil
+            hatNorm1 = try w.layerNorm("hat_norm1", dim, eps: 1e-5)
+            hatNorm2 = try w.layerNorm("hat_norm2", dim, eps: 1e-5)
+            hatAttn = try Attention(w.child("hat_attn"), dim: dim, heads: heads)
+            hatMLP = try FeedForward(w.child("hat_mlp"), dim: dim, hidden: hidden)
+            hatPositions = squareGrid ? try PositionMLP(w.child("hat_pos_embed"), outputs: dim) : nil
+        } else {
+            gamma1 = nil; gamma2 = nil; hatNorm1 = nil; hatNorm2 = nil; hatAttn = nil; hatMLP = nil
+            hatPositions = nil
+        }
+        let lead = hierarchical ? config.ctSize * config.ctSize : 0
+        windowBias = attn.positionBias.bias(side: window, tokens: window * window + lead)
+    }
+
+    /// What the block hands the recorder.
+    struct Taps {
+        /// [windows, heads, T, T] destination for the window attention, or nil.
+        var windowProbs: UnsafeMutablePointer<Float>?
+        /// [1, heads, N, N] destination for the carrier attention, or nil.
+        var carrierProbs: UnsafeMutablePointer<Float>?
+        /// [paddedH * paddedW, C] destination for the propagation term, or nil.
+        var propagation: UnsafeMutablePointer<Float>?
+    }
+
+    /// Runs the block on `x` [windows, T, C] and `ct` [N, C] (window-list order) in place.
+    /// `hatBias` is the carrier attention's bias [heads, N, N] for this stage's carrier grid.
+    func forward(x: FloatBuffer, ct: FloatBuffer?, layout: StageLayout, hatBias: [Float],
+                 propagate: Bool, taps: Taps) {
+        let c = dim, w = layout.window, ww = w * w
+        let lead = layout.carriersPerWindow, t = layout.tokensPerWindow
+        let windows = layout.windowCount
+        let xp = x.pointer
+        // x = pos_embed(x): tokens only, every window.
+        windowPositions.withUnsafeBufferPointer { pb in
+            Parallel.forRanges(windows) { ks in
+                for k in ks {
+                    let base = xp + (k * t + lead) * c
+                    for i in 0..<(ww * c) { base[i] += pb[i] }
+                }
+            }
+        }
+
+        if hierarchical, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2 {
+            let n = layout.carrierCount
+            let cc = lead
+            // ct_dewindow: window list -> grid order, grid [N, C]
+            let grid = FloatBuffer(count: n * c, zeroed: false)
+            for l in 0..<n {
+                let g = Windows.carrierGridIndex(listIndex: l, ctSize: layout.ctSize, windowCols: layout.srW)
+                (grid.pointer + g * c).update(from: ct.pointer + l * c, count: c)
+            }
+            if let hatPositions, layout.squareCarrierGrid {
+                let side = layout.carrierBiasSide   // int(sqrt(N)), the official seq_length
+                let emb = hatPositions.grid(side: side)
+                for i in 0..<min(emb.count, n * c) { grid.pointer[i] += emb[i] }
+            }
+            let normed = FloatBuffer(count: n * c, zeroed: false)
+            let out = FloatBuffer(count: n * c, zeroed: false)
+            Normalization.layerNorm(grid.pointer, rows: n, hatNorm1, into: normed.pointer)
+            hatAttn.forward(normed.pointer, groups: 1, tokens: n, bias: hatBias, probs: taps.carrierProbs, into: out.pointer)
+            addResidual(grid.pointer, out.pointer, rows: n, channels: c, gamma: gamma1)
+            Normalization.layerNorm(grid.pointer, rows: n, hatNorm2, into: normed.pointer)
+            hatMLP.forward(normed.pointer, rows: n, into: out.pointer)
+            addResidual(grid.pointer, out.pointer, rows: n, channels: c, gamma: gamma2)
+            // ct_window (swapped h/w) into each window's CT slots.
+            for k in 0..<windows {
+                for j in 0..<cc {
+                    let src = Windows.carrierSwappedSource(window: k, token: j, ctSize: layout.ctSize, windowRows: layout.srH)
+                    (xp + (k * t + j) * c).update(from: grid.pointer + src * c, count: c)
+                }
+            }
+        }
+
+        // x = x + gamma3 * attn(norm1(x)); x = x + gamma4 * mlp(norm2(x))
+        let rows = windows * t
+        let normed = FloatBuffer(count: rows * c, zeroed: false)
+        let out = FloatBuffer(count: rows * c, zeroed: false)
+        Normalization.layerNorm(xp, rows: rows, norm1, into: normed.pointer)
+        attn.forward(normed.pointer, groups: windows, tokens: t, bias: windowBias, probs: taps.windowProbs, into: out.pointer)
+        addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma3)
+        Normalization.layerNorm(xp, rows: rows, norm2, into: normed.pointer)
+        mlp.forward(normed.pointer, rows: rows, into: out.pointer)
+        addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma4)
+
+        guard hierarchical, let ct = ct else { return }
+        // ct = CT slots of x, window-list order.
+        for k in 0..<windows {
+            (ct.pointer + k * lead * c).update(from: xp + k * t * c, count: lead * c)
+        }
+        guard propagate else { return }
+        // x += gamma1 * upsample_nearest(ct of the window, c x c -> w x w)
+        let cs = layout.ctSize
+        for k in 0..<windows {
+            let a = k / layout.srW, b = k % layout.srW
+            for p in 0..<w {
+                let si = Pooling.nearestSource(p, inSize: cs, outSize: w)
+                for q in 0..<w {
+                    let sj = Pooling.nearestSource(q, inSize: cs, outSize: w)
+                    let src = xp + (k * t + si * cs + sj) * c
+                    let dst = xp + (k * t + lead + p * w + q) * c
+                    let tap = taps.propagation.map { $0 + ((a * w + p) * layout.paddedWidth + b * w + q) * c }
+                    for ch in 0..<c {
+                        let v = (gamma1?[ch] ?? 1) * src[ch]
+                        dst[ch] += v
+                        tap?[ch] = v
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+// A transformer stage (official FasterViTLayer with HAT blocks, `levels.2` / `levels.3`), with the
+// any-res semantics of faster_vit_any_res.py: pad right/bottom with zeros to a multiple of the
+// window, initialise carrier tokens from the padded map, window partition, blocks, window reverse,
+// crop, then the downsampler (levels 0-2).
+import HatCore
+
+struct TransformerStage {
+    let level: Int
+    let dim: Int, heads: Int, window: Int
+    /// Whether the loaded weights include the carrier-token parts (fixed at load time).
+    let hierarchical: Bool
+    let builtLayout: StageLayout
+    let tokenizer: TokenInitializer?
+    let blocks: [HATBlock]
+    let downsample: Downsample?
+    let propagation: Bool
+
+    init(_ w: WeightReader, config: ModelConfig, level: Int) throws {
+        self.level = level
+        dim = config.stageDim(level)
+        heads = config.heads[level]
+        window = config.windowSize[level]
+        let layout = StageLayout(config: config, level: level, resolution: config.resolution)
+        builtLayout = layout
+        hierarchical = layout.hierarchical
+        if hierarchical, config.ctSize > window {
+            throw ModelError.configuration("ct_size \(config.ctSize) is larger than the level-\(level) window \(window)")
+        }
+        tokenizer = hierarchical ? try TokenInitializer(w.child("global_tokenizer"), dim: dim) : nil
+        let (d, h, win) = (dim, heads, window)
+        blocks = try (0..<config.depths[level]).map { j in
+            try HATBlock(w.child("blocks.\(j)"), config: config, dim: d, heads: h, window: win,
+                         hierarchical: layout.hierarchical, squareGrid: layout.squareCarrierGrid)
+        }
+        downsample = level < 3 ? try Downsample(w.child("downsample"), dim: dim) : nil
+        propagation = config.doPropagation
+    }
+
+    /// Why the loaded weights cannot run at layout `l`, or nil when they can.
+    func incompatibility(_ l: StageLayout) -> String? {
+        let height = l.height, width = l.width
+        if l.hierarchical != hierarchical {
+            return (hierarchical
+                ? "level \(level) needs more than one window (its \(height)x\(width) map fits in one \(window)x\(window) window) for the carrier-token weights loaded"
+                : "level \(level) would use carrier tokens at this size, but the model was built without them")
+        }
+        if hierarchical && l.squareCarrierGrid && blocks.first?.hatPositions == nil {
+            return ("level \(level) has a square window grid here, but the model was built without hat_pos_embed (non-square build)")
+        }
+        return nil
+    }
+
+    /// x [C, h, w] -> output [C', h', w'] (downsampled unless level 3). `recorder` may be nil.
+    func forward(_ x: FloatBuffer, height h: Int, width wd: Int, layout: StageLayout,
+                 recorder: AttentionRecorder?) -> (FloatBuffer, Int, Int) {
+        let c = dim, w = window
+        let hp = layout.paddedHeight, wp = layout.paddedWidth
+        var padded = x
+        if hp != h || wp != wd {
+            padded = FloatBuffer(count: c * hp * wp, zeroed: false)   // [C, hp, wp]
+            Windows.pad(x.pointer, channels: c, height: h, width: wd, toHeight: hp, width: wp, into: padded.pointer)
+        }
+        let ct = tokenizer?.forward(padded.pointer, layout: layout)    // [N, C] window-list order
+        let t = layout.tokensPerWindow, lead = layout.carriersPerWindow
+        let tokens = FloatBuffer(count: layout.windowCount * t * c)    // [windows, T, C]
+        Windows.partition(padded.pointer, channels: c, height: hp, width: wp, window: w, lead: lead, into: tokens.pointer)
+
+        var hatBias: [Float] = []
+        let record = recorder?.beginStage(level: level, layout: layout, heads: heads, channels: c, depth: blocks.count)
+        for (j, block) in blocks.enumerated() {
+            if hierarchical, let hatAttn = block.hatAttn {
+                // Each block has its own bias MLP; the table depends on this input's carrier grid.
+                hatBias = hatAttn.positionBias.bias(side: layout.carrierBiasSide, tokens: layout.carrierCount)
+            }
+            let last = j == blocks.count - 1
+            let taps = record?.taps(block: j, propagate: last && propagation && hierarchical) ?? HATBlock.Taps()
+            block.forward(x: tokens, ct: ct, layout: layout, hatBias: hatBias,
+                          propagate: last && propagation, taps: taps)
+        }
+        recorder?.endStage(record)
+
+        let out = FloatBuffer(count: c * h * wd, zeroed: false)        // [C, h, w]
+        Windows.reverse(tokens.pointer, channels: c, paddedHeight: hp, paddedWidth: wp, window: w, lead: lead,
+                        height: h, width: wd, into: out.pointer)
+        guard let downsample else { return (out, h, wd) }
+        return downsample.forward(out, height: h, width: wd)
+    }
+}
