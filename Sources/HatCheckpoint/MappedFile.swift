@@ -47,6 +47,16 @@ public final class MappedFile: @unchecked Sendable {
         UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) }, count: base == nil ? 0 : count)
     }
 
+    /// Tells the kernel the pages of `range` are no longer needed: after a storage is converted to
+    /// float32 its file pages leave our resident set, so peak memory holds one copy, not two.
+    public func dropPages(_ range: Range<Int>) {
+        guard let p = base, !owned else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (range.lowerBound + page - 1) / page * page
+        let hi = range.upperBound / page * page
+        if hi > lo, hi <= count { _ = madvise(p + lo, hi - lo, MADV_DONTNEED) }
+    }
+
     /// Unmaps the file early (after the float32 copies are made) so peak memory stays at one copy.
     public func release() {
         guard let p = base else { return }

@@ -1,0 +1,146 @@
+// From any supported file to a clean state dict: pick the wrapper entry (bare dict, `state_dict`,
+// `model`, or `state_dict_ema` on request), strip a `module.` prefix (DataParallel/DDP), convert
+// only the selected tensors to float32 in file order (dropping each storage's file pages once
+// converted, so peak memory holds one float32 copy), and summarise everything else as extras.
+import HatCore
+
+public struct LoadedStateDict {
+    /// Tensors by sanitised key, float32.
+    public var tensors: [String: Tensor]
+    /// Keys in the order the file lists them.
+    public var order: [String]
+    /// Stored element type per key (before conversion).
+    public var storedTypes: [String: ElementType]
+    /// Where the tensors came from: "state_dict", "model", "state_dict_ema", ... or "(top level)".
+    public var source: String
+    /// Prefix removed from every key that had it ("module."), or nil.
+    public var strippedPrefix: String?
+    /// Other top-level entries, one line each ("epoch: 309", "args: argparse.Namespace (52 fields)").
+    public var extras: [String]
+    /// "zip", "legacy" or "safetensors".
+    public var format: String
+
+    /// Key -> shape, for variant inference and strict mapping.
+    public var shapes: [String: [Int]] { tensors.mapValues { $0.shape } }
+}
+
+public enum StateDictLoader {
+    /// Wrapper entries tried in order.
+    public static let standardKeys = ["state_dict", "model", "model_state_dict", "net"]
+    public static let emaKeys = ["state_dict_ema", "model_ema", "ema", "ema_state_dict"]
+
+    /// Loads `path` (torch.save zip/legacy, or .safetensors by content).
+    public static func load(path: String, ema: Bool = false) throws -> LoadedStateDict {
+        let file = try MappedFile(path: path)
+        defer { file.release() }
+        let b = file.bytes
+        // safetensors starts with a u64 header length followed by '{'.
+        if b.count >= 9, b[8] == UInt8(ascii: "{") {
+            if ema { throw CheckpointError.noStateDict("\(path): --ema needs a torch checkpoint with state_dict_ema; a safetensors file holds one set of weights") }
+            let f = try SafeTensors.parse(b, context: path)
+            var d = LoadedStateDict(tensors: [:], order: [], storedTypes: f.types, source: "(safetensors)",
+                                    strippedPrefix: nil, extras: f.metadata.sorted { $0.key < $1.key }.map { "metadata \($0.key): \($0.value)" },
+                                    format: "safetensors")
+            for (name, t) in f.tensors { d.tensors[name] = t; d.order.append(name) }
+            return try sanitize(d)
+        }
+        let ckpt = try TorchCheckpoint(file: file)
+        defer { ckpt.close() }
+        return try select(ckpt, ema: ema)
+    }
+
+    /// Chooses the state dict inside an opened checkpoint and converts its tensors.
+    public static func select(_ ckpt: TorchCheckpoint, ema: Bool) throws -> LoadedStateDict {
+        let ctx = ckpt.path
+        guard case let .dict(top) = ckpt.root else {
+            throw CheckpointError.noStateDict("\(ctx): the checkpoint holds a \(ckpt.root.summary()), not a dict of tensors")
+        }
+        let keys = top.stringKeys
+        let wanted = ema ? emaKeys : standardKeys
+        var chosen: (String, PickleDict)?
+        for k in wanted {
+            guard let v = top[k] else { continue }
+            switch v {
+            case .dict(let d): chosen = (k, d)
+            case .object(let o):
+                throw CheckpointError.noStateDict("\(ctx): '\(k)' holds a pickled \(o.type) object, not a state dict; save model.state_dict() instead")
+            default:
+                throw CheckpointError.noStateDict("\(ctx): '\(k)' holds \(v.summary()), not a state dict")
+            }
+            break
+        }
+        if chosen == nil {
+            if ema {
+                throw CheckpointError.noStateDict("\(ctx): --ema asked for EMA weights but none of \(emaKeys.joined(separator: ", ")) is present (top-level keys: \(keyList(keys)))")
+            }
+            let tensorCount = top.items.filter { if case .tensor = $0.value { return true } else { return false } }.count
+            guard tensorCount > 0 else {
+                throw CheckpointError.noStateDict("\(ctx): no tensors at the top level and none of \(standardKeys.joined(separator: ", ")) present (keys: \(keyList(keys)))")
+            }
+            chosen = ("(top level)", top)
+        }
+        let (source, dict) = chosen!
+        var extras: [String] = []
+        if source != "(top level)" {
+            for (k, v) in top.items {
+                guard case let .string(name) = k, name != source else { continue }
+                var line = "\(name): \(v.summary())"
+                if !ema, emaKeys.contains(name), case .dict = v { line += " (use --ema to load these weights)" }
+                extras.append(line)
+            }
+        }
+        // Tensor entries (Python dict semantics: a repeated key keeps its first position and its
+        // last value), then convert them grouped by storage in file order.
+        var refs: [(String, TensorRef)] = []
+        var position: [String: Int] = [:]
+        for (k, v) in dict.items {
+            guard case let .string(name) = k else { continue }
+            switch v {
+            case .tensor(let t):
+                if let p = position[name] { refs[p].1 = t } else { position[name] = refs.count; refs.append((name, t)) }
+            default: extras.append("state dict entry \(name): \(v.summary()) (not a tensor, ignored)")
+            }
+        }
+        var out = LoadedStateDict(tensors: [:], order: refs.map { $0.0 }, storedTypes: [:], source: source,
+                                  strippedPrefix: nil, extras: extras, format: ckpt.format)
+        out.tensors.reserveCapacity(refs.count)
+        let order = refs.indices.sorted { a, b in
+            let ra = ckpt.storageRange(refs[a].1.storage.key)?.lowerBound ?? 0
+            let rb = ckpt.storageRange(refs[b].1.storage.key)?.lowerBound ?? 0
+            return (ra, a) < (rb, b)
+        }
+        var pending: [String: Int] = [:]
+        for (_, t) in refs { pending[t.storage.key, default: 0] += 1 }
+        for i in order {
+            let (name, t) = refs[i]
+            out.tensors[name] = try ckpt.tensor(t, name: name)
+            out.storedTypes[name] = t.type
+            pending[t.storage.key, default: 1] -= 1
+            if pending[t.storage.key] == 0 { ckpt.dropPages(ofStorage: t.storage.key) }
+        }
+        return try sanitize(out)
+    }
+
+    /// Strips `module.` from every key that has it (as timm's clean_state_dict does).
+    static func sanitize(_ d: LoadedStateDict) throws -> LoadedStateDict {
+        let prefix = "module."
+        guard d.order.contains(where: { $0.hasPrefix(prefix) }) else { return d }
+        var out = d
+        out.tensors = [:]; out.storedTypes = [:]; out.order = []
+        out.strippedPrefix = prefix
+        for k in d.order {
+            let n = k.hasPrefix(prefix) ? String(k.dropFirst(prefix.count)) : k
+            if out.tensors[n] != nil {
+                throw CheckpointError.malformed("\(k) and another key both become \(n) after removing the '\(prefix)' prefix")
+            }
+            out.tensors[n] = d.tensors[k]
+            out.storedTypes[n] = d.storedTypes[k]
+            out.order.append(n)
+        }
+        return out
+    }
+
+    private static func keyList(_ keys: [String]) -> String {
+        keys.isEmpty ? "none" : keys.prefix(12).joined(separator: ", ") + (keys.count > 12 ? ", ..." : "")
+    }
+}
