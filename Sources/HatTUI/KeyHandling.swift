@@ -1,0 +1,219 @@
+// Key handling as a pure function: (state, key) -> (state, effects). It never draws and never
+// touches the terminal, so tests drive it with plain values. The binding table below is the one
+// source for the footer hints and the help overlay.
+import HatViews
+
+/// An input event, already decoded from ncurses.
+public enum Key: Equatable, Sendable {
+    case char(Character)
+    case up, down, left, right, tab, backTab, escape, enter
+    case resize(width: Int, height: Int)
+    case mousePress(x: Int, y: Int)
+    case wheelUp, wheelDown
+    case unknown
+}
+
+/// What the app must do after a key (the handler itself does none of it).
+public enum Effect: Equatable, Sendable {
+    case redraw
+    /// Write the current view as PNG into the export folder.
+    case export(ViewKind, Selection)
+    /// Write the montage of all heads of the current view.
+    case exportMontage(ViewKind, Selection)
+    case quit
+}
+
+public enum KeyBindings {
+    /// (keys, what they do, footer label or nil when only in the help overlay).
+    public static let table: [(keys: String, action: String, hint: String?)] = [
+        ("\u{2190}\u{2193}\u{2191}\u{2192} h j k l", "move the query token (crosses windows)", "query"),
+        ("Tab / Shift-Tab", "next / previous view", "view"),
+        ("s / S", "next / previous stage (1-2 convolutional: energy)", "stage"),
+        ("b / B", "next / previous block", "block"),
+        ("n / N", "next / previous head, with \"mean of heads\" after the last", "head"),
+        ("m", "mean of heads on / off", "mean"),
+        ("w / W", "next / previous window (same spot inside it)", "window"),
+        ("t / T", "carrier view: next / previous carrier token; other views: query = carrier slot of the window", "carrier"),
+        ("c", "next colour map", "colors"),
+        ("e", "export the current view as PNG", "export"),
+        ("E", "export the montage of all heads as PNG", nil),
+        ("mouse click", "pick the query token (and its window); matrix: pick the query row", nil),
+        ("mouse wheel", "next / previous head", nil),
+        ("?", "this help (any key closes it)", "help"),
+        ("q / Esc", "quit", "quit"),
+    ]
+
+    /// Footer hints: ("key", "label") in order of importance.
+    public static let footer: [(String, String)] = [
+        ("\u{2190}\u{2193}\u{2191}\u{2192}/hjkl", "query"), ("Tab", "view"), ("s", "stage"), ("b", "block"),
+        ("n", "head"), ("m", "mean"), ("w", "window"), ("t", "carrier"), ("c", "colors"), ("e/E", "export"),
+        ("?", "help"), ("q", "quit"),
+    ]
+}
+
+public enum KeyHandling {
+    public static func handle(_ state: AppState, _ key: Key) -> (AppState, [Effect]) {
+        var s = state
+        if case let .resize(w, h) = key {
+            s.screenWidth = w; s.screenHeight = h
+            return (s, [.redraw])
+        }
+        if s.showHelp {
+            // Any key closes the help; q still quits.
+            s.showHelp = false
+            if key == .char("q") { return (s, [.quit]) }
+            return (s, [.redraw])
+        }
+        s.status = ""; s.statusIsError = false
+        guard let stage = s.stage else {
+            return key == .char("q") || key == .escape ? (s, [.quit]) : (s, [])
+        }
+        switch key {
+        case .char("q"), .escape: return (s, [.quit])
+        case .char("?"): s.showHelp = true
+        case .left, .char("h"): moveQuery(&s, stage, dr: 0, dc: -1)
+        case .right, .char("l"): moveQuery(&s, stage, dr: 0, dc: 1)
+        case .up, .char("k"): moveQuery(&s, stage, dr: -1, dc: 0)
+        case .down, .char("j"): moveQuery(&s, stage, dr: 1, dc: 0)
+        case .tab: cycleView(&s, stage, by: 1)
+        case .backTab: cycleView(&s, stage, by: -1)
+        case .char("s"): stepStage(&s, by: 1)
+        case .char("S"): stepStage(&s, by: -1)
+        case .char("b"): stepBlock(&s, stage, by: 1)
+        case .char("B"): stepBlock(&s, stage, by: -1)
+        case .char("n"), .wheelDown: stepHead(&s, stage, by: 1)
+        case .char("N"), .wheelUp: stepHead(&s, stage, by: -1)
+        case .char("m"):
+            if stage.heads > 0 { s.selection.head = s.selection.head == nil ? 0 : nil }
+        case .char("w"): stepWindow(&s, stage, by: 1)
+        case .char("W"): stepWindow(&s, stage, by: -1)
+        case .char("t"): stepCarrier(&s, stage, by: 1)
+        case .char("T"): stepCarrier(&s, stage, by: -1)
+        case .char("c"): s.colormapIndex = (s.colormapIndex + 1) % s.colormaps.count
+        case .char("e"): return (s, [.export(s.view, s.selection), .redraw])
+        case .char("E"): return (s, [.exportMontage(s.view, s.selection), .redraw])
+        case let .mousePress(x, y): click(&s, stage, x: x, y: y)
+        default: return (state, [])
+        }
+        return (s, [.redraw])
+    }
+
+    // MARK: - Steps
+
+    static func moveQuery(_ s: inout AppState, _ st: StageGeometry, dr: Int, dc: Int) {
+        s.selection.queryRow = clamp(s.selection.queryRow + dr, 0, st.gridRows - 1)
+        s.selection.queryCol = clamp(s.selection.queryCol + dc, 0, st.gridCols - 1)
+        s.selection.carrierSlot = nil
+    }
+
+    static func cycleView(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+        let views = st.views
+        guard views.count > 1 else {
+            s.status = "stage \(st.level + 1) is convolutional: it has only the energy view (s: next stage)"
+            return
+        }
+        let i = views.firstIndex(of: s.view) ?? 0
+        s.view = views[wrap(i + d, views.count)]
+        s.lastTransformerView = s.view
+    }
+
+    static func stepStage(_ s: inout AppState, by d: Int) {
+        let stages = s.geometry.stages
+        guard let old = s.stage, stages.count > 1 else { return }
+        let new = stages[wrap(s.stageIndex + d, stages.count)]
+        // Keep the query over the same spot of the image.
+        let cy = s.selection.queryRow * old.stride + old.stride / 2
+        let cx = s.selection.queryCol * old.stride + old.stride / 2
+        s.selection.level = new.level
+        s.selection.queryRow = clamp(cy / max(1, new.stride), 0, new.gridRows - 1)
+        s.selection.queryCol = clamp(cx / max(1, new.stride), 0, new.gridCols - 1)
+        s.selection.carrierSlot = nil
+        if new.isConvolutional {
+            s.view = .energy
+            s.selection.head = nil
+        } else {
+            if !new.recordedBlocks.contains(s.selection.block) {
+                s.selection.block = new.recordedBlocks.last { $0 <= s.selection.block } ?? new.recordedBlocks.first ?? 0
+            }
+            if old.isConvolutional || s.selection.head != nil {
+                s.selection.head = min(s.selection.head ?? 0, max(0, new.heads - 1))
+            }
+            s.selection.carrier = min(s.selection.carrier, max(0, new.carrierCount - 1))
+            s.view = new.views.contains(s.lastTransformerView) ? s.lastTransformerView : (new.views.first ?? .local)
+        }
+    }
+
+    static func stepBlock(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+        let blocks = st.recordedBlocks
+        guard !blocks.isEmpty else { s.status = "stage \(st.level + 1) has no attention blocks"; return }
+        let i = blocks.firstIndex(of: s.selection.block) ?? 0
+        s.selection.block = blocks[wrap(i + d, blocks.count)]
+    }
+
+    /// Heads 0 ..< H, then the mean of heads (nil), then around again.
+    static func stepHead(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+        guard st.heads > 0 else { return }
+        let positions = st.heads + 1
+        let i = s.selection.head ?? st.heads
+        let n = wrap(i + d, positions)
+        s.selection.head = n == st.heads ? nil : n
+    }
+
+    static func stepWindow(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+        guard st.windowCount > 0, let w = s.window else { return }
+        let ws = st.windowSize
+        let lr = s.selection.queryRow % ws, lc = s.selection.queryCol % ws
+        let n = wrap(w + d, st.windowCount)
+        s.selection.queryRow = (n / st.windowCols) * ws + lr
+        s.selection.queryCol = (n % st.windowCols) * ws + lc
+    }
+
+    static func stepCarrier(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+        if s.view == .carrier {
+            guard st.carrierCount > 0 else { return }
+            s.selection.carrier = wrap(s.selection.carrier + d, st.carrierCount)
+            return
+        }
+        guard st.carriersPerWindow > 0 else {
+            s.status = "no carrier tokens in stage \(st.level + 1)"
+            return
+        }
+        // nil (the grid token), 0 ..< c*c, and around.
+        let positions = st.carriersPerWindow + 1
+        let i = s.selection.carrierSlot ?? st.carriersPerWindow
+        let n = wrap(i + d, positions)
+        s.selection.carrierSlot = n == st.carriersPerWindow ? nil : n
+    }
+
+    static func click(_ s: inout AppState, _ st: StageGeometry, x: Int, y: Int) {
+        guard let pic = s.picture else { return }
+        switch pic.content {
+        case .image:
+            guard let p = pic.contentPoint(cellX: x, cellY: y) else { return }
+            s.selection.queryRow = clamp(Int(p.y) / max(1, st.stride), 0, st.gridRows - 1)
+            s.selection.queryCol = clamp(Int(p.x) / max(1, st.stride), 0, st.gridCols - 1)
+            s.selection.carrierSlot = nil
+        case .matrix:
+            // Rows are the window's queries: carriers first, then its w*w tokens.
+            guard let e = pic.matrixEntry(cellX: x, cellY: y) else { return }
+            if s.view == .carrier {
+                if e.row < st.carrierCount { s.selection.carrier = e.row }
+                return
+            }
+            guard let w = s.window else { return }
+            let c = st.carriersPerWindow, ws = st.windowSize
+            if e.row < c {
+                s.selection.carrierSlot = e.row
+            } else {
+                let t = e.row - c
+                guard t < ws * ws else { return }
+                s.selection.queryRow = (w / st.windowCols) * ws + t / ws
+                s.selection.queryCol = (w % st.windowCols) * ws + t % ws
+                s.selection.carrierSlot = nil
+            }
+        }
+    }
+
+    @inline(__always) static func clamp(_ v: Int, _ lo: Int, _ hi: Int) -> Int { max(lo, min(hi, v)) }
+    @inline(__always) static func wrap(_ v: Int, _ n: Int) -> Int { n <= 0 ? 0 : ((v % n) + n) % n }
+}

@@ -1,0 +1,234 @@
+// Draws one whole frame into a CellBuffer from the state and the current ViewResult: header with
+// the view tabs, title, picture, colorbar, side panel, status line, footer, help overlay. Pure:
+// reads the state, never changes it; the terminal only copies the buffer out.
+import Foundation
+import HatModel
+import HatViews
+
+/// What stays fixed while the explorer runs: the recording, the model's description, class
+/// names, and the image sampler (with its size cache).
+public final class ExplorerContext: @unchecked Sendable {
+    public let recording: Recording
+    public let geometry: ExplorerGeometry
+    /// Model name and checkpoint line for the side panel ("demo checkpoint", path + sha prefix).
+    public let modelName: String
+    public let checkpointLabel: String
+    /// Class names by index; empty = show "class N".
+    public let classNames: [String]
+    let sampler: ImageSampler
+    let top: [(index: Int, probability: Float)]
+
+    public init(recording: Recording, modelName: String? = nil, checkpointLabel: String, classNames: [String] = []) {
+        self.recording = recording
+        geometry = ExplorerGeometry(recording: recording)
+        self.modelName = modelName ?? recording.config.name
+        self.checkpointLabel = checkpointLabel
+        self.classNames = classNames
+        sampler = ImageSampler(recording: recording)
+        top = recording.topK(5)
+    }
+
+    func className(_ i: Int) -> String {
+        i >= 0 && i < classNames.count ? classNames[i] : "class \(i)"
+    }
+}
+
+/// A drawn frame and where its picture went (for mouse clicks).
+public struct Frame {
+    public var buffer: CellBuffer
+    public var picture: PictureMap?
+}
+
+public enum Renderer {
+    public static func render(_ state: AppState, view: Result<ViewResult, Error>, context: ExplorerContext,
+                              theme: Theme = .standard, tier: ColorTier = .truecolor) -> Frame {
+        let w = state.screenWidth, h = state.screenHeight
+        var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
+        let layout = Layout.compute(width: w, height: h)
+        if layout.tooSmall {
+            let msg = "terminal too small: need \(Layout.minWidth) x \(Layout.minHeight) (now \(w) x \(h))"
+            let lines = wrap(msg, width: max(1, w - 2))
+            for (i, l) in lines.enumerated() {
+                buf.put(l, x: max(0, (w - l.count) / 2), y: max(0, h / 2 - lines.count / 2 + i),
+                        fg: theme.text, bg: theme.background, attributes: .bold)
+            }
+            Palette.adapt(&buf, to: tier, background: theme.background)
+            return Frame(buffer: buf, picture: nil)
+        }
+        let result = try? view.get()
+        drawHeader(state, layout: layout, theme: theme, into: &buf)
+        let titleText: String
+        switch view {
+        case .success(let v): titleText = v.title
+        case .failure(let e): titleText = "\(state.view.rawValue): " + String(describing: e)
+        }
+        buf.put(titleText, x: layout.title.x, y: layout.title.y, fg: theme.text, bg: theme.background,
+                attributes: .bold, maxWidth: layout.title.width)
+
+        // Picture: a matrix when the view has only a matrix, else the image with the field, and
+        // a view's extra matrix (carrier strip, carrier matrix) beside it when there is room.
+        var picture: PictureMap? = nil
+        let area = layout.pictureArea
+        if let v = result, v.field == nil, let m = v.matrix {
+            let (cw, ch) = PictureDrawer.matrixUnits(m)
+            let map = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch,
+                                     in: CellRect(x: area.x + 1, y: area.y, width: max(1, area.width - 2), height: area.height))
+            PictureDrawer.drawMatrix(m, view: v, map: map, colormap: state.colormap, theme: theme, into: &buf)
+            picture = map
+        } else {
+            var imageArea = area
+            let iw = context.sampler.width, ih = context.sampler.height
+            if let v = result, let m = v.matrix {
+                let fullImageWidth = min(area.width, area.height * 2 * iw / max(1, ih))
+                if m.rows == 1 {
+                    // A 1 x c*c strip (local view's carriers): a labelled list beside the image.
+                    let stripWidth = 20
+                    if area.width - stripWidth >= 24 {
+                        imageArea.width = area.width - stripWidth - 1
+                        PictureDrawer.drawStrip(m, view: v, at: CellRect(x: area.x + imageArea.width + 1, y: area.y,
+                                                                          width: stripWidth, height: area.height),
+                                                colormap: state.colormap, theme: theme, into: &buf)
+                    }
+                } else {
+                    let (cw, ch) = PictureDrawer.matrixUnits(m)
+                    let needed = max(1, (area.height * 2 * cw) / max(1, ch))
+                    let matrixWidth = min(needed, max(area.width - fullImageWidth - 3, area.width * 35 / 100))
+                    if matrixWidth >= 8 && area.width - matrixWidth - 3 >= 20 {
+                        imageArea.width = area.width - matrixWidth - 3
+                        let mArea = CellRect(x: area.x + imageArea.width + 2, y: area.y, width: matrixWidth, height: area.height)
+                        let mmap = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch, in: mArea)
+                        PictureDrawer.drawMatrix(m, view: v, map: mmap, colormap: state.colormap, theme: theme, into: &buf)
+                    }
+                }
+            }
+            let map = PictureMap.fit(content: .image, width: iw, height: ih, in: imageArea)
+            PictureDrawer.drawImage(result, map: map, sampler: context.sampler, colormap: state.colormap,
+                                    theme: theme, into: &buf)
+            picture = map
+        }
+        if let v = result { drawColorbar(v, state: state, layout: layout, theme: theme, into: &buf) }
+        Panel.draw(state, view: result, context: context, rect: layout.panel, theme: theme, into: &buf)
+        drawStatus(state, layout: layout, theme: theme, into: &buf)
+        drawFooter(layout: layout, theme: theme, into: &buf)
+        if state.showHelp { drawHelp(layout: layout, theme: theme, into: &buf) }
+        Palette.adapt(&buf, to: tier, background: theme.background)
+        return Frame(buffer: buf, picture: picture)
+    }
+
+    static func drawHeader(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+        let r = layout.header
+        buf.fill(x: r.x, y: r.y, width: r.width, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
+        var x = r.x + buf.put(" hatscope ", x: r.x, y: r.y, fg: theme.heading, bg: theme.barBackground, attributes: .bold)
+        let views = state.stage?.views ?? ViewKind.allCases
+        for v in views {
+            let active = v == state.view
+            x += buf.put(" \(v.rawValue) ", x: x, y: r.y, fg: active ? theme.activeTabText : theme.barText,
+                         bg: active ? theme.activeTab : theme.barBackground, attributes: active ? .bold : [])
+            x += 1
+        }
+        let count = state.geometry.stages.count
+        let right = "stage \(state.stageIndex + 1)/\(count)  \(state.colormap) "
+        if x + right.count < r.width {
+            buf.put(right, x: r.width - right.count, y: r.y, fg: theme.barText, bg: theme.barBackground)
+        }
+    }
+
+    static func drawColorbar(_ v: ViewResult, state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+        let r = layout.colorbar
+        let lo = formatValue(v.rangeMin), hi = formatValue(v.rangeMax)
+        let label = v.scaleLabel
+        let barWidth = min(48, r.width - lo.count - hi.count - label.count - 5)
+        var x = r.x
+        if barWidth < 6 {
+            // Narrow: just the range.
+            buf.put("\(lo) .. \(hi) \(label)", x: x, y: r.y, fg: theme.text, bg: theme.background, maxWidth: r.width)
+            return
+        }
+        x += buf.put(lo + " ", x: x, y: r.y, fg: theme.text, bg: theme.background)
+        let cmap = QuantisedColormap(name: state.colormap, min: v.rangeMin, max: v.rangeMax)
+        for i in 0..<barWidth {
+            let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(barWidth))
+            buf[x + i, r.y] = Cell(glyph: " ", fg: c, bg: c)
+        }
+        x += barWidth
+        x += buf.put(" " + hi + "  ", x: x, y: r.y, fg: theme.text, bg: theme.background)
+        buf.put(label, x: x, y: r.y, fg: theme.dimText, bg: theme.background, maxWidth: r.x + r.width - x)
+    }
+
+    static func drawStatus(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+        let r = layout.status
+        if state.status.isEmpty {
+            buf.put(" ? help   e export this view   E export all heads", x: r.x, y: r.y, fg: theme.dimText,
+                    bg: theme.background, maxWidth: r.width)
+        } else {
+            buf.put(" " + state.status, x: r.x, y: r.y, fg: state.statusIsError ? theme.statusError : theme.statusOK,
+                    bg: theme.background, attributes: .bold, maxWidth: r.width)
+        }
+    }
+
+    static func drawFooter(layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+        let r = layout.footer
+        buf.fill(x: r.x, y: r.y, width: r.width, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
+        var x = r.x + 1
+        for (key, label) in KeyBindings.footer {
+            let need = key.unicodeScalars.count + label.count + 3
+            if x + need > r.x + r.width { break }
+            x += buf.put(key, x: x, y: r.y, fg: theme.key, bg: theme.barBackground, attributes: .bold)
+            x += buf.put(" " + label + "  ", x: x, y: r.y, fg: theme.barText, bg: theme.barBackground)
+        }
+    }
+
+    static func drawHelp(layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+        let keyWidth = KeyBindings.table.map { $0.keys.unicodeScalars.count }.max() ?? 10
+        let boxWidth = min(layout.width - 4, 96)
+        let textWidth = boxWidth - keyWidth - 6
+        var lines: [(String, String)] = []
+        for b in KeyBindings.table {
+            let parts = wrap(b.action, width: max(10, textWidth))
+            for (i, p) in parts.enumerated() { lines.append((i == 0 ? b.keys : "", p)) }
+        }
+        let boxHeight = min(layout.height - 2, lines.count + 4)
+        let x0 = (layout.width - boxWidth) / 2, y0 = max(0, (layout.height - boxHeight) / 2)
+        let bg = Cell(fg: theme.text, bg: theme.overlayBackground)
+        buf.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, with: bg)
+        for x in x0..<(x0 + boxWidth) {
+            buf[x, y0] = Cell(glyph: "\u{2500}", fg: theme.overlayBorder, bg: theme.overlayBackground)
+            buf[x, y0 + boxHeight - 1] = Cell(glyph: "\u{2500}", fg: theme.overlayBorder, bg: theme.overlayBackground)
+        }
+        for y in y0..<(y0 + boxHeight) {
+            buf[x0, y] = Cell(glyph: "\u{2502}", fg: theme.overlayBorder, bg: theme.overlayBackground)
+            buf[x0 + boxWidth - 1, y] = Cell(glyph: "\u{2502}", fg: theme.overlayBorder, bg: theme.overlayBackground)
+        }
+        for (x, y, g) in [(x0, y0, "\u{250C}"), (x0 + boxWidth - 1, y0, "\u{2510}"),
+                          (x0, y0 + boxHeight - 1, "\u{2514}"), (x0 + boxWidth - 1, y0 + boxHeight - 1, "\u{2518}")] {
+            buf[x, y] = Cell(glyph: Unicode.Scalar(g)!, fg: theme.overlayBorder, bg: theme.overlayBackground)
+        }
+        buf.put(" Keys (any key closes) ", x: x0 + 2, y: y0, fg: theme.heading, bg: theme.overlayBackground, attributes: .bold)
+        for (i, l) in lines.prefix(boxHeight - 4).enumerated() {
+            buf.put(l.0, x: x0 + 2, y: y0 + 2 + i, fg: theme.key, bg: theme.overlayBackground, attributes: .bold)
+            buf.put(l.1, x: x0 + 4 + keyWidth, y: y0 + 2 + i, fg: theme.text, bg: theme.overlayBackground, maxWidth: textWidth)
+        }
+    }
+
+    /// Short numbers for labels: 3 significant digits, no exponent for ordinary magnitudes.
+    static func formatValue(_ v: Float) -> String {
+        if v.isNaN { return "nan" }
+        if v == 0 { return "0" }
+        let a = abs(v)
+        if a >= 1e4 || a < 1e-3 { return String(format: "%.2e", v) }
+        return String(format: "%.3g", v)
+    }
+
+    /// Greedy word wrap to `width` columns (words longer than a line are cut).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            var w = String(word)
+            while w.count > width { if !line.isEmpty { lines.append(line); line = "" }; lines.append(String(w.prefix(width))); w = String(w.dropFirst(width)) }
+            if line.isEmpty { line = w } else if line.count + 1 + w.count <= width { line += " " + w } else { lines.append(line); line = w }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+}

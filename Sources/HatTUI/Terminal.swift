@@ -1,0 +1,273 @@
+// The only file that talks to ncursesw: screen setup and restore, colour tiers and colour pairs,
+// input decoding, and copying a CellBuffer to the screen (werase, one wnoutrefresh, one doupdate
+// per frame). Everything above it works on plain values.
+import CNCursesW
+import Foundation
+
+public struct TerminalError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// How the explorer wants the terminal set up.
+public struct TerminalOptions: Sendable {
+    /// "auto", "truecolor", "256", "16", "8" or "mono".
+    public var color: String
+    public var mouse: Bool
+    public init(color: String = "auto", mouse: Bool = true) { self.color = color; self.mouse = mouse }
+}
+
+// State the signal handlers and the atexit hook read. Written only on the main thread while no
+// signal handler can run concurrently with it in a way that matters (set before, cleared after).
+nonisolated(unsafe) private var screenActive = false
+nonisolated(unsafe) private var mouseActive = false
+nonisolated(unsafe) private var handlersInstalled = false
+
+/// Leaves curses and switches mouse reporting off; safe to call more than once.
+private func restoreScreen() {
+    guard screenActive else { return }
+    screenActive = false
+    if mouseActive {
+        mouseActive = false
+        // Mouse tracking modes 1000/1002/1003/1006 off, written straight to the tty.
+        let off = "\u{1b}[?1000l\u{1b}[?1002l\u{1b}[?1003l\u{1b}[?1006l"
+        _ = off.withCString { write(1, $0, strlen($0)) }
+    }
+    endwin()
+}
+
+/// Fatal signals (Swift traps are SIGILL/SIGTRAP) and SIGINT/SIGTERM: restore the terminal,
+/// restore the default action and raise the signal again so the exit status tells what happened.
+private func signalHandler(_ sig: Int32) {
+    restoreScreen()
+    signal(sig, SIG_DFL)
+    raise(sig)
+}
+
+public final class Terminal {
+    public let tier: ColorTier
+    /// Which terminfo entry is in use ("xterm-direct" when true colour was switched on).
+    public let terminalName: String
+    private let screen: OpaquePointer
+    private let window: UnsafeMutablePointer<WINDOW>
+    private var pairs: [UInt64: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private let pairCapacity: Int
+    private var indexCache: [CellColor: Int32] = [:]
+    // Row scratch buffers for hs_put_row: [width].
+    private var rowChars: [wchar_t] = []
+    private var rowAttrs: [attr_t] = []
+    private var rowPairs: [Int32] = []
+
+    public static var isInteractive: Bool { isatty(0) == 1 && isatty(1) == 1 }
+
+    /// Takes over the screen. Call only after everything that can fail without a screen has run.
+    public init(options: TerminalOptions) throws {
+        guard Terminal.isInteractive else {
+            throw TerminalError(description: "not a terminal (stdin/stdout are not a TTY)")
+        }
+        setlocale(LC_ALL, "")
+        let env = ProcessInfo.processInfo.environment
+        let noColor = !(env["NO_COLOR"] ?? "").isEmpty
+        let request = options.color.lowercased()
+        let colorterm = (env["COLORTERM"] ?? "").lowercased()
+        let wantDirect = request == "truecolor"
+            || (request == "auto" && !noColor && (colorterm == "truecolor" || colorterm == "24bit"))
+        var name = env["TERM"] ?? "xterm"
+        var scr: OpaquePointer? = nil
+        let out = fdopen(1, "w"), inp = fdopen(0, "r")
+        if wantDirect && Terminal.terminfoExists("xterm-direct") {
+            scr = newterm("xterm-direct", out, inp)
+            if scr != nil { name = "xterm-direct" }
+        }
+        if scr == nil { scr = newterm(nil, out, inp) }
+        guard let s = scr else {
+            throw TerminalError(description: "cannot set up the terminal \"\(name)\" (is TERM right?)")
+        }
+        set_term(s)
+        screen = s
+        guard let win = hs_stdscr() else {
+            endwin()
+            throw TerminalError(description: "ncurses gave no screen window")
+        }
+        window = win
+        terminalName = name
+        screenActive = true
+        Terminal.installHandlers()
+
+        cbreak(); noecho(); nonl()
+        keypad(window, true)
+        curs_set(0)
+        set_escdelay(25)
+        intrflush(window, false)
+
+        // Colour tier: the request capped by what the terminal reports.
+        var colors = 0
+        if has_colors() && request != "mono" && !(noColor && request == "auto") {
+            start_color()
+            colors = Int(hs_colors())
+        }
+        let possible: ColorTier = colors >= 1 << 24 ? .truecolor : colors >= 256 ? .palette256
+            : colors >= 16 ? .ansi16 : colors >= 8 ? .ansi8 : .mono
+        let asked: ColorTier? = request == "auto" ? nil : ColorTier(rawValue: request)
+        let order = ColorTier.allCases
+        if let a = asked, let ai = order.firstIndex(of: a), let pi = order.firstIndex(of: possible) {
+            tier = order[max(ai, pi)]
+        } else {
+            tier = possible
+        }
+        pairCapacity = max(0, Int(hs_color_pairs()) - 1)
+
+        if options.mouse {
+            let mask = hs_button1_pressed() | hs_button4_pressed() | hs_button5_pressed()
+            mousemask(mask, nil)
+            mouseinterval(0)
+            mouseActive = true
+        }
+    }
+
+    deinit { stop() }
+
+    /// Gives the screen back (idempotent).
+    public func stop() {
+        if mouseActive { mousemask(0, nil) }
+        restoreScreen()
+    }
+
+    public var size: (width: Int, height: Int) { (Int(hs_cols()), Int(hs_lines())) }
+
+    private static func installHandlers() {
+        guard !handlersInstalled else { return }
+        handlersInstalled = true
+        for sig in [SIGSEGV, SIGABRT, SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, signalHandler)
+        }
+        atexit { restoreScreen() }
+    }
+
+    static func terminfoExists(_ entry: String) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        var dirs: [String] = []
+        if let t = env["TERMINFO"] { dirs.append(t) }
+        if let h = env["HOME"] { dirs.append(h + "/.terminfo") }
+        if let d = env["TERMINFO_DIRS"] { dirs += d.split(separator: ":").map(String.init) }
+        dirs += ["/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo", "/usr/lib/terminfo"]
+        let first = String(entry.prefix(1))
+        let hex = String(format: "%02x", Int(entry.utf8.first ?? 0))
+        return dirs.contains { d in
+            FileManager.default.fileExists(atPath: "\(d)/\(first)/\(entry)")
+                || FileManager.default.fileExists(atPath: "\(d)/\(hex)/\(entry)")
+        }
+    }
+
+    // MARK: - Input
+
+    /// Blocks for the next key, resize or mouse event.
+    public func readKey() -> Key {
+        var ch: wint_t = 0
+        let r = wget_wch(window, &ch)
+        if r == KEY_CODE_YES {
+            switch Int32(ch) {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_BTAB: return .backTab
+            case KEY_ENTER: return .enter
+            case KEY_RESIZE: return .resize(width: Int(hs_cols()), height: Int(hs_lines()))
+            case KEY_MOUSE:
+                var x: Int32 = 0, y: Int32 = 0
+                var b: mmask_t = 0
+                guard hs_getmouse(&x, &y, &b) == 1 else { return .unknown }
+                if b & hs_button4_pressed() != 0 { return .wheelUp }
+                if b & hs_button5_pressed() != 0 { return .wheelDown }
+                if b & (hs_button1_pressed() | hs_button1_clicked()) != 0 { return .mousePress(x: Int(x), y: Int(y)) }
+                return .unknown
+            default: return .unknown
+            }
+        }
+        guard r == OK else { return .unknown }
+        switch ch {
+        case 9: return .tab
+        case 27: return .escape
+        case 10, 13: return .enter
+        default:
+            guard let s = Unicode.Scalar(UInt32(ch)) else { return .unknown }
+            return .char(Character(s))
+        }
+    }
+
+    // MARK: - Output
+
+    /// Colour number of an (already tier-snapped) colour.
+    private func colorIndex(_ c: CellColor) -> Int32 {
+        if let i = indexCache[c] { return i }
+        let i: Int32
+        switch tier {
+        case .truecolor: i = Int32(c.r) << 16 | Int32(c.g) << 8 | Int32(c.b)
+        case .palette256: i = Int32(Palette.index256(c))
+        case .ansi16: i = Int32(Palette.indexANSI(c, count: 16))
+        case .ansi8: i = Int32(Palette.indexANSI(c, count: 8))
+        case .mono: i = -1
+        }
+        if indexCache.count > 1 << 16 { indexCache.removeAll() }
+        indexCache[c] = i
+        return i
+    }
+
+    /// Pair numbers for every cell of the frame. New pairs are only ever initialised with numbers
+    /// not used on screen in this frame: when the table would overflow it is reset first (rare:
+    /// a frame has at most width * height styles, and the renderer quantises its colours).
+    private func pairNumbers(_ buffer: CellBuffer) -> [Int32] {
+        guard tier != .mono, pairCapacity > 0 else { return [Int32](repeating: 0, count: buffer.cells.count) }
+        var keys = [UInt64](repeating: 0, count: buffer.cells.count)
+        var fresh = Set<UInt64>()
+        for (i, c) in buffer.cells.enumerated() {
+            let k = UInt64(UInt32(bitPattern: colorIndex(c.fg))) << 32 | UInt64(UInt32(bitPattern: colorIndex(c.bg)))
+            keys[i] = k
+            if pairs[k] == nil { fresh.insert(k) }
+        }
+        if pairs.count + fresh.count > pairCapacity {
+            pairs.removeAll()
+            nextPair = 1
+            fresh = Set(keys)
+        }
+        for k in fresh where Int(nextPair) <= pairCapacity {
+            init_extended_pair(nextPair, Int32(bitPattern: UInt32(k >> 32)), Int32(bitPattern: UInt32(k & 0xffff_ffff)))
+            pairs[k] = nextPair
+            nextPair += 1
+        }
+        return keys.map { pairs[$0] ?? 0 }
+    }
+
+    /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate.
+    public func draw(_ buffer: CellBuffer) {
+        let w = min(buffer.width, Int(hs_cols())), h = min(buffer.height, Int(hs_lines()))
+        let pairOf = pairNumbers(buffer)
+        werase(window)
+        if rowChars.count < w {
+            rowChars = [wchar_t](repeating: 32, count: w)
+            rowAttrs = [attr_t](repeating: 0, count: w)
+            rowPairs = [Int32](repeating: 0, count: w)
+        }
+        let bold = hs_a_bold(), rev = hs_a_reverse(), under = hs_a_underline(), dim = hs_a_dim()
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * buffer.width + x
+                let c = buffer.cells[i]
+                rowChars[x] = wchar_t(bitPattern: c.glyph.value)
+                var a: attr_t = 0
+                if !c.attributes.isEmpty {
+                    if c.attributes.contains(.bold) { a |= bold }
+                    if c.attributes.contains(.reverse) { a |= rev }
+                    if c.attributes.contains(.underline) { a |= under }
+                    if c.attributes.contains(.dim) { a |= dim }
+                }
+                rowAttrs[x] = a
+                rowPairs[x] = pairOf[i]
+            }
+            _ = hs_put_row(window, Int32(y), 0, rowChars, rowAttrs, rowPairs, Int32(w))
+        }
+        wnoutrefresh(window)
+        doupdate()
+    }
+}
