@@ -86,7 +86,8 @@ static inline int hat_png_decode(const unsigned char *data, size_t size,
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (bit_depth == 16) png_set_strip_16(png);  // chops to the high byte (not png_set_scale_16)
-    if (color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+    // Unconditional: palette expansion turns a tRNS chunk into an alpha channel, dropped here too.
+    png_set_strip_alpha(png);
     if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
     (void)png_set_interlace_handling(png);
     png_read_update_info(png, info);

@@ -55,10 +55,11 @@ public enum JPEGCodec {
         default:
             return [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { dst, count in
                 for i in 0..<pixelCount {
-                    // PIL reads JPEG CMYK as "CMYK;I" (Adobe's inverted storage) for every file.
-                    let k = 255 - Int(raw[4 * i + 3])
+                    // PIL reads JPEG CMYK as "CMYK;I" (Adobe's inverted storage) for every file:
+                    // ink = 255 - stored, and nk = 255 - black = the stored K byte.
+                    let nk = Int(raw[4 * i + 3])
                     for c in 0..<3 {
-                        dst[3 * i + c] = cmykChannelToRGB(255 - Int(raw[4 * i + c]), nk: k)
+                        dst[3 * i + c] = cmykChannelToRGB(255 - Int(raw[4 * i + c]), nk: nk)
                     }
                 }
                 count = pixelCount * 3

@@ -18,6 +18,12 @@ public enum PNGCodec {
     /// checked from the header before pixels are allocated.
     public static func decode(_ bytes: [UInt8], limits: ImageLimits = .standard) throws -> RGBImage {
         guard sniff(bytes) else { throw ImageError.corrupt(format: "PNG", message: "missing PNG signature") }
+        // libpng calls a zero dimension "Invalid IHDR data"; say what is wrong instead.
+        if bytes.count >= 24, Array(bytes[12..<16]) == Array("IHDR".utf8) {
+            let w = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
+            let h = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
+            if w == 0 || h == 0 { throw ImageError.empty(format: "PNG", width: w, height: h) }
+        }
         var width = 0, height = 0
         var out: UnsafeMutablePointer<UInt8>? = nil
         var message = [CChar](repeating: 0, count: Int(HAT_PNG_ERR_LEN))
