@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import HatModel
 @testable import HatViews
+import HatImaging
 
 // Known answers from synthetic recordings with the real geometry of faster_vit_0_224 (stage 3:
 // 14 x 14 tokens of 16 px, 2 x 2 windows of 7 x 7, 4 x 4 carriers pooled by 5 x 5 boxes every 3
@@ -197,5 +198,56 @@ final class HeadStatisticsTests: XCTestCase {
         XCTAssertNotNil((obj?["definitions"] as? [String: String])?["meanDistance"])
         // header, stage 3 (+ window, carrier), stage 4 (+ window)
         XCTAssertEqual(s.textSummary().count, 6)
+    }
+}
+
+final class StatsChartsTests: XCTestCase {
+    func testChartsDrawEveryHeadAndExportNames() throws {
+        let model = ModelConfig.preset(named: "faster_vit_0_224")!
+        // Distance grows with head index so the dots and cells differ.
+        let rec = SyntheticRecording.make(config: model) { e in
+            e.attention == .window ? (e.key == e.carrierKeys + (e.head % 7) ? 1 : 0) : (e.key == e.head % 16 ? 1 : 0)
+        }
+        let stats = HeadStatistics.compute(rec)
+        let charts = StatsCharts.all(stats, scale: 1)
+        XCTAssertEqual(charts.map(\.name), [
+            "scatter_distance.png", "scatter_entropy.png",
+            "heatmap_window_distance.png", "heatmap_window_entropy.png", "heatmap_window_carrier_share.png",
+            "heatmap_carrier_distance.png", "heatmap_carrier_entropy.png",
+        ])
+        for (_, img) in charts {
+            XCTAssertGreaterThan(img.width, 200)
+            XCTAssertGreaterThan(img.height, 150)
+        }
+        // The scatter contains the window-dot colour; the heatmap the colormap's top colour.
+        let scatter = charts[0].image
+        XCTAssertTrue(contains(scatter, StatsCharts.Style.windowDot, tolerance: 30))
+        XCTAssertTrue(contains(scatter, StatsCharts.Style.carrierDot, tolerance: 30))
+        let heat = charts[2].image
+        let top = Colormap.viridis.rgb(1)
+        XCTAssertTrue(contains(heat, top, tolerance: 3))
+        // Enlargement is exact.
+        let big = StatsCharts.scatter(stats, metric: .meanDistance, scale: 2)
+        XCTAssertEqual(big.width, scatter.width * 2)
+        if let dir = ProcessInfo.processInfo.environment["HATSCOPE_CHART_DIR"] {
+            for (name, img) in charts { try ImageIO.writePNG(img, to: dir + "/" + name) }
+        }
+    }
+
+    func testNiceTicks() {
+        XCTAssertEqual(StatsCharts.niceCeiling(87), 100)
+        XCTAssertEqual(StatsCharts.niceCeiling(0.3), 0.5)
+        XCTAssertEqual(StatsCharts.niceTicks(0, 100, target: 6), [0, 20, 40, 60, 80, 100])
+        XCTAssertEqual(StatsCharts.niceTicks(0, 1, target: 5), [0, 0.25, 0.5, 0.75, 1])
+    }
+
+    func contains(_ img: RGBImage, _ c: (UInt8, UInt8, UInt8), tolerance: Int) -> Bool {
+        var i = 0
+        while i < img.pixels.count {
+            if abs(Int(img.pixels[i]) - Int(c.0)) <= tolerance && abs(Int(img.pixels[i + 1]) - Int(c.1)) <= tolerance
+                && abs(Int(img.pixels[i + 2]) - Int(c.2)) <= tolerance { return true }
+            i += 3
+        }
+        return false
     }
 }
