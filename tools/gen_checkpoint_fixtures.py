@@ -72,11 +72,193 @@ def gen_safetensors_npy():
     record("bigendian_i4.npy", {"": torch.from_numpy(c.astype(np.float32))})
 
 
+# ---------------------------------------------------------------- torch.save fixtures
+class MarkedTensor(torch.Tensor):
+    """A tensor subclass: torch.save writes it through torch._tensor._rebuild_from_type_v2."""
+
+
+class RunsShell:
+    """Pickles as os.system(...): loading it with pickle would create MARKER. Readers must refuse."""
+
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/hatscope_checkpoint_test_marker",))
+
+
+def small_state_dict():
+    sd = {
+        "conv.weight": rand(4, 3, 3, 3),
+        "conv.bias": rand(4),
+        "bn.weight": rand(4),
+        "bn.running_var": rand(4).abs(),
+        "bn.num_batches_tracked": torch.tensor(17, dtype=torch.int64),
+        "head.weight": rand(5, 4),
+    }
+    return sd
+
+
+def gen_torch():
+    import argparse
+    from collections import OrderedDict
+
+    # Bare state dict (an OrderedDict, as model.state_dict() returns).
+    sd = OrderedDict(small_state_dict())
+    torch.save(sd, path("bare.pt"))
+    record("bare.pt", sd, source="(top level)", extras=[])
+
+    # Training dict: state_dict + optimizer + argparse.Namespace + numpy scalars + plain values.
+    model = torch.nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(2, 4, generator=gen)).sum().backward()
+    opt.step()
+    args = argparse.Namespace(model="faster_vit_0_224", lr=0.1, epochs=300, amp=True, mean=[0.485, 0.456, 0.406])
+    sd2 = OrderedDict(small_state_dict())
+    torch.save({"epoch": 309, "arch": "faster_vit_0_224", "state_dict": sd2, "optimizer": opt.state_dict(),
+                "args": args, "best_metric": np.float64(0.8125), "step": np.int64(12), "device": torch.device("cpu"),
+                "tags": {"a", "b"}, "raw": b"\x00\x01"}, path("train_state_dict.pt"))
+    record("train_state_dict.pt", sd2, source="state_dict",
+           extra_keys=["epoch", "arch", "optimizer", "args", "best_metric", "step", "device", "tags", "raw"])
+
+    # `model` wrapper.
+    sd3 = OrderedDict(small_state_dict())
+    torch.save({"model": sd3, "epoch": 3}, path("model_key.pt"))
+    record("model_key.pt", sd3, source="model", extra_keys=["epoch"])
+
+    # model + state_dict_ema: default picks `model`, --ema picks the EMA weights.
+    sd4 = OrderedDict(small_state_dict())
+    ema = OrderedDict((k, (v * 0.5 if v.is_floating_point() else v)) for k, v in sd4.items())
+    torch.save({"model": sd4, "state_dict_ema": ema, "epoch": 5}, path("ema.pt"))
+    record("ema.pt", sd4, source="model", extra_keys=["state_dict_ema", "epoch"])
+    record("ema.pt#ema", ema, source="state_dict_ema", extra_keys=["model", "epoch"])
+
+    # DataParallel `module.` prefix.
+    sd5 = OrderedDict(small_state_dict())
+    torch.save({"state_dict": OrderedDict(("module." + k, v) for k, v in sd5.items())}, path("module_prefix.pt"))
+    record("module_prefix.pt", sd5, source="state_dict", extra_keys=[])
+
+    # Storage element types.
+    dt = OrderedDict([
+        ("f16", rand(3, 4, dtype=torch.float16)), ("bf16", rand(2, 5, dtype=torch.bfloat16)),
+        ("f64", rand(3, dtype=torch.float64)), ("i64", torch.tensor([-2, 5, 1 << 40])),
+        ("i32", torch.tensor([7, -7], dtype=torch.int32)), ("u8", torch.tensor([0, 9, 255], dtype=torch.uint8)),
+        ("b", torch.tensor([True, False])), ("scalar", torch.tensor(1.25)),
+    ])
+    torch.save(dt, path("dtypes.pt"))
+    record("dtypes.pt", dt)
+
+    # Views: a transposed tensor, two tensors sharing one storage at offsets, a stepped slice,
+    # a Parameter (_rebuild_parameter) and a tensor subclass (_rebuild_from_type_v2).
+    base = rand(24)
+    grid = rand(4, 6)
+    views = OrderedDict([
+        ("transposed", rand(3, 5).t()),
+        ("shared_a", base[2:8].view(2, 3)),
+        ("shared_b", base[10:22].view(3, 4)),
+        ("stepped", grid[:, ::2]),
+        ("param", torch.nn.Parameter(rand(2, 2))),
+        ("subclass", rand(3).as_subclass(MarkedTensor)),
+        ("half_t", rand(4, 2, dtype=torch.float16).t()),
+    ])
+    assert not views["transposed"].is_contiguous() and views["shared_a"].storage_offset() == 2
+    torch.save(views, path("views.pt"))
+    record("views.pt", views)
+
+    # Legacy (pre-1.6) format, wrapped, with views and fp16.
+    leg_sd = OrderedDict(small_state_dict())
+    leg_sd["half"] = rand(3, dtype=torch.float16)
+    leg_sd["shared_t"] = base[1:13].view(3, 4).t()
+    torch.save({"state_dict": leg_sd, "epoch": 2}, path("legacy.pt"), _use_new_zipfile_serialization=False)
+    record("legacy.pt", leg_sd, source="state_dict", extra_keys=["epoch"])
+
+    # A malicious pickle: os.system inside an otherwise normal checkpoint (never loaded with torch!).
+    torch.save({"state_dict": OrderedDict(small_state_dict()), "payload": RunsShell()}, path("evil_os_system.pt"))
+    torch.save({"state_dict": OrderedDict(small_state_dict()), "payload": RunsShell()}, path("evil_legacy.pt"),
+               _use_new_zipfile_serialization=False)
+
+    # Tiny checkpoints for the mutation test (every truncation point, random byte flips).
+    tiny = OrderedDict([("w", rand(2, 3)), ("b", rand(2, dtype=torch.float16)), ("t", rand(2, 2).t())])
+    torch.save({"state_dict": tiny, "epoch": 1}, path("tiny.pt"))
+    record("tiny.pt", tiny, source="state_dict", extra_keys=["epoch"])
+    torch.save({"state_dict": tiny, "epoch": 1}, path("tiny_legacy.pt"), _use_new_zipfile_serialization=False)
+    record("tiny_legacy.pt", tiny, source="state_dict", extra_keys=["epoch"])
+
+    # The same archive rewritten with ZIP64 records (force_zip64), stored entries, data 64-byte aligned
+    # through local extra fields, and bit 3 data descriptors -- the layouts large torch files use.
+    rezip_zip64(path("tiny.pt"), path("tiny_zip64.pt"))
+    record("tiny_zip64.pt", tiny, source="state_dict", extra_keys=["epoch"])
+
+
+def rezip_zip64(src, dst):
+    """Rewrites a torch zip by hand: ZIP64 extra fields in local and central headers, padding extra
+    fields so data starts 64-byte aligned, sizes only in data descriptors (bit 3), ZIP64 end records."""
+    import struct
+    import zlib
+    zin = zipfile.ZipFile(src)
+    out = bytearray()
+    central = bytearray()
+    names = zin.namelist()
+    for name in names:
+        data = zin.read(name)
+        nb = name.encode()
+        offset = len(out)
+        z64 = struct.pack("<HHQQ", 1, 16, 0, 0)  # sizes deferred to the data descriptor
+        base = offset + 30 + len(nb) + len(z64) + 4
+        pad = (-base) % 64
+        local_extra = z64 + struct.pack("<HH", 0x4850, pad) + b"Z" * pad  # padding record
+        crc = zlib.crc32(data)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 8, 0, 0, 0, 0, 0xFFFFFFFF, 0xFFFFFFFF, len(nb), len(local_extra))
+        out += nb + local_extra
+        assert len(out) % 64 == 0
+        out += data
+        out += struct.pack("<IIQQ", 0x08074B50, crc, len(data), len(data))
+        cz64 = struct.pack("<HHQQQ", 1, 24, len(data), len(data), offset)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 8, 0, 0, 0, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                               len(nb), len(cz64), 0, 0, 0, 0, 0xFFFFFFFF)
+        central += nb + cz64
+    cd_offset = len(out)
+    out += central
+    z64_end = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(names), len(names), len(central), cd_offset)
+    out += struct.pack("<IIQI", 0x07064B50, 0, z64_end, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    with open(dst, "wb") as f:
+        f.write(out)
+    # The official reader accepts it and returns the same tensors.
+    a = torch.load(src, weights_only=True)
+    b = torch.load(dst, weights_only=True)
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+
+
+# ---------------------------------------------------------------- official variant shape lists
+PRESETS = ["faster_vit_0_224", "faster_vit_1_224", "faster_vit_2_224", "faster_vit_3_224", "faster_vit_4_224",
+           "faster_vit_5_224", "faster_vit_6_224", "faster_vit_4_21k_224", "faster_vit_4_21k_384",
+           "faster_vit_4_21k_512", "faster_vit_4_21k_768"]
+
+
+def gen_variant_shapes():
+    """state_dict key -> shape of every official preset, built on the meta device (no weights)."""
+    import warnings
+    warnings.filterwarnings("ignore")
+    import fastervit.models.faster_vit as fv
+    linspace = torch.linspace
+    # The constructor calls .item() on a linspace (drop-path rates), impossible on meta: make it on the CPU.
+    torch.linspace = lambda *a, **k: linspace(*a, **{**k, "device": "cpu"})
+    try:
+        shapes = {}
+        for n in PRESETS:
+            with torch.device("meta"):
+                m = getattr(fv, n)(pretrained=False)
+            shapes[n] = {k: list(v.shape) for k, v in m.state_dict().items()}
+    finally:
+        torch.linspace = linspace
+    with open(path("variant_shapes.json"), "w") as f:
+        json.dump(shapes, f, separators=(",", ":"))
+
+
 def main():
     gen_safetensors_npy()
-    if "--npy-only" not in sys.argv:
-        from gen_checkpoint_torch import gen_torch  # noqa: E402  (torch.save fixtures, see below)
-        gen_torch(record, path, rand)
+    gen_torch()
+    if "--skip-variants" not in sys.argv:
+        gen_variant_shapes()
     with open(path("expected.json"), "w") as f:
         json.dump(expected, f, indent=None, separators=(",", ":"))
     total = sum(os.path.getsize(path(n)) for n in os.listdir(OUT))

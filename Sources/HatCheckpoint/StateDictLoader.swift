@@ -33,6 +33,12 @@ public enum StateDictLoader {
     public static func load(path: String, ema: Bool = false) throws -> LoadedStateDict {
         let file = try MappedFile(path: path)
         defer { file.release() }
+        return try load(file: file, ema: ema)
+    }
+
+    /// Loads from an already mapped (or in-memory) file.
+    public static func load(file: MappedFile, ema: Bool = false) throws -> LoadedStateDict {
+        let path = file.path
         let b = file.bytes
         // safetensors starts with a u64 header length followed by '{'.
         if b.count >= 9, b[8] == UInt8(ascii: "{") {
