@@ -38,7 +38,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
-        .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatCore"],
+        .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
