@@ -1,0 +1,225 @@
+// Op-level tests against straightforward reference loops in Double. Tolerances: 1e-5 relative to
+// the output's magnitude for GEMM-based ops (float32 accumulation), 1e-6 for elementwise ops.
+import Foundation
+@testable import HatCore
+import XCTest
+
+final class OpsTests: XCTestCase {
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001) / 1_000_000 - 1   // [-1, 1]
+        }
+        mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
+    }
+
+    func assertClose(_ a: [Float], _ b: [Double], tol: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        let scale = max(1, b.map(abs).max() ?? 1)
+        let d = zip(a, b).reduce(0.0) { max($0, abs(Double($1.0) - $1.1)) }
+        XCTAssertLessThanOrEqual(d, tol * scale, "\(what): max diff \(d)", file: file, line: line)
+    }
+
+    func referenceConv(_ x: [Float], cin: Int, h: Int, w: Int, weight: [Float], bias: [Float], cout: Int,
+                       stride s: Int, groups: Int = 1) -> [Double] {
+        let ho = (h - 1) / s + 1, wo = (w - 1) / s + 1
+        let perGroupIn = cin / groups, perGroupOut = cout / groups
+        var y = [Double](repeating: 0, count: cout * ho * wo)
+        for o in 0..<cout {
+            let g = o / perGroupOut
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    var acc = Double(bias[o])
+                    for ci in 0..<perGroupIn {
+                        let c = g * perGroupIn + ci
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                let iy = oy * s - 1 + ky, ix = ox * s - 1 + kx
+                                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                                acc += Double(weight[((o * perGroupIn + ci) * 3 + ky) * 3 + kx]) * Double(x[(c * h + iy) * w + ix])
+                            }
+                        }
+                    }
+                    y[(o * ho + oy) * wo + ox] = acc
+                }
+            }
+        }
+        return y
+    }
+
+    func testConv3x3StrideOneAndTwo() {
+        var r = Rng(state: 1)
+        for (s, h, w) in [(1, 9, 7), (2, 9, 7), (2, 8, 8), (1, 1, 1)] {
+            let cin = 5, cout = 6
+            let x = r.array(cin * h * w), wt = r.array(cout * cin * 9), b = r.array(cout)
+            let conv = Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: s)
+            let y = conv(Tensor(shape: [1, cin, h, w], data: x))
+            assertClose(y.data, referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: s),
+                        tol: 1e-5, "conv stride \(s) \(h)x\(w)")
+        }
+    }
+
+    func testBatchNormFolding() {
+        var r = Rng(state: 2)
+        let cin = 3, cout = 4, h = 5, w = 6
+        let x = r.array(cin * h * w), wt = r.array(cout * cin * 9), b = r.array(cout)
+        let bn = BatchNormParameters(gamma: r.array(cout), beta: r.array(cout), mean: r.array(cout),
+                                     variance: r.array(cout).map { $0 + 1.5 }, eps: 1e-4)
+        var conv = Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: 1)
+        conv.foldBatchNorm(bn)
+        let y = conv(Tensor(shape: [1, cin, h, w], data: x))
+        var ref = referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: 1)
+        for o in 0..<cout {
+            for i in 0..<(h * w) {
+                let v = ref[o * h * w + i]
+                ref[o * h * w + i] = (v - Double(bn.mean[o])) / (Double(bn.variance[o]) + 1e-4).squareRoot() * Double(bn.gamma[o]) + Double(bn.beta[o])
+            }
+        }
+        assertClose(y.data, ref, tol: 1e-5, "conv + batchnorm")
+    }
+
+    func testDepthwiseConv() {
+        var r = Rng(state: 3)
+        let c = 4, h = 6, w = 5
+        let x = r.array(c * h * w), wt = r.array(c * 9), b = r.array(c)
+        let conv = DepthwiseConv3x3(weight: Tensor(shape: [c, 1, 3, 3], data: wt), bias: Tensor(shape: [c], data: b))
+        var y = [Float](repeating: 0, count: c * h * w)
+        x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { conv.apply(xb.baseAddress!, height: h, width: w, into: $0.baseAddress!) } }
+        assertClose(y, referenceConv(x, cin: c, h: h, w: w, weight: wt, bias: b, cout: c, stride: 1, groups: c), tol: 1e-6, "depthwise")
+    }
+
+    func testLinearAndGemmTransposes() {
+        var r = Rng(state: 4)
+        let n = 7, i = 5, o = 3
+        let x = r.array(n * i), wt = r.array(o * i), b = r.array(o)
+        let y = Linear(weight: Tensor(shape: [o, i], data: wt), bias: Tensor(shape: [o], data: b))(Tensor(shape: [n, i], data: x))
+        var ref = [Double](repeating: 0, count: n * o)
+        for a in 0..<n { for c in 0..<o {
+            var acc = Double(b[c])
+            for k in 0..<i { acc += Double(x[a * i + k]) * Double(wt[c * i + k]) }
+            ref[a * o + c] = acc
+        } }
+        assertClose(y.data, ref, tol: 1e-6, "linear")
+        // A^T B with strided leading dimensions.
+        let m = 4, nn = 3, k = 6
+        let at = r.array(k * m), bm = r.array(k * nn)
+        var c = [Float](repeating: 0, count: m * nn)
+        at.withUnsafeBufferPointer { ab in bm.withUnsafeBufferPointer { bb in c.withUnsafeMutableBufferPointer { cb in
+            BLAS.sgemm(transA: true, transB: false, m: m, n: nn, k: k, a: ab.baseAddress!, lda: m, b: bb.baseAddress!, ldb: nn, c: cb.baseAddress!, ldc: nn)
+        } } }
+        var cref = [Double](repeating: 0, count: m * nn)
+        for p in 0..<m { for q in 0..<nn { for t in 0..<k { cref[p * nn + q] += Double(at[t * m + p]) * Double(bm[t * nn + q]) } } }
+        assertClose(c, cref, tol: 1e-6, "sgemm transA")
+    }
+
+    func testLayerNormRowsAndChannels() {
+        var r = Rng(state: 5)
+        let rows = 6, c = 10
+        let x = r.array(rows * c).map { $0 * 3 + 1 }
+        let p = LayerNormParameters(weight: r.array(c), bias: r.array(c), eps: 1e-5)
+        var y = [Float](repeating: 0, count: rows * c)
+        x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Normalization.layerNorm(xb.baseAddress!, rows: rows, p, into: $0.baseAddress!) } }
+        var ref = [Double](repeating: 0, count: rows * c)
+        for i in 0..<rows {
+            let row = (0..<c).map { Double(x[i * c + $0]) }
+            let mean = row.reduce(0, +) / Double(c)
+            let v = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
+            for k in 0..<c { ref[i * c + k] = (row[k] - mean) / (v + 1e-5).squareRoot() * Double(p.weight[k]) + Double(p.bias[k]) }
+        }
+        assertClose(y, ref, tol: 1e-5, "layernorm")
+        // LayerNorm2d on [C, pixels] equals row LayerNorm of the transpose.
+        let xt = (0..<(c * rows)).map { x[($0 % rows) * c + $0 / rows] }  // [c, rows]
+        var y2 = [Float](repeating: 0, count: rows * c)
+        xt.withUnsafeBufferPointer { xb in y2.withUnsafeMutableBufferPointer { Normalization.layerNorm2d(xb.baseAddress!, pixels: rows, p, into: $0.baseAddress!) } }
+        let ref2 = (0..<(c * rows)).map { ref[($0 % rows) * c + $0 / rows] }
+        assertClose(y2, ref2, tol: 1e-5, "layernorm2d")
+    }
+
+    func testGeluReluSoftmax() {
+        var r = Rng(state: 6)
+        var x = r.array(1000).map { $0 * 6 }
+        let orig = x
+        x.withUnsafeMutableBufferPointer { Activations.gelu($0.baseAddress!, count: $0.count) }
+        assertClose(x, orig.map { 0.5 * Double($0) * (1 + erf(Double($0) / 2.0.squareRoot())) }, tol: 1e-6, "gelu")
+        var y = orig
+        y.withUnsafeMutableBufferPointer { Activations.relu($0.baseAddress!, count: $0.count) }
+        assertClose(y, orig.map { max(0, Double($0)) }, tol: 0, "relu")
+        var s = Array(orig.prefix(40))
+        s.withUnsafeMutableBufferPointer { Activations.softmaxRows($0.baseAddress!, rows: 4, length: 10) }
+        var ref: [Double] = []
+        for i in 0..<4 {
+            let row = (0..<10).map { Double(orig[i * 10 + $0]) }
+            let m = row.max()!, e = row.map { exp($0 - m) }, z = e.reduce(0, +)
+            ref += e.map { $0 / z }
+        }
+        assertClose(s, ref, tol: 1e-6, "softmax")
+    }
+
+    func testPadPartitionReverseRoundTrip() {
+        var r = Rng(state: 7)
+        let c = 3, h = 5, w = 7, win = 4, lead = 2
+        let hp = 8, wp = 8
+        let x = r.array(c * h * w)
+        var padded = [Float](repeating: -1, count: c * hp * wp)
+        x.withUnsafeBufferPointer { xb in padded.withUnsafeMutableBufferPointer {
+            Windows.pad(xb.baseAddress!, channels: c, height: h, width: w, toHeight: hp, width: wp, into: $0.baseAddress!)
+        } }
+        for ch in 0..<c { for i in 0..<hp { for j in 0..<wp {
+            XCTAssertEqual(padded[(ch * hp + i) * wp + j], (i < h && j < w) ? x[(ch * h + i) * w + j] : 0)
+        } } }
+        let windows = (hp / win) * (wp / win), t = lead + win * win
+        var tokens = [Float](repeating: 99, count: windows * t * c)
+        padded.withUnsafeBufferPointer { pb in tokens.withUnsafeMutableBufferPointer {
+            Windows.partition(pb.baseAddress!, channels: c, height: hp, width: wp, window: win, lead: lead, into: $0.baseAddress!)
+        } }
+        // Official window_partition: window k = a*(wp/win)+b, token p*win+q, channel ch.
+        for k in 0..<windows {
+            let a = k / (wp / win), b = k % (wp / win)
+            for tk in 0..<(win * win) { for ch in 0..<c {
+                let p = tk / win, q = tk % win
+                XCTAssertEqual(tokens[(k * t + lead + tk) * c + ch], padded[(ch * hp + a * win + p) * wp + b * win + q])
+            } }
+            for l in 0..<lead { XCTAssertEqual(tokens[(k * t + l) * c], 99) }   // lead rows untouched
+        }
+        var back = [Float](repeating: 0, count: c * h * w)
+        tokens.withUnsafeBufferPointer { tb in back.withUnsafeMutableBufferPointer {
+            Windows.reverse(tb.baseAddress!, channels: c, paddedHeight: hp, paddedWidth: wp, window: win, lead: lead, height: h, width: w, into: $0.baseAddress!)
+        } }
+        XCTAssertEqual(back, x)
+    }
+
+    func testCarrierOrders() {
+        // Square 2x2 windows, c = 2: the swapped ct_window is the inverse of the window-list order.
+        for l in 0..<16 {
+            let g = Windows.carrierGridIndex(listIndex: l, ctSize: 2, windowCols: 2)
+            XCTAssertEqual(Windows.carrierSwappedSource(window: l / 4, token: l % 4, ctSize: 2, windowRows: 2), g)
+        }
+        // 4x6 carrier grid (2x3 windows, c = 2): window 0 receives grid cells 0, 1, 4, 5 (fastervit.md).
+        XCTAssertEqual((0..<4).map { Windows.carrierSwappedSource(window: 0, token: $0, ctSize: 2, windowRows: 2) }, [0, 1, 4, 5])
+        XCTAssertEqual((0..<4).map { Windows.carrierGridIndex(listIndex: $0, ctSize: 2, windowCols: 3) }, [0, 1, 6, 7])
+    }
+
+    func testPoolingAndNearest() {
+        var r = Rng(state: 8)
+        let c = 2, h = 7, w = 9, kh = 3, kw = 4, sh = 2, sw = 3
+        let x = r.array(c * h * w)
+        let oh = (h - kh) / sh + 1, ow = (w - kw) / sw + 1
+        var y = [Float](repeating: 0, count: c * oh * ow)
+        x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer {
+            Pooling.average(xb.baseAddress!, channels: c, height: h, width: w, kernel: kh, kw, stride: sh, sw, into: $0.baseAddress!)
+        } }
+        var ref: [Double] = []
+        for ch in 0..<c { for i in 0..<oh { for j in 0..<ow {
+            var acc = 0.0
+            for a in 0..<kh { for b in 0..<kw { acc += Double(x[(ch * h + i * sh + a) * w + j * sw + b]) } }
+            ref.append(acc / Double(kh * kw))
+        } } }
+        assertClose(y, ref, tol: 1e-6, "avg pool")
+        XCTAssertEqual((0..<7).map { Pooling.nearestSource($0, inSize: 2, outSize: 7) }, [0, 0, 0, 0, 1, 1, 1])
+        XCTAssertEqual((0..<4).map { Pooling.nearestSource($0, inSize: 2, outSize: 4) }, [0, 0, 1, 1])
+        var g = [Float](repeating: 0, count: 2)
+        x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { Pooling.globalAverage(xb.baseAddress!, channels: 2, pixels: h * w, into: $0.baseAddress!) } }
+        assertClose(g, (0..<2).map { ch in (0..<(h * w)).map { Double(x[ch * h * w + $0]) }.reduce(0, +) / Double(h * w) }, tol: 1e-6, "global pool")
+    }
+}
