@@ -137,6 +137,24 @@ struct Canvas {
         BitmapFont.draw(s, on: &image, x: x, y: y, color: color, scale: scale)
     }
 
+    /// Joins `items` with `separator` into lines no wider than `maxWidth`, never splitting an
+    /// item unless it alone is too wide.
+    static func wrapItems(_ items: [String], separator: String, maxWidth: Int, scale: Int = 1) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for item in items {
+            let candidate = current.isEmpty ? item : current + separator + item
+            if textWidth(candidate, scale: scale) <= maxWidth || current.isEmpty {
+                current = candidate
+            } else {
+                lines.append(current)
+                current = item
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines.flatMap { textWidth($0, scale: scale) > maxWidth ? wrap($0, maxWidth: maxWidth, scale: scale) : [$0] }
+    }
+
     /// Splits `s` into lines no wider than `maxWidth` pixels, breaking at spaces (a single word
     /// longer than the line is cut).
     static func wrap(_ s: String, maxWidth: Int, scale: Int = 1) -> [String] {

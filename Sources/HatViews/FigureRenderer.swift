@@ -63,7 +63,7 @@ public enum FigureRenderer {
         let lh = Canvas.lineHeight
         let titleLines = Canvas.wrap(view.title, maxWidth: contentWidth)
         let numberLines = options.showText
-            ? Canvas.wrap(view.numbers.map { "\($0.0): \($0.1)" }.joined(separator: "   "), maxWidth: contentWidth) : []
+            ? Canvas.wrapItems(view.numbers.map { "\($0.0): \($0.1)" }, separator: "  |  ", maxWidth: contentWidth) : []
         let explanationLines = options.showText
             ? view.explanation.flatMap { Canvas.wrap($0, maxWidth: contentWidth) } : []
 

@@ -35,8 +35,7 @@ enum MatrixView {
             cc > 0 ? "The first \(cc) rows and columns are the window's carrier tokens (set apart); the query's row is highlighted."
                 : "This stage has no carrier tokens; the query's row is highlighted.",
         ]
-        var o = q.windowOverlays()
-        o.carrierBoxes = []
+        let o = q.windowOverlays()
         return ViewResult(kind: .matrix, title: q.title("matrix"), explanation: explanation, field: nil,
                           matrix: matrix, overlays: o, rangeMin: range.min, rangeMax: range.max,
                           scaleLabel: "attention probability", numbers: numbers)

@@ -145,12 +145,12 @@ struct StageQuery {
     }
 
     /// Overlays shared by the window-based views: window grid, selected window, the query window's
-    /// carrier boxes highlighted, the query.
+    /// carrier boxes highlighted, the query. The other carriers' boxes are left out: they cut
+    /// across windows (kernel > stride) and would read as a second grid.
     func windowOverlays() -> Overlays {
         var o = Overlays()
         o.windowRects = stage.windowRects
         o.selectedWindow = stage.windowRects[window]
-        o.carrierBoxes = stage.carriers.map(\.box)
         if stage.hasCarriers { o.highlightedBoxes = stage.windowCarriers[window].map { stage.carriers[$0].box } }
         o.query = queryRect
         return o
