@@ -144,9 +144,11 @@ static inline void hat_png_write_error_fn(png_structp png, png_const_charp msg) 
     png_longjmp(png, 1);
 }
 
-/// Encodes 8-bit RGB (width*height*3 bytes, row-major) as a non-interlaced PNG in memory.
+/// Encodes 8-bit RGB (width*height*3 bytes, row-major) as a non-interlaced PNG in memory,
+/// with libpng's adaptive row filters.
 /// On success *out (malloc'd, caller frees) holds *out_size bytes.
-static inline int hat_png_encode(const unsigned char *rgb, long width, long height,
+/// `level` is the zlib compression level 0...9 (-1 = zlib's default, 6).
+static inline int hat_png_encode(const unsigned char *rgb, long width, long height, int level,
                           unsigned char **out, size_t *out_size, char *err) {
     *out = NULL; *out_size = 0; err[0] = 0;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, err, hat_png_write_error_fn, hat_png_warning_fn);
@@ -162,6 +164,7 @@ static inline int hat_png_encode(const unsigned char *rgb, long width, long heig
         return HAT_PNG_ERROR;
     }
     png_set_write_fn(png, sinkp, hat_png_write_fn, hat_png_flush_fn);
+    png_set_compression_level(png, level);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -47,8 +47,13 @@ public enum PNGCodec {
         }
     }
 
-    /// Encodes an RGB image as an 8-bit, non-interlaced PNG.
-    public static func encode(_ image: RGBImage) throws -> [UInt8] {
+    /// zlib level for figures. Measured on a 740x820 montage-like figure (photo under heat
+    /// overlays): level 2 takes ~25 ms CPU and 617 kB, the zlib default 6 ~125 ms and 566 kB.
+    /// Figures must be written quickly (montage budget 150 ms), so speed wins over 8% size.
+    public static let defaultCompressionLevel = 2
+
+    /// Encodes an RGB image as an 8-bit, non-interlaced PNG (compression 0 = none ... 9 = smallest).
+    public static func encode(_ image: RGBImage, compressionLevel: Int = defaultCompressionLevel) throws -> [UInt8] {
         guard image.width > 0, image.height > 0 else {
             throw ImageError.invalidImage("cannot encode an empty \(image.width)x\(image.height) image")
         }
@@ -56,7 +61,8 @@ public enum PNGCodec {
         var size = 0
         var message = [CChar](repeating: 0, count: Int(HAT_PNG_ERR_LEN))
         let code = image.pixels.withUnsafeBufferPointer { buf in
-            hat_png_encode(buf.baseAddress, image.width, image.height, &out, &size, &message)
+            hat_png_encode(buf.baseAddress, image.width, image.height, Int32(min(max(compressionLevel, 0), 9)),
+                           &out, &size, &message)
         }
         defer { free(out) }
         guard Int(code) == HAT_PNG_OK, let out else {

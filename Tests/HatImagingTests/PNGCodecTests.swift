@@ -42,6 +42,17 @@ final class PNGCodecTests: XCTestCase {
         XCTAssertEqual(try PNGCodec.decode(PNGCodec.encode(photo)), photo)
     }
 
+    func testEveryCompressionLevelRoundTrips() throws {
+        let photo = try ImageIO.load(path: Fixture.path("formats/baseline420.jpg"))
+        var sizes: [Int] = []
+        for level in [0, 2, 6, 9, -5, 42] {
+            let bytes = try PNGCodec.encode(photo, compressionLevel: level)
+            XCTAssertEqual(try PNGCodec.decode(bytes), photo, "level \(level)")
+            sizes.append(bytes.count)
+        }
+        XCTAssertGreaterThan(sizes[0], sizes[3], "level 0 (stored) should be larger than level 9")
+    }
+
     func testEncodingAnEmptyImageIsAnError() {
         XCTAssertThrowsError(try PNGCodec.encode(RGBImage(width: 0, height: 0))) { error in
             guard case ImageError.invalidImage = error else { return XCTFail("\(error)") }
