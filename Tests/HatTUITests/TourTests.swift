@@ -2,6 +2,7 @@ import XCTest
 import HatModel
 import HatViews
 @testable import HatTUI
+import Foundation
 
 // The tour's text is a pure function of the recording: these check that every step states the
 // real shapes of the loaded variant, the numbers of this run, and says so when a part is absent.
@@ -108,5 +109,56 @@ final class TourTests: XCTestCase {
         let last = step(steps, .lastStage)
         XCTAssertTrue(last.title.contains("windowed"), last.title)
         XCTAssertTrue(text(last).contains("4 windows of 49 tokens, no carriers"), text(last))
+    }
+}
+
+final class TourScreenTests: XCTestCase {
+    func context(_ name: String) -> ExplorerContext {
+        ExplorerContext(recording: SyntheticScene.recording(config: ModelConfig.preset(named: name)!),
+                        checkpointLabel: "synthetic")
+    }
+
+    func testKeysMoveThroughTheStepsAndQuit() {
+        var s = TourState(count: 8)
+        s = TourKeys.handle(s, .char(" ")).state
+        s = TourKeys.handle(s, .right).state
+        XCTAssertEqual(s.index, 2)
+        s = TourKeys.handle(s, .char("\u{7f}")).state  // Backspace (DEL)
+        XCTAssertEqual(s.index, 1)
+        s = TourKeys.handle(s, .left).state
+        s = TourKeys.handle(s, .left).state  // stays at the first step
+        XCTAssertEqual(s.index, 0)
+        s = TourKeys.handle(s, .char("G")).state
+        XCTAssertEqual(s.index, 7)
+        XCTAssertTrue(s.isLast)
+        s = TourKeys.handle(s, .char(" ")).state  // stays at the last step
+        XCTAssertEqual(s.index, 7)
+        XCTAssertTrue(TourKeys.handle(s, .char("q")).quit)
+        XCTAssertTrue(TourKeys.handle(s, .escape).quit)
+        XCTAssertFalse(TourKeys.handle(s, .char("x")).quit)
+        XCTAssertEqual(TourKeys.handle(s, .resize(width: 90, height: 30)).state.screenWidth, 90)
+    }
+
+    func testEveryFrameShowsItsStepAndTheKeys() {
+        let screen = TourScreen(context: context("faster_vit_0_224"))
+        XCTAssertEqual(screen.steps.count, 8)
+        for i in 0 ..< screen.steps.count {
+            let buf = screen.frame(TourState(count: 8, index: i, screenWidth: 140, screenHeight: 42))
+            let text = buf.text
+            XCTAssertTrue(buf.line(0).contains("step \(i + 1)/8"), buf.line(0))
+            XCTAssertTrue(text.contains(String(screen.steps[i].facts[0].prefix(30))), "step \(i): \(screen.steps[i].facts[0])")
+            XCTAssertTrue(buf.line(41).contains("Space"))
+            // The picture is half blocks.
+            XCTAssertTrue(buf.line(20).unicodeScalars.contains("\u{2580}"))
+        }
+        // Propagation is off in faster_vit_0: the frame says so.
+        let p = screen.frame(TourState(count: 8, index: 5, screenWidth: 140, screenHeight: 42)).text
+        XCTAssertTrue(p.contains("does not apply to faster_vit_0_224"))
+    }
+
+    func testTooSmallTerminalSaysSo() {
+        let screen = TourScreen(context: context("faster_vit_0_224"))
+        let buf = screen.frame(TourState(count: 8, screenWidth: 40, screenHeight: 10))
+        XCTAssertTrue(buf.text.contains("terminal too small"))
     }
 }
