@@ -318,9 +318,11 @@ def gen_preprocess(ph):
         ("astronaut.jpg", [224, 224], 0.95, "squash"),
         ("chelsea.jpg", [160, 192], 0.9, "center"),
         ("rocket_portrait.png", [192, 160], 0.9, "center"),
-        ("astronaut.jpg", [384, 384], 1.0, "squash"),
+        ("astronaut.jpg", [320, 320], 1.0, "squash"),
         ("coffee.png", [256, 256], 0.93, "squash"),
         ("chelsea.jpg", [224, 224], 1.0, "center"),
+        ("coffee.png", [224, 224], 1.17, "center"),            # crop larger than the image: pads 16 / 17
+        ("rocket_portrait.png", [224, 224], 0.9, "border"),    # timm's border mode: pads with the mean
     ]
     manifest = []
     for i, (name, size, pct, mode) in enumerate(cases):

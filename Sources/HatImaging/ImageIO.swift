@@ -16,6 +16,9 @@ public enum ImageIO {
     /// Reads a PNG or JPEG file to RGB. Errors: unreadable file, not an image, corrupt/truncated,
     /// zero size, or over `limits` (checked from the header, before decoding pixels).
     public static func load(path: String, limits: ImageLimits = .standard) throws -> RGBImage {
+        // Sniff the first bytes before reading everything, so a large non-image file is refused
+        // without being loaded into memory.
+        guard sniff(try readBytes(path: path, limit: 16)) != nil else { throw ImageError.notAnImage(path: path) }
         let bytes = try readBytes(path: path)
         return try decode(bytes, path: path, limits: limits)
     }
@@ -71,16 +74,22 @@ public enum ImageIO {
         }
     }
 
-    /// The whole file, or `ImageError.unreadable`.
-    static func readBytes(path: String) throws -> [UInt8] {
+    /// The whole file (or its first `limit` bytes), or `ImageError.unreadable`.
+    static func readBytes(path: String, limit: Int? = nil) throws -> [UInt8] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ImageError.unreadable(path: path, reason: "no such file")
         }
         guard !isDir.boolValue else { throw ImageError.unreadable(path: path, reason: "is a folder") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImageError.unreadable(path: path, reason: "permission denied or read error")
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ImageError.unreadable(path: path, reason: "permission denied")
         }
-        return [UInt8](data)
+        defer { try? handle.close() }
+        do {
+            let data = try limit.map { try handle.read(upToCount: $0) } ?? handle.readToEnd()
+            return [UInt8](data ?? Data())
+        } catch {
+            throw ImageError.unreadable(path: path, reason: "read error: \(error.localizedDescription)")
+        }
     }
 }

@@ -118,12 +118,15 @@ public enum Preprocess {
         }
     }
 
-    /// torchvision CenterCrop's top-left corner: int(round((in - crop) / 2)), Python rounding
-    /// (half to even); negative when the crop is larger than the image (it pads).
+    /// torchvision CenterCrop's (and timm CenterCropOrPad's) top-left corner, per axis: when the
+    /// crop is larger it pads (crop - size) // 2 before and the rest after, so the origin is
+    /// -((crop - size) / 2); otherwise int(round((size - crop) / 2)) with Python's half-to-even.
     static func cropOrigin(width: Int, height: Int, cropWidth: Int, cropHeight: Int) -> (Int, Int) {
-        let left = (Double(width - cropWidth) / 2).rounded(.toNearestOrEven)
-        let top = (Double(height - cropHeight) / 2).rounded(.toNearestOrEven)
-        return (Int(left), Int(top))
+        func axis(_ size: Int, _ crop: Int) -> Int {
+            if crop > size { return -((crop - size) / 2) }
+            return Int((Double(size - crop) / 2).rounded(.toNearestOrEven))
+        }
+        return (axis(width, cropWidth), axis(height, cropHeight))
     }
 
     /// round(255 * mean) as timm's border fill (Python rounding).

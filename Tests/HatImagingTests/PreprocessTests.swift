@@ -68,6 +68,8 @@ final class PreprocessTests: XCTestCase {
         XCTAssertTrue(Preprocess.resizedSize(width: 451, height: 300, scaleH: 235, scaleW: 235, mode: .squash) == (235, 235))
         // CenterCrop offset uses Python's round-half-to-even: (257 - 224) / 2 = 16.5 -> 16.
         XCTAssertTrue(Preprocess.cropOrigin(width: 257, height: 259, cropWidth: 224, cropHeight: 224) == (16, 18))
+        // Larger crop: pad (224 - 191) // 2 = 16 before, 17 after.
+        XCTAssertTrue(Preprocess.cropOrigin(width: 286, height: 191, cropWidth: 224, cropHeight: 224) == (31, -16))
     }
 
     func testIdentityResizeAndPaddingCrop() throws {
