@@ -1,12 +1,57 @@
-// `hatscope convert` — placeholder until its issue lands; it says so instead of pretending.
+// `hatscope convert`: a torch.save checkpoint -> safetensors, so the weights can be used without pickle.
 import ArgumentParser
+import Foundation
+import HatCheckpoint
+import HatModel
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "(not available yet in this build)")
+        abstract: "Convert a PyTorch checkpoint to safetensors (no Python, nothing in the pickle is executed).",
+        discussion: """
+        Input: a torch.save file (zip or legacy format; bare state dict or a training dict with \
+        state_dict / model / state_dict_ema, optionally with a 'module.' prefix) or a safetensors file.
+        Output: a safetensors file holding every tensor of the selected state dict (learned weights \
+        and buffers, 'module.' removed) as float32 in file order, with metadata: format=pt, source \
+        file name and SHA-256, the state dict used, and the inferred FasterViT variant when the \
+        tensors are a FasterViT. Written atomically (temporary name, then rename). Training extras \
+        (optimizer, args, ...) are not copied; `hatscope info` lists them.
+
+        Example:
+          hatscope convert fastervit_0_224_1k.pth.tar fastervit_0_224_1k.safetensors
+          hatscope convert --ema model_best.pth.tar ema.safetensors
+        """)
+
+    @Argument(help: ArgumentHelp("The checkpoint to read.", valueName: "checkpoint"))
+    var input: String
+
+    @Argument(help: ArgumentHelp("The .safetensors file to write.", valueName: "out"))
+    var output: String
+
+    @Flag(help: "Convert the EMA weights (state_dict_ema) instead of the regular ones.")
+    var ema = false
 
     func run() throws {
-        throw CLIError("hatscope convert is not available in this build yet")
+        do {
+            let sd = try StateDictLoader.load(path: input, ema: ema)
+            let sha = try SHA256.hex(ofFile: input)
+            var meta: [String: String] = [
+                "format": "pt",
+                "source": (input as NSString).lastPathComponent,
+                "source_sha256": sha,
+                "state_dict": sd.source,
+                "converted_by": "hatscope \(HatScopeVersion.string)",
+            ]
+            if let variant = try? VariantInference.analyze(shapes: sd.shapes) {
+                meta["fastervit_variant"] = variant.config.name
+            }
+            let tensors = sd.order.compactMap { name in sd.tensors[name].map { (name: name, tensor: $0) } }
+            try SafeTensors.write(tensors, metadata: meta, to: output)
+            let count = tensors.reduce(0) { $0 + $1.tensor.count }
+            print("wrote \(output): \(tensors.count) tensors, \(count) values (float32) from \(sd.source)"
+                  + (meta["fastervit_variant"].map { ", variant \($0)" } ?? ""))
+        } catch {
+            fail(error)
+        }
     }
 }

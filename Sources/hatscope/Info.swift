@@ -1,12 +1,140 @@
-// `hatscope info` — placeholder until its issue lands; it says so instead of pretending.
+// `hatscope info`: what a checkpoint holds and how hatscope will run it, without running it.
 import ArgumentParser
+import Foundation
+import HatCheckpoint
+import HatCore
+import HatModel
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "(not available yet in this build)")
+        abstract: "Describe a checkpoint: inferred FasterViT variant, parameters, per-stage geometry, preprocessing, extras.",
+        discussion: """
+        Input: a torch.save checkpoint (zip or legacy) or a safetensors file; without one, the \
+        embedded demo model. Nothing in the file is executed.
+        Output (stdout): file format and SHA-256, where the state dict was found, the inferred variant \
+        (or the --model / --config override) with notes on anything the file cannot tell, the \
+        parameter count, per-stage geometry (token grid, windows, tokens per window, carrier tokens \
+        and the pixels each one summarises), the evaluation preprocessing, the strict weight mapping \
+        result, and the checkpoint's other entries (epoch, optimizer, args, ...).
+        Exit status 1 when the tensors do not match the model (the mismatch is listed).
+
+        Example:
+          hatscope info fastervit_0_224_1k.pth.tar
+          hatscope info --ema --model faster_vit_4_21k_384 model_best.pth.tar
+        """)
+
+    @Argument(help: ArgumentHelp("The checkpoint (default: --checkpoint, else the embedded demo).", valueName: "checkpoint"))
+    var path: String?
+
+    @OptionGroup var options: ModelOptions
 
     func run() throws {
-        throw CLIError("hatscope info is not available in this build yet")
+        do {
+            try report()
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            fail(error)
+        }
     }
+
+    private func report() throws {
+        let path = try options.checkpointPath(override: self.path)
+        let (sd, sha) = try options.readStateDict(path: path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        print("checkpoint    \(path)")
+        print("              \(sd.format) format, \(megabytes(size)), sha256 \(sha)")
+        var where_ = sd.source == "(top level)" ? "bare state dict" : "'\(sd.source)'"
+        if let p = sd.strippedPrefix { where_ += ", '\(p)' prefix removed" }
+        let types = Dictionary(grouping: sd.storedTypes.values, by: { $0 }).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
+        print("state dict    \(sd.tensors.count) tensors from \(where_) (\(types.joined(separator: ", ")))")
+
+        let config: ModelConfig, notes: [String]
+        do { (config, notes) = try options.resolveConfig(shapes: sd.shapes) } catch {
+            printExtras(sd.extras)
+            throw error
+        }
+        let how = options.model != nil ? "(--model)" : options.config != nil ? "(--config)" :
+            (config.name == "custom" ? "(inferred, no preset matches exactly)" : "(inferred: matches the official preset)")
+        print("variant       \(config.name) \(how)")
+        for n in notes { print("              note: \(n)") }
+        let expected = FasterViT.parameterShapes(for: config)
+        // The official TokenInitializer registers one conv under two names (pos_embed and
+        // to_global_feature.pos): count it once, as model.parameters() does.
+        let params = expected.filter { !$0.0.hasSuffix(".running_mean") && !$0.0.hasSuffix(".running_var")
+            && !$0.0.contains(".global_tokenizer.to_global_feature.pos.") }
+            .reduce(0) { $0 + $1.1.reduce(1, *) }
+        print("parameters    \(grouped(params)) learned (\(expected.count) tensors read by the model; BatchNorm statistics excluded)")
+        let ls = config.layerScale.map { _ in "layer scale (gammas)" } ?? "no layer scale"
+        print("architecture  dim \(config.dim), in_dim \(config.inDim), depths \(config.depths), heads \(config.heads), "
+              + "mlp_ratio \(format(config.mlpRatio)), \(ls), propagation \(config.doPropagation ? "on" : "off"), "
+              + "\(config.numClasses) classes")
+        print("              windows \(config.windowSize), carrier tokens \(config.ctSize)x\(config.ctSize) per window, "
+              + "hierarchical attention \(config.hat.map { $0 ? "T" : "F" }.joined(separator: ","))")
+        printStages(config)
+        let scale = Int((Double(config.resolution[0]) / Double("\(config.cropPct)")!).rounded(.down))
+        let resize = config.cropMode == "squash" ? "resize to \(scale)x\(scale) (squash)" : "resize shorter side to \(scale)"
+        print("preprocessing \(resize), bicubic, center crop \(config.resolution[0])x\(config.resolution[1]) "
+              + "(crop_pct \(format(config.cropPct)), \(config.cropMode)); /255, mean \(list(ModelConfig.imagenetMean)), "
+              + "std \(list(ModelConfig.imagenetStd))")
+        var mismatch: String?
+        do {
+            try WeightMapping.verify(file: sd.shapes, expected: expected)
+            let derived = sd.tensors.keys.filter(WeightMapping.isDerived).count
+            print("mapping       ok: all \(expected.count) learned tensors present with the expected shapes, none unused"
+                  + (derived > 0 ? " (\(derived) derived buffers ignored)" : ""))
+        } catch let e as WeightError {
+            mismatch = e.description
+            print("mapping       MISMATCH")
+            for line in e.description.split(separator: "\n") { print("              \(line)") }
+        }
+        printExtras(sd.extras)
+        if let m = mismatch {
+            throw CLIError("\(path) does not match \(config.name): " + (m.split(separator: "\n").first.map(String.init) ?? m))
+        }
+    }
+
+    private func printStages(_ c: ModelConfig) {
+        let h = c.resolution[0], w = c.resolution[1]
+        print("stages        input \(h)x\(w)")
+        print("              stage  tokens    channels  blocks  kind")
+        for level in 0..<4 {
+            let div = 1 << (2 + level)
+            let grid = "\(h / div)x\(w / div)".padding(toLength: 9, withPad: " ", startingAt: 0)
+            let head = "              \(level + 1)      \(grid) \(String(c.stageDim(level)).padding(toLength: 9, withPad: " ", startingAt: 0)) \(String(c.depths[level]).padding(toLength: 7, withPad: " ", startingAt: 0)) "
+            if level < 2 { print(head + "convolution"); continue }
+            let L = StageLayout(config: c, level: level, resolution: c.resolution)
+            var kind = "attention, window \(L.window)x\(L.window), \(L.srH)x\(L.srW) windows"
+            if L.srH * L.srW == 1 { kind += " (global)" }
+            if L.paddedHeight != L.height || L.paddedWidth != L.width { kind += ", padded to \(L.paddedHeight)x\(L.paddedWidth)" }
+            if L.hierarchical {
+                let ct = L.ctSize * L.ctSize
+                kind += ", \(ct + L.window * L.window) tokens per window (\(ct) carrier + \(L.window * L.window))"
+                print(head + kind)
+                print("                                                 carrier tokens \(L.carrierRows)x\(L.carrierCols) = \(L.carrierRows * L.carrierCols), "
+                      + "pool kernel \(L.poolKernelH)x\(L.poolKernelW) stride \(L.poolStrideH)x\(L.poolStrideW): each summarises "
+                      + "\(L.poolKernelH * div)x\(L.poolKernelW * div) pixels")
+            } else {
+                print(head + kind + ", \(L.window * L.window) tokens per window, no carrier tokens")
+            }
+        }
+    }
+
+    private func printExtras(_ extras: [String]) {
+        guard !extras.isEmpty else { print("extras        none"); return }
+        print("extras        \(extras.count) other entr\(extras.count == 1 ? "y" : "ies"):")
+        for e in extras.prefix(40) { print("              \(e)") }
+        if extras.count > 40 { print("              ... and \(extras.count - 40) more") }
+    }
+
+    private func megabytes(_ n: Int) -> String { String(format: "%.1f MB", Double(n) / 1_000_000) }
+    private func grouped(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, ch) in s.enumerated() { if i > 0 && (s.count - i) % 3 == 0 { out += "," }; out.append(ch) }
+        return out
+    }
+    private func format(_ f: Float) -> String { "\(f)" }
+    private func list(_ v: [Float]) -> String { "[" + v.map(format).joined(separator: ", ") + "]" }
 }
