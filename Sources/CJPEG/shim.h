@@ -47,16 +47,27 @@ static inline void hat_jpeg_emit_message(j_common_ptr cinfo, int level) {
 
 static inline void hat_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+/// PIL's cmyk2rgb for one channel of a JPEG stored the Adobe way (inverted, as PIL's "CMYK;I"
+/// assumes for every JPEG): ink = 255 - stored, nk = 255 - black = stored K;
+/// out = clip(nk - MULDIV255(ink, nk)) with PIL's integer rounding.
+static inline unsigned char hat_jpeg_cmyk_channel(int stored, int stored_k) {
+    int ink = 255 - stored, nk = stored_k;
+    int tmp = ink * nk + 128;
+    int v = nk - (((tmp >> 8) + tmp) >> 8);
+    return (unsigned char)(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
 /// Decodes a JPEG held in memory with libjpeg's defaults (ISLOW DCT, fancy upsampling), as PIL
-/// does. Output is row-major, top row first, *components bytes per pixel:
-/// 1 = grayscale, 3 = RGB, 4 = CMYK exactly as stored in the file (Adobe files store it inverted).
-/// Dimensions are checked against the limits BEFORE any pixel buffer is allocated.
-/// On HAT_JPEG_OK, *out (malloc'd, caller frees) holds width*height*components bytes.
+/// does, to 8-bit RGB, row-major, top row first: grayscale replicated, CMYK/YCCK converted with
+/// PIL's formula.
+/// Two calls: with out == NULL it only reads the header, checks the dimensions against the limits
+/// (HAT_JPEG_EMPTY / HAT_JPEG_TOO_LARGE) and sets *width, *height; then, with out pointing to
+/// width*height*3 bytes (out_capacity), it decodes into that buffer.
 static inline int hat_jpeg_decode(const unsigned char *data, size_t size,
                                   long max_side, long max_pixels,
-                                  long *width, long *height, int *components,
-                                  unsigned char **out, char *err) {
-    *out = NULL; *width = 0; *height = 0; *components = 0; err[0] = 0;
+                                  long *width, long *height,
+                                  unsigned char *out, size_t out_capacity, char *err) {
+    *width = 0; *height = 0; err[0] = 0;
     struct jpeg_decompress_struct cinfo;
     hat_jpeg_error jerr;
     memset(&cinfo, 0, sizeof cinfo);
@@ -66,9 +77,9 @@ static inline int hat_jpeg_decode(const unsigned char *data, size_t size,
     jerr.pub.output_message = hat_jpeg_output_message;
     jerr.err = err;
     // Written after setjmp and read after a longjmp: must be volatile.
-    unsigned char *volatile pixels = NULL;
+    unsigned char *volatile row = NULL;
     if (setjmp(jerr.jump)) {
-        free(pixels);
+        free(row);
         jpeg_destroy_decompress(&cinfo);
         return HAT_JPEG_ERROR;
     }
@@ -84,6 +95,12 @@ static inline int hat_jpeg_decode(const unsigned char *data, size_t size,
         jpeg_destroy_decompress(&cinfo);
         return HAT_JPEG_TOO_LARGE;
     }
+    if (!out) { jpeg_destroy_decompress(&cinfo); return HAT_JPEG_OK; }
+    if (out_capacity < (size_t)*width * (size_t)*height * 3) {
+        strcpy(err, "output buffer too small");
+        jpeg_destroy_decompress(&cinfo);
+        return HAT_JPEG_ERROR;
+    }
     switch (cinfo.jpeg_color_space) {
     case JCS_GRAYSCALE: cinfo.out_color_space = JCS_GRAYSCALE; break;
     case JCS_CMYK: case JCS_YCCK: cinfo.out_color_space = JCS_CMYK; break;
@@ -91,25 +108,40 @@ static inline int hat_jpeg_decode(const unsigned char *data, size_t size,
     }
     jpeg_start_decompress(&cinfo);
     int n = cinfo.output_components;
-    long w = (long)cinfo.output_width, h = (long)cinfo.output_height;
-    if (w != *width || h != *height || (n != 1 && n != 3 && n != 4)) {
+    size_t w = cinfo.output_width;
+    if ((long)w != *width || (long)cinfo.output_height != *height || (n != 1 && n != 3 && n != 4)) {
         strcpy(err, "unsupported JPEG layout");
         jpeg_destroy_decompress(&cinfo);
         return HAT_JPEG_ERROR;
     }
-    pixels = (unsigned char *)malloc((size_t)w * (size_t)h * (size_t)n);
-    if (!pixels) {
-        strcpy(err, "out of memory");
-        jpeg_destroy_decompress(&cinfo);
-        return HAT_JPEG_NOMEM;
+    if (n != 3) {
+        // One row of gray or CMYK samples, converted into the RGB output row.
+        row = (unsigned char *)malloc(w * (size_t)n);
+        if (!row) { strcpy(err, "out of memory"); jpeg_destroy_decompress(&cinfo); return HAT_JPEG_NOMEM; }
     }
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = pixels + (size_t)cinfo.output_scanline * (size_t)w * (size_t)n;
-        jpeg_read_scanlines(&cinfo, &row, 1);
+        unsigned char *dst = out + (size_t)cinfo.output_scanline * w * 3;
+        JSAMPROW target = n == 3 ? dst : row;
+        if (jpeg_read_scanlines(&cinfo, &target, 1) != 1) {
+            // Only a suspending data source returns no row; the memory source never should.
+            strcpy(err, "JPEG decoding stalled");
+            free(row);
+            jpeg_destroy_decompress(&cinfo);
+            return HAT_JPEG_ERROR;
+        }
+        if (n == 1) {
+            for (size_t x = 0; x < w; x++) { dst[3 * x] = dst[3 * x + 1] = dst[3 * x + 2] = row[x]; }
+        } else if (n == 4) {
+            for (size_t x = 0; x < w; x++) {
+                int k = row[4 * x + 3];
+                dst[3 * x] = hat_jpeg_cmyk_channel(row[4 * x], k);
+                dst[3 * x + 1] = hat_jpeg_cmyk_channel(row[4 * x + 1], k);
+                dst[3 * x + 2] = hat_jpeg_cmyk_channel(row[4 * x + 2], k);
+            }
+        }
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
-    *components = n;
-    *out = pixels;
+    free(row);
     return HAT_JPEG_OK;
 }

@@ -50,27 +50,29 @@ static inline void hat_png_read_fn(png_structp png, png_bytep out, size_t n) {
 /// Decodes a whole PNG held in memory to 8-bit RGB, row-major, top row first, like PIL's
 /// convert("RGB"): palette expanded (tRNS ignored), gray replicated, 1/2/4-bit gray scaled to
 /// 0...255, 16-bit reduced to the high byte, alpha dropped (not composited), interlacing undone.
-/// Dimensions are checked against the limits BEFORE any pixel buffer is allocated.
-/// On HAT_PNG_OK, *out holds width*height*3 bytes allocated with malloc (caller frees).
+/// Two calls: with out == NULL it only reads the header, checks the dimensions against the limits
+/// (HAT_PNG_EMPTY / HAT_PNG_TOO_LARGE) and sets *width, *height; then, with out pointing to
+/// width*height*3 bytes (out_capacity), it decodes into that buffer. So the caller allocates the
+/// pixels exactly once, and only after the header passed the limits.
 static inline int hat_png_decode(const unsigned char *data, size_t size,
-                          long max_side, long max_pixels,
-                          long *width, long *height, unsigned char **out, char *err) {
-    *out = NULL; *width = 0; *height = 0; err[0] = 0;
+                                 long max_side, long max_pixels,
+                                 long *width, long *height,
+                                 unsigned char *out, size_t out_capacity, char *err) {
+    *width = 0; *height = 0; err[0] = 0;
     hat_png_source src = { data, size, 0, err };
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, hat_png_error_fn, hat_png_warning_fn);
     if (!png) { strcpy(err, "libpng could not start"); return HAT_PNG_NOMEM; }
     png_infop info = png_create_info_struct(png);
     if (!info) { png_destroy_read_struct(&png, NULL, NULL); strcpy(err, "libpng could not start"); return HAT_PNG_NOMEM; }
     // Written after setjmp and read after a longjmp: must be volatile.
-    unsigned char *volatile pixels = NULL;
     png_bytep *volatile rows = NULL;
     if (setjmp(png_jmpbuf(png))) {
-        free(pixels); free(rows);
+        free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         return HAT_PNG_ERROR;
     }
     png_set_read_fn(png, &src, hat_png_read_fn);
-    // libpng's own limit is 1e6 per side; ours is stricter and checked below before allocating.
+    // libpng's own limit is 1e6 per side; ours is stricter and checked below before any pixels.
     png_read_info(png, info);
 
     png_uint_32 w = 0, h = 0;
@@ -81,6 +83,12 @@ static inline int hat_png_decode(const unsigned char *data, size_t size,
     if ((long)w > max_side || (long)h > max_side || (long)w * (long)h > max_pixels) {
         png_destroy_read_struct(&png, &info, NULL);
         return HAT_PNG_TOO_LARGE;
+    }
+    if (!out) { png_destroy_read_struct(&png, &info, NULL); return HAT_PNG_OK; }
+    if (out_capacity < (size_t)w * (size_t)h * 3) {
+        strcpy(err, "output buffer too small");
+        png_destroy_read_struct(&png, &info, NULL);
+        return HAT_PNG_ERROR;
     }
 
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -98,20 +106,17 @@ static inline int hat_png_decode(const unsigned char *data, size_t size,
         png_destroy_read_struct(&png, &info, NULL);
         return HAT_PNG_ERROR;
     }
-    pixels = (unsigned char *)malloc((size_t)w * (size_t)h * 3);
     rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)h);
-    if (!pixels || !rows) {
-        free(pixels); free(rows);
+    if (!rows) {
         png_destroy_read_struct(&png, &info, NULL);
         strcpy(err, "out of memory");
         return HAT_PNG_NOMEM;
     }
-    for (png_uint_32 y = 0; y < h; y++) rows[y] = pixels + (size_t)y * (size_t)w * 3;
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = out + (size_t)y * (size_t)w * 3;
     png_read_image(png, rows);
     png_read_end(png, NULL);
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);
-    *out = pixels;
     return HAT_PNG_OK;
 }
 
