@@ -83,6 +83,31 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    func testRandomlyCorruptedFilesNeverCrash() throws {
+        // Seeded byte flips in valid files: every outcome must be an image or an ImageError.
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        // HAT_FUZZ_ROUNDS raises the count for a longer local run (e.g. under --sanitize=address).
+        let rounds = ProcessInfo.processInfo.environment["HAT_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 60
+        var decoded = 0, rejected = 0
+        for name in ["formats/rgb8_interlaced.png", "formats/pal4.png", "formats/progressive.jpg",
+                     "formats/baseline420.jpg", "formats/cmyk.jpg", "formats/gray16.png"] {
+            let original = try Fixture.bytes(name)
+            for _ in 0..<rounds {
+                var bytes = original
+                for _ in 0..<(1 + next() % 6) {
+                    // Keep the 3-byte magic so the decoders, not the sniffer, see the damage.
+                    bytes[3 + next() % (bytes.count - 3)] = UInt8(truncatingIfNeeded: next())
+                }
+                do { _ = try ImageIO.decode(bytes); decoded += 1 } catch is ImageError { rejected += 1 } catch {
+                    XCTFail("\(name): untyped error \(error)")
+                }
+            }
+        }
+        XCTAssertEqual(decoded + rejected, 6 * rounds)
+        XCTAssertGreaterThan(rejected, 0)
+    }
+
     func testWriteIntoMissingOrReadOnlyFolderFailsAndLeavesNothing() throws {
         let image = RGBImage(width: 4, height: 3, fill: (1, 2, 3))
         XCTAssertThrowsError(try ImageIO.writePNG(image, to: "/nonexistent-hatscope-folder/out.png")) { e in
