@@ -323,6 +323,8 @@ def gen_preprocess(ph):
         ("chelsea.jpg", [224, 224], 1.0, "center"),
         ("coffee.png", [224, 224], 1.17, "center"),            # crop larger than the image: pads 16 / 17
         ("rocket_portrait.png", [224, 224], 0.9, "border"),    # timm's border mode: pads with the mean
+        ("chelsea.jpg", [48, 64], 0.875, "squash"),             # strong shrink (~6x): antialiasing filter
+        ("astronaut.jpg", [40, 40], 1.0, "center"),             # 300 -> 40: 7.5x
     ]
     manifest = []
     for i, (name, size, pct, mode) in enumerate(cases):

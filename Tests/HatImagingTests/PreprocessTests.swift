@@ -83,6 +83,17 @@ final class PreprocessTests: XCTestCase {
         XCTAssertEqual(Array(padded.image.pixels[0..<3]), [0, 0, 0])
     }
 
+    func testConstantImagesStayConstantAtAnyScale() {
+        // Fixed-point weights sum to 1 (within rounding), so a flat image resamples to itself.
+        for v: UInt8 in [0, 1, 77, 128, 254, 255] {
+            let flat = RGBImage(width: 37, height: 23, fill: (v, v, v))
+            for (w, h) in [(5, 3), (37, 100), (200, 23), (111, 71), (1, 1)] {
+                let r = PillowResample.bicubic(flat, width: w, height: h)
+                XCTAssertTrue(r.pixels.allSatisfy { $0 == v }, "value \(v) at \(w)x\(h)")
+            }
+        }
+    }
+
     func testDenormalizeInvertsNormalize() throws {
         let image = try ImageIO.load(path: Fixture.path("preprocess/coffee.png"))
         let t = Preprocess.normalize(image, mean: mean, std: std)
