@@ -1,12 +1,73 @@
-// `hatscope bench` — placeholder until its issue lands; it says so instead of pretending.
+// `hatscope bench`: median forward time of the Swift engine, recording off and on.
 import ArgumentParser
+import Foundation
+import HatCheckpoint
+import HatCore
+import HatModel
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "(not available yet in this build)")
+        abstract: "Time the forward pass (median of --repeat runs), with and without the attention recorder.",
+        discussion: """
+        Input: a checkpoint (--checkpoint; variant inferred or given with --model/--config) and \
+        optionally an input tensor (--input: .npy or .safetensors [1, 3, H, W], or a PNG/JPEG \
+        preprocessed with the model's eval transform). Without --input a fixed pseudo-random \
+        normal input at the model's resolution is used.
+        Output (stdout): `forward_ms: <median>` (no recorder) and `forward_record_ms: <median>` \
+        (every attention map recorded), plus the thread count and load time.
+        Compare with PyTorch on the same checkpoint and input: \
+        tools/bench_torch.py --checkpoint C --input X --swift-ms <forward_record_ms>.
+
+        Example:
+          hatscope bench --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --repeat 20
+        """)
+
+    @OptionGroup var source: EngineModelSource
+
+    @Option(help: "Input tensor (.npy / .safetensors, [1, 3, H, W]) or a PNG/JPEG image.")
+    var input: String?
+
+    @Option(help: "Timed runs per mode (median reported).")
+    var `repeat`: Int = 10
+
+    @Option(help: "Untimed warm-up runs per mode.")
+    var warmup: Int = 2
 
     func run() throws {
-        throw CLIError("hatscope bench is not available in this build yet")
+        do {
+            guard `repeat` >= 1, warmup >= 0 else { throw CLIError("--repeat must be at least 1 and --warmup not negative") }
+            let t0 = DispatchTime.now()
+            let (config, weights) = try source.load()
+            let model = try FasterViT(config: config, weights: weights)
+            let loadMs = ms(since: t0)
+            let x = try input.map { try EngineInput.load($0, config: config) } ?? EngineInput.pseudoRandom(config: config)
+            try model.validate(input: x)
+            func time(_ record: Bool) throws -> Double {
+                for _ in 0..<warmup { _ = try model.forward(x, recorder: record ? AttentionRecorder() : nil) }
+                var runs: [Double] = []
+                for _ in 0..<`repeat` {
+                    let s = DispatchTime.now()
+                    let rec = record ? AttentionRecorder() : nil
+                    _ = try model.forward(x, recorder: rec)
+                    if let rec { _ = try rec.recording() }
+                    runs.append(ms(since: s))
+                }
+                runs.sort()
+                return runs.count % 2 == 1 ? runs[runs.count / 2] : (runs[runs.count / 2 - 1] + runs[runs.count / 2]) / 2
+            }
+            let plain = try time(false)
+            let recorded = try time(true)
+            print("model: \(config.name) input: \(describe(shape: x.shape)) threads: \(Parallel.cores) (OpenBLAS \(BLAS.threads))")
+            print(String(format: "load_ms: %.1f", loadMs))
+            print(String(format: "forward_ms: %.2f", plain))
+            print(String(format: "forward_record_ms: %.2f", recorded))
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func ms(since t: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6
     }
 }

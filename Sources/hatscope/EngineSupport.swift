@@ -1,0 +1,61 @@
+// Model and input loading shared by `record` and `bench` (engine helper).
+// TEMPORARY model source until the checkpoint helper's `ModelOptions` lands: safetensors
+// checkpoints with --model/--config only.
+import ArgumentParser
+import Foundation
+import HatCheckpoint
+import HatCore
+import HatModel
+
+struct EngineModelSource: ParsableArguments {
+    @Option(help: "Checkpoint (.safetensors with official state_dict names).")
+    var checkpoint: String
+
+    @Option(help: "Model preset name, e.g. faster_vit_0_224.")
+    var model: String?
+
+    @Option(help: "JSON file with a custom ModelConfig.")
+    var config: String?
+
+    func load() throws -> (ModelConfig, DictionaryWeightSource) {
+        let cfg: ModelConfig
+        if let name = model {
+            guard let p = ModelConfig.preset(named: name) else { throw CLIError("unknown model '\(name)'") }
+            cfg = p
+        } else if let path = config {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read configuration '\(path)'") }
+            cfg = try JSONDecoder().decode(ModelConfig.self, from: data)
+        } else {
+            throw CLIError("give --model NAME or --config FILE.json (variant inference needs the checkpoint helper's loader)")
+        }
+        return (cfg, DictionaryWeightSource(try SafeTensors.read(path: checkpoint)))
+    }
+}
+
+enum EngineInput {
+    /// A tensor file [1, 3, H, W] fed as is, or an image through the model's eval transform.
+    static func load(_ path: String, config: ModelConfig) throws -> Tensor {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".npy") { return try NPY.read(path: path) }
+        if lower.hasSuffix(".safetensors") {
+            let all = try SafeTensors.read(path: path)
+            if let t = all["input"] { return t }
+            if all.count == 1, let t = all.values.first { return t }
+            throw CLIError("\(path): expected one tensor or one named 'input' (found \(all.keys.sorted().prefix(5).joined(separator: ", ")))")
+        }
+        return try preprocessImage(path: path, config: config).tensor
+    }
+
+    /// A fixed pseudo-random standard-normal input at the model's resolution.
+    static func pseudoRandom(config: ModelConfig) -> Tensor {
+        let h = config.resolution[0], w = config.resolution[1]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (Double(state >> 11) + 0.5) / Double(1 << 53)
+        }
+        var data = [Float](repeating: 0, count: 3 * h * w)
+        for i in 0..<data.count { data[i] = Float((-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform())) }
+        return Tensor(shape: [1, 3, h, w], data: data)
+    }
+}
