@@ -57,14 +57,16 @@ public enum StatsCharts {
     // MARK: - Heatmap
 
     /// Rows = transformer blocks (stage by stage), columns = heads; stages with fewer heads leave
-    /// the remaining cells gray. Entropy and shares use the fixed range [0, 1]; distance 0...max.
+    /// the remaining cells gray. Entropy uses the fixed range [0, 1]; distance and share 0...max.
     public static func heatmap(_ stats: HeadStatistics, metric: StatsMetric, attention: AttentionKind,
                                colormap: Colormap = .default, scale: Int = 2) -> RGBImage {
         let rows = stats.depthCount, cols = max(stats.maxHeads, 1)
         let series = stats.series(attention)
         var values = [Double?](repeating: nil, count: max(rows, 1) * cols)  // [depth, head]
         for s in series where s.depth < rows && s.head < cols { values[s.depth * cols + s.head] = metric.value(s) }
-        let hi = metric == .meanDistance ? niceCeiling(values.compactMap { $0 }.max() ?? 1) : 1
+        // Entropy is always on [0, 1]; distance and carrier share up to a round number above
+        // their largest value (a carrier share of 0.0003 would be invisible on [0, 1]).
+        let hi = metric == .normalizedEntropy ? 1 : niceCeiling(values.compactMap { $0 }.max() ?? 1)
         let cellW = cols > 16 ? 14 : 22, cellH = 12
         let rowLabels = (0 ..< rows).map { rowLabel(stats, depth: $0) }
         let labelW = (rowLabels.map { Canvas.textWidth($0) }.max() ?? 0) + 6
@@ -128,7 +130,7 @@ public enum StatsCharts {
     public static func scatter(_ stats: HeadStatistics, metric: StatsMetric, scale: Int = 2) -> RGBImage {
         let depth = max(stats.depthCount, 1)
         let all = (stats.window + stats.carrier).compactMap { metric.value($0) }
-        let hi = metric == .meanDistance ? niceCeiling(all.max() ?? 1) : 1
+        let hi = metric == .normalizedEntropy ? 1 : niceCeiling(all.max() ?? 1)
         let ticks = niceTicks(0, hi, target: 6)
         let tickW = ticks.map { Canvas.textWidth(tickText($0)) }.max() ?? 0
         let slot = max(22, min(40, 560 / depth))
@@ -232,15 +234,17 @@ public enum StatsCharts {
         let raw = (hi - lo) / Double(max(target - 1, 1))
         let p = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * p }.first { $0 >= raw } ?? 10 * p
+        // k * step rather than a running sum, so ticks do not drift (0.30000000000000004).
         var out: [Double] = []
-        var t = (lo / step).rounded(.up) * step
-        while t <= hi + step * 1e-9 { out.append(t); t += step }
+        var k = (lo / step).rounded(.up)
+        while k * step <= hi + step * 1e-9 { out.append(k * step); k += 1 }
         return out
     }
 
     static func tickText(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
-        return String(format: abs(v) < 1 ? "%.2f" : "%.1f", v)
+        if abs(v) < 0.01 { return String(format: "%.1e", v) }
+        return String(format: abs(v) < 1 ? "%.3g" : "%.1f", v)
     }
 
     /// Nearest-neighbour enlargement by an integer factor (1 = unchanged).

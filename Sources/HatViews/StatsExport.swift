@@ -78,7 +78,11 @@ extension HeadStatistics {
     /// "a-b" over the values, or "a" when they agree to the printed precision.
     static func span(_ v: [Double]) -> String {
         guard let lo = v.min(), let hi = v.max() else { return "n/a" }
-        let a = String(format: lo >= 10 ? "%.1f" : "%.3f", lo), b = String(format: hi >= 10 ? "%.1f" : "%.3f", hi)
+        func f(_ x: Double) -> String {
+            if x != 0 && abs(x) < 0.001 { return String(format: "%.1e", x) }
+            return String(format: abs(x) >= 10 ? "%.1f" : "%.3f", x)
+        }
+        let a = f(lo), b = f(hi)
         return a == b ? a : "\(a)-\(b)"
     }
 }
