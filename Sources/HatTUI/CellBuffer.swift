@@ -31,6 +31,9 @@ public struct CellAttributes: OptionSet, Hashable, Sendable {
     public static let reverse = CellAttributes(rawValue: 2)
     public static let underline = CellAttributes(rawValue: 4)
     public static let dim = CellAttributes(rawValue: 8)
+    /// Not a terminal attribute: marks picture cells (image, heat colours, colorbar) so the
+    /// monochrome tier can turn them into shade glyphs and leave text alone.
+    public static let picture = CellAttributes(rawValue: 16)
 }
 
 /// One character cell: a single-width glyph with foreground and background colour.

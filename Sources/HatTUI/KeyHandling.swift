@@ -43,11 +43,13 @@ public enum KeyBindings {
         ("q / Esc", "quit", "quit"),
     ]
 
-    /// Footer hints: ("key", "label") in order of importance.
-    public static let footer: [(String, String)] = [
-        ("\u{2190}\u{2193}\u{2191}\u{2192}/hjkl", "query"), ("Tab", "view"), ("s", "stage"), ("b", "block"),
-        ("n", "head"), ("m", "mean"), ("w", "window"), ("t", "carrier"), ("c", "colors"), ("e/E", "export"),
-        ("?", "help"), ("q", "quit"),
+    /// Footer hints in display order: key, label, a shorter label for narrow screens, and a
+    /// priority (hints with the highest number are left out first when even short ones don't fit).
+    public static let footer: [(key: String, label: String, short: String, priority: Int)] = [
+        ("\u{2190}\u{2191}\u{2193}\u{2192}", "query", "move", 0), ("Tab", "view", "view", 0),
+        ("s", "stage", "stage", 1), ("b", "block", "blk", 1), ("n", "head", "head", 1), ("m", "mean", "mean", 3),
+        ("w", "window", "win", 1), ("t", "carrier", "ct", 3), ("c", "cmap", "cmap", 4),
+        ("e/E", "export", "export", 2), ("?", "help", "help", 0), ("q", "quit", "quit", 0),
     ]
 }
 

@@ -103,10 +103,9 @@ public enum Palette {
         for y in 0..<buffer.height {
             for x in 0..<buffer.width {
                 var cell = buffer[x, y]
-                if cell.glyph == "\u{2580}" || cell.glyph == "\u{2584}" {
-                    cell = Cell(glyph: shade((cell.fg.luma + cell.bg.luma) / 2), fg: white, bg: black)
-                } else if cell.glyph == " " && cell.bg != background {
-                    cell = Cell(glyph: shade(cell.bg.luma), fg: white, bg: black)
+                if cell.attributes.contains(.picture) {
+                    let luma = cell.glyph == " " ? cell.bg.luma : (cell.fg.luma + cell.bg.luma) / 2
+                    cell = Cell(glyph: shade(luma), fg: white, bg: black)
                 } else {
                     var attrs = cell.attributes
                     if cell.bg != background && cell.bg.luma > cell.fg.luma { attrs.insert(.reverse) }

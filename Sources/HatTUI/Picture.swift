@@ -39,7 +39,7 @@ struct PixelCanvas {
             for cx in 0..<min(rect.width, width) {
                 let t = top < height ? self[cx, top] : below
                 let b = bottom < height ? self[cx, bottom] : below
-                buffer[rect.x + cx, rect.y + cy] = Cell(glyph: "\u{2580}", fg: t, bg: b)
+                buffer[rect.x + cx, rect.y + cy] = Cell(glyph: "\u{2580}", fg: t, bg: b, attributes: .picture)
             }
         }
     }
@@ -209,7 +209,7 @@ enum PictureDrawer {
             x += buf.put(label, x: x, y: y, fg: theme.dimText, bg: theme.background, maxWidth: 7)
             x = r.x + 7
             let c = cmap.color(v) ?? theme.pictureBackground
-            buf.fill(x: x, y: y, width: 4, height: 1, with: Cell(glyph: " ", fg: c, bg: c))
+            buf.fill(x: x, y: y, width: 4, height: 1, with: Cell(glyph: " ", fg: c, bg: c, attributes: .picture))
             buf.put(" " + Renderer.formatValue(v), x: x + 4, y: y, fg: theme.text, bg: theme.background, maxWidth: r.x + r.width - x - 4)
         }
     }

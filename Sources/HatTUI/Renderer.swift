@@ -148,7 +148,7 @@ public enum Renderer {
         let cmap = QuantisedColormap(name: state.colormap, min: v.rangeMin, max: v.rangeMax)
         for i in 0..<barWidth {
             let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(barWidth))
-            buf[x + i, r.y] = Cell(glyph: " ", fg: c, bg: c)
+            buf[x + i, r.y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
         }
         x += barWidth
         x += buf.put(" " + hi + "  ", x: x, y: r.y, fg: theme.text, bg: theme.background)
@@ -169,12 +169,27 @@ public enum Renderer {
     static func drawFooter(layout: Layout, theme: Theme, into buf: inout CellBuffer) {
         let r = layout.footer
         buf.fill(x: r.x, y: r.y, width: r.width, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
+        // Full labels if they all fit; else short labels with one space between hints, leaving
+        // out the least important ones until they fit.
+        typealias Hint = (key: String, label: String, short: String, priority: Int)
+        func total(_ hints: [Hint], short: Bool) -> Int {
+            hints.reduce(0) { $0 + $1.key.unicodeScalars.count + 1 + (short ? $1.short.count + 1 : $1.label.count + 2) }
+        }
+        var shown = KeyBindings.footer
+        var short = false
+        if total(shown, short: false) > r.width - 1 {
+            short = true
+            for level in stride(from: shown.map(\.priority).max() ?? 0, to: 0, by: -1)
+                where total(shown, short: true) > r.width - 1 {
+                shown.removeAll { $0.priority == level }
+            }
+        }
         var x = r.x + 1
-        for (key, label) in KeyBindings.footer {
-            let need = key.unicodeScalars.count + label.count + 3
-            if x + need > r.x + r.width { break }
-            x += buf.put(key, x: x, y: r.y, fg: theme.key, bg: theme.barBackground, attributes: .bold)
-            x += buf.put(" " + label + "  ", x: x, y: r.y, fg: theme.barText, bg: theme.barBackground)
+        for h in shown {
+            let label = short ? h.short : h.label
+            if x + h.key.unicodeScalars.count + 1 + label.count > r.x + r.width { break }
+            x += buf.put(h.key, x: x, y: r.y, fg: theme.key, bg: theme.barBackground, attributes: .bold)
+            x += buf.put(" " + label + (short ? " " : "  "), x: x, y: r.y, fg: theme.barText, bg: theme.barBackground)
         }
     }
 
