@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
           hatscope bench --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --repeat 20
         """)
 
-    @OptionGroup var source: EngineModelSource
+    @OptionGroup var source: ModelOptions
 
     @Option(help: "Input tensor (.npy / .safetensors, [1, 3, H, W]) or a PNG/JPEG image.")
     var input: String?
@@ -38,8 +38,9 @@ struct Bench: ParsableCommand {
         do {
             guard `repeat` >= 1, warmup >= 0 else { throw CLIError("--repeat must be at least 1 and --warmup not negative") }
             let t0 = DispatchTime.now()
-            let (config, weights) = try source.load()
-            let model = try FasterViT(config: config, weights: weights)
+            let loaded = try source.load()
+            let config = loaded.config
+            let model = try FasterViT(config: config, weights: loaded.weights)
             let loadMs = ms(since: t0)
             let x = try input.map { try EngineInput.load($0, config: config) } ?? EngineInput.pseudoRandom(config: config)
             try model.validate(input: x)

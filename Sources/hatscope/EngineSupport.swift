@@ -1,40 +1,15 @@
-// Model and input loading shared by `record` and `bench` (engine helper).
-// TEMPORARY model source until the checkpoint helper's `ModelOptions` lands: safetensors
-// checkpoints with --model/--config only.
+// Input loading shared by `record` and `bench` (engine helper).
+// Model loading is the checkpoint helper's `ModelOptions`; this file reads the network input.
 import ArgumentParser
 import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
 
-struct EngineModelSource: ParsableArguments {
-    @Option(help: "Checkpoint (.safetensors with official state_dict names).")
-    var checkpoint: String
-
-    @Option(help: "Model preset name, e.g. faster_vit_0_224.")
-    var model: String?
-
-    @Option(help: "JSON file with a custom ModelConfig.")
-    var config: String?
-
-    func load() throws -> (ModelConfig, DictionaryWeightSource) {
-        let cfg: ModelConfig
-        if let name = model {
-            guard let p = ModelConfig.preset(named: name) else { throw CLIError("unknown model '\(name)'") }
-            cfg = p
-        } else if let path = config {
-            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read configuration '\(path)'") }
-            cfg = try JSONDecoder().decode(ModelConfig.self, from: data)
-        } else {
-            throw CLIError("give --model NAME or --config FILE.json (variant inference needs the checkpoint helper's loader)")
-        }
-        return (cfg, DictionaryWeightSource(try SafeTensors.read(path: checkpoint)))
-    }
-}
-
 enum EngineInput {
     /// A tensor file [1, 3, H, W] fed as is, or an image through the model's eval transform.
     static func load(_ path: String, config: ModelConfig) throws -> Tensor {
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("input \(path) does not exist") }
         let lower = path.lowercased()
         if lower.hasSuffix(".npy") { return try NPY.read(path: path) }
         if lower.hasSuffix(".safetensors") {
