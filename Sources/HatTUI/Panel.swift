@@ -47,7 +47,7 @@ enum Panel {
         if let st = state.stage {
             pair("view", state.view.rawValue)
             let kind = st.isConvolutional ? "conv" : "attention"
-            pair("stage", "\(state.stageIndex + 1) of \(state.geometry.stages.count), levels.\(st.level) (\(kind))")
+            pair("stage", "\(state.stageIndex + 1)/\(state.geometry.stages.count) \(kind) (levels.\(st.level))")
             if !st.isConvolutional {
                 pair("block", "\(sel.block) of \(st.blockCount)")
                 pair("head", sel.head.map { "\($0) of \(st.heads)" } ?? "mean of \(st.heads)")

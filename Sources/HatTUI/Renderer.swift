@@ -83,7 +83,8 @@ public enum Renderer {
                 if m.rows == 1 {
                     // A 1 x c*c strip (local view's carriers): a labelled list beside the image.
                     let stripWidth = 20
-                    if area.width - stripWidth >= 24 {
+                    // Only when the image keeps most of its size (else the panel's numbers say it).
+                    if area.width - stripWidth - 1 >= max(24, fullImageWidth * 3 / 4) {
                         imageArea.width = area.width - stripWidth - 1
                         PictureDrawer.drawStrip(m, view: v, at: CellRect(x: area.x + imageArea.width + 1, y: area.y,
                                                                           width: stripWidth, height: area.height),

@@ -150,7 +150,7 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(s.selection.level, 1)
         let f = Fixture.frame(s)
         XCTAssertTrue(f.buffer.line(0).contains("energy"))
-        XCTAssertTrue(f.buffer.text.contains("levels.1 (conv)"))
+        XCTAssertTrue(f.buffer.text.contains("conv (levels.1)"))
         XCTAssertFalse(f.buffer.line(1).contains("invalid"), f.buffer.line(1))
     }
 
