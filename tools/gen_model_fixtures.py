@@ -18,6 +18,9 @@ and would hide bugs), runs one random input, and writes
                                  levels.I.blocks.J.attn.probs [windows,heads,T,T] /
                                  levels.I.blocks.J.hat_attn.probs [1,heads,N,N];
                                  metadata "config" = the case as hatscope's ModelConfig JSON.
+    preset_keys.json             for each of the 11 official presets (built on the meta device, no
+                                 memory): number of learned keys and the SHA-256 of the sorted lines
+                                 "key:d0,d1,..." (what FasterViT.parameterShapes must list).
 
 The attention probabilities are captured from the official modules themselves: a forward pre-hook
 marks which attention module is running and a temporary wrapper around torch.Tensor.softmax stores
@@ -161,6 +164,29 @@ def swift_config(name, cfg):
     }
 
 
+def preset_key_digests():
+    import hashlib
+    import fastervit.models.faster_vit as fv
+    names = ["faster_vit_%d_224" % i for i in range(7)] + ["faster_vit_4_21k_%d" % r for r in (224, 384, 512, 768)]
+    out = {}
+    linspace = torch.linspace
+    # The builders call .item() on a linspace (drop-path rates): keep just that on the CPU.
+    torch.linspace = lambda *a, **k: linspace(*a, **{**k, "device": "cpu"})
+    try:
+        models = {}
+        for name in names:
+            with torch.device("meta"):
+                models[name] = getattr(fv, name)()
+    finally:
+        torch.linspace = linspace
+    for name in names:
+        model = models[name]
+        lines = sorted(f"{k}:{','.join(str(d) for d in v.shape)}" for k, v in model.state_dict().items()
+                       if not k.endswith(DERIVED))
+        out[name] = {"count": len(lines), "sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest()}
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Tests", "HatModelTests", "Fixtures"))
@@ -169,6 +195,8 @@ def main():
     from safetensors.torch import save_file
     torch.set_num_threads(2)
     os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "preset_keys.json"), "w") as f:
+        json.dump(preset_key_digests(), f, indent=1, sort_keys=True)
     for index, (name, module, cfg) in enumerate(CASES):
         gen = torch.Generator().manual_seed(1000 + index)
         model = build(module, cfg)
