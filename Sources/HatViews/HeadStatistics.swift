@@ -10,7 +10,9 @@
 //   window, padded tokens included, because the official code attends to them (there is no mask).
 // - Carrier attention: queries and keys are all N carrier tokens of the stage (global attention).
 // - Key and query positions: a grid token sits at the centre of its stride x stride pixel cell; a
-//   carrier token at the centre of its average-pooling box (`CarrierGeometry.box`).
+//   carrier token at the centre of the average-pooling box its content was pooled from
+//   (`CarrierGeometry.box`; see `carrierOrigins` for the non-square any-res case, where the
+//   official code moves carrier content between grid positions from block to block).
 // - mean distance = average over queries of sum_k p(k) * |centre(query) - centre(k)| (Euclidean,
 //   input pixels) — the "mean attention distance" of the ViT paper, window-aware.
 // - normalized entropy = average over queries of (-sum_k p(k) ln p(k)) / ln(#keys): 0 = one key
@@ -212,6 +214,32 @@ public struct HeadStatisticsAccumulator: Sendable {
 
     // MARK: - Sums of one recording
 
+    /// For every block of `st`: origins[b][i] = the carrier (grid index) whose pooled content sits
+    /// at carrier-attention position i in block b. The identity, except for non-square any-res
+    /// carrier grids: there the official code hands each window the CTs `windowCarriers` names
+    /// (ct_window with height and width swapped) and the next block reads them back in the
+    /// unswapped order, so content moves between grid positions from block to block. Following
+    /// the content keeps "a carrier sits at the centre of its pooling box" true in every block.
+    static func carrierOrigins(_ st: TransformerStageRecord) -> [[Int]] {
+        let n = st.carriers.count, c = st.ctSize
+        var origin = Array(0 ..< n)
+        var out: [[Int]] = []
+        for _ in st.blocks {
+            out.append(origin)
+            var next = origin
+            for w in 0 ..< st.windowCount where w < st.windowCarriers.count {
+                let wr = w / max(st.windowCols, 1), wc = w % max(st.windowCols, 1)
+                for (slot, ct) in st.windowCarriers[w].enumerated() where ct < n {
+                    // Grid position the next block's de-windowing gives window w's slot.
+                    let g = (wr * c + slot / c) * st.carrierCols + wc * c + slot % c
+                    if g < n { next[g] = origin[ct] }
+                }
+            }
+            origin = next
+        }
+        return out
+    }
+
     /// Window attention of every recorded block of `st`.
     private mutating func addWindow(_ st: TransformerStageRecord) {
         let cc = st.carriersPerWindow, ww = st.windowSize * st.windowSize, T = cc + ww
@@ -220,48 +248,51 @@ public struct HeadStatisticsAccumulator: Sendable {
             missing.insert("stage \(st.level + 1) block \(b): window attention not recorded")
         }
         guard !recorded.isEmpty else { return }
+        let origins = cc > 0 ? Self.carrierOrigins(st) : []
         let logKeys = T > 1 ? log(Double(T)) : 1
         for win in 0 ..< st.windowCount {
-            // Key centres in input pixels, [T]: the window's carriers first, then its w*w tokens.
-            var kx = [Double](repeating: 0, count: T), ky = [Double](repeating: 0, count: T)
-            var isPad = [Bool](repeating: false, count: T)
-            for slot in 0 ..< cc {
-                let box = st.carriers[st.windowCarriers[win][slot]].box
-                kx[slot] = box.centerX; ky[slot] = box.centerY
-            }
-            var realQueries: [Int] = []  // attention rows (cc + t) of real tokens
+            // Token centres in input pixels, [w*w] row-major in the window.
+            var tx = [Double](repeating: 0, count: ww), ty = [Double](repeating: 0, count: ww)
+            var realQueries: [Int] = []  // local token indices of real (unpadded) tokens
+            var padKeys: [Int] = []      // attention key indices (cc + t) of padded tokens
             for t in 0 ..< ww {
                 let p = st.tokenPosition(window: win, local: t)
                 let r = st.tokenRect(row: p.row, col: p.col)
-                kx[cc + t] = r.centerX; ky[cc + t] = r.centerY
-                if p.row < st.height && p.col < st.width { realQueries.append(cc + t) } else { isPad[cc + t] = true }
+                tx[t] = r.centerX; ty[t] = r.centerY
+                if p.row < st.height && p.col < st.width { realQueries.append(t) } else { padKeys.append(cc + t) }
             }
             guard !realQueries.isEmpty else { continue }
-            // Distances [realQueries.count, T] (float: the 768 px models have T = 2304).
+            // Distances [realQueries.count, T] (float: the 768 px models have T = 2304); the
+            // token part is fixed, the carrier part is refilled per block (see carrierOrigins).
             var dist = [Float](repeating: 0, count: realQueries.count * T)
             for (i, q) in realQueries.enumerated() {
-                for k in 0 ..< T {
-                    let dx = kx[q] - kx[k], dy = ky[q] - ky[k]
-                    dist[i * T + k] = Float((dx * dx + dy * dy).squareRoot())
+                for t in 0 ..< ww {
+                    let dx = tx[q] - tx[t], dy = ty[q] - ty[t]
+                    dist[i * T + cc + t] = Float((dx * dx + dy * dy).squareRoot())
                 }
             }
-            let padKeys = (0 ..< T).filter { isPad[$0] }
             for b in recorded {
                 guard let maps = st.blocks[b].window, maps.keys == T, maps.groups > win else { continue }
+                for slot in 0 ..< cc {
+                    let box = st.carriers[origins[b][st.windowCarriers[win][slot]]].box
+                    for (i, q) in realQueries.enumerated() {
+                        let dx = tx[q] - box.centerX, dy = ty[q] - box.centerY
+                        dist[i * T + slot] = Float((dx * dx + dy * dy).squareRoot())
+                    }
+                }
                 for h in 0 ..< maps.heads {
                     var s = Sums()
                     maps.probs.withUnsafeBufferPointer { p in
                         dist.withUnsafeBufferPointer { d in
                             for (i, q) in realQueries.enumerated() {
-                                let o = maps.rowOffset(win, h, q)
-                                var dsum: Float = 0, ent: Float = 0, ct: Float = 0
+                                let o = maps.rowOffset(win, h, cc + q)
+                                var dsum: Float = 0, ent: Float = 0, ct: Float = 0, pad: Float = 0
                                 for k in 0 ..< T {
                                     let v = p[o + k]
                                     dsum += v * d[i * T + k]
                                     if v > 0 { ent -= v * logf(v) }
                                 }
                                 for k in 0 ..< cc { ct += p[o + k] }
-                                var pad: Float = 0
                                 for k in padKeys { pad += p[o + k] }
                                 s.distance += Double(dsum); s.entropy += Double(ent) / logKeys
                                 s.carrier += Double(ct); s.padding += Double(pad)
@@ -281,19 +312,21 @@ public struct HeadStatisticsAccumulator: Sendable {
     private mutating func addCarrier(_ st: TransformerStageRecord) {
         let n = st.carriers.count
         guard n > 0 else { return }
-        var dist = [Float](repeating: 0, count: n * n)  // [N, N] between pooling-box centres
-        for i in 0 ..< n {
-            for j in 0 ..< n {
-                let dx = st.carriers[i].box.centerX - st.carriers[j].box.centerX
-                let dy = st.carriers[i].box.centerY - st.carriers[j].box.centerY
-                dist[i * n + j] = Float((dx * dx + dy * dy).squareRoot())
-            }
-        }
+        let origins = Self.carrierOrigins(st)
         let logKeys = n > 1 ? log(Double(n)) : 1
         for b in st.blocks.indices {
             guard let maps = st.blocks[b].carrier, maps.keys == n, maps.queries == n else {
                 missing.insert("stage \(st.level + 1) block \(b): carrier attention not recorded")
                 continue
+            }
+            // [N, N] between the pooling-box centres of the content at each position.
+            let boxes = origins[b].map { st.carriers[$0].box }
+            var dist = [Float](repeating: 0, count: n * n)
+            for i in 0 ..< n {
+                for j in 0 ..< n {
+                    let dx = boxes[i].centerX - boxes[j].centerX, dy = boxes[i].centerY - boxes[j].centerY
+                    dist[i * n + j] = Float((dx * dx + dy * dy).squareRoot())
+                }
             }
             for h in 0 ..< maps.heads {
                 var s = Sums()

@@ -7,7 +7,7 @@ extension HeadStatistics {
     /// The definitions written into stats.json (kept short; the full text is in HeadStatistics.swift).
     public static let definitions: [String: String] = [
         "meanDistance": "input pixels; per query sum_k p(k) * |centre(query) - centre(key)|, averaged over queries. "
-            + "Grid tokens sit at the centre of their stride x stride cell, carrier tokens at the centre of their pooling box.",
+            + "Grid tokens sit at the centre of their stride x stride cell, carrier tokens at the centre of the pooling box their content came from.",
         "normalizedEntropy": "per query -sum_k p(k) ln p(k) / ln(number of keys), averaged over queries; 0 = one key, 1 = uniform.",
         "carrierShare": "window attention only: per query the probability on the window's carrier keys, averaged over queries.",
         "paddingShare": "window attention on padded stages only: per query the probability on zero-padded keys.",

@@ -20,7 +20,9 @@ struct Stats: ParsableCommand {
         abstract: "Per-head attention statistics (distance, entropy, carrier share) over one image or a folder.",
         discussion: """
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and images: --image
-        (repeatable) and/or --images DIR (every .png/.jpg/.jpeg in it, sorted by name).
+        (repeatable) and/or --images DIR (every .png/.jpg/.jpeg in it, sorted by name), each
+        preprocessed like timm's eval transform; or ready network inputs --input X.npy
+        (or a .safetensors file holding a tensor named "input").
         Output, in --out (created if missing): stats.csv (one row per attention, stage, block and
         head), stats.json (the same with the definitions and stage shapes), and PNG charts:
         scatter_distance.png / scatter_entropy.png (x = block, one dot per head; window attention
@@ -48,6 +50,9 @@ struct Stats: ParsableCommand {
     @Option(name: .customLong("images"), help: "Folder of images (.png, .jpg, .jpeg; not recursive).")
     var folder: String?
 
+    @Option(name: .customLong("input"), help: "Network input [1,3,H,W] float32 as .npy (or .safetensors holding \"input\"), fed as is; repeatable.")
+    var inputs: [String] = []
+
     @Option(help: "Output folder (created if missing).")
     var out: String
 
@@ -64,7 +69,9 @@ struct Stats: ParsableCommand {
     var timing = false
 
     func validate() throws {
-        if images.isEmpty && folder == nil { throw ValidationError("give --image FILE or --images DIR") }
+        if images.isEmpty && folder == nil && inputs.isEmpty {
+            throw ValidationError("give --image FILE, --images DIR or --input X.npy")
+        }
         guard jobs >= 0 && jobs <= 64 else { throw ValidationError("--jobs must be 0-64 (got \(jobs))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
         guard Colormap(rawValue: colormap) != nil else {
@@ -78,9 +85,9 @@ struct Stats: ParsableCommand {
 
     /// Every image path: --image in order, then the folder's images sorted by name.
     func imagePaths() throws -> [String] {
-        var paths = images
+        var paths = images + inputs
         for p in paths where !FileManager.default.isReadableFile(atPath: p) {
-            throw CLIError("--image \(p): no such file or not readable")
+            throw CLIError("\(p): no such file or not readable")
         }
         if let dir = folder {
             var isDir: ObjCBool = false
@@ -145,7 +152,7 @@ enum StatsRunner {
     /// One image: preprocess, forward with the recorder, statistics into `acc`.
     static func process(_ path: String, net: FasterViT, into acc: inout HeadStatisticsAccumulator,
                         forward: inout Double, stats: inout Double) throws {
-        let tensor = try preprocessImage(path: path, config: net.config).tensor
+        let tensor = try networkInput(path, config: net.config)
         // Every block is needed; the recorder's memory budget still applies (huge inputs keep
         // fewer blocks and the missing ones are listed).
         let recorder = AttentionRecorder(options: RecorderOptions(blocks: nil, maxAttentionBytes: 1 << 30))
@@ -156,6 +163,20 @@ enum StatsRunner {
         do { try acc.add(recording) } catch { throw CLIError("\(path): \(error)") }
         forward += t1.timeIntervalSince(t0)
         stats += Date().timeIntervalSince(t1)
+    }
+
+    /// A ready input (.npy, or .safetensors holding "input") fed as is, else an image through the
+    /// model's eval transform.
+    static func networkInput(_ path: String, config: ModelConfig) throws -> Tensor {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".npy") { return try NPY.read(path: path) }
+        if lower.hasSuffix(".safetensors") {
+            guard let t = try SafeTensors.read(path: path)["input"] else {
+                throw CLIError("\(path): no tensor named \"input\" in it")
+            }
+            return t
+        }
+        return try preprocessImage(path: path, config: config).tensor
     }
 
     static func run(net: FasterViT, paths: [String], workers: Int,
