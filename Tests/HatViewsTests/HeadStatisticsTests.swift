@@ -157,6 +157,23 @@ final class HeadStatisticsTests: XCTestCase {
         XCTAssertEqual(a.statistics, s)
     }
 
+    func testCarrierOriginsFollowTheOfficialSwapQuirk() throws {
+        // faster_vit_0 at 224 x 336: stage 3 is 14 x 21 tokens, 2 x 3 windows, a 4 x 6 carrier
+        // grid. The official ct_window (height and width swapped) hands the windows these CTs;
+        // the expected origins per block were printed by pushing grid indices through the
+        // official ct_dewindow / ct_window (see tools/gen_stats_reference.py).
+        var rec = SyntheticRecording.make(config: model0, resolution: [224, 336])
+        rec.stages[0].windowCarriers = [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15],
+                                        [16, 17, 20, 21], [18, 19, 22, 23]]
+        let o = HeadStatisticsAccumulator.carrierOrigins(rec.stages[0])
+        XCTAssertEqual(o[0], Array(0 ..< 24))
+        XCTAssertEqual(o[1], [0, 1, 2, 3, 8, 9, 4, 5, 6, 7, 12, 13, 10, 11, 16, 17, 18, 19, 14, 15, 20, 21, 22, 23])
+        XCTAssertEqual(o[2], [0, 1, 2, 3, 6, 7, 8, 9, 4, 5, 10, 11, 12, 13, 18, 19, 14, 15, 16, 17, 20, 21, 22, 23])
+        // With the ordinary assignment nothing moves.
+        let plain = SyntheticRecording.make(config: model0, resolution: [224, 336])
+        XCTAssertTrue(HeadStatisticsAccumulator.carrierOrigins(plain.stages[0]).allSatisfy { $0 == Array(0 ..< 24) })
+    }
+
     func testMismatchedRecordingsAreRejected() throws {
         var acc = HeadStatisticsAccumulator()
         try acc.add(SyntheticRecording.make(config: model0))
