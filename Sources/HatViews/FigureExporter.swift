@@ -18,7 +18,13 @@ public struct ExportItem: Sendable, Equatable {
 
 /// Where the time went (milliseconds, summed over figures).
 public struct ExportTiming: Sendable, Equatable {
-    public var computeMs: Double = 0, renderMs: Double = 0, encodeWriteMs: Double = 0
+    public var computeMs: Double = 0, renderMs: Double = 0, encodeMs: Double = 0, writeMs: Double = 0
+    /// The slowest single figure (compute + render + encode + write) and its file name.
+    public var slowestMs: Double = 0
+    public var slowestFile = ""
+    /// CPU time of this thread for that slowest figure: unlike wall time it does not grow when
+    /// other processes compete for the cores.
+    public var slowestCPUMs: Double = 0
     public var figures: Int = 0
     public init() {}
 }
@@ -103,7 +109,7 @@ public enum FigureExporter {
                                              montage: item.montage, sharedScale: sharedScale)
             defer { progress?(i + 1, items.count, name) }
             guard seenFiles.insert(name).inserted else { continue }
-            let t0 = now()
+            let t0 = now(), c0 = cpuNow()
             let image: RGBImage
             let entry: Manifest.Figure
             do {
@@ -134,12 +140,26 @@ public enum FigureExporter {
                 continue
             }
             let t2 = now()
-            try ImageIO.writePNG(image, to: folder + "/" + name)
-            timing.encodeWriteMs += now() - t2
+            let png = try PNGCodec.encode(image)
+            let t3 = now()
+            try ImageIO.writeAtomically(png, to: folder + "/" + name)
+            let t4 = now()
+            timing.encodeMs += t3 - t2
+            timing.writeMs += t4 - t3
+            if t4 - t0 > timing.slowestMs {
+                timing.slowestMs = t4 - t0; timing.slowestFile = name; timing.slowestCPUMs = cpuNow() - c0
+            }
             timing.figures += 1
             figures.append(entry)
         }
         return (figures, skipped, timing)
+    }
+
+    /// This thread's CPU time in milliseconds.
+    static func cpuNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
     }
 
     /// Milliseconds on a monotonic clock.

@@ -208,9 +208,10 @@ struct Export: ParsableCommand {
         if timing {
             let t = result.timing
             let n = Double(max(t.figures, 1))
-            warn(String(format: "timing: load+preprocess %.0f ms, forward %.0f ms; views %.1f ms, render %.1f ms, encode+write %.1f ms for %d figures (%.1f ms per figure); total %.0f ms",
-                        t1.timeIntervalSince(t0) * 1000, forwardMs, t.computeMs, t.renderMs, t.encodeWriteMs, t.figures,
-                        (t.computeMs + t.renderMs + t.encodeWriteMs) / n, Date().timeIntervalSince(t0) * 1000))
+            warn(String(format: "timing: load+preprocess %.0f ms, forward %.0f ms; %d figures: views %.1f ms, render %.1f ms, PNG encode %.1f ms, write %.1f ms (%.1f ms per figure; slowest %.1f ms wall, %.1f ms CPU: %@); total %.0f ms",
+                        t1.timeIntervalSince(t0) * 1000, forwardMs, t.figures, t.computeMs, t.renderMs, t.encodeMs, t.writeMs,
+                        (t.computeMs + t.renderMs + t.encodeMs + t.writeMs) / n, t.slowestMs, t.slowestCPUMs, t.slowestFile,
+                        Date().timeIntervalSince(t0) * 1000))
         }
     }
 

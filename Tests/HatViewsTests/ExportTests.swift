@@ -64,7 +64,7 @@ final class ExportTests: XCTestCase {
         let ms = FigureExporter.now() - t0
         print("montage of 8 stage-3 heads + mean (faster_vit_0_224 geometry): \(String(format: "%.1f", ms)) ms total, "
               + "compute \(String(format: "%.1f", out.timing.computeMs)), render \(String(format: "%.1f", out.timing.renderMs)), "
-              + "encode+write \(String(format: "%.1f", out.timing.encodeWriteMs))")
+              + "encode \(String(format: "%.1f", out.timing.encodeMs)), write \(String(format: "%.1f", out.timing.writeMs))")
         XCTAssertEqual(out.figures.count, 1)
         let img = try ImageIO.load(path: dir + "/" + out.figures[0].file)
         // 9 panels in a 3 x 3 grid, each at least the 224-pixel input wide.
