@@ -27,9 +27,11 @@ enum Fixture {
 }
 
 enum Golden {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens")
+    // Outside the test target folder so SwiftPM does not ask to declare them as resources.
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("HatTUIGoldens")
 
-    /// Compares `text` with Goldens/<name>.txt; rewrites it when HATSCOPE_UPDATE_GOLDENS=1.
+    /// Compares `text` with Tests/HatTUIGoldens/<name>.txt; rewrites it when HATSCOPE_UPDATE_GOLDENS=1.
     static func check(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
         let url = directory.appendingPathComponent(name + ".txt")
         if ProcessInfo.processInfo.environment["HATSCOPE_UPDATE_GOLDENS"] == "1" {
