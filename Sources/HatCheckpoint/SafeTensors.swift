@@ -35,11 +35,13 @@ public enum SafeTensors {
     public static func readFile(path: String) throws -> SafeTensorsFile {
         let file = try MappedFile(path: path)
         defer { file.release() }
-        return try parse(file.bytes, context: path)
+        return try parse(file.bytes, context: path, dropPages: file.dropPages)
     }
 
-    /// Parses a complete safetensors image in memory.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, context: String) throws -> SafeTensorsFile {
+    /// Parses a complete safetensors image in memory. `dropPages` is told the byte range of each
+    /// tensor once converted (MappedFile.dropPages keeps peak memory at one float32 copy).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, context: String,
+                             dropPages: ((Range<Int>) -> Void)? = nil) throws -> SafeTensorsFile {
         var r = ByteReader(bytes, context: context)
         guard bytes.count >= 8 else { throw CheckpointError.malformed("\(context): \(bytes.count) bytes, too short for a safetensors header") }
         let n64 = try r.le(UInt64.self)
@@ -124,6 +126,7 @@ public enum SafeTensors {
                                                  shape: e.shape, strides: strides, name: e.name)
             tensors.append((e.name, t))
             types[e.name] = e.type
+            dropPages?(dataStart + e.begin ..< dataStart + e.end)
         }
         return SafeTensorsFile(tensors: tensors, types: types, metadata: metadata)
     }

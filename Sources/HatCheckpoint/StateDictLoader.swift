@@ -43,7 +43,7 @@ public enum StateDictLoader {
         // safetensors starts with a u64 header length followed by '{'.
         if b.count >= 9, b[8] == UInt8(ascii: "{") {
             if ema { throw CheckpointError.noStateDict("\(path): --ema needs a torch checkpoint with state_dict_ema; a safetensors file holds one set of weights") }
-            let f = try SafeTensors.parse(b, context: path)
+            let f = try SafeTensors.parse(b, context: path, dropPages: file.dropPages)
             var d = LoadedStateDict(tensors: [:], order: [], storedTypes: f.types, source: "(safetensors)",
                                     strippedPrefix: nil, extras: f.metadata.sorted { $0.key < $1.key }.map { "metadata \($0.key): \($0.value)" },
                                     format: "safetensors")

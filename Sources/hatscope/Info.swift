@@ -44,8 +44,8 @@ struct Info: ParsableCommand {
         let (sd, sha) = try options.readStateDict(path: path)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         print("checkpoint    \(path)")
-        print("              \(sd.format) format, \(megabytes(size)), sha256 \(sha)")
-        var where_ = sd.source == "(top level)" ? "bare state dict" : "'\(sd.source)'"
+        print("              \(sd.format) format, \(megabytes(size)), sha256 \(sha.value)")
+        var where_ = sd.source == "(top level)" ? "bare state dict" : sd.source == "(safetensors)" ? "the safetensors file" : "'\(sd.source)'"
         if let p = sd.strippedPrefix { where_ += ", '\(p)' prefix removed" }
         let types = Dictionary(grouping: sd.storedTypes.values, by: { $0 }).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
         print("state dict    \(sd.tensors.count) tensors from \(where_) (\(types.joined(separator: ", ")))")

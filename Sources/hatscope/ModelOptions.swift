@@ -13,7 +13,10 @@ struct LoadedModel {
     /// Learned tensors only (derived buffers dropped), by official state_dict name.
     let weights: DictionaryWeightSource
     let checkpointPath: String
-    let checkpointSHA256: String
+    /// SHA-256 of the checkpoint file, hashed on a background thread started at load; reading it
+    /// waits for the hash (about 1 s per 128 MB) so commands that never ask never wait.
+    var checkpointSHA256: String { digest.value }
+    let digest: BackgroundDigest
     /// Other top-level entries of the checkpoint, one line each.
     let extras: [String]
     /// Variant inference notes (ambiguities, assumptions).
@@ -50,24 +53,10 @@ struct ModelOptions: ParsableArguments {
         return try DemoAssets.checkpoint
     }
 
-    /// Reads the state dict and the SHA-256 of the file, hashing on a second thread while the
-    /// tensors are converted (both read the same page-cached file).
-    func readStateDict(path: String) throws -> (LoadedStateDict, String) {
-        final class Box: @unchecked Sendable { var value: Result<String, Error> = .success("") }
-        let box = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            box.value = Result { try SHA256.hex(ofFile: path) }
-            group.leave()
-        }
-        let loaded: LoadedStateDict
-        do { loaded = try StateDictLoader.load(path: path, ema: ema) } catch {
-            group.wait()
-            throw error
-        }
-        group.wait()
-        return (loaded, try box.value.get())
+    /// Reads the state dict and starts hashing the file on a second thread.
+    func readStateDict(path: String) throws -> (LoadedStateDict, BackgroundDigest) {
+        let loaded = try StateDictLoader.load(path: path, ema: ema)
+        return (loaded, BackgroundDigest(path: path))
     }
 
     /// The configuration: --config, --model (taking the class count from the head), or inferred.
@@ -102,6 +91,27 @@ struct ModelOptions: ParsableArguments {
         }
         let learned = sd.tensors.filter { !WeightMapping.isDerived($0.key) }
         return LoadedModel(config: config, weights: DictionaryWeightSource(learned), checkpointPath: path,
-                           checkpointSHA256: sha, extras: sd.extras, notes: notes, source: sd.source, format: sd.format)
+                           digest: sha, extras: sd.extras, notes: notes, source: sd.source, format: sd.format)
+    }
+}
+
+/// The SHA-256 of a file, computed on a background thread; `value` waits for it. A file that cannot
+/// be read yields "unavailable (reason)" rather than an error: the weights are already loaded.
+final class BackgroundDigest: @unchecked Sendable {
+    private let done = NSCondition()
+    private var result: String?
+
+    init(path: String) {
+        Thread.detachNewThread { [self] in
+            let r: String
+            do { r = try SHA256.hex(ofFile: path) } catch { r = "unavailable (\(error))" }
+            done.lock(); result = r; done.broadcast(); done.unlock()
+        }
+    }
+
+    var value: String {
+        done.lock(); defer { done.unlock() }
+        while result == nil { done.wait() }
+        return result!
     }
 }
