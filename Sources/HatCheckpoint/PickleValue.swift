@@ -124,7 +124,13 @@ public enum PickleValue {
             case "argparse.Namespace":
                 if case let .dict(d) = o.state { return "argparse.Namespace (\(d.items.count) fields)" }
                 return "argparse.Namespace"
-            case "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar": return "numpy scalar"
+            case "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar": return numpyScalar(o) ?? "numpy scalar"
+            case "__builtin__.set", "builtins.set", "__builtin__.frozenset", "builtins.frozenset":
+                if case let .tuple(t) = o.args, case let .list(l)? = t.items.first { return "set (\(l.items.count) items)" }
+                return "set"
+            case "_codecs.encode":
+                if case let .tuple(t) = o.args, case let .string(s)? = t.items.first { return "bytes (\(s.unicodeScalars.count))" }
+                return "bytes"
             case "torch.device":
                 if case let .tuple(t) = o.args, let f = t.items.first { return "torch.device(\(f.summary(depth: 2)))" }
                 return "torch.device"
@@ -133,5 +139,32 @@ public enum PickleValue {
         case .storage(let s): return "storage \(s.key) (\(s.type.rawValue) x \(s.count))"
         case .tensor(let t): return "tensor \(t.type.rawValue) [" + t.shape.map(String.init).joined(separator: ", ") + "]"
         }
+    }
+}
+
+/// The value of a pickled numpy scalar, `numpy.core.multiarray.scalar(dtype(code, ...), payload)`,
+/// read from its little-endian payload bytes (protocol 2 wraps them as `_codecs.encode(str, 'latin1')`).
+func numpyScalar(_ o: PickleObject) -> String? {
+    guard case let .tuple(t) = o.args, t.items.count >= 2, case let .object(dt) = t.items[0], dt.type.name == "dtype",
+          case let .tuple(da) = dt.args, case let .string(code)? = da.items.first else { return nil }
+    var bytes: [UInt8] = []
+    switch t.items[1] {
+    case .bytes(let b): bytes = b
+    case .object(let enc) where enc.type.description == "_codecs.encode":
+        guard case let .tuple(ea) = enc.args, case let .string(s)? = ea.items.first else { return nil }
+        for u in s.unicodeScalars { guard u.value < 256 else { return nil }; bytes.append(UInt8(u.value)) }
+    default: return nil
+    }
+    func le(_ n: Int) -> UInt64? {
+        guard bytes.count == n else { return nil }
+        return bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+    switch code {
+    case "f8": return le(8).map { "numpy float64 \(Double(bitPattern: $0))" }
+    case "f4": return le(4).map { "numpy float32 \(Float(bitPattern: UInt32($0)))" }
+    case "i8": return le(8).map { "numpy int64 \(Int64(bitPattern: $0))" }
+    case "i4": return le(4).map { "numpy int32 \(Int32(truncatingIfNeeded: $0))" }
+    case "u1", "b1": return le(1).map { code == "b1" ? "numpy bool \($0 != 0)" : "numpy uint8 \($0)" }
+    default: return "numpy scalar (\(code))"
     }
 }

@@ -110,6 +110,32 @@ final class PickleSafetyTests: XCTestCase {
         XCTAssertNoThrow(try run(body))
     }
 
+    /// _rebuild_tensor_v3 (untyped storage + explicit dtype), which torch 2.5 cannot write for the
+    /// dtypes hatscope reads, is checked on a hand-built pickle.
+    func testRebuildTensorV3() throws {
+        let pid: [UInt8] = unicode("storage") + global("torch", "UntypedStorage") + unicode("0") + unicode("cpu") + [0x4B, 8]
+        let body: [UInt8] = global("torch._utils", "_rebuild_tensor_v3") + [0x28, 0x28] + pid + [0x74, 0x51] // (storage pid) BINPERSID
+            + [0x4B, 1] + [0x4B, 2, 0x85] + [0x4B, 1, 0x85] + [0x89] + [0x29] + global("torch", "bfloat16") + [0x74, 0x52]
+        let bytes: [UInt8] = [0x80, 2] + body + [0x2E]
+        let value = try bytes.withUnsafeBytes { b -> PickleValue in
+            var u = Unpickler(b, from: 0, context: "v3") { pid in
+                guard case let .tuple(t) = pid, case let .string(key) = t.items[2] else { throw CheckpointError.malformed("pid") }
+                return .storage(StorageRef(key: key, type: .uint8, count: 8))
+            }
+            return try u.load()
+        }
+        guard case let .tensor(t) = value else { return XCTFail("expected a tensor, got \(value.typeName)") }
+        XCTAssertEqual(t.type, .bfloat16)
+        XCTAssertEqual(t.offset, 1)
+        XCTAssertEqual(t.shape, [2])
+        // Materialise from 8 raw bytes: bf16 elements 1 and 2 of [0, 1.0, -2.0, 0.5].
+        let raw: [UInt8] = [0, 0, 0x80, 0x3F, 0, 0xC0, 0, 0x3F]
+        let got = try raw.withUnsafeBytes {
+            try ElementConversion.gather(storage: $0, type: t.type, bigEndian: false, offset: t.offset, shape: t.shape, strides: t.strides, name: "v3")
+        }
+        XCTAssertEqual(got.data, [1.0, -2.0])
+    }
+
     func testIntegersDecodeLikePython() throws {
         guard case .int(-1)? = try? run([0x8A, 1, 0xFF]) else { return XCTFail("LONG1 -1") }
         guard case .int(70000)? = try? run([0x4A, 0x70, 0x11, 0x01, 0x00]) else { return XCTFail("BININT") }

@@ -33,7 +33,10 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertTrue(joined.contains("epoch: 309"))
         XCTAssertTrue(joined.contains("arch: 'faster_vit_0_224'"))
         XCTAssertTrue(joined.contains("args: argparse.Namespace (5 fields)"), joined)
-        XCTAssertTrue(joined.contains("best_metric: numpy scalar"), joined)
+        XCTAssertTrue(joined.contains("best_metric: numpy float64 0.8125"), joined)
+        XCTAssertTrue(joined.contains("step: numpy int64 12"), joined)
+        XCTAssertTrue(joined.contains("tags: set (2 items)"), joined)
+        XCTAssertTrue(joined.contains("raw: bytes (2)"), joined)
         XCTAssertTrue(joined.contains("optimizer: dict (2 entries)"), joined)
     }
 
