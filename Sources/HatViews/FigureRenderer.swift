@@ -68,7 +68,9 @@ public enum FigureRenderer {
             ? view.explanation.flatMap { Canvas.wrap($0, maxWidth: contentWidth) } : []
 
         var height = m + titleLines.count * lh + 4 + body.height + 8
-        height += colorbarHeight + 2 + lh  // bar, then min / label / max
+        let barWidth = min(max(body.imageWidth, 200), contentWidth)
+        let barHeight = colorbarBlockHeight(width: barWidth, range: body.range, label: view.scaleLabel)
+        height += barHeight
         if !numberLines.isEmpty { height += 6 + numberLines.count * lh }
         if !explanationLines.isEmpty { height += 6 + explanationLines.count * lh }
         height += m
@@ -80,9 +82,9 @@ public enum FigureRenderer {
         assert(y == bodyOrigin(view, input: input, options: options).y)
         body.draw(on: &canvas, x: m, y: y)
         y += body.height + 8
-        drawColorbar(on: &canvas, x: m, y: y, width: min(max(body.imageWidth, 200), contentWidth),
-                     range: body.range, label: view.scaleLabel, colormap: options.colormap)
-        y += colorbarHeight + 2 + lh
+        drawColorbar(on: &canvas, x: m, y: y, width: barWidth, range: body.range, label: view.scaleLabel,
+                     colormap: options.colormap)
+        y += barHeight
         if !numberLines.isEmpty {
             y += 6
             for line in numberLines { canvas.text(line, x: m, y: y); y += lh }
@@ -114,8 +116,20 @@ public enum FigureRenderer {
         return (p.x, p.y, m.cell)
     }
 
+    /// Whether the scale label fits between the minimum and maximum under a bar `width` wide.
+    static func labelFitsUnderBar(width: Int, range: (min: Float, max: Float), label: String) -> Bool {
+        Canvas.textWidth(label) <= max(width, 16) - Canvas.textWidth(ViewStats.fmt(range.min))
+            - Canvas.textWidth(ViewStats.fmt(range.max)) - 12
+    }
+
+    /// Height of the colour scale with its text lines.
+    static func colorbarBlockHeight(width: Int, range: (min: Float, max: Float), label: String) -> Int {
+        colorbarHeight + 2 + Canvas.lineHeight
+            + (labelFitsUnderBar(width: width, range: range, label: label) ? 0 : Canvas.lineHeight)
+    }
+
     /// A horizontal colour scale: the gradient, the minimum under its left end, the maximum under
-    /// its right end and the scale label between them (or after the bar when there is no room).
+    /// its right end and the scale label between them (or on the next line when there is no room).
     static func drawColorbar(on canvas: inout Canvas, x: Int, y: Int, width: Int, range: (min: Float, max: Float),
                              label: String, colormap: Colormap) {
         let w = max(width, 16)
@@ -130,11 +144,10 @@ public enum FigureRenderer {
         let hiW = Canvas.textWidth(hi)
         canvas.text(hi, x: x + w - hiW, y: ty)
         let lw = Canvas.textWidth(label)
-        let free = w - Canvas.textWidth(lo) - hiW - 12
-        if lw <= free {
+        if labelFitsUnderBar(width: w, range: range, label: label) {
             canvas.text(label, x: x + (w - lw) / 2, y: ty, FigureStyle.mutedText)
         } else {
-            canvas.text(label, x: x + w + 8, y: y + 1, FigureStyle.mutedText)
+            canvas.text(label, x: x, y: ty + Canvas.lineHeight, FigureStyle.mutedText)
         }
     }
 }

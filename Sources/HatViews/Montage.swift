@@ -71,11 +71,16 @@ public enum Montage {
         let contentW = max(gridW, 360)
         let title = montageTitle(panels)
         let titleLines = Canvas.wrap(title, maxWidth: contentW)
-        let note = (sharedScale ? "One colour scale shared by all panels. " : "Each panel has its own colour scale. ")
+        let note = (sharedScale ? "One colour scale shared by all panels. "
+                    : "Each panel has its own colour scale (\(panels.first?.view.scaleLabel ?? "value")). ")
             + (panels.last?.view.explanation.first ?? "")
         let noteLines = options.showText ? Canvas.wrap(note, maxWidth: contentW) : []
         var height = m + titleLines.count * lh + 6 + rows * tileH
-        if sharedScale { height += FigureRenderer.colorbarHeight + 2 + lh + 6 }
+        let barWidth = min(max(bodyW, 200), contentW)
+        let scaleLabel = panels.first?.view.scaleLabel ?? ""
+        let barBlock = FigureRenderer.colorbarBlockHeight(width: barWidth, range: (shared.lowerBound, shared.upperBound),
+                                                          label: scaleLabel) + 6
+        if sharedScale { height += barBlock }
         if !noteLines.isEmpty { height += noteLines.count * lh + 6 }
         height += m
 
@@ -105,11 +110,10 @@ public enum Montage {
         }
         y += rows * tileH
         if sharedScale {
-            let label = panels.first?.view.scaleLabel ?? ""
-            FigureRenderer.drawColorbar(on: &canvas, x: m, y: y, width: min(max(bodyW, 200), contentW),
-                                        range: (shared.lowerBound, shared.upperBound), label: label,
+            FigureRenderer.drawColorbar(on: &canvas, x: m, y: y, width: barWidth,
+                                        range: (shared.lowerBound, shared.upperBound), label: scaleLabel,
                                         colormap: options.colormap)
-            y += FigureRenderer.colorbarHeight + 2 + lh + 6
+            y += barBlock
         }
         for line in noteLines { canvas.text(line, x: m, y: y, FigureStyle.mutedText); y += lh }
         let layout = Layout(rows: rows, cols: cols, tileWidth: tileW, tileHeight: tileH, bodyOrigins: origins,
