@@ -159,7 +159,9 @@ struct Unpickler {
             case .mark:
                 if marks.count >= limits.marks { throw CheckpointError.limit("\(r.context): pickle MARKs nested deeper than \(limits.marks)") }
                 marks.append(stack.count)
-            case .pop: _ = try pop()
+            case .pop:
+                // As Python's load_pop: with nothing above the last MARK, POP discards the MARK.
+                if let m = marks.last, stack.count == m { marks.removeLast() } else { _ = try pop() }
             case .popMark: _ = try popMark()
             case .dup: try push(try top())
             case .none: try push(.none)

@@ -81,7 +81,8 @@ final class PickleSafetyTests: XCTestCase {
             ("negative LONG4", [0x8B, 0xFF, 0xFF, 0xFF, 0xFF]),
             ("REDUCE of a non-tuple", global("mypkg", "f") + [0x4B, 1, 0x52]),
             ("rebuild without storage", global("torch._utils", "_rebuild_tensor_v2") + [0x4B, 1, 0x4B, 0, 0x29, 0x29, 0x89, 0x4E] + [0x28] + [0x74] + [0x52]),
-            ("pop across mark", [0x4B, 1, 0x28, 0x30]),
+            ("pop of an empty stack", [0x30]),
+            ("pop mark without mark", [0x4B, 1, 0x31]),
         ]
         for (what, body) in cases {
             XCTAssertThrowsError(try run(body), what) { XCTAssertTrue($0 is CheckpointError, "\(what): \($0)") }
@@ -134,6 +135,10 @@ final class PickleSafetyTests: XCTestCase {
             try ElementConversion.gather(storage: $0, type: t.type, bigEndian: false, offset: t.offset, shape: t.shape, strides: t.strides, name: "v3")
         }
         XCTAssertEqual(got.data, [1.0, -2.0])
+    }
+
+    func testPopDiscardsAnEmptyMarkLikePython() throws {
+        guard case .int(1)? = try? run([0x4B, 1, 0x28, 0x30]) else { return XCTFail("POP after MARK discards the MARK") }
     }
 
     func testIntegersDecodeLikePython() throws {
