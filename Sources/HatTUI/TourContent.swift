@@ -9,7 +9,8 @@ import HatViews
 
 /// The parts of FasterViT the tour walks through, in forward order.
 public enum TourStepKind: String, CaseIterable, Sendable {
-    case patchEmbedding, convStages, carrierInit, carrierAttention, windowAttention, propagation, lastStage, prediction
+    case patchEmbedding, convStages, carrierInit, carrierAttention, windowAttention, propagation, lastStage, prediction,
+         statistics
 }
 
 /// One screen of the tour.
@@ -27,6 +28,8 @@ public struct TourStep: Equatable, Sendable {
     public var explorerKeys: String
     /// What the picture highlights; nil = the input image alone.
     public var picture: ViewResult?
+    /// Per-head statistics drawn instead of the picture (the statistics step).
+    public var statistics: HeadStatistics? = nil
 }
 
 public enum TourContent {
@@ -34,7 +37,7 @@ public enum TourContent {
     public static func steps(_ rec: Recording, classNames: [String] = []) -> [TourStep] {
         let t = Facts(rec)
         return [patchEmbedding(t), convStages(t), carrierInit(t), carrierAttention(t), windowAttention(t),
-                propagation(t), lastStage(t), prediction(t, classNames)]
+                propagation(t), lastStage(t), prediction(t, classNames), statistics(t)]
     }
 
     // MARK: - Steps
@@ -296,6 +299,39 @@ public enum TourContent {
             ],
             explorerKeys: "explorer: the Prediction panel on the right", picture: nil)
     }
+
+    static func statistics(_ t: Facts) -> TourStep {
+        let stats = HeadStatistics.compute(t.rec)
+        var facts: [String] = []
+        for st in stats.stages {
+            for kind in AttentionKind.allCases {
+                let rows = stats.series(kind).filter { $0.level == st.level }
+                guard let lo = rows.min(by: { $0.meanDistance < $1.meanDistance }),
+                      let hi = rows.max(by: { $0.meanDistance < $1.meanDistance }) else { continue }
+                let blocks = Set(rows.map(\.block)).count
+                var line = "stage \(st.level + 1) \(kind.rawValue) attention: mean distance \(px(lo.meanDistance))-\(px(hi.meanDistance)) px over \(blocks) block(s) x \(st.heads) heads"
+                let shares = rows.compactMap(\.carrierShare)
+                if let a = shares.min(), let b = shares.max() { line += ", carrier share \(pct(Float(a)))-\(pct(Float(b)))" }
+                facts.append(line)
+            }
+        }
+        let all = stats.window + stats.carrier
+        if let lo = all.min(by: { $0.meanDistance < $1.meanDistance }), let hi = all.max(by: { $0.meanDistance < $1.meanDistance }) {
+            facts.append("most local head: stage \(lo.level + 1) block \(lo.block) head \(lo.head) (\(lo.attention.rawValue), \(px(lo.meanDistance)) px)")
+            facts.append("most global head: stage \(hi.level + 1) block \(hi.block) head \(hi.head) (\(hi.attention.rawValue), \(px(hi.meanDistance)) px)")
+        }
+        if !stats.missing.isEmpty { facts.append("\(stats.missing.count) block(s) not recorded in this run") }
+        return TourStep(
+            kind: .statistics, title: "Every head at once: how far each one looks", applies: !all.isEmpty, facts: facts,
+            sentences: [
+                "Each dot is one head of one block: how far, in input pixels, its queries look on average (attention-weighted distance to the keys; a carrier token counts at the centre of its pooling box).",
+                "Low dots are local heads, high dots global ones; carrier attention (orange) spans the whole image, window attention (blue) stays inside 7 x 7 windows until the last stage.",
+                "`hatscope stats --images DIR` averages these numbers over many images and writes CSV, JSON and PNG charts.",
+            ],
+            explorerKeys: "", picture: nil, statistics: stats)
+    }
+
+    static func px(_ v: Double) -> String { String(format: "%.1f", v) }
 
     // MARK: - Helpers
 

@@ -77,10 +77,15 @@ public final class TourScreen {
         let top = 2, bottom = h - 2  // rows [top, bottom) between header+blank and footer
         let picRows = max(1, bottom - top - (step.picture?.field != nil ? 1 : 0))
         let area = CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: picRows)
-        let map = PictureMap.fit(content: .image, width: context.sampler.width, height: context.sampler.height, in: area)
-        PictureDrawer.drawImage(step.picture, map: map, sampler: context.sampler, colormap: colormap, theme: theme, into: &buf)
-        if let v = step.picture, v.field != nil {
-            drawScale(v, x: area.x, y: top + picRows, width: area.width, into: &buf)
+        if let stats = step.statistics {
+            TourStatsDrawer.draw(stats, rect: CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: bottom - top),
+                                 theme: theme, colormap: colormap, into: &buf)
+        } else {
+            let map = PictureMap.fit(content: .image, width: context.sampler.width, height: context.sampler.height, in: area)
+            PictureDrawer.drawImage(step.picture, map: map, sampler: context.sampler, colormap: colormap, theme: theme, into: &buf)
+            if let v = step.picture, v.field != nil {
+                drawScale(v, x: area.x, y: top + picRows, width: area.width, into: &buf)
+            }
         }
         drawText(step, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), into: &buf)
         drawFooter(state, into: &buf)

@@ -201,7 +201,7 @@ public enum StatsCharts {
     // MARK: - Helpers
 
     /// "s3 b0": stage and block of a depth.
-    static func rowLabel(_ stats: HeadStatistics, depth: Int) -> String {
+    public static func rowLabel(_ stats: HeadStatistics, depth: Int) -> String {
         for st in stats.stages where depth >= st.firstDepth && depth < st.firstDepth + st.blocks {
             return "s\(st.level + 1) b\(depth - st.firstDepth)"
         }
@@ -221,7 +221,7 @@ public enum StatsCharts {
     }
 
     /// The smallest 1, 2, 2.5 or 5 times a power of ten that is >= v (1 for v <= 0).
-    static func niceCeiling(_ v: Double) -> Double {
+    public static func niceCeiling(_ v: Double) -> Double {
         guard v > 0, v.isFinite else { return 1 }
         let p = pow(10, floor(log10(v)))
         for m in [1.0, 2, 2.5, 5, 10] where m * p >= v * (1 - 1e-9) { return m * p }

@@ -16,9 +16,10 @@ struct Tour: ParsableCommand {
         abstract: "A guided tour of FasterViT's hierarchical attention on your image, step by step.",
         discussion: """
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image
-        (--image, PNG or JPEG, default the demo image). The model runs once; each of the 8
+        (--image, PNG or JPEG, default the demo image). The model runs once; each of the 9
         screens then explains one part of the forward pass with the real shapes and numbers of
-        this run and highlights it on the picture. Parts the loaded variant does not have (no
+        this run and highlights it on the picture; the last one plots how far every head looks
+        (per-head mean attention distance, as `hatscope stats` computes it). Parts the loaded variant does not have (no
         carrier tokens in the 21k models, no propagation in faster_vit_0/1/2) say so.
 
         Keys: Space, Enter or the right arrow: next step; Backspace or the left arrow: previous;
@@ -95,10 +96,9 @@ struct Tour: ParsableCommand {
         let net = try FasterViT(config: loaded.config, weights: loaded.weights)
         let path = try image ?? DemoAssets.defaultImage
         let tensor = try preprocessImage(path: path, config: loaded.config).tensor
-        // The tour shows block 0 of each transformer stage (carrier maps and the propagation term
-        // are always recorded), so only those window maps are kept: light even for 768 px models.
-        let keep = Set([BlockID(level: 2, block: 0), BlockID(level: 3, block: 0)])
-        let recorder = AttentionRecorder(options: RecorderOptions(blocks: keep))
+        // Every block is kept for the statistics step (the recorder's memory budget keeps only
+        // the last blocks of huge inputs; the step then says how many are missing).
+        let recorder = AttentionRecorder()
         _ = try net.forward(tensor, recorder: recorder)
         let recording = try recorder.recording()
         let names: [String]

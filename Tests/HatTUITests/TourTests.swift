@@ -55,6 +55,21 @@ final class TourTests: XCTestCase {
         XCTAssertEqual(steps.filter { !$0.applies }.map(\.kind), [.propagation])
     }
 
+    func testStatisticsStepQuotesTheHeadStatistics() throws {
+        // Window tokens attend only to column 0 of their window row: 3 * stride px on average.
+        let rec = SyntheticRecording.make(config: preset("faster_vit_0_224")) { e in
+            guard e.attention == .window else { return 1 }
+            guard e.query >= e.carrierKeys, e.key >= e.carrierKeys else { return 0 }
+            return (e.key - e.carrierKeys) == ((e.query - e.carrierKeys) / 7) * 7 ? 1 : 0
+        }
+        let s = step(TourContent.steps(rec), .statistics)
+        XCTAssertTrue(s.applies)
+        let t = text(s)
+        XCTAssertTrue(t.contains("stage 3 window attention: mean distance 48.0-48.0 px over 6 block(s) x 8 heads, carrier share 0.0%-0.0%"), t)
+        XCTAssertTrue(t.contains("stage 4 window attention: mean distance 96.0-96.0 px over 5 block(s) x 16 heads"), t)
+        XCTAssertEqual(s.statistics?.window.count, 6 * 8 + 5 * 16)
+    }
+
     func testPicturesHighlightWhatTheStepTalksAbout() throws {
         let rec = SyntheticRecording.make(config: preset("faster_vit_0_224"))
         let steps = TourContent.steps(rec)
@@ -141,19 +156,24 @@ final class TourScreenTests: XCTestCase {
 
     func testEveryFrameShowsItsStepAndTheKeys() {
         let screen = TourScreen(context: context("faster_vit_0_224"))
-        XCTAssertEqual(screen.steps.count, 8)
+        XCTAssertEqual(screen.steps.count, 9)
         for i in 0 ..< screen.steps.count {
-            let buf = screen.frame(TourState(count: 8, index: i, screenWidth: 140, screenHeight: 42))
+            let buf = screen.frame(TourState(count: 9, index: i, screenWidth: 140, screenHeight: 42))
             let text = buf.text
-            XCTAssertTrue(buf.line(0).contains("step \(i + 1)/8"), buf.line(0))
+            XCTAssertTrue(buf.line(0).contains("step \(i + 1)/9"), buf.line(0))
             XCTAssertTrue(text.contains(String(screen.steps[i].facts[0].prefix(30))), "step \(i): \(screen.steps[i].facts[0])")
             XCTAssertTrue(buf.line(41).contains("Space"))
             // The picture is half blocks.
             XCTAssertTrue(buf.line(20).unicodeScalars.contains("\u{2580}"))
         }
         // Propagation is off in faster_vit_0: the frame says so.
-        let p = screen.frame(TourState(count: 8, index: 5, screenWidth: 140, screenHeight: 42)).text
+        let p = screen.frame(TourState(count: 9, index: 5, screenWidth: 140, screenHeight: 42)).text
         XCTAssertTrue(p.contains("does not apply to faster_vit_0_224"))
+        // The statistics step draws the scatter and the heatmap with a row per block.
+        let st = screen.frame(TourState(count: 9, index: 8, screenWidth: 140, screenHeight: 42)).text
+        XCTAssertTrue(st.contains("mean attention distance (px) per head"))
+        XCTAssertTrue(st.contains("stage 3 (6 blocks)"))
+        XCTAssertTrue(st.contains("s4 b4"))
     }
 
     func testTooSmallTerminalSaysSo() {
