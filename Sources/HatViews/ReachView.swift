@@ -60,7 +60,7 @@ enum ReachView {
             ("direct (window tokens)", ViewStats.percent(direct)),
             ("via carrier tokens", cc > 0 ? ViewStats.percent(viaCarriers) : "n/a (no carriers)"),
             ("reach outside own window", ViewStats.percent(max(0, 1 - inside))),
-            ("cells reached", "\(finite.filter { $0 > 0 }.count)"),
+            ("cells holding 90% of the mass", "\(ViewStats.count(holding: 0.9, of: finite)) of \(finite.count)"),
             ("entropy (normalised)", ViewStats.fmt(ViewStats.normalizedEntropy(finite))),
         ]
         var explanation = [

@@ -72,6 +72,20 @@ enum ViewStats {
         return (0, hi > 0 ? hi : 1)
     }
 
+    /// The fewest values whose sum reaches `fraction` of the total of the finite, positive
+    /// values: how concentrated a distribution is (1 = all on one cell).
+    static func count(holding fraction: Float, of values: [Float]) -> Int {
+        let v = values.filter { $0.isFinite && $0 > 0 }.sorted(by: >)
+        let total = v.reduce(0, +)
+        guard total > 0 else { return 0 }
+        var acc: Float = 0
+        for (i, x) in v.enumerated() {
+            acc += x
+            if acc >= fraction * total * (1 - 1e-6) { return i + 1 }
+        }
+        return v.count
+    }
+
     /// Index of the largest finite value, or nil.
     static func argmax(_ values: [Float]) -> Int? {
         var best: Int?

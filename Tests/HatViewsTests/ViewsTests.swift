@@ -142,7 +142,9 @@ final class ViewsTests: XCTestCase {
         let f = try XCTUnwrap(v.field)
         for r in 0 ..< 4 { for c in 0 ..< 4 { XCTAssertEqual(f.values[r * 4 + c], r >= 2 && c >= 2 ? 0.25 : 0) } }
         XCTAssertEqual(f.values.reduce(0, +), 1, accuracy: 1e-6)
-        XCTAssertEqual(Dictionary(uniqueKeysWithValues: v.numbers)["reach outside own window"], "100.0%")
+        let numbers = Dictionary(uniqueKeysWithValues: v.numbers)
+        XCTAssertEqual(numbers["reach outside own window"], "100.0%")
+        XCTAssertEqual(numbers["cells holding 90% of the mass"], "4 of 16")
     }
 
     func testReachAddsDirectAndSpreadMass() throws {
@@ -228,5 +230,7 @@ final class ViewsTests: XCTestCase {
         XCTAssertEqual(ViewStats.range([.nan, 2, 5]).max, 5)
         XCTAssertEqual(ViewStats.range([3, 3]).min, 0)
         XCTAssertEqual(ViewStats.argmax([.nan, 1, 4, 2]), 2)
+        XCTAssertEqual(ViewStats.count(holding: 0.9, of: [0.5, 0.3, 0.15, 0.05, .nan]), 3)
+        XCTAssertEqual(ViewStats.count(holding: 0.9, of: [1, 0, 0]), 1)
     }
 }
