@@ -20,7 +20,9 @@ struct MatrixLayout {
         let sepCols = m.markedCols > 0 && m.markedCols < m.cols ? MatrixLayout.separator : 0
         let fit = (max(available, 64) - Canvas.lineHeight - sepRows - MatrixLayout.markerBar) / max(m.rows, 1)
         let fitW = (max(available, 240) - sepCols) / max(m.cols, 1)
-        cell = max(2, min(32, fit, fitW))
+        // One pixel per cell at the least: a 2304 x 2304 window matrix (21k models at 768) stays
+        // 2304 pixels wide instead of growing without bound.
+        cell = max(1, min(32, fit, fitW))
         let showRows = !m.rowLabels.isEmpty && cell >= BitmapFont.glyphHeight
         rowLabelWidth = showRows ? (m.rowLabels.map { Canvas.textWidth($0) }.max() ?? 0) + 4 : 0
         if m.colLabels.isEmpty || cell < 3 {

@@ -85,6 +85,27 @@ final class ExportTests: XCTestCase {
         XCTAssertGreaterThan(img.width, 3 * 224); XCTAssertGreaterThan(img.height, 3 * 224)
     }
 
+    func testPaddedNonSquareStagesRenderClipped() throws {
+        // 192 x 288 input: stage 3 is 12 x 18 tokens padded to 14 x 21 (2 x 3 windows).
+        let cfg = try XCTUnwrap(ModelConfig.preset(named: "faster_vit_0_224"))
+        let rec = SyntheticRecording.make(config: cfg, resolution: [192, 288]) { e in Float(1 + (e.query + e.key) % 5) }
+        let st = try XCTUnwrap(rec.stages.first { $0.level == 2 })
+        XCTAssertEqual(st.paddedHeight, 14); XCTAssertEqual(st.paddedWidth, 21)
+        // The bottom-right token lies in the padding; its window is the last one.
+        let sel = Selection(level: 2, block: 1, head: nil, queryRow: 13, queryCol: 20, carrier: st.carriers.count - 1)
+        let input = FigureRenderer.inputImage(rec)
+        for kind in [ViewKind.local, .carrier, .reach, .rollout, .matrix] {
+            let v = try Views.compute(kind, recording: rec, selection: sel)
+            if let f = v.field { XCTAssertEqual(f.rows, 14); XCTAssertEqual(f.cols, 21) }
+            let o = FigureOptions(scale: 2)
+            let img = FigureRenderer.render(v, input: input, options: o)
+            let origin = FigureRenderer.bodyOrigin(v, input: input, options: o)
+            XCTAssertGreaterThanOrEqual(img.width, origin.x + 288 * 2, "\(kind)")
+            XCTAssertGreaterThanOrEqual(img.height, origin.y + 192 * 2, "\(kind)")
+        }
+        XCTAssertEqual(FigureNaming.fileName(.local, sel, recording: rec), "local_s3_b1_hmean_w5_q13-20.png")
+    }
+
     func testPlanAllCoversEveryBlockHeadAndStage() throws {
         let rec = try fastervit0()
         let items = FigureExporter.planAll(recording: rec, selection: Selection(level: 2, queryRow: 13, queryCol: 13))
