@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Train hatscope's embedded demo model with the OFFICIAL FasterViT code, on the CPU.
+
+The model is `fastervit.models.faster_vit.FasterViT` (PyPI fastervit==1.0.0) built with
+faster_vit_0_224's geometry -- 224 input, window 7 in every stage, ct_size 2, hierarchical
+attention only in stage 3 (14 x 14 tokens -> 2 x 2 windows, 16 carrier tokens), layer scale on and
+carrier-token propagation on -- and small widths, so that it trains in under an hour on 2 cores.
+The task comes from tools/demo/generate.py ("do the two marked shapes share a colour?").
+
+Outputs (in --work, outside the repository while training):
+  train.log                   progress (also printed)
+  last.pth.tar                checkpoint after every epoch, official training-dict format
+  final.pth.tar               the finished model (copy it to assets/demo/fastervit_demo.pth.tar)
+
+Training signal: cross-entropy on the answer plus an auxiliary loss (weight --aux) from a
+throw-away linear head on the same pooled features: which palette colours the marked shapes have
+(multi-hot). Average pooling alone gives colour COUNTS; presence (one bit for "same", two for
+"different") needs each location to know what the other window holds, so the auxiliary target
+pushes exactly the cross-window mixing the task needs, and "same" becomes a linear read-out
+(one bit vs two). The auxiliary head is not part of the saved model: the checkpoint is a plain
+FasterViT.
+
+The learning-rate schedule is driven by WALL TIME (linear warm-up, then cosine to zero at
+--minutes), because the machine is shared and steps per minute vary. That makes a run's exact
+weights depend on machine speed; the held-out accuracy is what description.md reports.
+
+Usage (HATSCOPE_PYTHON is the venv's python):
+  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 55
+  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --trial     # speed check only
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import generate  # noqa: E402  (same folder)
+
+from fastervit.models.faster_vit import FasterViT  # noqa: E402  (the official implementation)
+
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+
+# The demo architecture: faster_vit_0_224's geometry with small widths.
+ARCH = dict(
+    dim=16, in_dim=16, depths=[1, 1, 3, 1], num_heads=[2, 2, 4, 8], window_size=[7, 7, 7, 7],
+    ct_size=2, mlp_ratio=4, resolution=224, layer_scale=0.1, layer_scale_conv=None,
+    hat=[False, False, True, False], do_propagation=True, num_classes=len(generate.CLASS_NAMES),
+)
+
+
+def build_model(arch: dict, drop_path: float) -> nn.Module:
+    return FasterViT(drop_path_rate=drop_path, **arch)
+
+
+def log(work: str, msg: str) -> None:
+    line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+    print(line, flush=True)
+    with open(os.path.join(work, "train.log"), "a") as f:
+        f.write(line + "\n")
+
+
+def to_input(batch_u8: np.ndarray) -> torch.Tensor:
+    """uint8 [N,224,224,3] -> normalised float [N,3,224,224]: exactly what hatscope's
+    preprocessing computes for a 224 x 224 image with crop_pct 1.0 (resize and crop are identity)."""
+    x = torch.from_numpy(batch_u8).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def augment(batch_u8: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Label-preserving symmetries: flips and quarter turns (colours and the pairing survive)."""
+    out = np.empty_like(batch_u8)
+    for i, im in enumerate(batch_u8):
+        k = int(rng.integers(0, 4))
+        im = np.rot90(im, k)
+        if rng.random() < 0.5:
+            im = im[:, ::-1]
+        out[i] = im
+    return out
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, xs: np.ndarray, ys: np.ndarray, batch: int = 100) -> float:
+    model.eval()
+    correct = 0
+    for s in range(0, len(xs), batch):
+        logits = model(to_input(xs[s:s + batch]))
+        correct += int((logits.argmax(1).numpy() == ys[s:s + batch]).sum())
+    model.train()
+    return correct / len(xs)
+
+
+def checkpoint_dict(model: nn.Module, epoch: int, a: argparse.Namespace, acc: float | None) -> dict:
+    """The official training-dict layout: state_dict, epoch, arch, args (an argparse.Namespace)."""
+    args = argparse.Namespace(
+        model="faster_vit_demo_224", arch=ARCH, **{k: v for k, v in ARCH.items() if k != "resolution"},
+        img_size=224, input_size=(3, 224, 224), crop_pct=1.0, crop_mode="center",
+        interpolation="bicubic", mean=MEAN, std=STD, class_names=list(generate.CLASS_NAMES),
+        drop_path=a.drop_path, lr=a.lr, aux_presence_loss=a.aux, weight_decay=a.weight_decay, batch_size=a.batch,
+        minutes=a.minutes, train_images=a.train_count, seed=a.seed, generator_seed=a.data_seed,
+        task="do the two marked shapes share a colour?", val_accuracy=acc,
+    )
+    return {
+        "state_dict": model.state_dict(),
+        "epoch": epoch,
+        "arch": "faster_vit_demo_224",
+        "args": args,
+        "class_names": list(generate.CLASS_NAMES),
+    }
+
+
+def save(obj: dict, path: str) -> None:
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def presence(seed: int, split: str, count: int) -> np.ndarray:
+    """float [N, palette]: 1 for each colour a marked shape has (one bit = same colour)."""
+    out = np.zeros((count, len(generate.PALETTE_NAMES)), dtype=np.float32)
+    for i in range(count):
+        _, c1, c2 = generate.colours(seed, split, i)
+        out[i, c1] = 1.0
+        out[i, c2] = 1.0
+    return out
+
+
+def load_split(work: str, split: str, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    path = os.path.join(work, f"{split}_{seed}_{count}.npz")
+    if not os.path.exists(path):
+        t = time.time()
+        xs, ys = generate.generate_arrays(seed, split, count, workers=2)
+        np.savez(path + ".tmp.npz", images=xs, labels=ys)
+        os.replace(path + ".tmp.npz", path)
+        log(work, f"generated {split}: {count} images in {time.time() - t:.0f}s -> {path}")
+    d = np.load(path)
+    return d["images"], d["labels"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--work", required=True, help="folder for data, logs and checkpoints")
+    ap.add_argument("--minutes", type=float, default=55.0, help="training wall-time budget")
+    ap.add_argument("--train-count", type=int, default=16000)
+    ap.add_argument("--val-count", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--aux", type=float, default=0.5, help="weight of the colour-presence loss")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.05)
+    ap.add_argument("--drop-path", type=float, default=0.0)
+    ap.add_argument("--warmup", type=float, default=0.04, help="fraction of the budget")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data-seed", type=int, default=2026)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-every", type=int, default=200, help="steps between quick evaluations")
+    ap.add_argument("--trial", action="store_true", help="time a few steps and exit")
+    ap.add_argument("--init", help="start from this checkpoint's weights (a second cosine cycle)")
+    ap.add_argument("--out-name", default="final.pth.tar", help="file name of the finished model in --work")
+    a = ap.parse_args()
+
+    os.makedirs(a.work, exist_ok=True)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+
+    model = build_model(ARCH, a.drop_path)
+    if a.init:
+        init = torch.load(a.init, map_location="cpu", weights_only=False)
+        model.load_state_dict(init["state_dict"], strict=True)
+        log(a.work, f"initialised from {a.init} (epoch {init['epoch']})")
+    nparams = sum(p.numel() for p in model.parameters())
+    log(a.work, f"model {ARCH} drop_path={a.drop_path}: {nparams / 1e6:.2f} M parameters")
+
+    if a.trial:
+        xs, ys = generate.generate_arrays(a.data_seed, "trial", a.batch * 3)
+        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+        for step in range(3):
+            t = time.time()
+            xb = to_input(augment(xs[step * a.batch:(step + 1) * a.batch], rng))
+            loss = F.cross_entropy(model(xb), torch.from_numpy(ys[step * a.batch:(step + 1) * a.batch]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            log(a.work, f"trial step {step}: {time.time() - t:.2f}s for {a.batch} images, loss {loss.item():.3f}")
+        return 0
+
+    xs, ys = load_split(a.work, "train", a.train_count, a.data_seed)
+    vx, vy = load_split(a.work, "val", a.val_count, a.data_seed)
+    quick = min(500, len(vx))  # quick evaluations use the first 500 held-out images
+    pres = torch.from_numpy(presence(a.data_seed, "train", len(xs)))
+    aux_head = nn.Linear(model.head.in_features, pres.shape[1])
+
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay + [aux_head.weight], "weight_decay": a.weight_decay},
+                             {"params": no_decay + [aux_head.bias], "weight_decay": 0.0}], lr=a.lr)
+    budget = a.minutes * 60.0
+    start = time.time()
+    step, epoch, best = 0, 0, 0.0
+    running = []
+    done = False
+    while not done:
+        order = rng.permutation(len(xs))
+        for s in range(0, len(order) - a.batch + 1, a.batch):
+            progress = (time.time() - start) / budget
+            if progress >= 1.0:
+                done = True
+                break
+            lr = a.lr * (progress / a.warmup if progress < a.warmup
+                         else 0.5 * (1 + math.cos(math.pi * (progress - a.warmup) / (1 - a.warmup))))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            idx = np.sort(order[s:s + a.batch])
+            xb = to_input(augment(xs[idx], rng))
+            yb = torch.from_numpy(ys[idx])
+            # [B, C]: the pooled features; the official forward is head(flatten(avgpool(features)))
+            feats = torch.flatten(model.avgpool(model.forward_features(xb)), 1)
+            logits = model.head(feats)
+            loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
+            if a.aux > 0:
+                loss = loss + a.aux * F.binary_cross_entropy_with_logits(aux_head(feats), pres[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            running.append((loss.item(), float((logits.argmax(1) == yb).float().mean())))
+            step += 1
+            if step % a.eval_every == 0:
+                acc = evaluate(model, vx[:quick], vy[:quick])
+                tl = np.mean([r[0] for r in running]); ta = np.mean([r[1] for r in running])
+                running = []
+                log(a.work, f"step {step} epoch {epoch} {time.time() - start:.0f}s lr {lr:.2e} "
+                            f"train loss {tl:.3f} acc {ta:.3f} | held-out({quick}) {acc:.3f}")
+        epoch += 1
+        save(checkpoint_dict(model, epoch, a, None), os.path.join(a.work, "last.pth.tar"))
+        log(a.work, f"epoch {epoch} done at step {step}, {time.time() - start:.0f}s; saved last.pth.tar")
+
+    train_minutes = (time.time() - start) / 60
+    acc = evaluate(model, vx, vy)
+    cpu_minutes = time.process_time() / 60  # all threads of this process, since it started
+    log(a.work, f"finished: {step} steps, {epoch} epochs, {train_minutes:.1f} min wall, "
+                f"{cpu_minutes:.1f} CPU-min; "
+                f"held-out accuracy {acc:.4f} on {len(vx)} images")
+    ck = checkpoint_dict(model, epoch, a, acc)
+    ck["args"].train_minutes = round(train_minutes, 1)
+    ck["args"].steps = step
+    ck["args"].cpu_minutes = round(cpu_minutes, 1)
+    if a.init:
+        ck["args"].init = a.init
+    save(ck, os.path.join(a.work, a.out_name))
+    log(a.work, f"saved {os.path.join(a.work, a.out_name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
