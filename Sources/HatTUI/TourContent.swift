@@ -382,7 +382,11 @@ public enum TourContent {
         return String(format: abs(v) >= 100 ? "%.1f" : "%.3f", Double(v))
     }
 
-    static func pct(_ v: Float) -> String { String(format: "%.1f%%", Double(v * 100)) }
+    /// "7.5%"; shares below 0.1% keep two significant digits ("0.0031%") instead of "0.0%".
+    static func pct(_ v: Float) -> String {
+        let p = Double(v * 100)
+        return p != 0 && abs(p) < 0.1 ? String(format: "%.2g%%", p) : String(format: "%.1f%%", p)
+    }
 }
 
 /// Facts about a recording that several steps share.
