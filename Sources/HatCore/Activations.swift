@@ -1,19 +1,45 @@
-// Elementwise activations and the row softmax, in place, spread over the cores.
+// Elementwise activations and the row softmax, in place, 8 lanes at a time (FastMath), spread
+// over the cores.
 import Foundation
 
 public enum Activations {
-    /// Exact GELU (PyTorch nn.GELU default): x * 0.5 * (1 + erf(x / sqrt(2))).
+    public typealias V = SIMD8<Float>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+
+    /// Exact GELU (PyTorch nn.GELU default): x * 0.5 * (1 + erf(x / sqrt(2))), with erf as in
+    /// PyTorch's vectorised CPU kernel (FastMath.erf).
+    @inline(__always)
+    public static func gelu(_ v: V) -> V {
+        v * 0.5 * (1 + FastMath.erf(v * 0.70710678118654752440))
+    }
+
+    /// GELU of x[0..<count] in place, on one thread.
+    public static func geluSerial(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count { store(gelu(load(x + i)), x + i); i += 8 }
+        while i < count { x[i] = gelu(V(repeating: x[i]))[0]; i += 1 }
+    }
+
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let invSqrt2: Float = 0.70710678118654752440
-        Parallel.forRanges(count, minPerChunk: 4096) { r in
-            for i in r { let v = x[i]; x[i] = 0.5 * v * (1 + erff(v * invSqrt2)) }
+        Parallel.forRanges(count / 8, minPerChunk: 2048) { r in
+            geluSerial(x + r.lowerBound * 8, count: r.count * 8)
         }
+        let tail = count - count % 8
+        if tail < count { geluSerial(x + tail, count: count - tail) }
+    }
+
+    public static func reluSerial(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = Swift.max(x[i], 0) }
     }
 
     public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forRanges(count, minPerChunk: 8192) { r in
-            for i in r where x[i] < 0 { x[i] = 0 }
-        }
+        Parallel.forRanges(count, minPerChunk: 32768) { r in reluSerial(x + r.lowerBound, count: r.count) }
     }
 
     /// Softmax of each row of x [rows, n], in place (max-subtracted, as PyTorch).
@@ -23,12 +49,27 @@ public enum Activations {
 
     @inline(__always)
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n where row[i] > m { m = row[i] }
-        var sum: Float = 0
-        for i in 0..<n { let e = expf(row[i] - m); row[i] = e; sum += e }
+        var i = 0
+        var mv = V(repeating: -.infinity)
+        while i + 8 <= n { mv = pointwiseMax(mv, load(row + i)); i += 8 }
+        var m = mv.max()
+        while i < n { m = Swift.max(m, row[i]); i += 1 }
+        let mm = V(repeating: m)
+        var sv = V(repeating: 0)
+        i = 0
+        while i + 8 <= n {
+            let e = FastMath.exp(load(row + i) - mm)
+            store(e, row + i)
+            sv += e
+            i += 8
+        }
+        var sum = sv.sum()
+        while i < n { let e = FastMath.exp(row[i] - m); row[i] = e; sum += e; i += 1 }
         let inv = 1 / sum
-        for i in 0..<n { row[i] *= inv }
+        let iv = V(repeating: inv)
+        i = 0
+        while i + 8 <= n { store(load(row + i) * iv, row + i); i += 8 }
+        while i < n { row[i] *= inv; i += 1 }
     }
 
     /// 1 / (1 + exp(-x)), the logistic sigmoid.

@@ -37,9 +37,15 @@ public struct Conv3x3: Sendable {
         ((height - 1) / stride + 1, (width - 1) / stride + 1)
     }
 
-    /// y [outChannels, ho, wo] = conv(x [inChannels, h, w]). `scratch` is reused between calls.
+    /// What happens to each output after the product and bias, in the same pass.
+    public enum Epilogue: Sendable { case none, relu, gelu }
+
+    /// y [outChannels, ho, wo] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
+    /// y += conv(x) + bias instead (the residual add of a block, folded into the GEMM's beta = 1).
+    /// `scratch` holds the im2col columns and is reused between calls.
     public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
-                      into y: UnsafeMutablePointer<Float>, scratch: inout [Float]) {
+                      into y: UnsafeMutablePointer<Float>, scratch: inout [Float],
+                      epilogue: Epilogue = .none, accumulate: Bool = false) {
         let (ho, wo) = outputSize(height: h, width: w)
         let pixels = ho * wo
         let k = inChannels * 9
@@ -59,34 +65,13 @@ public struct Conv3x3: Sendable {
                     Parallel.forRanges(k, minPerChunk: 16) { rows in
                         for r in rows {
                             let ci = r / 9, ky = (r % 9) / 3, kx = r % 3
-                            let src = x + ci * h * w
-                            let dst = cols + r * p
-                            for oy in oy0..<oy1 {
-                                let iy = oy * s - 1 + ky
-                                let d = dst + (oy - oy0) * wo
-                                if iy < 0 || iy >= h {
-                                    for ox in 0..<wo { d[ox] = 0 }
-                                    continue
-                                }
-                                let row = src + iy * w
-                                if s == 1 {
-                                    // ix = ox - 1 + kx: only the first and last columns can fall outside.
-                                    for ox in 0..<wo {
-                                        let ix = ox - 1 + kx
-                                        d[ox] = (ix >= 0 && ix < w) ? row[ix] : 0
-                                    }
-                                } else {
-                                    for ox in 0..<wo {
-                                        let ix = ox * s - 1 + kx
-                                        d[ox] = (ix >= 0 && ix < w) ? row[ix] : 0
-                                    }
-                                }
-                            }
+                            Conv3x3.im2colRow(x + ci * h * w, h: h, w: w, stride: s, ky: ky, kx: kx,
+                                              oy0: oy0, oy1: oy1, wo: wo, into: cols + r * p)
                         }
                     }
                     BLAS.sgemm(transA: false, transB: false, m: outChannels, n: p, k: k,
                                a: wBuf.baseAddress!, lda: k, b: cols, ldb: p,
-                               c: y + oy0 * wo, ldc: pixels)
+                               beta: accumulate ? 1 : 0, c: y + oy0 * wo, ldc: pixels)
                     oy0 = oy1
                 }
             }
@@ -94,10 +79,41 @@ public struct Conv3x3: Sendable {
         bias.withUnsafeBufferPointer { b in
             Parallel.forRanges(outChannels, minPerChunk: 4) { chans in
                 for o in chans {
-                    let v = b[o]
-                    if v == 0 { continue }
                     let d = y + o * pixels
-                    for i in 0..<pixels { d[i] += v }
+                    let v = b[o]
+                    if v != 0 { for i in 0..<pixels { d[i] += v } }
+                    switch epilogue {
+                    case .none: break
+                    case .relu: Activations.reluSerial(d, count: pixels)
+                    case .gelu: Activations.geluSerial(d, count: pixels)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One im2col row: dst[(oy - oy0) * wo + ox] = x[oy*s - 1 + ky, ox*s - 1 + kx] (0 outside).
+    @inline(__always)
+    static func im2colRow(_ src: UnsafePointer<Float>, h: Int, w: Int, stride s: Int, ky: Int, kx: Int,
+                          oy0: Int, oy1: Int, wo: Int, into dst: UnsafeMutablePointer<Float>) {
+        for oy in oy0..<oy1 {
+            let iy = oy * s - 1 + ky
+            let d = dst + (oy - oy0) * wo
+            if iy < 0 || iy >= h {
+                d.update(repeating: 0, count: wo)
+                continue
+            }
+            let row = src + iy * w
+            if s == 1 {
+                // ix = ox - 1 + kx: a shifted copy of the input row, zeros where it falls outside.
+                let lo = max(0, 1 - kx), hi = min(wo, w + 1 - kx)
+                if lo > 0 { d.update(repeating: 0, count: lo) }
+                if hi > lo { (d + lo).update(from: row + (lo - 1 + kx), count: hi - lo) }
+                if hi < wo { (d + max(hi, lo)).update(repeating: 0, count: wo - max(hi, lo)) }
+            } else {
+                for ox in 0..<wo {
+                    let ix = ox * s - 1 + kx
+                    d[ox] = (ix >= 0 && ix < w) ? row[ix] : 0
                 }
             }
         }

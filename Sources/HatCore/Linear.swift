@@ -17,19 +17,26 @@ public struct Linear: Sendable {
     }
 
     /// y [rows, out] = x [rows, in] * W^T (+ b). `x` has row stride `ldx` (default in).
-    public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>) {
+    /// With `accumulate`, y += x * W^T (+ b) (a residual add folded into the GEMM).
+    public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>,
+                      accumulate: Bool = false) {
+        let n = outFeatures
         if let b = bias {
-            // Pre-fill rows with the bias, then accumulate the product onto it (beta = 1).
+            // Put the bias into y first (or onto y when accumulating), then add the product (beta = 1).
             b.withUnsafeBufferPointer { bb in
+                let bp = bb.baseAddress!
                 Parallel.forRanges(rows, minPerChunk: 64) { r in
-                    for i in r { (y + i * outFeatures).update(from: bb.baseAddress!, count: outFeatures) }
+                    for i in r {
+                        let row = y + i * n
+                        if accumulate { for j in 0..<n { row[j] += bp[j] } } else { row.update(from: bp, count: n) }
+                    }
                 }
             }
         }
         weight.withUnsafeBufferPointer { wb in
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: n, k: inFeatures,
                        a: x, lda: ldx ?? inFeatures, b: wb.baseAddress!, ldb: inFeatures,
-                       beta: bias == nil ? 0 : 1, c: y, ldc: outFeatures)
+                       beta: (bias == nil && !accumulate) ? 0 : 1, c: y, ldc: n)
         }
     }
 

@@ -29,10 +29,11 @@ struct Attention {
         positionBias = try RelativePositionBias(w.child("pos_emb_funct"), heads: heads)
     }
 
-    /// y [groups*T, C] = attention(x [groups*T, C]) with `bias` [heads, T, T]. When `probs` is
-    /// given, the softmax output is written there, [groups, heads, T, T].
+    /// y [groups*T, C] = attention(x [groups*T, C]) with `bias` [heads, T, T] (y += ... with
+    /// `accumulate`). When `probs` is given, the softmax output is written there,
+    /// [groups, heads, T, T].
     func forward(_ x: UnsafePointer<Float>, groups: Int, tokens t: Int, bias: [Float],
-                 probs: UnsafeMutablePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+                 probs: UnsafeMutablePointer<Float>?, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         let rows = groups * t, c = dim, d = headDim, h = heads
         let qkvOut = FloatBuffer(count: rows * 3 * c, zeroed: false)  // [rows, 3C]
         qkv.apply(x, rows: rows, into: qkvOut.pointer)
@@ -61,7 +62,7 @@ struct Attention {
             }
         }
         BLAS.setThreads(previousThreads)
-        proj.apply(ctx.pointer, rows: rows, into: y)
+        proj.apply(ctx.pointer, rows: rows, into: y, accumulate: accumulate)
     }
 }
 
@@ -74,12 +75,12 @@ struct FeedForward {
         fc2 = try w.linear("fc2", in: hidden, out: dim)
     }
 
-    /// y [rows, C] = fc2(gelu(fc1(x [rows, C]))).
-    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+    /// y [rows, C] = fc2(gelu(fc1(x [rows, C]))) (y += ... with `accumulate`).
+    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         let hidden = FloatBuffer(count: rows * fc1.outFeatures, zeroed: false)  // [rows, hidden]
         fc1.apply(x, rows: rows, into: hidden.pointer)
         Activations.gelu(hidden.pointer, count: hidden.count)
-        fc2.apply(hidden.pointer, rows: rows, into: y)
+        fc2.apply(hidden.pointer, rows: rows, into: y, accumulate: accumulate)
     }
 }
 

@@ -21,15 +21,15 @@ struct ConvBlock {
     func forward(_ x: FloatBuffer, height h: Int, width w: Int, scratch: inout [Float]) {
         let pixels = h * w, c = conv1.outChannels
         let y = FloatBuffer(count: x.count, zeroed: false)   // [C, h, w]
-        conv1.apply(x.pointer, height: h, width: w, into: y.pointer, scratch: &scratch)
-        Activations.gelu(y.pointer, count: y.count)
+        conv1.apply(x.pointer, height: h, width: w, into: y.pointer, scratch: &scratch, epilogue: .gelu)
+        guard let g = gamma else {
+            // x + BN2(conv2(y)): the residual add is the GEMM's beta = 1.
+            conv2.apply(y.pointer, height: h, width: w, into: x.pointer, scratch: &scratch, accumulate: true)
+            return
+        }
         let z = FloatBuffer(count: x.count, zeroed: false)   // [C, h, w]
         conv2.apply(y.pointer, height: h, width: w, into: z.pointer, scratch: &scratch)
         let xp = x.pointer, zp = z.pointer
-        if let g = gamma {
-            for ch in 0..<c { for i in 0..<pixels { xp[ch * pixels + i] += g[ch] * zp[ch * pixels + i] } }
-        } else {
-            Parallel.forRanges(x.count, minPerChunk: 16384) { r in for i in r { xp[i] += zp[i] } }
-        }
+        for ch in 0..<c { for i in 0..<pixels { xp[ch * pixels + i] += g[ch] * zp[ch * pixels + i] } }
     }
 }

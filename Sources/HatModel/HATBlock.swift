@@ -126,12 +126,14 @@ struct HATBlock {
         let rows = windows * t
         let normed = FloatBuffer(count: rows * c, zeroed: false)
         let out = FloatBuffer(count: rows * c, zeroed: false)
+        // Without layer scale the residual add is folded into the output projection (beta = 1).
         Normalization.layerNorm(xp, rows: rows, norm1, into: normed.pointer)
-        attn.forward(normed.pointer, groups: windows, tokens: t, bias: windowBias, probs: taps.windowProbs, into: out.pointer)
-        addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma3)
+        attn.forward(normed.pointer, groups: windows, tokens: t, bias: windowBias, probs: taps.windowProbs,
+                     into: gamma3 == nil ? xp : out.pointer, accumulate: gamma3 == nil)
+        if gamma3 != nil { addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma3) }
         Normalization.layerNorm(xp, rows: rows, norm2, into: normed.pointer)
-        mlp.forward(normed.pointer, rows: rows, into: out.pointer)
-        addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma4)
+        mlp.forward(normed.pointer, rows: rows, into: gamma4 == nil ? xp : out.pointer, accumulate: gamma4 == nil)
+        if gamma4 != nil { addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma4) }
 
         guard hierarchical, let ct = ct else { return }
         // ct = CT slots of x, window-list order.

@@ -44,28 +44,41 @@ struct Bench: ParsableCommand {
             let loadMs = ms(since: t0)
             let x = try input.map { try EngineInput.load($0, config: config) } ?? EngineInput.pseudoRandom(config: config)
             try model.validate(input: x)
-            func time(_ record: Bool) throws -> Double {
+            func median(_ v: [Double]) -> Double {
+                let r = v.sorted()
+                return r.count % 2 == 1 ? r[r.count / 2] : (r[r.count / 2 - 1] + r[r.count / 2]) / 2
+            }
+            // Wall time per forward, and CPU time of the whole process per forward (all threads;
+            // a steadier figure on a busy machine).
+            func time(_ record: Bool) throws -> (wall: Double, cpu: Double) {
                 for _ in 0..<warmup { _ = try model.forward(x, recorder: record ? AttentionRecorder() : nil) }
-                var runs: [Double] = []
+                var runs: [Double] = [], cpu: [Double] = []
                 for _ in 0..<`repeat` {
-                    let s = DispatchTime.now()
+                    let s = DispatchTime.now(), c = processCPUms()
                     let rec = record ? AttentionRecorder() : nil
                     _ = try model.forward(x, recorder: rec)
                     if let rec { _ = try rec.recording() }
                     runs.append(ms(since: s))
+                    cpu.append(processCPUms() - c)
                 }
-                runs.sort()
-                return runs.count % 2 == 1 ? runs[runs.count / 2] : (runs[runs.count / 2 - 1] + runs[runs.count / 2]) / 2
+                return (median(runs), median(cpu))
             }
-            let plain = try time(false)
-            let recorded = try time(true)
+            let (plain, plainCPU) = try time(false)
+            let (recorded, recordedCPU) = try time(true)
             print("model: \(config.name) input: \(describe(shape: x.shape)) threads: \(Parallel.cores) (OpenBLAS \(BLAS.threads))")
             print(String(format: "load_ms: %.1f", loadMs))
             print(String(format: "forward_ms: %.2f", plain))
             print(String(format: "forward_record_ms: %.2f", recorded))
+            print(String(format: "cpu_ms_per_forward: %.1f (recording off) %.1f (on)", plainCPU, recordedCPU))
         } catch {
             fail(error)
         }
+    }
+
+    private func processCPUms() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
     }
 
     private func ms(since t: DispatchTime) -> Double {
