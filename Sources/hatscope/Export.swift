@@ -14,36 +14,42 @@ struct Export: ParsableCommand {
         commandName: "export",
         abstract: "Write PNG heatmaps of FasterViT's attention and a manifest.json to a folder.",
         discussion: """
-        Inputs: a checkpoint (--checkpoint; default the embedded demo model), and an image
-        (--image, PNG or JPEG, preprocessed exactly like timm's eval transform for the model;
+        Inputs: a checkpoint (--checkpoint; default the embedded demo model), and an image \
+        (--image, PNG or JPEG, preprocessed exactly like timm's eval transform for the model; \
         default the demo image) or a ready network input (--input X.npy, [1,3,H,W] float32).
-        Output: one PNG per figure in --out (created if missing) and manifest.json (tool version,
-        model, checkpoint sha256, image, preprocessing, every selection, value ranges, file names).
 
-        Views: local (a query's window attention + its carrier tokens), carrier (one carrier
-        token's global attention over the whole image + the N x N matrix), propagation (what the
-        carriers add back in a stage's last block), reach (direct + via-carrier reach of a query in
-        one block), rollout (attention rollout through the stage's blocks), matrix (a window's raw
-        T x T matrix), energy (convolutional stages 1-2). Default: every view that applies to the
-        stage. --montage adds one figure per view with every head of the block and their mean.
+        Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
+        version, model, checkpoint sha256, image, preprocessing, every selection, value ranges, \
+        file names), enough to make any figure again.
 
-        Selection: stages are numbered 1-4 (stage 3 = levels.2); blocks, heads, windows and token
-        rows/columns count from 0. The query is --query ROW,COL on the stage's token grid, or
-        --window W with --query-index K (K-th token of the window, row-major; default its centre
-        token); --carrier-slot S makes the query the window's S-th carrier token instead. Without
-        any, the query is the centre token of the stage.
+        Views: local (a query's window attention and its carrier tokens), carrier (one carrier \
+        token's global attention over the whole image, and the N x N matrix), propagation (what \
+        the carriers add back in a stage's last block), reach (direct plus via-carrier reach of \
+        a query in one block), rollout (attention rollout through the stage's blocks), matrix \
+        (a window's raw T x T matrix), energy (convolutional stages 1-2). Default: every view \
+        that applies to the stage. --montage adds, per view, one figure with every head of the \
+        block and their mean.
 
-        --all writes every view for every block and head (and montages) of every stage, with a
-        progress bar when stderr is a terminal. File names are deterministic, e.g.
-        local_s3_b2_h4_w1_q3-5.png (view, stage, block, head or hmean, window, query).
+        Selection: stages are numbered 1-4 (stage 3 = levels.2); blocks, heads, windows and \
+        token rows/columns count from 0. The query is --query ROW,COL on the stage's token \
+        grid, or --window W with --query-index K (the K-th token of the window, row-major; \
+        default its centre token); --carrier-slot S makes the query the window's S-th carrier \
+        token instead. Without any, the query is the stage's centre token.
+
+        --all writes every view for every block and head (and the montages) of every stage, \
+        with a progress bar when stderr is a terminal. File names are deterministic: \
+        local_s3_b2_h4_w1_q3-5.png is view, stage, block, head (hmean = mean of heads), window, \
+        query row-col. --timing prints where the time went.
 
         Examples:
           hatscope export --image cat.jpg --out figs
-          hatscope export --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg --out figs \\
-              --view local --view reach --stage 3 --block 2 --head 4 --query 3,5 --scale 3
-          hatscope export --checkpoint C.pth.tar --input x.npy --out figs --view carrier --carrier 5 --montage --shared-scale
-          hatscope export --image cat.jpg --out all --all --timing
+          hatscope export --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg \\
+              --out figs --view local --view reach --block 2 --head 4 --query 3,5
+          hatscope export --input x.npy --out figs --view carrier --carrier 5 \\
+              --montage --shared-scale
+          hatscope export --image cat.jpg --out all --all --scale 1 --timing
         """)
+
 
     @OptionGroup var model: ModelOptions
 
