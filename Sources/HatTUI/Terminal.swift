@@ -172,6 +172,9 @@ public final class Terminal {
             case KEY_LEFT: return .left
             case KEY_RIGHT: return .right
             case KEY_BTAB: return .backTab
+            // With keypad on, ncurses turns the terminal's Backspace (kbs) into KEY_BACKSPACE; pass it
+            // on as DEL, the byte Backspace sends otherwise (the tour steps back on it).
+            case KEY_BACKSPACE: return .char("\u{7f}")
             case KEY_ENTER: return .enter
             case KEY_RESIZE: return .resize(width: Int(hs_cols()), height: Int(hs_lines()))
             case KEY_MOUSE:
