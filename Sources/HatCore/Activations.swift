@@ -51,7 +51,7 @@ public enum Activations {
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
         var i = 0
         var mv = V(repeating: -.infinity)
-        while i + 8 <= n { mv = pointwiseMax(mv, load(row + i)); i += 8 }
+        while i + 8 <= n { mv = FastMath.max(mv, load(row + i)); i += 8 }
         var m = mv.max()
         while i < n { m = Swift.max(m, row[i]); i += 1 }
         let mm = V(repeating: m)

@@ -33,6 +33,41 @@ public enum BLAS {
                     beta, c, blasint(ldc))
     }
 
+    /// `sgemm` split into one block per core (each an ordinary single-threaded OpenBLAS call run
+    /// through Parallel), along n when n >= m (column blocks of op(B) and C), else along m (row
+    /// blocks of op(A) and C). The model runs OpenBLAS single-threaded and splits here instead:
+    /// OpenBLAS's own worker threads spin in sched_yield between calls and steal the cores from
+    /// the non-GEMM work that follows each product.
+    public static func sgemmParallel(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                                     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                                     b: UnsafePointer<Float>, ldb: Int,
+                                     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let parts = Parallel.cores
+        if parts <= 1 || m * n * k < (1 << 18) || max(m, n) < 32 {
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                  b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let alongN = n >= m
+        let total = alongN ? n : m
+        // Blocks in multiples of 16 columns/rows keep the micro-kernels on full tiles.
+        let step = ((total + parts - 1) / parts + 15) / 16 * 16
+        let blocks = (total + step - 1) / step
+        Parallel.forEach(blocks) { i in
+            let lo = i * step, len = min(total, lo + step) - lo
+            if alongN {
+                // op(B) columns lo..<lo+len: B[k, n] -> b + lo;  B^T stored [n, k] -> b + lo*ldb
+                sgemm(transA: transA, transB: transB, m: m, n: len, k: k, alpha: alpha, a: a, lda: lda,
+                      b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+            } else {
+                // op(A) rows lo..<lo+len: A[m, k] -> a + lo*lda;  A^T stored [k, m] -> a + lo
+                sgemm(transA: transA, transB: transB, m: len, n: n, k: k, alpha: alpha,
+                      a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + lo * ldc, ldc: ldc)
+            }
+        }
+    }
+
     /// Threads OpenBLAS uses inside one sgemm call.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

@@ -69,7 +69,7 @@ public struct Conv3x3: Sendable {
                                               oy0: oy0, oy1: oy1, wo: wo, into: cols + r * p)
                         }
                     }
-                    BLAS.sgemm(transA: false, transB: false, m: outChannels, n: p, k: k,
+                    BLAS.sgemmParallel(transA: false, transB: false, m: outChannels, n: p, k: k,
                                a: wBuf.baseAddress!, lda: k, b: cols, ldb: p,
                                beta: accumulate ? 1 : 0, c: y + oy0 * wo, ldc: pixels)
                     oy0 = oy1

@@ -3,14 +3,24 @@
 // - erf: Abramowitz & Stegun 7.1.26, erf(x) = sign(x) (1 - t P(t) exp(-x^2)), t = 1/(1 + p|x|),
 //   absolute error < 1.5e-7; the same formula PyTorch's vectorised CPU kernels use for
 //   nn.GELU() (ATen Vectorized<float>::erf).
+// Only concrete SIMD8 arithmetic, comparisons and masks are used: the generic SIMD helpers
+// (rounded, clamped, pointwiseMin, Int conversions) are not specialised and run lane by lane.
 
 public enum FastMath {
     public typealias V = SIMD8<Float>
+    public typealias U = SIMD8<UInt32>
+
+    /// 1.5 * 2^23: adding it rounds a float of magnitude < 2^22 to an integer held in the low
+    /// mantissa bits.
+    @usableFromInline static let magic: Float = 12_582_912
 
     @inline(__always)
     public static func exp(_ v: V) -> V {
-        let x = v.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.3))
-        let fx = (x * 1.44269504088896341 + 0.5).rounded(.down)
+        var x = v.replacing(with: V(repeating: -87.3), where: v .< -87.3)
+        x = x.replacing(with: V(repeating: 88.3), where: x .> 88.3)
+        // n = round(x / ln 2), as a float and as integer bits.
+        let shifted = x * 1.44269504088896341 + magic
+        let fx = shifted - magic
         var r = x - fx * 0.693359375
         r = r + fx * 2.12194440e-4
         let r2 = r * r
@@ -21,14 +31,16 @@ public enum FastMath {
         y = y * r + 1.6666665459e-1
         y = y * r + 5.0000001201e-1
         y = y * r2 + r + 1
-        let n = SIMD8<Int32>(fx, rounding: .towardZero)
-        let scale = unsafeBitCast((n &+ 127) &<< 23, to: V.self)   // 2^n
+        // 2^n: the integer sits in the low bits of `shifted` (offset by magic's own bits).
+        let nBits = unsafeBitCast(shifted, to: U.self) &- unsafeBitCast(V(repeating: magic), to: U.self)
+        let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: V.self)
         return y * scale
     }
 
     @inline(__always)
     public static func erf(_ x: V) -> V {
-        let a = x.replacing(with: -x, where: x .< 0)
+        let negative = x .< 0
+        let a = x.replacing(with: -x, where: negative)
         let t = 1 / (a * 0.3275911 + 1)
         var p = V(repeating: 1.061405429)
         p = p * t - 1.453152027
@@ -36,14 +48,15 @@ public enum FastMath {
         p = p * t - 0.284496736
         p = p * t + 0.254829592
         let e = exp(-(a * a))
-        let r = V(repeating: 1) - p * t * e
-        return r.replacing(with: -r, where: x .< 0)
+        let r = 1 - p * t * e
+        return r.replacing(with: -r, where: negative)
     }
 
-    /// Scalar versions through the same code path (lane 0), for loop tails.
+    /// Scalar exp through the same code (loop tails), so every element is computed alike.
     @inline(__always)
     public static func exp(_ x: Float) -> Float { exp(V(repeating: x))[0] }
-    @inline(__always)
-    public static func erf(_ x: Float) -> Float { erf(V(repeating: x))[0] }
-}
 
+    /// Lane-wise maximum.
+    @inline(__always)
+    public static func max(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .> a) }
+}

@@ -34,7 +34,7 @@ public struct Linear: Sendable {
             }
         }
         weight.withUnsafeBufferPointer { wb in
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: n, k: inFeatures,
+            BLAS.sgemmParallel(transA: false, transB: true, m: rows, n: n, k: inFeatures,
                        a: x, lda: ldx ?? inFeatures, b: wb.baseAddress!, ldb: inFeatures,
                        beta: (bias == nil && !accumulate) ? 0 : 1, c: y, ldc: n)
         }

@@ -39,9 +39,7 @@ struct Attention {
         qkv.apply(x, rows: rows, into: qkvOut.pointer)
         let ctx = FloatBuffer(count: rows * c, zeroed: false)          // [rows, C]
         let q0 = qkvOut.pointer, ctxp = ctx.pointer, scale = self.scale
-        // Many small products: one (group, head) per task with single-threaded BLAS inside.
-        let previousThreads = BLAS.threads
-        BLAS.setThreads(1)
+        // Many small products: one (group, head) per task, single-threaded BLAS inside.
         bias.withUnsafeBufferPointer { biasBuf in
             let bp = biasBuf.baseAddress!
             Parallel.forRanges(groups * h) { items in
@@ -61,7 +59,6 @@ struct Attention {
                 }
             }
         }
-        BLAS.setThreads(previousThreads)
         proj.apply(ctx.pointer, rows: rows, into: y, accumulate: accumulate)
     }
 }

@@ -20,6 +20,7 @@ public final class FasterViT: @unchecked Sendable {
     public init(config: ModelConfig, weights: WeightSource) throws {
         try FasterViT.validate(config)
         MemoryPolicy.reuseFreedBuffers()
+        BLAS.setThreads(1)   // products are split over the cores by BLAS.sgemmParallel instead
         self.config = config
         let w = WeightReader(weights)
         patchEmbed = try PatchEmbed(w.child("patch_embed"), inDim: config.inDim, dim: config.dim)
