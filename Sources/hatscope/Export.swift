@@ -104,7 +104,7 @@ struct Export: ParsableCommand {
     @Flag(help: "Also write a montage of every head (and their mean) for each per-head view.")
     var montage = false
 
-    @Flag(help: "Write every view for every block and head of every stage.")
+    @Flag(help: "Write every view (or every --view) for every block and head of every stage.")
     var all = false
 
     @Flag(help: "Print the forward, render and encode/write times (ms) to stderr.")
@@ -185,7 +185,9 @@ struct Export: ParsableCommand {
 
         let items: [ExportItem]
         if all {
+            // --view narrows --all to those views; block and head choices are all of them.
             items = FigureExporter.planAll(recording: recording, selection: selection)
+                .filter { kinds.isEmpty || kinds.contains($0.kind) }
         } else {
             let chosen = kinds.isEmpty ? (level < 2 ? [.energy] : ViewKind.allCases.filter { $0 != .energy }) : kinds
             items = FigureExporter.plan(chosen, selection: selection, montage: montage)
