@@ -40,15 +40,18 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Load the EMA weights (state_dict_ema) instead of the regular ones.")
     var ema = false
 
-    func validate() throws {
-        if model != nil && config != nil { throw ValidationError("use either --model or --config, not both") }
+    /// Checked here rather than in `validate()` so the message takes the project's one-line
+    /// `hatscope: ...` form with exit status 1 (callers route errors through `fail`).
+    func checkOverrides() throws {
+        if model != nil && config != nil { throw CLIError("use either --model or --config, not both") }
         if let m = model, ModelConfig.preset(named: m) == nil {
-            throw ValidationError("unknown model '\(m)'; presets: \(ModelConfig.presets.map(\.name).joined(separator: ", "))")
+            throw CLIError("unknown model '\(m)'; presets: \(ModelConfig.presets.map(\.name).joined(separator: ", "))")
         }
     }
 
     /// The checkpoint path used: `--checkpoint`, else the embedded demo.
     func checkpointPath(override: String? = nil) throws -> String {
+        try checkOverrides()
         if let p = override ?? checkpoint { return p }
         return try DemoAssets.checkpoint
     }
