@@ -60,7 +60,16 @@ final class ExportTests: XCTestCase {
                                 rendering: .init(FigureOptions(scale: 2), sharedScale: true),
                                 figures: out.figures, skipped: out.skipped)
         try manifest.write(toFolder: dir)
-        XCTAssertEqual(try Manifest.read(path: dir + "/manifest.json"), manifest)
+        let back = try Manifest.read(path: dir + "/manifest.json")
+        XCTAssertEqual(back, manifest)
+        // Every single-view figure can be made again from its manifest entry alone.
+        let r = back.rendering
+        let options = FigureOptions(colormap: try XCTUnwrap(Colormap(rawValue: r.colormap)), opacity: r.opacity, scale: r.scale)
+        for f in back.figures where !f.montage {
+            let v = try Views.compute(f.view, recording: rec, selection: f.selection)
+            XCTAssertEqual(FigureRenderer.render(v, recording: rec, options: options),
+                           try ImageIO.load(path: dir + "/" + f.file), f.file)
+        }
         let first = try XCTUnwrap(FileManager.default.contents(atPath: dir + "/" + out.figures[0].file))
         let again = try FigureExporter.export(Array(items.prefix(1)) + Array(items.prefix(1)), recording: rec, folder: dir,
                                               options: FigureOptions(scale: 2), sharedScale: true)
