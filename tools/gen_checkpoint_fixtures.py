@@ -228,6 +228,37 @@ def rezip_zip64(src, dst):
     assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
 
 
+# ---------------------------------------------------------------- a whole (tiny) FasterViT checkpoint
+TINY_FASTERVIT = dict(dim=8, in_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 2, 4, 8], window_size=[7, 7, 3, 3],
+                      ct_size=1, mlp_ratio=2, resolution=96, layer_scale=1e-5, hat=[False, False, True, False],
+                      do_propagation=True, num_classes=10)
+
+
+def gen_tiny_fastervit():
+    """The official FasterViT class with a small custom configuration, random weights, saved as a
+    DataParallel training checkpoint in fp16 (state_dict with 'module.', optimizer-free extras)."""
+    import argparse
+    import warnings
+    warnings.filterwarnings("ignore")
+    from fastervit.models.faster_vit import FasterViT
+    torch.manual_seed(7)
+    m = FasterViT(**TINY_FASTERVIT)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+    sd = {"module." + k: (v.half() if v.is_floating_point() else v) for k, v in m.state_dict().items()}
+    torch.save({"epoch": 3, "state_dict": sd, "args": argparse.Namespace(model="tiny")}, path("tiny_fastervit.pth.tar"))
+    c = TINY_FASTERVIT
+    expected["tiny_fastervit.pth.tar"] = {
+        "config": {"dim": c["dim"], "inDim": c["in_dim"], "depths": c["depths"], "heads": c["num_heads"],
+                   "windowSize": c["window_size"], "ctSize": c["ct_size"], "mlpRatio": c["mlp_ratio"],
+                   "hat": c["hat"], "doPropagation": c["do_propagation"], "numClasses": c["num_classes"],
+                   "resolution": [c["resolution"], c["resolution"]]},
+        "tensor_count": len(sd),
+        "parameters": sum(p.numel() for p in m.parameters()),
+    }
+
+
 # ---------------------------------------------------------------- official variant shape lists
 PRESETS = ["faster_vit_0_224", "faster_vit_1_224", "faster_vit_2_224", "faster_vit_3_224", "faster_vit_4_224",
            "faster_vit_5_224", "faster_vit_6_224", "faster_vit_4_21k_224", "faster_vit_4_21k_384",
@@ -257,6 +288,7 @@ def gen_variant_shapes():
 def main():
     gen_safetensors_npy()
     gen_torch()
+    gen_tiny_fastervit()
     if "--skip-variants" not in sys.argv:
         gen_variant_shapes()
     with open(path("expected.json"), "w") as f:

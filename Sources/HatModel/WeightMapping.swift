@@ -32,3 +32,29 @@ public enum WeightMapping {
         }
     }
 }
+
+extension WeightMapping {
+    /// The mismatch as at most `limit` key lines plus a header, with the lines shared among the
+    /// three kinds (so a long "missing" list cannot hide the mis-shaped keys that explain it).
+    public static func report(_ error: WeightError, limit: Int = 18) -> [String] {
+        guard case let .mapping(missing, unexpected, misshaped) = error else { return [error.description] }
+        let counts = [missing.count, unexpected.count, misshaped.count]
+        // Round-robin the line budget over the non-empty kinds.
+        var quota = [0, 0, 0]
+        var left = limit
+        while left > 0 {
+            var gave = false
+            for k in 0..<3 where quota[k] < counts[k] && left > 0 { quota[k] += 1; left -= 1; gave = true }
+            if !gave { break }
+        }
+        var lines = ["the checkpoint does not match the model (\(missing.count) missing, \(unexpected.count) unexpected, \(misshaped.count) mis-shaped keys)"]
+        for (k, s) in missing.prefix(quota[0]) { lines.append("  missing     \(k) \(describe(shape: s))") }
+        for (k, s) in unexpected.prefix(quota[1]) { lines.append("  unexpected  \(k) \(describe(shape: s))") }
+        for (k, e, a) in misshaped.prefix(quota[2]) {
+            lines.append("  mis-shaped  \(k) expected \(describe(shape: e)) got \(describe(shape: a))")
+        }
+        let hidden = counts.reduce(0, +) - quota.reduce(0, +)
+        if hidden > 0 { lines.append("  ... and \(hidden) more") }
+        return lines
+    }
+}

@@ -85,13 +85,14 @@ struct Info: ParsableCommand {
             print("mapping       ok: all \(expected.count) learned tensors present with the expected shapes, none unused"
                   + (derived > 0 ? " (\(derived) derived buffers ignored)" : ""))
         } catch let e as WeightError {
-            mismatch = e.description
+            let lines = WeightMapping.report(e)
+            mismatch = lines[0]
             print("mapping       MISMATCH")
-            for line in e.description.split(separator: "\n") { print("              \(line)") }
+            for line in lines { print("              \(line)") }
         }
         printExtras(sd.extras)
         if let m = mismatch {
-            throw CLIError("\(path) does not match \(config.name): " + (m.split(separator: "\n").first.map(String.init) ?? m))
+            throw CLIError("\(path) does not match \(config.name): \(m)")
         }
     }
 

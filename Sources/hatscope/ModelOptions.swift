@@ -90,7 +90,7 @@ struct ModelOptions: ParsableArguments {
         let expected = FasterViT.parameterShapes(for: config)
         do { try WeightMapping.verify(file: sd.shapes, expected: expected) } catch let e as WeightError {
             let how = model != nil || self.config != nil ? "the chosen configuration" : "inferred variant \(config.name)"
-            throw CLIError("\(path) (\(how)): \(e.description)")
+            throw CLIError("\(path) (\(how)): " + WeightMapping.report(e).joined(separator: "\n"))
         }
         let learned = sd.tensors.filter { !WeightMapping.isDerived($0.key) }
         return LoadedModel(config: config, weights: DictionaryWeightSource(learned), checkpointPath: path,

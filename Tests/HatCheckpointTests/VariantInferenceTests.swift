@@ -92,3 +92,17 @@ final class VariantInferenceTests: XCTestCase {
         XCTAssertThrowsError(try VariantInference.infer(shapes: gap))
     }
 }
+
+final class MappingReportTests: XCTestCase {
+    func testReportSharesLinesAmongKinds() {
+        let missing = (0..<50).map { ("m\($0)", [1]) }
+        let e = WeightError.mapping(missing: missing, unexpected: [("u", [2])], misshaped: [("s", [3], [4])])
+        let lines = WeightMapping.report(e, limit: 10)
+        XCTAssertEqual(lines.count, 1 + 10 + 1)
+        XCTAssertEqual(lines.filter { $0.contains("missing ") }.count, 8)
+        XCTAssertTrue(lines.contains("  unexpected  u [2]"))
+        XCTAssertTrue(lines.contains("  mis-shaped  s expected [3] got [4]"))
+        XCTAssertEqual(lines.last, "  ... and 42 more")
+        XCTAssertEqual(WeightMapping.report(.mapping(missing: [("a", [1])], unexpected: [], misshaped: [])).count, 2)
+    }
+}

@@ -1,0 +1,67 @@
+// `hatscope info` and `hatscope convert` end to end on checkpoints written by the official code
+// (Tests/HatCheckpointTests/Fixtures, tools/gen_checkpoint_fixtures.py).
+import Foundation
+import XCTest
+
+final class CheckpointCLITests: XCTestCase {
+    func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("HatCheckpointTests/Fixtures").appendingPathComponent(name).path
+    }
+
+    func tempDir() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hatckptcli-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d.path
+    }
+
+    func testInfoDescribesTinyFasterViT() throws {
+        let r = try runHatscope(["info", fixture("tiny_fastervit.pth.tar")])
+        XCTAssertEqual(r.code, 0, r.err)
+        for needle in ["zip format", "'module.' prefix removed", "variant       custom",
+                       "165,890 learned", "input 96x96", "carrier tokens 2x2 = 4", "mapping       ok",
+                       "args: argparse.Namespace (1 fields)", "epoch: 3", "crop_pct 1.0"] {
+            XCTAssertTrue(r.out.contains(needle), "info lacks '\(needle)':\n\(r.out)")
+        }
+    }
+
+    func testInfoRefusesTheOsSystemPickle() throws {
+        let marker = "/tmp/hatscope_checkpoint_test_marker"
+        try? FileManager.default.removeItem(atPath: marker)
+        let r = try runHatscope(["info", fixture("evil_os_system.pt")])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.err.hasPrefix("hatscope: refused unsafe pickle"), r.err)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker))
+    }
+
+    func testInfoMismatchListsKeysAndFails() throws {
+        let r = try runHatscope(["info", "--model", "faster_vit_0_224", fixture("tiny_fastervit.pth.tar")])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.out.contains("mapping       MISMATCH"), r.out)
+        XCTAssertTrue(r.out.contains("mis-shaped  patch_embed.conv_down.0.weight expected [64, 3, 3, 3] got [8, 3, 3, 3]"), r.out)
+        XCTAssertTrue(r.err.hasPrefix("hatscope: "), r.err)
+    }
+
+    func testConvertWritesSafetensorsAtomically() throws {
+        let dir = try tempDir()
+        let out = dir + "/tiny.safetensors"
+        let r = try runHatscope(["convert", fixture("tiny_fastervit.pth.tar"), out])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.out.contains("132 tensors"), r.out)
+        // The converted file describes the same model.
+        let info = try runHatscope(["info", out])
+        XCTAssertEqual(info.code, 0, info.err)
+        XCTAssertTrue(info.out.contains("safetensors format"), info.out)
+        XCTAssertTrue(info.out.contains("mapping       ok"), info.out)
+        XCTAssertTrue(info.out.contains("metadata state_dict: state_dict"), info.out)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["tiny.safetensors"])
+        // A failing conversion leaves nothing behind.
+        let bad = try runHatscope(["convert", fixture("evil_os_system.pt"), dir + "/evil.safetensors"])
+        XCTAssertEqual(bad.code, 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["tiny.safetensors"])
+        let missing = try runHatscope(["convert", fixture("tiny_fastervit.pth.tar"), "/nonexistent-dir/x.safetensors"])
+        XCTAssertEqual(missing.code, 1)
+        XCTAssertTrue(missing.err.hasPrefix("hatscope: "), missing.err)
+    }
+}
