@@ -15,8 +15,11 @@ public enum WeightMapping {
     }
 
     /// Throws `WeightError.mapping` listing missing (in model order), unexpected (sorted) and
-    /// mis-shaped keys when `file` and `expected` (FasterViT.parameterShapes) differ.
-    public static func verify(file: [String: [Int]], expected: [(String, [Int])]) throws {
+    /// mis-shaped keys when `file` and `expected` (FasterViT.parameterShapes) differ. `optional`
+    /// lists learned tensors the file may hold although the model skips them at this input size
+    /// (see `optionalShapes`); they must still have the right shape.
+    public static func verify(file: [String: [Int]], expected: [(String, [Int])],
+                              optional: [(String, [Int])] = []) throws {
         var missing: [(String, [Int])] = []
         var misshaped: [(String, [Int], [Int])] = []
         var wanted = Set<String>()
@@ -25,11 +28,25 @@ public enum WeightMapping {
             guard let got = file[k] else { missing.append((k, s)); continue }
             if got != s { misshaped.append((k, s, got)) }
         }
+        for (k, s) in optional where !wanted.contains(k) {
+            wanted.insert(k)
+            if let got = file[k], got != s { misshaped.append((k, s, got)) }
+        }
         let unexpected = file.filter { !wanted.contains($0.key) && !isDerived($0.key) }
             .map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }
         if !missing.isEmpty || !unexpected.isEmpty || !misshaped.isEmpty {
             throw WeightError.mapping(missing: missing, unexpected: unexpected, misshaped: misshaped)
         }
+    }
+
+    /// Learned tensors of `config` that exist in its checkpoints but that the model does not read
+    /// at `resolution`: carrier-token parts of a stage with a single window, `hat_pos_embed` of a
+    /// non-square carrier grid (faster_vit_any_res.py). They are the tensors read at a square input
+    /// large enough for every hierarchical stage to have several windows, minus those read now.
+    public static func optionalShapes(for config: ModelConfig, resolution: [Int]? = nil) -> [(String, [Int])] {
+        let now = Set(FasterViT.parameterShapes(for: config, resolution: resolution).map(\.0))
+        let side = 64 * max(config.windowSize.max() ?? 1, 1)
+        return FasterViT.parameterShapes(for: config, resolution: [side, side]).filter { !now.contains($0.0) }
     }
 }
 

@@ -80,9 +80,12 @@ struct Info: ParsableCommand {
               + "std \(list(ModelConfig.imagenetStd))")
         var mismatch: String?
         do {
-            try WeightMapping.verify(file: sd.shapes, expected: expected)
+            let optional = WeightMapping.optionalShapes(for: config)
+            try WeightMapping.verify(file: sd.shapes, expected: expected, optional: optional)
             let derived = sd.tensors.keys.filter(WeightMapping.isDerived).count
-            print("mapping       ok: all \(expected.count) learned tensors present with the expected shapes, none unused"
+            let skipped = optional.filter { sd.tensors[$0.0] != nil }.count
+            print("mapping       ok: all \(expected.count) learned tensors present with the expected shapes, "
+                  + (skipped > 0 ? "\(skipped) not used at \(config.resolution[0])x\(config.resolution[1]) (carrier-token parts this input size skips)" : "none unused")
                   + (derived > 0 ? " (\(derived) derived buffers ignored)" : ""))
         } catch let e as WeightError {
             let lines = WeightMapping.report(e)

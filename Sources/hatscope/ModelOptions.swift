@@ -88,7 +88,10 @@ struct ModelOptions: ParsableArguments {
         let (sd, sha) = try readStateDict(path: path)
         let (config, notes) = try resolveConfig(shapes: sd.shapes)
         let expected = FasterViT.parameterShapes(for: config)
-        do { try WeightMapping.verify(file: sd.shapes, expected: expected) } catch let e as WeightError {
+        do {
+            try WeightMapping.verify(file: sd.shapes, expected: expected,
+                                     optional: WeightMapping.optionalShapes(for: config))
+        } catch let e as WeightError {
             let how = model != nil || self.config != nil ? "the chosen configuration" : "inferred variant \(config.name)"
             throw CLIError("\(path) (\(how)): " + WeightMapping.report(e).joined(separator: "\n"))
         }

@@ -106,3 +106,30 @@ final class MappingReportTests: XCTestCase {
         XCTAssertEqual(WeightMapping.report(.mapping(missing: [("a", [1])], unexpected: [], misshaped: [])).count, 2)
     }
 }
+
+final class AnyResolutionMappingTests: XCTestCase {
+    /// A 224 checkpoint run at 224x320 (non-square carrier grid: no hat_pos_embed) or 112x112 (one
+    /// window in stage 3: no carrier tokens) still maps; its skipped tensors are optional, not errors.
+    func testSkippedCarrierPartsAreOptional() throws {
+        let preset = ModelConfig.preset(named: "faster_vit_0_224")!
+        let file = VariantInferenceTests.official[preset.name]!
+        for res in [[224, 320], [112, 112], [224, 224]] {
+            var c = preset
+            c.resolution = res
+            let expected = FasterViT.parameterShapes(for: c)
+            let optional = WeightMapping.optionalShapes(for: c)
+            XCTAssertNoThrow(try WeightMapping.verify(file: file, expected: expected, optional: optional), "\(res)")
+            if res == [224, 224] { XCTAssertTrue(optional.isEmpty) }
+            if res == [224, 320] { XCTAssertTrue(optional.allSatisfy { $0.0.contains("hat_pos_embed") }, "\(optional.map(\.0))") }
+            // Without the optional list the skipped parts would be reported as unexpected.
+            if !optional.isEmpty { XCTAssertThrowsError(try WeightMapping.verify(file: file, expected: expected)) }
+        }
+        // Optional tensors must still have the right shape.
+        var c = preset; c.resolution = [224, 320]
+        var bad = file
+        let key = WeightMapping.optionalShapes(for: c)[0].0
+        bad[key] = [1]
+        XCTAssertThrowsError(try WeightMapping.verify(file: bad, expected: FasterViT.parameterShapes(for: c),
+                                                      optional: WeightMapping.optionalShapes(for: c)))
+    }
+}
