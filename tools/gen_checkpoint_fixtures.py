@@ -135,6 +135,9 @@ def gen_torch():
     torch.save({"state_dict": OrderedDict(("module." + k, v) for k, v in sd5.items())}, path("module_prefix.pt"))
     record("module_prefix.pt", sd5, source="state_dict", extra_keys=[])
 
+    # A whole pickled nn.Module under `model` (torch.save(model)): not a state dict, explained.
+    torch.save({"model": torch.nn.Linear(2, 2), "epoch": 1}, path("whole_module.pt"))
+
     # Storage element types.
     dt = OrderedDict([
         ("f16", rand(3, 4, dtype=torch.float16)), ("bf16", rand(2, 5, dtype=torch.bfloat16)),

@@ -64,23 +64,28 @@ public enum StateDictLoader {
         let keys = top.stringKeys
         let wanted = ema ? emaKeys : standardKeys
         var chosen: (String, PickleDict)?
+        // The first wrapper key holding a dict wins; a wrapper key holding something else (a
+        // pickled nn.Module, an architecture name) is remembered to explain a failure.
+        var rejected: CheckpointError?
         for k in wanted {
             guard let v = top[k] else { continue }
             switch v {
             case .dict(let d): chosen = (k, d)
             case .object(let o):
-                throw CheckpointError.noStateDict("\(ctx): '\(k)' holds a pickled \(o.type) object, not a state dict; save model.state_dict() instead")
+                rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds a pickled \(o.type) object, not a state dict; save model.state_dict() instead")
             default:
-                throw CheckpointError.noStateDict("\(ctx): '\(k)' holds \(v.summary()), not a state dict")
+                rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds \(v.summary()), not a state dict")
             }
-            break
+            if chosen != nil { break }
         }
         if chosen == nil {
             if ema {
+                if let r = rejected { throw r }
                 throw CheckpointError.noStateDict("\(ctx): --ema asked for EMA weights but none of \(emaKeys.joined(separator: ", ")) is present (top-level keys: \(keyList(keys)))")
             }
             let tensorCount = top.items.filter { if case .tensor = $0.value { return true } else { return false } }.count
             guard tensorCount > 0 else {
+                if let r = rejected { throw r }
                 throw CheckpointError.noStateDict("\(ctx): no tensors at the top level and none of \(standardKeys.joined(separator: ", ")) present (keys: \(keyList(keys)))")
             }
             chosen = ("(top level)", top)

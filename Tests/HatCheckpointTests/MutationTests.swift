@@ -1,6 +1,7 @@
 // Robustness: every truncation point of tiny checkpoints and thousands of seeded random byte flips
 // give either a typed error or a load, never a crash or a hang. A load of a truncated file is only
 // accepted when it equals the intact result.
+import Foundation
 import HatCore
 import XCTest
 @testable import HatCheckpoint
@@ -30,6 +31,8 @@ final class MutationTests: XCTestCase {
     }
 
     func testSeededRandomByteFlips() throws {
+        let start = Date()
+        defer { XCTAssertLessThan(Date().timeIntervalSince(start), 60, "no hang: 4500 mutants load or fail quickly") }
         var rng = Rng(s: 0x9E37_79B9_7F4A_7C15)
         var loads = 0, errors = 0
         for name in ["tiny.pt", "tiny_legacy.pt", "tiny_zip64.pt"] {

@@ -50,6 +50,13 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
+    func testPickledModuleIsExplained() throws {
+        XCTAssertThrowsError(try StateDictLoader.load(path: Fixtures.path("whole_module.pt"))) {
+            guard case CheckpointError.noStateDict(let m) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(m.contains("pickled torch.nn.modules.linear.Linear object"), m)
+        }
+    }
+
     func testModulePrefixStripped() throws {
         let d = try check("module_prefix.pt")
         XCTAssertEqual(d.strippedPrefix, "module.")
