@@ -68,6 +68,13 @@ public enum BLAS {
         }
     }
 
+    /// The OpenBLAS kernel family in use ("Haswell", "SkylakeX", "Cooperlake", ...): chosen by
+    /// OpenBLAS from the CPU when it loads, or forced with the OPENBLAS_CORETYPE variable.
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
     /// Threads OpenBLAS uses inside one sgemm call.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

@@ -65,7 +65,7 @@ struct Bench: ParsableCommand {
             }
             let (plain, plainCPU) = try time(false)
             let (recorded, recordedCPU) = try time(true)
-            print("model: \(config.name) input: \(describe(shape: x.shape)) threads: \(Parallel.cores) (OpenBLAS \(BLAS.threads))")
+            print("model: \(config.name) input: \(describe(shape: x.shape)) threads: \(Parallel.cores) (OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threads) thread per product, products split over the cores)")
             print(String(format: "load_ms: %.1f", loadMs))
             print(String(format: "forward_ms: %.2f", plain))
             print(String(format: "forward_record_ms: %.2f", recorded))
