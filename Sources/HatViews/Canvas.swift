@@ -102,24 +102,28 @@ struct Canvas {
     }
 
     /// Copies `src` scaled up by an integer `factor` (nearest neighbour: crisp pixels) with its
-    /// top-left corner at (x, y).
+    /// top-left corner at (x, y). Each source row is widened once, then copied `factor` times.
     mutating func blit(_ src: RGBImage, x: Int, y: Int, factor: Int = 1) {
         let f = max(factor, 1)
         let width = self.width, height = self.height
+        // The destination columns that land on the canvas, as a source-pixel range.
+        let firstX = max(0, x), lastX = min(width, x + src.width * f)  // [firstX, lastX)
+        guard firstX < lastX else { return }
+        var row = [UInt8](repeating: 0, count: (lastX - firstX) * 3)  // one widened row (RGB)
         image.pixels.withUnsafeMutableBufferPointer { p in
             src.pixels.withUnsafeBufferPointer { s in
-                for sy in 0 ..< src.height {
-                    for dy in 0 ..< f {
-                        let yy = y + sy * f + dy
-                        guard yy >= 0 && yy < height else { continue }
-                        for sx in 0 ..< src.width {
-                            let si = (sy * src.width + sx) * 3
-                            for dx in 0 ..< f {
-                                let xx = x + sx * f + dx
-                                guard xx >= 0 && xx < width else { continue }
-                                let di = (yy * width + xx) * 3
-                                p[di] = s[si]; p[di + 1] = s[si + 1]; p[di + 2] = s[si + 2]
-                            }
+                row.withUnsafeMutableBufferPointer { r in
+                    guard let pb = p.baseAddress, let rb = r.baseAddress else { return }
+                    for sy in 0 ..< src.height {
+                        let y0 = y + sy * f
+                        guard y0 + f > 0 && y0 < height else { continue }
+                        for xx in firstX ..< lastX {
+                            let si = (sy * src.width + (xx - x) / f) * 3, ri = (xx - firstX) * 3
+                            r[ri] = s[si]; r[ri + 1] = s[si + 1]; r[ri + 2] = s[si + 2]
+                        }
+                        for yy in max(y0, 0) ..< min(y0 + f, height) {
+                            let di = (yy * width + firstX) * 3
+                            UnsafeMutableRawPointer(pb + di).copyMemory(from: rb, byteCount: r.count)
                         }
                     }
                 }
