@@ -19,8 +19,8 @@ struct Record: ParsableCommand {
         every attention module its softmax output under the official module path plus `.probs`: \
         `levels.I.blocks.J.attn.probs` [windows, heads, T, T] (carrier tokens first in each window) \
         and `levels.I.blocks.J.hat_attn.probs` [1, heads, N, N] (carrier tokens in grid order). \
-        Metadata: the model configuration (JSON), checkpoint path and SHA-256, notes on anything \
-        not recorded.
+        Metadata: the model configuration (JSON), the checkpoint path, notes on anything not \
+        recorded.
         Large models: window maps of all blocks must fit in --max-attention-mb, else only the last \
         block of each stage keeps them (said in the notes); --blocks picks blocks explicitly.
 
@@ -69,8 +69,9 @@ struct Record: ParsableCommand {
                 }
             }
             let configJSON = String(data: try JSONEncoder().encode(loaded.config), encoding: .utf8) ?? ""
-            var metadata = ["format": "hatscope-recording", "config": configJSON, "checkpoint": loaded.checkpointPath,
-                            "checkpoint_sha256": loaded.checkpointSHA256]
+            // No checkpoint SHA-256 here: hashing a large checkpoint costs more than the whole
+            // recording (`hatscope info` prints it).
+            var metadata = ["format": "hatscope-recording", "config": configJSON, "checkpoint": loaded.checkpointPath]
             if !rec.notes.isEmpty { metadata["notes"] = rec.notes.joined(separator: "\n") }
             try SafeTensors.write(tensors, metadata: metadata, to: out)
             let top = rec.topK(1).first.map { "top-1 class \($0.index) (p=\(String(format: "%.3f", $0.probability)))" } ?? ""
