@@ -29,10 +29,10 @@ struct Attention {
         positionBias = try RelativePositionBias(w.child("pos_emb_funct"), heads: heads)
     }
 
-    /// y [groups*T, C] = attention(x [groups*T, C]) with `bias` [heads, T, T] (y += ... with
+    /// y [groups*T, C] = attention(x [groups*T, C]) with the position `bias` (y += ... with
     /// `accumulate`). When `probs` is given, the softmax output is written there,
     /// [groups, heads, T, T].
-    func forward(_ x: UnsafePointer<Float>, groups: Int, tokens t: Int, bias: [Float],
+    func forward(_ x: UnsafePointer<Float>, groups: Int, tokens t: Int, bias: AttentionBias,
                  probs: UnsafeMutablePointer<Float>?, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         let rows = groups * t, c = dim, d = headDim, h = heads
         let qkvOut = FloatBuffer(count: rows * 3 * c, zeroed: false)  // [rows, 3C]
@@ -40,23 +40,19 @@ struct Attention {
         let ctx = FloatBuffer(count: rows * c, zeroed: false)          // [rows, C]
         let q0 = qkvOut.pointer, ctxp = ctx.pointer, scale = self.scale
         // Many small products: one (group, head) per task, single-threaded BLAS inside.
-        bias.withUnsafeBufferPointer { biasBuf in
-            let bp = biasBuf.baseAddress!
-            Parallel.forRanges(groups * h) { items in
-                let scratch = probs == nil ? FloatBuffer(count: t * t, zeroed: false) : nil
-                for item in items {
-                    let g = item / h, head = item % h
-                    let s = probs.map { $0 + item * t * t } ?? scratch!.pointer   // [T, T]
-                    let q = q0 + g * t * 3 * c + head * d
-                    BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale,
-                               a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: s, ldc: t)
-                    let hb = bp + head * t * t
-                    for i in 0..<(t * t) { s[i] += hb[i] }
-                    for r in 0..<t { Activations.softmaxRow(s + r * t, t) }
-                    BLAS.sgemm(transA: false, transB: false, m: t, n: d, k: t,
-                               a: s, lda: t, b: q + 2 * c, ldb: 3 * c,
-                               c: ctxp + g * t * c + head * d, ldc: c)
-                }
+        Parallel.forRanges(groups * h) { items in
+            let scratch = probs == nil ? FloatBuffer(count: t * t, zeroed: false) : nil
+            for item in items {
+                let g = item / h, head = item % h
+                let s = probs.map { $0 + item * t * t } ?? scratch!.pointer   // [T, T]
+                let q = q0 + g * t * 3 * c + head * d
+                BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale,
+                           a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: s, ldc: t)
+                bias.add(to: s, head: head)
+                for r in 0..<t { Activations.softmaxRow(s + r * t, t) }
+                BLAS.sgemm(transA: false, transB: false, m: t, n: d, k: t,
+                           a: s, lda: t, b: q + 2 * c, ldb: 3 * c,
+                           c: ctxp + g * t * c + head * d, ldc: c)
             }
         }
         proj.apply(ctx.pointer, rows: rows, into: y, accumulate: accumulate)

@@ -31,8 +31,8 @@ struct HATBlock {
     let hatAttn: Attention?
     let hatMLP: FeedForward?
     let hatPositions: PositionMLP?
-    /// [heads, w*w + lead, w*w + lead] window attention bias (computed at load).
-    let windowBias: [Float]
+    /// Window attention bias for T = w*w + lead tokens (computed at load).
+    let windowBias: AttentionBias
 
     init(_ w: WeightReader, config: ModelConfig, dim: Int, heads: Int, window: Int,
          hierarchical: Bool, squareGrid: Bool) throws {
@@ -74,8 +74,8 @@ struct HATBlock {
     }
 
     /// Runs the block on `x` [windows, T, C] and `ct` [N, C] (window-list order) in place.
-    /// `hatBias` is the carrier attention's bias [heads, N, N] for this stage's carrier grid.
-    func forward(x: FloatBuffer, ct: FloatBuffer?, layout: StageLayout, hatBias: [Float],
+    /// `hatBias` is the carrier attention's bias over this input's N carrier tokens.
+    func forward(x: FloatBuffer, ct: FloatBuffer?, layout: StageLayout, hatBias: AttentionBias?,
                  propagate: Bool, taps: Taps) {
         let c = dim, w = layout.window, ww = w * w
         let lead = layout.carriersPerWindow, t = layout.tokensPerWindow
@@ -91,7 +91,7 @@ struct HATBlock {
             }
         }
 
-        if hierarchical, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2 {
+        if hierarchical, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
             let n = layout.carrierCount
             let cc = lead
             // ct_dewindow: window list -> grid order, grid [N, C]

@@ -48,8 +48,8 @@ struct RelativePositionBias {
         self.heads = heads
     }
 
-    /// [heads, T, T] bias for T tokens whose last W*W form a W x W grid (the first T - W*W get 0).
-    func bias(side: Int, tokens: Int) -> [Float] {
+    /// The bias table for a W x W grid (W = `side`), looked up per token pair when applied.
+    func bias(side: Int, tokens: Int) -> AttentionBias {
         let wn = side, span = 2 * side - 1
         // relative_coords_table [(2W-1)^2, 2]
         var coords = [Float](repeating: 0, count: span * span * 2)
@@ -66,19 +66,48 @@ struct RelativePositionBias {
                 coords[(a * span + b) * 2 + 1] = squash(b - (wn - 1))
             }
         }
-        let table = mlp(coords)  // [(2W-1)^2, heads]
-        let lead = tokens - wn * wn
-        var out = [Float](repeating: 0, count: heads * tokens * tokens)
-        for h in 0..<heads {
-            for p in 0..<(wn * wn) {
-                let yi = p / wn, xi = p % wn
-                let row = (h * tokens + lead + p) * tokens + lead
-                for q in 0..<(wn * wn) {
-                    let yj = q / wn, xj = q % wn
-                    let idx = (yi - yj + wn - 1) * span + (xi - xj + wn - 1)
-                    out[row + q] = 16 * Activations.sigmoid(table[idx * heads + h])
+        let mlpOut = mlp(coords)  // [(2W-1)^2, heads]
+        var table = [Float](repeating: 0, count: heads * span * span)   // [heads, (2W-1)^2]
+        for e in 0..<(span * span) {
+            for h in 0..<heads { table[h * span * span + e] = 16 * Activations.sigmoid(mlpOut[e * heads + h]) }
+        }
+        return AttentionBias(heads: heads, side: side, tokens: tokens, table: table)
+    }
+}
+
+/// The continuous position bias of one attention module for T tokens, stored compactly as the
+/// [heads, (2W-1)^2] table (16 * sigmoid applied): a dense [heads, T, T] copy would take 340 MB
+/// per block for faster_vit_4_21k_768's 2304-token windows. The first T - W*W tokens (carrier
+/// tokens) get bias 0, rows and columns.
+struct AttentionBias: Sendable {
+    let heads: Int, side: Int, tokens: Int
+    /// [heads, (2W-1)^2], entry (dy + W-1) * (2W-1) + (dx + W-1) for offset (dy, dx)
+    let table: [Float]
+
+    /// scores [T, T] of head `h` += bias (official relative_position_index lookup).
+    func add(to s: UnsafeMutablePointer<Float>, head h: Int) {
+        let w = side, span = 2 * w - 1, t = tokens, lead = t - w * w
+        table.withUnsafeBufferPointer { tb in
+            let tbl = tb.baseAddress! + h * span * span
+            for p in 0..<(w * w) {
+                let yi = p / w, xi = p % w
+                let row = s + (lead + p) * t + lead
+                // index(p, q) = (yi - yj + W-1) * span + (xi - xj + W-1)
+                let base = (yi + w - 1) * span + (xi + w - 1)
+                for yj in 0..<w {
+                    let rb = tbl + base - yj * span
+                    let d = row + yj * w
+                    for xj in 0..<w { d[xj] += rb[-xj] }
                 }
             }
+        }
+    }
+
+    /// Dense [heads, T, T] (tests).
+    func dense() -> [Float] {
+        var out = [Float](repeating: 0, count: heads * tokens * tokens)
+        out.withUnsafeMutableBufferPointer { o in
+            for h in 0..<heads { add(to: o.baseAddress! + h * tokens * tokens, head: h) }
         }
         return out
     }

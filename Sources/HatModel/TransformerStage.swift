@@ -65,7 +65,7 @@ struct TransformerStage {
         let tokens = FloatBuffer(count: layout.windowCount * t * c)    // [windows, T, C]
         Windows.partition(padded.pointer, channels: c, height: hp, width: wp, window: w, lead: lead, into: tokens.pointer)
 
-        var hatBias: [Float] = []
+        var hatBias: AttentionBias?
         let record = recorder?.beginStage(level: level, layout: layout, heads: heads, channels: c, depth: blocks.count)
         for (j, block) in blocks.enumerated() {
             if hierarchical, let hatAttn = block.hatAttn {

@@ -76,7 +76,7 @@ struct Record: ParsableCommand {
             try SafeTensors.write(tensors, metadata: metadata, to: out)
             let top = rec.topK(1).first.map { "top-1 class \($0.index) (p=\(String(format: "%.3f", $0.probability)))" } ?? ""
             print("wrote \(out): \(maps) attention maps, logits [1, \(rec.logits.count)], \(top)")
-            for note in rec.notes { print("note: \(note)") }
+            for note in loaded.notes + rec.notes { print("note: \(note)") }
         } catch {
             fail(error)
         }
