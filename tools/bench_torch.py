@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Time the official PyTorch FasterViT on the same checkpoint and input as `hatscope bench`.
+"""Time the official PyTorch FasterViT and `hatscope bench` on the same checkpoint and input.
 
     "${HATSCOPE_PYTHON:-python3}" tools/bench_torch.py --model faster_vit_0_224 \
-        --checkpoint C.pth.tar|C.safetensors [--input x.npy] [--repeat 20] [--threads 2] \
-        [--swift-ms <forward_record_ms from hatscope bench>]
+        --checkpoint C.pth.tar|C.safetensors --input x.npy [--repeat 20] [--threads 2] \
+        [--hatscope .build/release/hatscope]
 
-Prints `torch_forward_ms: <median>` and, with --swift-ms, `ratio_swift_over_torch: <r>`.
-Without --input it uses hatscope's fixed pseudo-random input only if given as a file; otherwise a
-seeded torch.randn input (timing does not depend on the values).
-Pinned: torch 2.5.1, timm 1.0.31, fastervit 1.0.0. Same thread count as hatscope (2 by default).
+Prints `torch_forward_ms: <median>`. With --hatscope it then runs
+`hatscope bench --checkpoint C --model M --input X --repeat N` (same checkpoint, input and
+repeat count; hatscope uses every core, so keep --threads at the core count) and prints its
+`forward_ms` / `forward_record_ms` and the ratios `ratio_record_over_torch` (the issue's target:
+<= 0.75 for faster_vit_0_224) and `ratio_plain_over_torch`. --swift-ms X instead takes a
+forward_record_ms measured separately. Without --input a seeded torch.randn input is used.
+Pinned: torch 2.5.1, timm 1.0.31, fastervit 1.0.0.
 """
 import argparse
+import os
+import re
 import statistics
+import subprocess
 import time
 
 import numpy as np
@@ -42,6 +48,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--any-res", action="store_true", help="use faster_vit_any_res.py built at the input size")
     ap.add_argument("--swift-ms", type=float, help="hatscope's forward_record_ms, to print the ratio")
+    ap.add_argument("--hatscope", help="path of the hatscope binary: also run `hatscope bench` and print the ratios")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -68,8 +75,22 @@ def main():
     med = statistics.median(times)
     print(f"torch_threads: {torch.get_num_threads()}")
     print(f"torch_forward_ms: {med:.2f}")
-    if args.swift_ms:
-        print(f"ratio_swift_over_torch: {args.swift_ms / med:.3f}")
+    del model
+    swift_record = args.swift_ms
+    swift_plain = None
+    if args.hatscope:
+        if not args.input:
+            raise SystemExit("--hatscope needs --input (the same tensor for both)")
+        cmd = [args.hatscope, "bench", "--checkpoint", args.checkpoint, "--model", args.model,
+               "--input", args.input, "--repeat", str(args.repeat), "--warmup", str(args.warmup)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ).stdout
+        print(out.strip())
+        swift_plain = float(re.search(r"^forward_ms: ([0-9.]+)", out, re.M).group(1))
+        swift_record = float(re.search(r"^forward_record_ms: ([0-9.]+)", out, re.M).group(1))
+    if swift_record:
+        print(f"ratio_record_over_torch: {swift_record / med:.3f}")
+    if swift_plain:
+        print(f"ratio_plain_over_torch: {swift_plain / med:.3f}")
 
 
 if __name__ == "__main__":

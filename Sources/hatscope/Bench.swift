@@ -16,8 +16,8 @@ struct Bench: ParsableCommand {
         normal input at the model's resolution is used.
         Output (stdout): `forward_ms: <median>` (no recorder) and `forward_record_ms: <median>` \
         (every attention map recorded), plus the thread count and load time.
-        Compare with PyTorch on the same checkpoint and input: \
-        tools/bench_torch.py --checkpoint C --input X --swift-ms <forward_record_ms>.
+        Compare with PyTorch on the same checkpoint and input (runs this command too and prints \
+        the ratios): tools/bench_torch.py --model M --checkpoint C --input X.npy --hatscope <this binary>.
 
         Example:
           hatscope bench --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --repeat 20
