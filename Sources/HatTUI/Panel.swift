@@ -30,6 +30,7 @@ enum Panel {
         heading("Model")
         pair("model", context.modelName)
         pair("weights", context.checkpointLabel)
+        if !context.imageLabel.isEmpty { pair("image", context.imageLabel) }
 
         heading("Prediction")
         for (rank, t) in context.top.enumerated() {

@@ -13,12 +13,16 @@ public final class ExplorerContext: @unchecked Sendable {
     /// Model name and checkpoint line for the side panel ("demo checkpoint", path + sha prefix).
     public let modelName: String
     public let checkpointLabel: String
+    /// The image file (or "drawn scene") for the side panel.
+    public let imageLabel: String
     /// Class names by index; empty = show "class N".
     public let classNames: [String]
     let sampler: ImageSampler
     let top: [(index: Int, probability: Float)]
 
-    public init(recording: Recording, modelName: String? = nil, checkpointLabel: String, classNames: [String] = []) {
+    public init(recording: Recording, modelName: String? = nil, checkpointLabel: String, imageLabel: String = "",
+                classNames: [String] = []) {
+        self.imageLabel = imageLabel
         self.recording = recording
         geometry = ExplorerGeometry(recording: recording)
         self.modelName = modelName ?? recording.config.name

@@ -35,8 +35,7 @@ struct Explore: ParsableCommand {
           hatscope explore --image dog.png --color 256 --export-dir figs
         """)
 
-    @Option(help: "Checkpoint (.pth.tar / .pth / .safetensors); default: the embedded demo model.")
-    var checkpoint: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(help: "Image to explore (PNG or JPEG); default: the demo image.")
     var image: String?
@@ -124,8 +123,23 @@ struct Explore: ParsableCommand {
     /// Model + image -> one recorded forward pass (or the synthetic recording).
     func loadContext() throws -> ExplorerContext {
         if synthetic {
-            return ExplorerContext(recording: SyntheticScene.recording(), checkpointLabel: "synthetic (no model)")
+            return ExplorerContext(recording: SyntheticScene.recording(), checkpointLabel: "synthetic (no model)",
+                                   imageLabel: "drawn scene")
         }
-        throw CLIError("loading a checkpoint is not wired in this build yet; try --synthetic")
+        let loaded = try model.load()
+        let net = try FasterViT(config: loaded.config, weights: loaded.weights)
+        let imagePath = try image ?? DemoAssets.defaultImage
+        let input = try preprocessImage(path: imagePath, config: loaded.config).tensor    // [1, 3, H, W]
+        // Every block's attention is kept while it fits the recorder's budget (all official
+        // variants at 224); otherwise the recorder keeps the last block per stage and says so.
+        let recorder = AttentionRecorder()
+        _ = try net.forward(input, recorder: recorder)
+        let recording = try recorder.recording()
+        let isDemo = model.checkpoint == nil
+        let file = (loaded.checkpointPath as NSString).lastPathComponent
+        return ExplorerContext(recording: recording, modelName: loaded.config.name,
+                               checkpointLabel: isDemo ? "demo (\(file))" : file,
+                               imageLabel: (imagePath as NSString).lastPathComponent,
+                               classNames: Predict.classNames(for: loaded))
     }
 }
