@@ -158,6 +158,34 @@ final class ExploreE2ETests: XCTestCase {
         XCTAssertEqual(status, "0")
     }
 
+    /// SIGTERM and a crash signal restore the terminal (cooked mode, echo) and end the process
+    /// with that signal's status.
+    func testSignalsRestoreTheTerminal() throws {
+        let bin = productsDirectory.appendingPathComponent("hatscope").path
+        for (sig, status) in [("TERM", 143), ("SEGV", 139)] {
+            let tag = work.appendingPathComponent(sig).path
+            session = "sig\(sig)"
+            // The inner shell execs the explorer, so its pid is the explorer's.
+            let cmd = "sh -c 'echo $$ > \(tag).pid; exec env TERM=xterm-256color \(bin) explore --synthetic'; "
+                + "echo $? > \(tag).rc; stty -a > \(tag).stty; sleep 5"
+            try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd])
+            try waitFor("the first frame (\(sig))", timeout: 30) { $0.contains("quit") }
+            let pid = try XCTUnwrap(Int32((try String(contentsOfFile: tag + ".pid", encoding: .utf8))
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            kill(pid, sig == "TERM" ? SIGTERM : SIGSEGV)
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: tag + ".stty") && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+            let rc = (try? String(contentsOfFile: tag + ".rc", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            XCTAssertEqual(rc, "\(status)", "SIG\(sig) ends the explorer with its own status")
+            let stty = (try? String(contentsOfFile: tag + ".stty", encoding: .utf8)) ?? ""
+            let flags = stty.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init)
+            XCTAssertTrue(flags.contains("icanon") && flags.contains("echo"), "terminal restored after SIG\(sig): \(stty)")
+        }
+    }
+
     func testNotATerminalSuggestsExport() throws {
         let r = try runHatscope(["explore", "--synthetic"])
         XCTAssertEqual(r.code, 1)
