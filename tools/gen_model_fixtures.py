@@ -70,6 +70,11 @@ CASES = [
 
 NUM_CLASSES = 10
 
+# The same weights run at another input size: (fixture name, weights of case, input [H, W]).
+# At 64x64 the level-2 map (4x4) is one window: the official any-res model built for 64x64 has no
+# carrier-token parts and loads the checkpoint non-strictly (carrier weights unused).
+OTHER_INPUTS = [("ct1_ls_prop_at64", "ct1_ls_prop", [64, 64])]
+
 
 def build(module, cfg):
     if module == "fixed":
@@ -221,6 +226,22 @@ def main():
                             "generator": "tools/gen_model_fixtures.py", "module": module})
         shapes = {k: list(v.shape) for k, v in probe.probs.items()}
         print(f"{name}: logits max|{logits.abs().max().item():.3f}|, probs {shapes}")
+        for other, base, res in OTHER_INPUTS:
+            if base != name:
+                continue
+            small = build("anyres", {**cfg, "res": res})
+            # Derived buffers change shape with the size; the official loader reports and skips them.
+            learned = {k: v for k, v in model.state_dict().items() if not k.endswith(DERIVED)}
+            result = small.load_state_dict(learned, strict=False)
+            print(f"{other}: unused at {res}: {len(result.unexpected_keys)} keys, missing {result.missing_keys}")
+            y = torch.randn(1, 3, *res, generator=gen).half().float()
+            with torch.no_grad(), ProbeSoftmax(small) as p2:
+                out = small(y)
+            exp2 = {"input": y.half().contiguous(), "logits": out.contiguous()}
+            exp2.update({k: v.contiguous() for k, v in p2.probs.items()})
+            save_file(exp2, os.path.join(args.out, f"{other}.expected.safetensors"),
+                      metadata={"config": json.dumps(swift_config(name, cfg)), "weights": name,
+                                "generator": "tools/gen_model_fixtures.py", "module": "anyres"})
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ struct Attention {
                 let q = q0 + g * t * 3 * c + head * d
                 BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale,
                            a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: s, ldc: t)
-                bias.add(to: s, head: head)
+                bias.add(to: s, head: head, tokens: t)
                 for r in 0..<t { Activations.softmaxRow(s + r * t, t) }
                 BLAS.sgemm(transA: false, transB: false, m: t, n: d, k: t,
                            a: s, lda: t, b: q + 2 * c, ldb: 3 * c,

@@ -194,6 +194,8 @@ public final class AttentionRecorder: @unchecked Sendable {
         }
     }
 
+    func note(_ text: String) { notes.append(text) }
+
     func finish(logits: [Float]) {
         guard let config else { return }
         result = Recording(config: config, inputHeight: inputHeight, inputWidth: inputWidth, input: input,

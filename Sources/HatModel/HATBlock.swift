@@ -31,7 +31,7 @@ struct HATBlock {
     let hatAttn: Attention?
     let hatMLP: FeedForward?
     let hatPositions: PositionMLP?
-    /// Window attention bias for T = w*w + lead tokens (computed at load).
+    /// Window attention bias table (computed at load).
     let windowBias: AttentionBias
 
     init(_ w: WeightReader, config: ModelConfig, dim: Int, heads: Int, window: Int,
@@ -59,8 +59,7 @@ struct HATBlock {
             gamma1 = nil; gamma2 = nil; hatNorm1 = nil; hatNorm2 = nil; hatAttn = nil; hatMLP = nil
             hatPositions = nil
         }
-        let lead = hierarchical ? config.ctSize * config.ctSize : 0
-        windowBias = attn.positionBias.bias(side: window, tokens: window * window + lead)
+        windowBias = attn.positionBias.bias(side: window)
     }
 
     /// What the block hands the recorder.
@@ -74,7 +73,10 @@ struct HATBlock {
     }
 
     /// Runs the block on `x` [windows, T, C] and `ct` [N, C] (window-list order) in place.
-    /// `hatBias` is the carrier attention's bias over this input's N carrier tokens.
+    /// `hatBias` is the carrier attention's bias over this input's N carrier tokens. Carrier tokens
+    /// are used when `layout` (this input) has them; a block loaded with carrier weights runs
+    /// without them where the stage is a single window, as the official any-res model built for
+    /// that size does.
     func forward(x: FloatBuffer, ct: FloatBuffer?, layout: StageLayout, hatBias: AttentionBias?,
                  propagate: Bool, taps: Taps) {
         let c = dim, w = layout.window, ww = w * w
@@ -91,7 +93,7 @@ struct HATBlock {
             }
         }
 
-        if hierarchical, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
+        if layout.hierarchical, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
             let n = layout.carrierCount
             let cc = lead
             // ct_dewindow: window list -> grid order, grid [N, C]
@@ -135,7 +137,7 @@ struct HATBlock {
         mlp.forward(normed.pointer, rows: rows, into: gamma4 == nil ? xp : out.pointer, accumulate: gamma4 == nil)
         if gamma4 != nil { addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma4) }
 
-        guard hierarchical, let ct = ct else { return }
+        guard layout.hierarchical, let ct = ct else { return }
         // ct = CT slots of x, window-list order.
         for k in 0..<windows {
             (ct.pointer + k * lead * c).update(from: xp + k * t * c, count: lead * c)

@@ -49,7 +49,7 @@ struct RelativePositionBias {
     }
 
     /// The bias table for a W x W grid (W = `side`), looked up per token pair when applied.
-    func bias(side: Int, tokens: Int) -> AttentionBias {
+    func bias(side: Int) -> AttentionBias {
         let wn = side, span = 2 * side - 1
         // relative_coords_table [(2W-1)^2, 2]
         var coords = [Float](repeating: 0, count: span * span * 2)
@@ -71,22 +71,23 @@ struct RelativePositionBias {
         for e in 0..<(span * span) {
             for h in 0..<heads { table[h * span * span + e] = 16 * Activations.sigmoid(mlpOut[e * heads + h]) }
         }
-        return AttentionBias(heads: heads, side: side, tokens: tokens, table: table)
+        return AttentionBias(heads: heads, side: side, table: table)
     }
 }
 
-/// The continuous position bias of one attention module for T tokens, stored compactly as the
+/// The continuous position bias of one attention module, stored compactly as the
 /// [heads, (2W-1)^2] table (16 * sigmoid applied): a dense [heads, T, T] copy would take 340 MB
 /// per block for faster_vit_4_21k_768's 2304-token windows. The first T - W*W tokens (carrier
 /// tokens) get bias 0, rows and columns.
 struct AttentionBias: Sendable {
-    let heads: Int, side: Int, tokens: Int
+    let heads: Int, side: Int
     /// [heads, (2W-1)^2], entry (dy + W-1) * (2W-1) + (dx + W-1) for offset (dy, dx)
     let table: [Float]
 
-    /// scores [T, T] of head `h` += bias (official relative_position_index lookup).
-    func add(to s: UnsafeMutablePointer<Float>, head h: Int) {
-        let w = side, span = 2 * w - 1, t = tokens, lead = t - w * w
+    /// scores [T, T] of head `h` += bias (official relative_position_index lookup); the first
+    /// T - W*W tokens get none.
+    func add(to s: UnsafeMutablePointer<Float>, head h: Int, tokens t: Int) {
+        let w = side, span = 2 * w - 1, lead = t - w * w
         table.withUnsafeBufferPointer { tb in
             let tbl = tb.baseAddress! + h * span * span
             for p in 0..<(w * w) {
@@ -104,10 +105,10 @@ struct AttentionBias: Sendable {
     }
 
     /// Dense [heads, T, T] (tests).
-    func dense() -> [Float] {
-        var out = [Float](repeating: 0, count: heads * tokens * tokens)
+    func dense(tokens t: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: heads * t * t)
         out.withUnsafeMutableBufferPointer { o in
-            for h in 0..<heads { add(to: o.baseAddress! + h * tokens * tokens, head: h) }
+            for h in 0..<heads { add(to: o.baseAddress! + h * t * t, head: h, tokens: t) }
         }
         return out
     }

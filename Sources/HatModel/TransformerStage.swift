@@ -36,16 +36,16 @@ struct TransformerStage {
         propagation = config.doPropagation
     }
 
-    /// Why the loaded weights cannot run at layout `l`, or nil when they can.
+    /// Why the loaded weights cannot run at layout `l`, or nil when they can. Carrier-token
+    /// weights are simply unused where the stage fits one window (the official any-res model
+    /// built for that size has no carrier parts and loads checkpoints non-strictly); the reverse
+    /// (carrier tokens needed, weights absent) cannot run.
     func incompatibility(_ l: StageLayout) -> String? {
-        let height = l.height, width = l.width
-        if l.hierarchical != hierarchical {
-            return (hierarchical
-                ? "level \(level) needs more than one window (its \(height)x\(width) map fits in one \(window)x\(window) window) for the carrier-token weights loaded"
-                : "level \(level) would use carrier tokens at this size, but the model was built without them")
+        if l.hierarchical && !hierarchical {
+            return "level \(level) would use carrier tokens at this size (\(l.srH)x\(l.srW) windows), but the model was built without them"
         }
-        if hierarchical && l.squareCarrierGrid && blocks.first?.hatPositions == nil {
-            return ("level \(level) has a square window grid here, but the model was built without hat_pos_embed (non-square build)")
+        if l.hierarchical && l.squareCarrierGrid && blocks.first?.hatPositions == nil {
+            return "level \(level) has a square window grid here, but the model was built without hat_pos_embed (non-square build)"
         }
         return nil
     }
@@ -60,20 +60,24 @@ struct TransformerStage {
             padded = FloatBuffer(count: c * hp * wp, zeroed: false)   // [C, hp, wp]
             Windows.pad(x.pointer, channels: c, height: h, width: wd, toHeight: hp, width: wp, into: padded.pointer)
         }
-        let ct = tokenizer?.forward(padded.pointer, layout: layout)    // [N, C] window-list order
+        let ct = layout.hierarchical ? tokenizer?.forward(padded.pointer, layout: layout) : nil  // [N, C] window-list order
         let t = layout.tokensPerWindow, lead = layout.carriersPerWindow
         let tokens = FloatBuffer(count: layout.windowCount * t * c)    // [windows, T, C]
         Windows.partition(padded.pointer, channels: c, height: hp, width: wp, window: w, lead: lead, into: tokens.pointer)
 
         var hatBias: AttentionBias?
         let record = recorder?.beginStage(level: level, layout: layout, heads: heads, channels: c, depth: blocks.count)
+        if hierarchical && !layout.hierarchical {
+            recorder?.note("level \(level) is a single window at this input size: its carrier-token weights are unused "
+                           + "(as in the official any-res model built for this size)")
+        }
         for (j, block) in blocks.enumerated() {
-            if hierarchical, let hatAttn = block.hatAttn {
+            if layout.hierarchical, let hatAttn = block.hatAttn {
                 // Each block has its own bias MLP; the table depends on this input's carrier grid.
-                hatBias = hatAttn.positionBias.bias(side: layout.carrierBiasSide, tokens: layout.carrierCount)
+                hatBias = hatAttn.positionBias.bias(side: layout.carrierBiasSide)
             }
             let last = j == blocks.count - 1
-            let taps = record?.taps(block: j, propagate: last && propagation && hierarchical) ?? HATBlock.Taps()
+            let taps = record?.taps(block: j, propagate: last && propagation && layout.hierarchical) ?? HATBlock.Taps()
             block.forward(x: tokens, ct: ct, layout: layout, hatBias: hatBias,
                           propagate: last && propagation, taps: taps)
         }

@@ -116,10 +116,15 @@ final class RecorderTests: XCTestCase {
         XCTAssertThrowsError(try net.forward(bad)) { XCTAssertEqual($0 as? ModelError, .nonFinite(count: 2)) }
         // A larger input runs (any-res: level 2 becomes 16x16 in 2x2 windows of 8).
         XCTAssertNoThrow(try net.forward(Tensor(zeros: [1, 3, 256, 256])))
-        // Carrier-token weights cannot run where the stage fits in one window.
-        let (hatNet, _) = try model("ct1_ls_prop")   // level 2 window 4: 64x64 -> 4x4 tokens, one window
-        XCTAssertThrowsError(try hatNet.forward(Tensor(zeros: [1, 3, 64, 64]))) {
-            guard case .resolution(64, 64, let why)? = $0 as? ModelError else { return XCTFail("\($0)") }
+        // A model built without carrier tokens (ct1_ls_prop's configuration at 64x64: level 2 is one
+        // window) cannot run where level 2 needs them.
+        let c = try ParityTests.load("ct1_ls_prop")
+        var small = c.config
+        small.resolution = [64, 64]
+        let noCarriers = try FasterViT(config: small, weights: DictionaryWeightSource(c.weights))
+        XCTAssertNoThrow(try noCarriers.forward(Tensor(zeros: [1, 3, 64, 64])))
+        XCTAssertThrowsError(try noCarriers.forward(Tensor(zeros: [1, 3, 128, 128]))) {
+            guard case .resolution(128, 128, let why)? = $0 as? ModelError else { return XCTFail("\($0)") }
             XCTAssertTrue(why.contains("level 2"), why)
         }
     }
