@@ -26,7 +26,8 @@ struct Record: ParsableCommand {
 
         Examples:
           hatscope record --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --out rec.safetensors
-          hatscope record --checkpoint fastervit_4_21k_768_w48.pth.tar --input cat.jpg --out rec.safetensors --blocks 2.11,3.4
+          hatscope record --checkpoint fastervit_4_21k_768_w48.pth.tar --model faster_vit_4_21k_768 --input cat.jpg --out rec.safetensors --blocks 2.11,3.4
+        (the 21k variants share their weight shapes, so name the resolution with --model)
         """)
 
     @OptionGroup var model: ModelOptions
