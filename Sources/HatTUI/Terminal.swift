@@ -206,7 +206,12 @@ public final class Terminal {
         if let i = indexCache[c] { return i }
         let i: Int32
         switch tier {
-        case .truecolor: i = Int32(c.r) << 16 | Int32(c.g) << 8 | Int32(c.b)
+        case .truecolor:
+            // 5 bits per channel (low bits copied from the high ones so 0 and 255 stay exact):
+            // neighbouring cells then often share a colour, so ncurses sends far fewer colour
+            // changes, and pairs stay bounded. 32768 colours still look continuous.
+            func q(_ v: UInt8) -> Int32 { Int32(v & 0xF8 | v >> 5) }
+            i = q(c.r) << 16 | q(c.g) << 8 | q(c.b)
         case .palette256: i = Int32(Palette.index256(c))
         case .ansi16: i = Int32(Palette.indexANSI(c, count: 16))
         case .ansi8: i = Int32(Palette.indexANSI(c, count: 8))

@@ -101,7 +101,11 @@ struct Explore: ParsableCommand {
             return
         }
         if benchRender {
-            do { print(try RenderBenchmark.run(explorer: explorer, onTerminal: Terminal.isInteractive, options: options)) } catch { fail(error) }
+            // Results on stderr so stdout can stay the terminal being measured.
+            do {
+                let text = try RenderBenchmark.run(explorer: explorer, onTerminal: Terminal.isInteractive, options: options)
+                FileHandle.standardError.write(Data((text + "\n").utf8))
+            } catch { fail(error) }
             return
         }
         do {
@@ -111,7 +115,7 @@ struct Explore: ParsableCommand {
                 try explorer.run(onFirstFrame: {
                     ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
                 }, quitAfterFirstFrame: true)
-                print(String(format: "startup to first frame: %.1f ms", ms))
+                FileHandle.standardError.write(Data(String(format: "startup to first frame: %.1f ms\n", ms).utf8))
             } else {
                 try explorer.run()
             }
