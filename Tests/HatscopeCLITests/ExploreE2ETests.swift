@@ -90,6 +90,18 @@ final class ExploreE2ETests: XCTestCase {
         XCTAssertTrue(line(first, 1).contains("head 0"), line(first, 1))
         XCTAssertTrue(line(first, 39).contains("quit"), "footer on the last of 40 rows: \(line(first, 39))")
 
+        // Mouse (SGR 1006 reports, as xterm sends them): a click in the image's lower-left
+        // quarter picks a query token there (window 2 of 2 x 2); the wheel steps heads.
+        try keys("-l", "\u{1b}[<0;10;30M")
+        try keys("-l", "\u{1b}[<0;10;30m")
+        try waitFor("the clicked query") { self.line($0, 1).contains("window 2") }
+        try keys("-l", "\u{1b}[<65;10;30M")
+        try waitFor("the wheel's next head") { self.line($0, 1).contains("head 1") }
+        try keys("-l", "\u{1b}[<64;10;30M")
+        try waitFor("the wheel's previous head") { self.line($0, 1).contains("head 0") }
+        try keys("w", "w")
+        try waitFor("window 0") { self.line($0, 1).contains("window 0") }
+
         // Heads: n steps to head 1; N twice reaches the mean of heads.
         try keys("n")
         try waitFor("head 1") { self.line($0, 1).contains("head 1") }
