@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
+#include <ncursesw/term.h>
 
 static inline int hs_color_pair(int n) { return COLOR_PAIR(n); }
 static inline int hs_lines(void) { return LINES; }
@@ -59,4 +60,10 @@ static inline int hs_put_row(WINDOW *win, int y, int x, const wchar_t *chars, co
         last = mvwadd_wch(win, y, x + i, &cc);
     }
     return last;
+}
+
+/// 1 when the terminal can move the cursor (terminfo `cup`); `dumb` and friends cannot.
+static inline int hs_can_address_cursor(void) {
+    char *s = tigetstr("cup");
+    return s != 0 && s != (char *)-1;
 }

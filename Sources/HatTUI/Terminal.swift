@@ -84,6 +84,11 @@ public final class Terminal {
             throw TerminalError(description: "cannot set up the terminal \"\(name)\" (is TERM right?)")
         }
         set_term(s)
+        guard hs_can_address_cursor() == 1 else {
+            endwin()
+            delscreen(s)
+            throw TerminalError(description: "the terminal \"\(name)\" cannot move the cursor; run explore in a full terminal or use `hatscope export`")
+        }
         screen = s
         guard let win = hs_stdscr() else {
             endwin()
