@@ -229,27 +229,47 @@ public final class Terminal {
 
     /// Pair numbers for every cell of the frame. New pairs are only ever initialised with numbers
     /// not used on screen in this frame: when the table would overflow it is reset first (rare:
-    /// a frame has at most width * height styles, and the renderer quantises its colours).
+    /// a frame has at most width * height styles, and colours are quantised). Two caches keep
+    /// this to about one hash lookup per cell: raw (fg, bg) RGB -> pair, and the terminal's
+    /// (fg index, bg index) -> pair.
+    private var pairOfRaw: [UInt64: Int32] = [:]
     private func pairNumbers(_ buffer: CellBuffer) -> [Int32] {
-        guard tier != .mono, pairCapacity > 0 else { return [Int32](repeating: 0, count: buffer.cells.count) }
-        var keys = [UInt64](repeating: 0, count: buffer.cells.count)
-        var fresh = Set<UInt64>()
-        for (i, c) in buffer.cells.enumerated() {
-            let k = UInt64(UInt32(bitPattern: colorIndex(c.fg))) << 32 | UInt64(UInt32(bitPattern: colorIndex(c.bg)))
-            keys[i] = k
-            if pairs[k] == nil { fresh.insert(k) }
+        let n = buffer.cells.count
+        guard tier != .mono, pairCapacity > 0 else { return [Int32](repeating: 0, count: n) }
+        @inline(__always) func raw(_ c: Cell) -> UInt64 {
+            UInt64(c.fg.r) << 40 | UInt64(c.fg.g) << 32 | UInt64(c.fg.b) << 24
+                | UInt64(c.bg.r) << 16 | UInt64(c.bg.g) << 8 | UInt64(c.bg.b)
         }
+        func indexKey(_ c: Cell) -> UInt64 {
+            UInt64(UInt32(bitPattern: colorIndex(c.fg))) << 32 | UInt64(UInt32(bitPattern: colorIndex(c.bg)))
+        }
+        var out = [Int32](repeating: 0, count: n)
+        var misses: [UInt64: UInt64] = [:]          // raw -> index key
+        buffer.cells.withUnsafeBufferPointer { cells in
+            for i in 0..<n {
+                let k = raw(cells[i])
+                if let p = pairOfRaw[k] { out[i] = p } else { out[i] = -1; if misses[k] == nil { misses[k] = indexKey(cells[i]) } }
+            }
+        }
+        guard !misses.isEmpty else { return out }
+        var fresh = Set(misses.values.filter { pairs[$0] == nil })
         if pairs.count + fresh.count > pairCapacity {
-            pairs.removeAll()
-            nextPair = 1
-            fresh = Set(keys)
+            // Start the table over; every cell of this frame gets a pair from the new table.
+            pairs.removeAll(); pairOfRaw.removeAll(); nextPair = 1
+            misses.removeAll()
+            for c in buffer.cells { let k = raw(c); if misses[k] == nil { misses[k] = indexKey(c) } }
+            fresh = Set(misses.values)
+            for i in 0..<n { out[i] = -1 }
         }
         for k in fresh where Int(nextPair) <= pairCapacity {
             init_extended_pair(nextPair, Int32(bitPattern: UInt32(k >> 32)), Int32(bitPattern: UInt32(k & 0xffff_ffff)))
             pairs[k] = nextPair
             nextPair += 1
         }
-        return keys.map { pairs[$0] ?? 0 }
+        if pairOfRaw.count > 1 << 18 { pairOfRaw.removeAll() }
+        for (r, k) in misses { pairOfRaw[r] = pairs[k] ?? 0 }
+        for i in 0..<n where out[i] < 0 { out[i] = pairOfRaw[raw(buffer.cells[i])] ?? 0 }
+        return out
     }
 
     /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate.
