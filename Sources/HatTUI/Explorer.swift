@@ -31,29 +31,32 @@ final class ViewCache {
     }
 }
 
+/// `e` / `E`: the export command's own code path (FigureExporter with its default figure options
+/// and per-panel montage scales), so the files are byte for byte what `hatscope export` writes.
 public enum FigureExport {
+    public struct Skipped: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    static func write(_ item: ExportItem, recording: Recording, colormap: String, directory: String) throws -> String {
+        let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default)
+        let result = try FigureExporter.export([item], recording: recording, folder: directory, options: options,
+                                               sharedScale: false)
+        if let f = result.figures.first { return (directory as NSString).appendingPathComponent(f.file) }
+        throw Skipped(description: result.skipped.first?.reason ?? "nothing to write for this view")
+    }
+
     /// Writes the view as a PNG into `directory`; returns the path.
     public static func view(_ kind: ViewKind, _ s: Selection, recording: Recording, colormap: String,
                             directory: String) throws -> String {
-        let v = try Views.compute(kind, recording: recording, selection: s)
-        let image = FigureRenderer.render(v, recording: recording,
-                                          options: FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default))
-        let path = (directory as NSString).appendingPathComponent(FigureNaming.fileName(kind, s, recording: recording))
-        try ImageIO.writePNG(image, to: path)
-        return path
+        try write(ExportItem(kind: kind, selection: s), recording: recording, colormap: colormap, directory: directory)
     }
 
-    /// Writes the montage of every head (and their mean) on one shared scale; returns the path.
+    /// Writes the montage of every head (and their mean); returns the path.
     public static func montage(_ kind: ViewKind, _ s: Selection, recording: Recording, colormap: String,
                                directory: String) throws -> String {
-        let panels = try Montage.views(kind, recording: recording, selection: s)
-        let (image, _) = Montage.render(panels, input: FigureRenderer.inputImage(recording),
-                                        options: FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default),
-                                        sharedScale: true)
-        let name = FigureNaming.fileName(kind, s, recording: recording, montage: true, sharedScale: true)
-        let path = (directory as NSString).appendingPathComponent(name)
-        try ImageIO.writePNG(image, to: path)
-        return path
+        try write(ExportItem(kind: kind, selection: s, montage: true), recording: recording, colormap: colormap,
+                  directory: directory)
     }
 }
 

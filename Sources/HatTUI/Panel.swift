@@ -22,7 +22,6 @@ enum Panel {
             y += 1
         }
         func heading(_ text: String) {
-            if y > rect.y && y < bottom { y += 0 }
             let bar = String(repeating: "\u{2500}", count: max(0, w - text.count - 4))
             line("\u{2500} " + text + " " + bar, theme.heading, .bold)
         }

@@ -36,7 +36,7 @@ final class ExplorerExportTests: XCTestCase {
         let (_, e2) = KeyHandling.handle(s, .char("E"))
         let (msg2, isError2) = try XCTUnwrap(explorer.perform(e2[0], state: s))
         XCTAssertFalse(isError2, msg2)
-        let montage = FigureNaming.fileName(.local, s.selection, recording: Fixture.recording, montage: true, sharedScale: true)
+        let montage = FigureNaming.fileName(.local, s.selection, recording: Fixture.recording, montage: true, sharedScale: false)
         let (mw, _) = try pngSize(dir.appendingPathComponent(montage).path)
         XCTAssertGreaterThan(mw, w, "9 panels (8 heads + mean) are wider than one figure")
     }
