@@ -199,10 +199,12 @@ public enum TourContent {
             ? "Each window's \(cc) carrier tokens sit in front of its tokens, so every token also sees a summary of the whole image (the CTs just attended globally)."
             : "This stage has no carrier tokens: a token sees only its own window in one block."
         return TourStep(
-            kind: .windowAttention, title: "Window attention: local, with the carriers in front", applies: true,
-            facts: facts,
+            kind: .windowAttention, title: cc > 0 ? "Window attention: local, with the carriers in front"
+                : (st.windowCount == 1 ? "Stage \(st.level + 1) attention: one window covers the grid" : "Window attention: local only"),
+            applies: true, facts: facts,
             sentences: [
-                "Then each \(w) x \(w) window runs ordinary self-attention over its own tokens: every token weighs every other token of the window.",
+                (cc > 0 ? "Then each" : "Each") + " \(w) x \(w) window runs ordinary self-attention over its own tokens: every token weighs every other token of the window."
+                    + (st.windowCount == 1 ? " Here one window covers the whole grid, so this attention is already global." : ""),
                 carrierSentence,
                 "The picture shows one query token (outlined) and where its attention goes.",
             ],

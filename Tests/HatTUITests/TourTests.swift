@@ -110,6 +110,8 @@ final class TourTests: XCTestCase {
         XCTAssertTrue(ci.contains("off, off, off, off (as in the 21k models)"), ci)
         let wa = text(step(steps, .windowAttention))
         XCTAssertTrue(wa.contains("each window: 196 tokens, no carriers; attention 196 x 196 per head, 16 heads, 1 window(s)"), wa)
+        XCTAssertEqual(step(steps, .windowAttention).title, "Stage 3 attention: one window covers the grid")
+        XCTAssertTrue(wa.contains("already global"), wa)
         XCTAssertTrue(text(step(steps, .lastStage)).contains("one window covers all 49 tokens"))
     }
 
