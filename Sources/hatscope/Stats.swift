@@ -19,26 +19,27 @@ struct Stats: ParsableCommand {
         commandName: "stats",
         abstract: "Per-head attention statistics (distance, entropy, carrier share) over one image or a folder.",
         discussion: """
-        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and images: --image
-        (repeatable) and/or --images DIR (every .png/.jpg/.jpeg in it, sorted by name), each
-        preprocessed like timm's eval transform; or ready network inputs --input X.npy
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and images: --image \
+        (repeatable) and/or --images DIR (every .png/.jpg/.jpeg in it, sorted by name), each \
+        preprocessed like timm's eval transform; or ready network inputs --input X.npy \
         (or a .safetensors file holding a tensor named "input").
-        Output, in --out (created if missing): stats.csv (one row per attention, stage, block and
-        head), stats.json (the same with the definitions and stage shapes), and PNG charts:
-        scatter_distance.png / scatter_entropy.png (x = block, one dot per head; window attention
+
+        Output, in --out (created if missing): stats.csv (one row per attention, stage, block and \
+        head), stats.json (the same with the definitions and stage shapes), and PNG charts: \
+        scatter_distance.png / scatter_entropy.png (x = block, one dot per head; window attention \
         blue, carrier attention orange) and heatmap_<attention>_<number>.png (blocks x heads).
 
-        Definitions: the mean distance is, per query, the sum over keys of probability times the
-        distance in input pixels between the query's and the key's centre (grid tokens at the
-        centre of their cell, carrier tokens at the centre of their pooling box), averaged over
-        the queries. Queries are the real (unpadded) tokens of every window; carrier rows of the
-        window attention are not counted (they have their own series, the carrier attention).
-        Keys include padded tokens, which the model attends to. Normalized entropy divides by
+        Definitions: the mean distance is, per query, the sum over keys of probability times the \
+        distance in input pixels between the query's and the key's centre (grid tokens at the \
+        centre of their cell, carrier tokens at the centre of their pooling box), averaged over \
+        the queries. Queries are the real (unpadded) tokens of every window; carrier rows of the \
+        window attention are not counted (they have their own series, the carrier attention). \
+        Keys include padded tokens, which the model attends to. Normalized entropy divides by \
         ln(number of keys). Averages pool every query of every image.
 
         Examples:
           hatscope stats --image cat.jpg --out stats
-          hatscope stats --checkpoint fastervit_0_224_1k.pth.tar --images photos/ --out stats
+          hatscope stats --checkpoint fastervit_0.pth.tar --images photos/ --out st
           hatscope stats --images photos/ --out stats --jobs 1 --scale 3
         """)
 

@@ -15,14 +15,14 @@ struct Tour: ParsableCommand {
         commandName: "tour",
         abstract: "A guided tour of FasterViT's hierarchical attention on your image, step by step.",
         discussion: """
-        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image
-        (--image, PNG or JPEG, default the demo image). The model runs once; each of the 9
-        screens then explains one part of the forward pass with the real shapes and numbers of
-        this run and highlights it on the picture; the last one plots how far every head looks
-        (per-head mean attention distance, as `hatscope stats` computes it). Parts the loaded variant does not have (no
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image \
+        (--image, PNG or JPEG, default the demo image). The model runs once; each of the 9 \
+        screens then explains one part of the forward pass with the real shapes and numbers of \
+        this run and highlights it on the picture; the last one plots how far every head looks \
+        (per-head mean attention distance, as `hatscope stats` computes it). Parts the loaded variant does not have (no \
         carrier tokens in the 21k models, no propagation in faster_vit_0/1/2) say so.
 
-        Keys: Space, Enter or the right arrow: next step; Backspace or the left arrow: previous;
+        Keys: Space, Enter or the right arrow: next step; Backspace or the left arrow: previous; \
         g / G: first / last step; q or Esc: leave. `t` in the explorer opens the same tour.
 
         Needs a terminal.
