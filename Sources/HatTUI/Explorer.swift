@@ -123,6 +123,11 @@ public final class Explorer {
                 switch e {
                 case .quit: return
                 case .redraw: redraw = true
+                case .openTour:
+                    // The tour borrows the terminal until q / Esc, then the explorer redraws.
+                    TourScreen(context: context, theme: theme, colormap: next.colormap).run(on: term)
+                    next.screenWidth = term.size.width; next.screenHeight = term.size.height
+                    redraw = true
                 case .export, .exportMontage:
                     if let (msg, isError) = perform(e, state: next) {
                         next.status = msg; next.statusIsError = isError

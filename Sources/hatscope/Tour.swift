@@ -23,7 +23,7 @@ struct Tour: ParsableCommand {
         carrier tokens in the 21k models, no propagation in faster_vit_0/1/2) say so.
 
         Keys: Space, Enter or the right arrow: next step; Backspace or the left arrow: previous; \
-        g / G: first / last step; q or Esc: leave. `t` in the explorer opens the same tour.
+        g / G: first / last step; q or Esc: leave. `g` in the explorer opens the same tour.
 
         Needs a terminal.
 

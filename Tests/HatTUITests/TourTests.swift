@@ -178,6 +178,13 @@ final class TourScreenTests: XCTestCase {
         XCTAssertTrue(st.contains("s4 b4"))
     }
 
+    func testExplorerKeyGOpensTheTour() {
+        let rec = SyntheticScene.recording()
+        let state = AppState(geometry: ExplorerGeometry(recording: rec), colormaps: ["viridis"])
+        XCTAssertEqual(KeyHandling.handle(state, .char("g")).1, [.openTour, .redraw])
+        XCTAssertTrue(KeyBindings.table.contains { $0.keys == "g" })
+    }
+
     func testTooSmallTerminalSaysSo() {
         let screen = TourScreen(context: context("faster_vit_0_224"))
         let buf = screen.frame(TourState(count: 8, screenWidth: 40, screenHeight: 10))
