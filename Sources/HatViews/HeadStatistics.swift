@@ -360,7 +360,7 @@ public struct HeadStatisticsAccumulator: Sendable {
     }
 
     static func summary(_ st: TransformerStageRecord) -> String {
-        var s = "\(st.height) x \(st.width) tokens of \(st.channels) channels, \(st.windowRows) x \(st.windowCols) windows of "
+        var s = "\(st.height) x \(st.width) tokens of \(st.channels) channels, \(st.windowRows) x \(st.windowCols) window\(st.windowCount == 1 ? "" : "s") of "
             + "\(st.windowSize) x \(st.windowSize)"
         if st.paddedHeight != st.height || st.paddedWidth != st.width {
             s += " (padded to \(st.paddedHeight) x \(st.paddedWidth))"
