@@ -135,9 +135,9 @@ struct Stats: ParsableCommand {
         print("wrote stats.csv, stats.json and \(charts.count) charts to \(out)")
         if timing {
             let perImage = total / Double(paths.count) * 1000
-            FileHandle.standardError.write(String(
+            FileHandle.standardError.write(Data(String(
                 format: "timing: %d image(s), %d job(s): %.0f ms total, %.0f ms per image (forward %.0f ms, statistics %.0f ms summed over jobs), writing %.0f ms\n",
-                paths.count, workers, total * 1000, perImage, run.forwardSeconds * 1000, run.statsSeconds * 1000, writeMs).data(using: .utf8)!)
+                paths.count, workers, total * 1000, perImage, run.forwardSeconds * 1000, run.statsSeconds * 1000, writeMs).utf8))
         }
     }
 }
@@ -273,8 +273,8 @@ final class StatsProgress: @unchecked Sendable {
         let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
         let file = (name as NSString).lastPathComponent
         let line = "\rstats [\(bar)] \(done)/\(total) \(file.prefix(40))\u{1B}[K"
-        FileHandle.standardError.write(line.data(using: .utf8)!)
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
-    func finish() { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
 }
