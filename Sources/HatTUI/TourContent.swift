@@ -117,6 +117,17 @@ public enum TourContent {
         if let first = st.windowCarriers.first {
             facts.append("window 0 receives " + first.map { Views.carrierLabel(st, $0) }.joined(separator: ", "))
         }
+        // Any-res quirk: with a non-square window grid the official ct_window swaps height and
+        // width, so windows receive carriers pooled elsewhere. Say so with the real labels.
+        let swapped = (0 ..< st.windowCount).first { w in
+            w < st.windowCarriers.count && Set(st.windowCarriers[w]) != Set(st.carriers.indices.filter { st.carriers[$0].window == w })
+        }
+        if let w = swapped {
+            let pooled = st.carriers.indices.filter { st.carriers[$0].window == w }.map { Views.carrierLabel(st, $0) }
+            facts.append("official quirk (\(st.windowRows) x \(st.windowCols) windows, not square): window \(w) receives "
+                         + st.windowCarriers[w].map { Views.carrierLabel(st, $0) }.joined(separator: ", ")
+                         + " but pooled " + pooled.joined(separator: ", "))
+        }
         if st.paddedHeight != st.height || st.paddedWidth != st.width {
             facts.append("the grid is zero-padded to \(st.paddedHeight) x \(st.paddedWidth) first; boxes may cover padding")
         }
@@ -135,7 +146,8 @@ public enum TourContent {
             sentences: [
                 "Before stage \(st.level + 1)'s attention, the token grid is average-pooled into a few carrier tokens (CTs), computed once from the stage input.",
                 "Each CT summarises one box of the image (dashed outlines; the boxes overlap because they are wider than their spacing).",
-                "Every window gets its own \(st.ctSize) x \(st.ctSize) CTs (window 0 and its boxes are highlighted).",
+                swapped == nil ? "Every window gets its own \(st.ctSize) x \(st.ctSize) CTs (window 0 and its boxes are highlighted)."
+                    : "Every window gets \(st.ctSize) x \(st.ctSize) CTs, but here the official code hands some windows CTs pooled from elsewhere (window 0 and the boxes it receives are highlighted).",
             ],
             explorerKeys: "explorer: s to stage \(st.level + 1); the dashed boxes are drawn in every view", picture: picture)
     }

@@ -115,6 +115,17 @@ final class TourTests: XCTestCase {
         XCTAssertTrue(text(step(steps, .lastStage)).contains("one window covers all 49 tokens"))
     }
 
+    func testNonSquareWindowGridQuirkIsNamed() {
+        // faster_vit_0 at 224 x 336: 2 x 3 windows; give windows the official swapped carriers.
+        var rec = SyntheticRecording.make(config: preset("faster_vit_0_224"), resolution: [224, 336])
+        rec.stages[0].windowCarriers = [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15],
+                                        [16, 17, 20, 21], [18, 19, 22, 23]]
+        let t = text(step(TourContent.steps(rec), .carrierInit))
+        XCTAssertTrue(t.contains("official quirk (2 x 3 windows, not square): window 0 receives r0c0, r0c1, r0c4, r0c5 but pooled r0c0, r0c1, r1c0, r1c1"), t)
+        let plain = text(step(TourContent.steps(SyntheticRecording.make(config: preset("faster_vit_0_224"))), .carrierInit))
+        XCTAssertFalse(plain.contains("quirk"))
+    }
+
     func testPaddedAnyResolutionStage() {
         let rec = SyntheticRecording.make(config: preset("faster_vit_0_224"), resolution: [256, 256])
         let steps = TourContent.steps(rec)
