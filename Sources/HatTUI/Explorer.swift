@@ -123,9 +123,9 @@ public final class Explorer {
                 switch e {
                 case .quit: return
                 case .redraw: redraw = true
-                case .openTour:
+                case let .openTour(step):
                     // The tour borrows the terminal until q / Esc, then the explorer redraws.
-                    TourScreen(context: context, theme: theme, colormap: next.colormap).run(on: term)
+                    TourScreen(context: context, theme: theme, colormap: next.colormap).run(on: term, start: step)
                     next.screenWidth = term.size.width; next.screenHeight = term.size.height
                     redraw = true
                 case .export, .exportMontage:

@@ -20,8 +20,9 @@ public enum Effect: Equatable, Sendable {
     case export(ViewKind, Selection)
     /// Write the montage of all heads of the current view.
     case exportMontage(ViewKind, Selection)
-    /// Open the guided tour (TourScreen) on this recording; the explorer resumes after it.
-    case openTour
+    /// Open the guided tour (TourScreen) on this recording at `step` (clamped: Int.max = the
+    /// last step, the per-head statistics); the explorer resumes after it.
+    case openTour(step: Int)
     case quit
 }
 
@@ -39,7 +40,7 @@ public enum KeyBindings {
         ("c", "next colour map", "colors"),
         ("e", "export the current view as PNG", "export"),
         ("E", "export the montage of all heads as PNG", nil),
-        ("g", "guided tour of the model on this image, step by step (q returns here)", nil),
+        ("g / G", "guided tour of this image (G: straight to the per-head statistics)", nil),
         ("mouse click", "pick the query token (and its window); matrix: pick the query row", nil),
         ("mouse wheel", "next / previous head", nil),
         ("?", "this help (any key closes it)", "help"),
@@ -97,7 +98,8 @@ public enum KeyHandling {
         case .char("c"): s.colormapIndex = (s.colormapIndex + 1) % s.colormaps.count
         case .char("e"): return (s, [.export(s.view, s.selection), .redraw])
         case .char("E"): return (s, [.exportMontage(s.view, s.selection), .redraw])
-        case .char("g"): return (s, [.openTour, .redraw])
+        case .char("g"): return (s, [.openTour(step: 0), .redraw])
+        case .char("G"): return (s, [.openTour(step: .max), .redraw])
         case let .mousePress(x, y): click(&s, stage, x: x, y: y)
         default: return (state, [])
         }
