@@ -120,7 +120,10 @@ struct Explore: ParsableCommand {
     /// Model + image -> one recorded forward pass (or the synthetic recording).
     func loadContext() throws -> ExplorerContext {
         if synthetic {
-            return ExplorerContext(recording: SyntheticScene.recording(), checkpointLabel: "synthetic (no model)",
+            // --model picks the preset whose geometry the synthetic recording takes.
+            try model.checkOverrides()
+            let config = model.model.flatMap { ModelConfig.preset(named: $0) }
+            return ExplorerContext(recording: SyntheticScene.recording(config: config), checkpointLabel: "synthetic (no model)",
                                    imageLabel: "drawn scene")
         }
         let loaded = try model.load()
