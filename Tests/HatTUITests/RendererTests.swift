@@ -4,6 +4,7 @@
 import XCTest
 @testable import HatTUI
 import HatViews
+import HatModel
 
 final class RendererTests: XCTestCase {
     let theme = Theme.standard
@@ -25,6 +26,27 @@ final class RendererTests: XCTestCase {
             XCTAssertTrue(p.rect.x >= layout.pictureArea.x && p.rect.x + p.rect.width <= layout.pictureArea.x + layout.pictureArea.width)
             XCTAssertLessThanOrEqual(p.rect.y + p.rect.height, layout.pictureArea.y + layout.pictureArea.height)
         }
+    }
+
+    func testNonSquareInputKeepsItsAspectAndEveryViewDraws() throws {
+        // Any-resolution input, 224 x 320 (H x W): padded stages, more windows across.
+        var rec = SyntheticRecording.make(config: ModelConfig.presets[0], resolution: [224, 320])
+        rec.input = SyntheticScene.image(width: 320, height: 224)
+        let ctx = ExplorerContext(recording: rec, checkpointLabel: "synthetic")
+        var s = AppState(geometry: ctx.geometry, colormaps: ["viridis"], screenWidth: 160, screenHeight: 50)
+        for _ in 0..<(s.stage?.views.count ?? 0) {
+            let v = Result { try Views.compute(s.view, recording: rec, selection: s.selection) }
+            XCTAssertNoThrow(try v.get(), "\(s.view)")
+            let f = Renderer.render(s, view: v, context: ctx)
+            let p = try XCTUnwrap(f.picture)
+            if p.content == .image {
+                XCTAssertEqual(Double(p.pixelWidth) / Double(p.pixelHeight), 320.0 / 224.0, accuracy: 0.05)
+            }
+            s = KeyHandling.handle(s, .tab).0
+        }
+        // The query can reach the padded last column and stays valid.
+        for _ in 0..<40 { s = KeyHandling.handle(s, .right).0 }
+        XCTAssertNoThrow(try Views.compute(.local, recording: rec, selection: s.selection))
     }
 
     func testQueryAndSelectedWindowAreMarkedWhereTheyAre() throws {
