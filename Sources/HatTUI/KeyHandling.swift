@@ -36,11 +36,11 @@ public enum KeyBindings {
         ("n / N", "next / previous head, with \"mean of heads\" after the last", "head"),
         ("m", "mean of heads on / off", "mean"),
         ("w / W", "next / previous window (same spot inside it)", "window"),
-        ("t / T", "carrier view: next / previous carrier token; other views: query = carrier slot of the window", "carrier"),
+        ("r / R", "carrier view: next / previous carrier token; other views: query = carrier slot of the window", "carrier"),
         ("c", "next colour map", "colors"),
         ("e", "export the current view as PNG", "export"),
         ("E", "export the montage of all heads as PNG", nil),
-        ("g / G", "guided tour of this image (G: straight to the per-head statistics)", nil),
+        ("t / T", "guided tour of this image (T: straight to the per-head statistics)", "tour"),
         ("mouse click", "pick the query token (and its window); matrix: pick the query row", nil),
         ("mouse wheel", "next / previous head", nil),
         ("?", "this help (any key closes it)", "help"),
@@ -52,7 +52,7 @@ public enum KeyBindings {
     public static let footer: [(key: String, label: String, short: String, priority: Int)] = [
         ("\u{2190}\u{2191}\u{2193}\u{2192}", "query", "move", 0), ("Tab", "view", "view", 0),
         ("s", "stage", "stage", 1), ("b", "block", "blk", 1), ("n", "head", "head", 1), ("m", "mean", "mean", 3),
-        ("w", "window", "win", 1), ("t", "carrier", "ct", 3), ("c", "cmap", "cmap", 4),
+        ("w", "window", "win", 1), ("r", "carrier", "ct", 3), ("t", "tour", "tour", 2), ("c", "cmap", "cmap", 4),
         ("e/E", "export", "export", 2), ("?", "help", "help", 0), ("q", "quit", "quit", 0),
     ]
 }
@@ -93,13 +93,13 @@ public enum KeyHandling {
             if stage.heads > 0 { s.selection.head = s.selection.head == nil ? 0 : nil }
         case .char("w"): stepWindow(&s, stage, by: 1)
         case .char("W"): stepWindow(&s, stage, by: -1)
-        case .char("t"): stepCarrier(&s, stage, by: 1)
-        case .char("T"): stepCarrier(&s, stage, by: -1)
+        case .char("r"): stepCarrier(&s, stage, by: 1)
+        case .char("R"): stepCarrier(&s, stage, by: -1)
         case .char("c"): s.colormapIndex = (s.colormapIndex + 1) % s.colormaps.count
         case .char("e"): return (s, [.export(s.view, s.selection), .redraw])
         case .char("E"): return (s, [.exportMontage(s.view, s.selection), .redraw])
-        case .char("g"): return (s, [.openTour(step: 0), .redraw])
-        case .char("G"): return (s, [.openTour(step: .max), .redraw])
+        case .char("t"): return (s, [.openTour(step: 0), .redraw])
+        case .char("T"): return (s, [.openTour(step: .max), .redraw])
         case let .mousePress(x, y): click(&s, stage, x: x, y: y)
         default: return (state, [])
         }

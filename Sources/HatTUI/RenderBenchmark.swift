@@ -7,7 +7,7 @@ import HatViews
 public enum RenderBenchmark {
     /// Keys that exercise every part: query moves, heads, windows, views, blocks, stages.
     static let keys: [Key] = [.right, .down, .char("n"), .char("w"), .tab, .left, .char("b"), .char("m"),
-                              .tab, .up, .char("t"), .tab, .char("n"), .backTab, .char("s"), .char("S")]
+                              .tab, .up, .char("r"), .tab, .char("n"), .backTab, .char("s"), .char("S")]
 
     public static func run(explorer: Explorer, onTerminal: Bool, options: ExplorerOptions,
                            width: Int = 200, height: Int = 60, rounds: Int = 8) throws -> String {

@@ -16,7 +16,7 @@ struct Explore: ParsableCommand {
         discussion: """
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image, PNG or JPEG, default the demo image). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
 
-        Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, t/T carrier, c colour map, e export view, E export all heads, ? help, q or Esc quit. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
+        Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q or Esc quit. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
 
         Colours: --color auto uses 24-bit colour when COLORTERM says truecolor (and the xterm-direct terminfo entry exists), else 256/16/8 colours or monochrome shades; NO_COLOR is honoured.
 

@@ -124,15 +124,15 @@ final class KeyHandlingTests: XCTestCase {
 
     func testCarrierKeys() {
         var s = start
-        s = handle(s, .char("t")).0
-        XCTAssertEqual(s.selection.carrierSlot, 0, "outside the carrier view, t makes a carrier slot the query")
-        s = handle(s, .char("T")).0
+        s = handle(s, .char("r")).0
+        XCTAssertEqual(s.selection.carrierSlot, 0, "outside the carrier view, r makes a carrier slot the query")
+        s = handle(s, .char("R")).0
         XCTAssertNil(s.selection.carrierSlot)
-        s = handle(s, .char("t")).0
+        s = handle(s, .char("r")).0
         s = handle(s, .right).0
         XCTAssertNil(s.selection.carrierSlot, "moving the query returns to grid tokens")
         s = handle(s, .tab).0                               // carrier view
-        s = handle(s, .char("T")).0
+        s = handle(s, .char("R")).0
         XCTAssertEqual(s.selection.carrier, 15)
     }
 
@@ -206,8 +206,8 @@ final class KeyHandlingTests: XCTestCase {
     /// Every state reachable by keys is a valid selection for every view the stage offers.
     func testRandomKeySequencesOnlyReachValidSelections() throws {
         let keys: [Key] = [.up, .down, .left, .right, .tab, .backTab, .char("s"), .char("S"), .char("b"),
-                           .char("B"), .char("n"), .char("N"), .char("m"), .char("w"), .char("W"), .char("t"),
-                           .char("T"), .char("c"), .char("h"), .char("j"), .char("k"), .char("l")]
+                           .char("B"), .char("n"), .char("N"), .char("m"), .char("w"), .char("W"), .char("r"),
+                           .char("R"), .char("c"), .char("h"), .char("j"), .char("k"), .char("l")]
         var rng = SystemRandomNumberGenerator()
         var s = start
         for i in 0..<400 {

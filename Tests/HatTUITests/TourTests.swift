@@ -192,9 +192,9 @@ final class TourScreenTests: XCTestCase {
     func testExplorerKeyGOpensTheTour() {
         let rec = SyntheticScene.recording()
         let state = AppState(geometry: ExplorerGeometry(recording: rec), colormaps: ["viridis"])
-        XCTAssertEqual(KeyHandling.handle(state, .char("g")).1, [.openTour(step: 0), .redraw])
-        XCTAssertEqual(KeyHandling.handle(state, .char("G")).1, [.openTour(step: .max), .redraw])
-        XCTAssertTrue(KeyBindings.table.contains { $0.keys == "g / G" })
+        XCTAssertEqual(KeyHandling.handle(state, .char("t")).1, [.openTour(step: 0), .redraw])
+        XCTAssertEqual(KeyHandling.handle(state, .char("T")).1, [.openTour(step: .max), .redraw])
+        XCTAssertTrue(KeyBindings.table.contains { $0.keys == "t / T" })
         // G lands on the last step (the statistics).
         XCTAssertEqual(TourState(count: 9, index: .max).index, 8)
     }
