@@ -51,7 +51,7 @@ public enum KeyBindings {
     /// priority (hints with the highest number are left out first when even short ones don't fit).
     public static let footer: [(key: String, label: String, short: String, priority: Int)] = [
         ("\u{2190}\u{2191}\u{2193}\u{2192}", "query", "move", 0), ("Tab", "view", "view", 0),
-        ("s", "stage", "stage", 1), ("b", "block", "blk", 1), ("n", "head", "head", 1), ("m", "mean", "mean", 3),
+        ("s", "stage", "stage", 1), ("b", "block", "blk", 1), ("n", "head", "head", 1),
         ("w", "window", "win", 1), ("r", "carrier", "ct", 3), ("t", "tour", "tour", 2), ("c", "cmap", "cmap", 4),
         ("e/E", "export", "export", 2), ("?", "help", "help", 0), ("q", "quit", "quit", 0),
     ]

@@ -137,7 +137,7 @@ final class RendererTests: XCTestCase {
     func testFooterHintsFitAndNameTheKeys() {
         let f = Fixture.frame(Fixture.state(width: 120, height: 40))
         let footer = f.buffer.line(39)
-        for k in ["query", "view", "stage", "block", "head", "window", "mean", "carrier", "export", "help", "quit"] {
+        for k in ["query", "view", "stage", "block", "head", "window", "carrier", "tour", "export", "help", "quit"] {
             XCTAssertTrue(footer.contains(k), "footer lacks \(k): \(footer)")
         }
         // Narrow: the essentials stay.
