@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Build and test needs: C libraries with headers, pkg-config for them, tmux for the terminal end-to-end test.
-PACKAGES=(libncursesw5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux)
+# Build and test needs: C libraries with headers, pkg-config for them, tmux for the terminal end-to-end
+# tests, ncurses-term for the xterm-direct (24-bit colour) terminfo entry.
+PACKAGES=(libncursesw5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux ncurses-term)
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }
 
