@@ -32,9 +32,10 @@ enum DemoAssetsError: Error, CustomStringConvertible {
 
 enum DemoAssets {
     static let checkpointName = "fastervit_demo.pth.tar"
-    /// The image the explorer and `predict` open when none is given (a "same colour" example
-    /// whose two shapes sit in different stage-3 windows).
-    static let defaultImageName = "demo_01.png"
+    /// The image the explorer and `predict` open when none is given: a "same colour" example
+    /// whose two shapes (blue square top right, blue circle bottom left) sit in diagonally
+    /// opposite stage-3 windows, so the answer has to cross the carrier tokens.
+    static let defaultImageName = "demo_05.png"
 
     /// Absolute path of the `assets/` folder.
     static func root() throws -> String {

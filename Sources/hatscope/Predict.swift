@@ -56,7 +56,7 @@ struct Predict: ParsableCommand {
                                 classes: loaded.config.numClasses, results: results)
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(output), as: UTF8.self))
             } else {
                 print(Self.text(output))

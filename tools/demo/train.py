@@ -10,7 +10,7 @@ The task comes from tools/demo/generate.py ("do the two marked shapes share a co
 Outputs (in --work, outside the repository while training):
   train.log                   progress (also printed)
   last.pth.tar                checkpoint after every epoch, official training-dict format
-  final.pth.tar               the finished model (copy it to assets/demo/fastervit_demo.pth.tar)
+  final.pth.tar               the finished model (--out-name; tools/demo/export.py puts it in assets/demo)
 
 Training signal: cross-entropy on the answer plus an auxiliary loss (weight --aux) from a
 throw-away linear head on the same pooled features: which palette colours the marked shapes have
@@ -24,8 +24,15 @@ The learning-rate schedule is driven by WALL TIME (linear warm-up, then cosine t
 --minutes), because the machine is shared and steps per minute vary. That makes a run's exact
 weights depend on machine speed; the held-out accuracy is what description.md reports.
 
-Usage (HATSCOPE_PYTHON is the venv's python):
-  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 55
+Phase 2 (--init, --stage3-aux, --stage4-drop-path): fine-tunes a phase-1 model so that it answers
+through stage 3's carrier tokens; phase 1 alone learns to route everything through stage 4's
+global attention (carrier attention off changes nothing). See assets/demo/description.md.
+
+Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo:
+  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 57
+  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 17 \
+      --init /work/demo-data/last.pth.tar --lr 1e-3 --warmup 0.05 \
+      --stage3-aux 1.0 --stage4-drop-path 0.5 --out-name final-phase2.pth.tar
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --trial     # speed check only
 """
 from __future__ import annotations
@@ -106,7 +113,8 @@ def checkpoint_dict(model: nn.Module, epoch: int, a: argparse.Namespace, acc: fl
         model="faster_vit_demo_224", arch=ARCH, **{k: v for k, v in ARCH.items() if k != "resolution"},
         img_size=224, input_size=(3, 224, 224), crop_pct=1.0, crop_mode="center",
         interpolation="bicubic", mean=MEAN, std=STD, class_names=list(generate.CLASS_NAMES),
-        drop_path=a.drop_path, lr=a.lr, aux_presence_loss=a.aux, weight_decay=a.weight_decay, batch_size=a.batch,
+        drop_path=a.drop_path, lr=a.lr, aux_presence_loss=a.aux, stage3_presence_loss=a.stage3_aux,
+        stage4_train_drop_path=a.stage4_drop_path, init=a.init, weight_decay=a.weight_decay, batch_size=a.batch,
         minutes=a.minutes, train_images=a.train_count, seed=a.seed, generator_seed=a.data_seed,
         task="do the two marked shapes share a colour?", val_accuracy=acc,
     )
@@ -155,6 +163,10 @@ def main() -> int:
     ap.add_argument("--val-count", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--aux", type=float, default=0.5, help="weight of the colour-presence loss")
+    ap.add_argument("--stage3-aux", type=float, default=0.0,
+                    help="weight of a colour-presence loss on the pooled stage-3 output (carriers only)")
+    ap.add_argument("--stage4-drop-path", type=float, default=0.0,
+                    help="training-time drop-path on stage 4's block(s), so stage 3 must do the mixing")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.05)
     ap.add_argument("--drop-path", type=float, default=0.0)
@@ -199,12 +211,22 @@ def main() -> int:
     quick = min(500, len(vx))  # quick evaluations use the first 500 held-out images
     pres = torch.from_numpy(presence(a.data_seed, "train", len(xs)))
     aux_head = nn.Linear(model.head.in_features, pres.shape[1])
+    # Stage 3's output (after its downsample: [B, 8*dim, 7, 7], the stage-4 input) feeds a second
+    # throw-away head. Inside stage 3 only carrier attention crosses windows, so this loss makes
+    # the carriers carry the colours between windows.
+    aux3_head = nn.Linear(model.levels[3].blocks[0].norm1.normalized_shape[0], pres.shape[1])
+    if a.stage4_drop_path > 0:
+        # DropPath is parameter-free: the saved model is unchanged; in training, stage 4's
+        # global attention is skipped for a share of the samples.
+        from timm.layers import DropPath
+        for blk in model.levels[3].blocks:
+            blk.drop_path = DropPath(a.stage4_drop_path)
 
     decay, no_decay = [], []
     for n, p in model.named_parameters():
         (no_decay if p.ndim <= 1 else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay + [aux_head.weight], "weight_decay": a.weight_decay},
-                             {"params": no_decay + [aux_head.bias], "weight_decay": 0.0}], lr=a.lr)
+    opt = torch.optim.AdamW([{"params": decay + [aux_head.weight, aux3_head.weight], "weight_decay": a.weight_decay},
+                             {"params": no_decay + [aux_head.bias, aux3_head.bias], "weight_decay": 0.0}], lr=a.lr)
     budget = a.minutes * 60.0
     start = time.time()
     step, epoch, best = 0, 0, 0.0
@@ -224,12 +246,20 @@ def main() -> int:
             idx = np.sort(order[s:s + a.batch])
             xb = to_input(augment(xs[idx], rng))
             yb = torch.from_numpy(ys[idx])
-            # [B, C]: the pooled features; the official forward is head(flatten(avgpool(features)))
-            feats = torch.flatten(model.avgpool(model.forward_features(xb)), 1)
+            # The official forward_features, unrolled to reach stage 3's output:
+            # patch_embed -> levels 0..3 -> norm; forward = head(flatten(avgpool(features))).
+            h = model.patch_embed(xb)
+            h = model.levels[1](model.levels[0](h))
+            h3 = model.levels[2](h)                       # [B, 8*dim, 7, 7] (stage 3 + downsample)
+            h = model.norm(model.levels[3](h3))
+            feats = torch.flatten(model.avgpool(h), 1)    # [B, 8*dim]
             logits = model.head(feats)
             loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
             if a.aux > 0:
                 loss = loss + a.aux * F.binary_cross_entropy_with_logits(aux_head(feats), pres[idx])
+            if a.stage3_aux > 0:
+                f3 = h3.mean(dim=(2, 3))
+                loss = loss + a.stage3_aux * F.binary_cross_entropy_with_logits(aux3_head(f3), pres[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
