@@ -25,7 +25,7 @@ public struct Linear: Sendable {
             // Put the bias into y first (or onto y when accumulating), then add the product (beta = 1).
             b.withUnsafeBufferPointer { bb in
                 let bp = bb.baseAddress!
-                Parallel.forRanges(rows, minPerChunk: 64) { r in
+                Parallel.forRanges(rows, minPerChunk: max(1, 32768 / max(1, n))) { r in
                     for i in r {
                         let row = y + i * n
                         if accumulate { for j in 0..<n { row[j] += bp[j] } } else { row.update(from: bp, count: n) }

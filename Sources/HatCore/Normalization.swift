@@ -21,7 +21,7 @@ public enum Normalization {
         let c = p.channels
         p.weight.withUnsafeBufferPointer { wb in
             p.bias.withUnsafeBufferPointer { bb in
-                Parallel.forRanges(rows, minPerChunk: 16) { range in
+                Parallel.forRanges(rows, minPerChunk: max(1, 32768 / max(1, c))) { range in
                     for r in range {
                         let xr = x + r * c, yr = y + r * c
                         var sum: Float = 0
@@ -43,7 +43,7 @@ public enum Normalization {
         let c = p.channels
         p.weight.withUnsafeBufferPointer { wb in
             p.bias.withUnsafeBufferPointer { bb in
-                Parallel.forRanges(pixels, minPerChunk: 64) { range in
+                Parallel.forRanges(pixels, minPerChunk: max(64, 32768 / max(1, c))) { range in
                     let n = range.count
                     var mean = [Float](repeating: 0, count: n), varc = [Float](repeating: 0, count: n)
                     for ch in 0..<c {

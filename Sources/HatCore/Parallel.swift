@@ -7,7 +7,8 @@ public enum Parallel {
     public static let cores: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Runs `body` on disjoint ranges covering 0..<count. Serial when the work is small
-    /// (count < minPerChunk * 2) so tiny loops do not pay the dispatch cost.
+    /// (count < minPerChunk * 2) so tiny loops do not pay the dispatch cost: callers size
+    /// minPerChunk to roughly 32k elements of work (~10 us, well above a thread wake-up).
     public static func forRanges(_ count: Int, minPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
         let chunks = min(cores, max(1, count / max(1, minPerChunk)))

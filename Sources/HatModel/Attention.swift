@@ -81,7 +81,7 @@ struct FeedForward {
 func addResidual(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int, channels c: Int, gamma: [Float]?) {
     if let g = gamma {
         g.withUnsafeBufferPointer { gb in
-            Parallel.forRanges(rows, minPerChunk: 64) { r in
+            Parallel.forRanges(rows, minPerChunk: max(1, 32768 / max(1, c))) { r in
                 for i in r { for k in 0..<c { x[i * c + k] += gb[k] * y[i * c + k] } }
             }
         }
