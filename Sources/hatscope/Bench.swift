@@ -42,9 +42,6 @@ struct Bench: ParsableCommand {
             let config = loaded.config
             let model = try FasterViT(config: config, weights: loaded.weights)
             let loadMs = ms(since: t0)
-            // The loader hashes the checkpoint on a background thread; let it finish so it does
-            // not share the cores with the timed runs.
-            _ = loaded.checkpointSHA256
             let x = try input.map { try EngineInput.load($0, config: config) } ?? EngineInput.pseudoRandom(config: config)
             try model.validate(input: x)
             func median(_ v: [Double]) -> Double {

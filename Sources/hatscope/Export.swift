@@ -158,6 +158,7 @@ struct Export: ParsableCommand {
 
         let t0 = Date()
         let loaded = try model.load()
+        loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
         let net = try FasterViT(config: loaded.config, weights: loaded.weights)
         let config = loaded.config
         var preprocessing: Manifest.Preprocessing?

@@ -101,13 +101,24 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// The SHA-256 of a file, computed on a background thread; `value` waits for it. A file that cannot
-/// be read yields "unavailable (reason)" rather than an error: the weights are already loaded.
+/// The SHA-256 of a file, computed on a background thread once asked for (`start()`, or the first
+/// read of `value`, which waits). Lazy, because hashing a large checkpoint would otherwise compete
+/// with the forward pass for a core in commands that never show the hash. A file that cannot be
+/// read yields "unavailable (reason)" rather than an error: the weights are already loaded.
 final class BackgroundDigest: @unchecked Sendable {
     private let done = NSCondition()
+    private let path: String
+    private var started = false
     private var result: String?
 
-    init(path: String) {
+    init(path: String) { self.path = path }
+
+    /// Starts hashing in the background (idempotent), so a later `value` finds it ready.
+    func start() {
+        done.lock(); defer { done.unlock() }
+        guard !started else { return }
+        started = true
+        let path = self.path
         Thread.detachNewThread { [self] in
             let r: String
             do { r = try SHA256.hex(ofFile: path) } catch { r = "unavailable (\(error))" }
@@ -116,8 +127,9 @@ final class BackgroundDigest: @unchecked Sendable {
     }
 
     var value: String {
+        start()
         done.lock(); defer { done.unlock() }
         while result == nil { done.wait() }
-        return result!
+        return result ?? ""
     }
 }

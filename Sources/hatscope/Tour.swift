@@ -93,6 +93,7 @@ struct Tour: ParsableCommand {
             return ExplorerContext(recording: SyntheticScene.recording(), checkpointLabel: "synthetic (no model)")
         }
         let loaded = try model.load()
+        loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
         let net = try FasterViT(config: loaded.config, weights: loaded.weights)
         let path = try image ?? DemoAssets.defaultImage
         let tensor = try preprocessImage(path: path, config: loaded.config).tensor
