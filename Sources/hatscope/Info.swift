@@ -57,7 +57,8 @@ struct Info: ParsableCommand {
         }
         let how = options.model != nil ? "(--model)" : options.config != nil ? "(--config)" :
             (config.name == "custom" ? "(inferred, no preset matches exactly)" : "(inferred: matches the official preset)")
-        print("variant       \(config.name) \(how)")
+        let arch = config.name == "custom" ? ModelOptions.archName(in: sd.extras).map { ", named \($0) by the checkpoint's arch" } ?? "" : ""
+        print("variant       \(config.name) \(how)\(arch)")
         for n in notes { print("              note: \(n)") }
         let expected = FasterViT.parameterShapes(for: config)
         // The official TokenInitializer registers one conv under two names (pos_embed and

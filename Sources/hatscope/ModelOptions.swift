@@ -82,11 +82,23 @@ struct ModelOptions: ParsableArguments {
         return (r.config, r.notes)
     }
 
+    /// The string value of a training dict's `arch` entry, from the extras summary (`arch: 'name'`).
+    static func archName(in extras: [String]) -> String? {
+        guard let line = extras.first(where: { $0.hasPrefix("arch: '") && $0.hasSuffix("'") }) else { return nil }
+        let name = line.dropFirst("arch: '".count).dropLast()
+        guard !name.isEmpty, name.count <= 64,
+              name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) else { return nil }
+        return String(name)
+    }
+
     /// The full loading path. `path` overrides --checkpoint (positional arguments of `info`).
     func load(path override: String? = nil) throws -> LoadedModel {
         let path = try checkpointPath(override: override)
         let (sd, sha) = try readStateDict(path: path)
-        let (config, notes) = try resolveConfig(shapes: sd.shapes)
+        var (config, notes) = try resolveConfig(shapes: sd.shapes)
+        // A custom model is named after the checkpoint's own `arch` entry when it has one, so
+        // titles say "faster_vit_demo_224" rather than "custom".
+        if config.name == "custom", let arch = Self.archName(in: sd.extras) { config.name = arch }
         let expected = FasterViT.parameterShapes(for: config)
         do {
             try WeightMapping.verify(file: sd.shapes, expected: expected,

@@ -11,7 +11,7 @@ struct Record: ParsableCommand {
         abstract: "Run the model once and save its logits and every attention map (safetensors).",
         discussion: """
         Input: a checkpoint (--checkpoint; the variant is inferred unless --model or --config is \
-        given; default: the embedded demo model) and --input: a .npy or .safetensors tensor \
+        given; default: the embedded demo model) and --input (default: the demo image): a .npy or .safetensors tensor \
         [1, 3, H, W] fed to the network as is (H and W multiples of 32; other sizes than the \
         model's run with the official any-res semantics), or a PNG/JPEG preprocessed with the \
         model's eval transform.
@@ -25,6 +25,7 @@ struct Record: ParsableCommand {
         block of each stage keeps them (said in the notes); --blocks picks blocks explicitly.
 
         Examples:
+          hatscope record --out demo.safetensors          (the demo model on the demo image)
           hatscope record --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --out rec.safetensors
           hatscope record --checkpoint fastervit_4_21k_768_w48.pth.tar --model faster_vit_4_21k_768 --input cat.jpg --out rec.safetensors --blocks 2.11,3.4
         (the 21k variants share their weight shapes, so name the resolution with --model)
@@ -32,8 +33,8 @@ struct Record: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: ArgumentHelp("Network input: .npy / .safetensors [1, 3, H, W], or a PNG/JPEG image.", valueName: "file"))
-    var input: String
+    @Option(help: ArgumentHelp("Network input: .npy / .safetensors [1, 3, H, W], or a PNG/JPEG image. Default: the demo image.", valueName: "file"))
+    var input: String?
 
     @Option(help: ArgumentHelp("Output .safetensors file.", valueName: "file"))
     var out: String
@@ -50,7 +51,7 @@ struct Record: ParsableCommand {
             let options = RecorderOptions(blocks: try parseBlocks(), maxAttentionBytes: max(0, maxAttentionMB) << 20)
             let loaded = try model.load()
             let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            let x = try EngineInput.load(input, config: loaded.config)
+            let x = try EngineInput.load(input ?? DemoAssets.defaultImage, config: loaded.config)
             try net.validate(input: x)
             let recorder = AttentionRecorder(options: options)
             _ = try net.forward(x, recorder: recorder)
