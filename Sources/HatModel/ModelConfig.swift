@@ -2,6 +2,7 @@
 // Values follow the official model registry (fastervit==1.0.0); see ../shared/docs/fastervit.md.
 
 public struct ModelConfig: Sendable, Equatable, Codable {
+    // Codable conformance: ModelConfigCoding.swift (accepts the official keyword names too).
     /// Preset name (`faster_vit_0_224`) or a free label for custom configurations.
     public var name: String
     /// Channels of stage 1; stage i has dim * 2^i.

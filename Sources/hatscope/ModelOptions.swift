@@ -66,8 +66,8 @@ struct ModelOptions: ParsableArguments {
     func resolveConfig(shapes: [String: [Int]]) throws -> (ModelConfig, [String]) {
         if let file = config {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read --config \(file)") }
-            do { return (try JSONDecoder().decode(ModelConfig.self, from: data), []) } catch {
-                throw CLIError("--config \(file) is not a valid model configuration: \(error.localizedDescription)")
+            do { return (try ModelConfig.decodeJSON(data), []) } catch {
+                throw CLIError("--config \(file) is not a valid model configuration: \(error)")
             }
         }
         if let name = model, var preset = ModelConfig.preset(named: name) {

@@ -64,8 +64,8 @@ struct Preprocess: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CLIError("cannot read configuration '\(path)'")
             }
-            do { return try JSONDecoder().decode(ModelConfig.self, from: data) } catch {
-                throw CLIError("configuration '\(path)' is not a valid model configuration: \(error.localizedDescription)")
+            do { return try ModelConfig.decodeJSON(data) } catch {
+                throw CLIError("configuration '\(path)' is not a valid model configuration: \(error)")
             }
         case (nil, nil):
             throw CLIError("give --model NAME (a preset) or --config FILE.json")
