@@ -3,7 +3,7 @@
 //
 // Worked example (faster_vit_0 level 0 conv1): x [64, 56, 56] -> cols [64*9, P] for a tile of P
 // output pixels -> y[64, P] = W[64, 576] * cols[576, P], written into y [64, 56*56] at the tile's
-// column offset (ldc = 56*56). Tiling keeps cols small (a few MB) at any resolution.
+// column offset (ldc = 56*56). Tiles keep cols near 1 MB (L2-resident) at any resolution.
 
 public struct Conv3x3: Sendable {
     public let inChannels: Int, outChannels: Int, stride: Int
@@ -42,50 +42,54 @@ public struct Conv3x3: Sendable {
 
     /// y [outChannels, ho, wo] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
     /// y += conv(x) + bias instead (the residual add of a block, folded into the GEMM's beta = 1).
-    /// `scratch` holds the im2col columns and is reused between calls.
+    /// `scratch` is kept for source compatibility and no longer used: each tile has its own
+    /// columns buffer (see below).
+    ///
+    /// The output is cut into tiles of whole output rows, a multiple of the core count, each
+    /// small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2. One task per tile does
+    /// im2col, a single-threaded sgemm and the bias/activation epilogue on its own columns: the
+    /// columns are read back from L2 rather than memory, the epilogue touches the tile while it is
+    /// cached, and a convolution costs one parallel dispatch instead of three per tile.
     public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, scratch: inout [Float],
                       epilogue: Epilogue = .none, accumulate: Bool = false) {
         let (ho, wo) = outputSize(height: h, width: w)
         let pixels = ho * wo
         let k = inChannels * 9
-        // Tile so cols [k, tile] stays near 4 MB, in whole output rows for a simple im2col.
-        let rowsPerTile = max(1, min(ho, (1 << 20) / max(1, k * wo)))
-        let tileCap = rowsPerTile * wo
-        if scratch.count < k * tileCap { scratch = [Float](repeating: 0, count: k * tileCap) }
-        let s = stride
-        scratch.withUnsafeMutableBufferPointer { colsBuf in
-            let cols = colsBuf.baseAddress!
-            weight.withUnsafeBufferPointer { wBuf in
-                var oy0 = 0
-                while oy0 < ho {
-                    let oy1 = min(ho, oy0 + rowsPerTile)
+        let cores = Parallel.cores
+        let maxRows = max(1, min(ho, (1 << 18) / max(1, k * wo)))
+        var tiles = (ho + maxRows - 1) / maxRows
+        tiles = min(ho, (tiles + cores - 1) / cores * cores)
+        let rowsPerTile = (ho + tiles - 1) / tiles
+        tiles = (ho + rowsPerTile - 1) / rowsPerTile
+        let s = stride, cout = outChannels, cin = inChannels
+        weight.withUnsafeBufferPointer { wBuf in
+            bias.withUnsafeBufferPointer { bBuf in
+                let wp = wBuf.baseAddress!, bp = bBuf.baseAddress!
+                Parallel.forEach(tiles) { tile in
+                    let oy0 = tile * rowsPerTile, oy1 = min(ho, oy0 + rowsPerTile)
                     let p = (oy1 - oy0) * wo
-                    // cols[r, q] for r = ci*9 + ky*3 + kx, q = (oy - oy0) * wo + ox
-                    Parallel.forRanges(k, minPerChunk: 16) { rows in
-                        for r in rows {
-                            let ci = r / 9, ky = (r % 9) / 3, kx = r % 3
-                            Conv3x3.im2colRow(x + ci * h * w, h: h, w: w, stride: s, ky: ky, kx: kx,
-                                              oy0: oy0, oy1: oy1, wo: wo, into: cols + r * p)
+                    // cols [k, p]: cols[r, q] for r = ci*9 + ky*3 + kx, q = (oy - oy0) * wo + ox
+                    let cols = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
+                    defer { cols.deallocate() }
+                    for ci in 0..<cin {
+                        for r9 in 0..<9 {
+                            Conv3x3.im2colRow(x + ci * h * w, h: h, w: w, stride: s, ky: r9 / 3, kx: r9 % 3,
+                                              oy0: oy0, oy1: oy1, wo: wo, into: cols + (ci * 9 + r9) * p)
                         }
                     }
-                    BLAS.sgemmParallel(transA: false, transB: false, m: outChannels, n: p, k: k,
-                               a: wBuf.baseAddress!, lda: k, b: cols, ldb: p,
+                    BLAS.sgemm(transA: false, transB: false, m: cout, n: p, k: k,
+                               a: wp, lda: k, b: cols, ldb: p,
                                beta: accumulate ? 1 : 0, c: y + oy0 * wo, ldc: pixels)
-                    oy0 = oy1
-                }
-            }
-        }
-        bias.withUnsafeBufferPointer { b in
-            Parallel.forRanges(outChannels, minPerChunk: 4) { chans in
-                for o in chans {
-                    let d = y + o * pixels
-                    let v = b[o]
-                    if v != 0 { for i in 0..<pixels { d[i] += v } }
-                    switch epilogue {
-                    case .none: break
-                    case .relu: Activations.reluSerial(d, count: pixels)
-                    case .gelu: Activations.geluSerial(d, count: pixels)
+                    for o in 0..<cout {
+                        let d = y + o * pixels + oy0 * wo
+                        let v = bp[o]
+                        if v != 0 { for i in 0..<p { d[i] += v } }
+                        switch epilogue {
+                        case .none: break
+                        case .relu: Activations.reluSerial(d, count: p)
+                        case .gelu: Activations.geluSerial(d, count: p)
+                        }
                     }
                 }
             }
@@ -96,6 +100,9 @@ public struct Conv3x3: Sendable {
     @inline(__always)
     static func im2colRow(_ src: UnsafePointer<Float>, h: Int, w: Int, stride s: Int, ky: Int, kx: Int,
                           oy0: Int, oy1: Int, wo: Int, into dst: UnsafeMutablePointer<Float>) {
+        // Output columns ox in lo..<hi read inside the input row (ix = ox*s - 1 + kx in 0..<w).
+        let lo = min(wo, max(0, (1 - kx + s - 1) / s))
+        let hi = w - kx < 0 ? lo : max(lo, min(wo, (w - kx) / s + 1))
         for oy in oy0..<oy1 {
             let iy = oy * s - 1 + ky
             let d = dst + (oy - oy0) * wo
@@ -104,18 +111,15 @@ public struct Conv3x3: Sendable {
                 continue
             }
             let row = src + iy * w
+            if lo > 0 { d.update(repeating: 0, count: lo) }
             if s == 1 {
-                // ix = ox - 1 + kx: a shifted copy of the input row, zeros where it falls outside.
-                let lo = max(0, 1 - kx), hi = min(wo, w + 1 - kx)
-                if lo > 0 { d.update(repeating: 0, count: lo) }
+                // A shifted copy of the input row.
                 if hi > lo { (d + lo).update(from: row + (lo - 1 + kx), count: hi - lo) }
-                if hi < wo { (d + max(hi, lo)).update(repeating: 0, count: wo - max(hi, lo)) }
             } else {
-                for ox in 0..<wo {
-                    let ix = ox * s - 1 + kx
-                    d[ox] = (ix >= 0 && ix < w) ? row[ix] : 0
-                }
+                let base = row + (kx - 1)
+                for ox in lo..<hi { d[ox] = base[ox * s] }
             }
+            if hi < wo { (d + hi).update(repeating: 0, count: wo - hi) }
         }
     }
 
