@@ -1,5 +1,6 @@
-// Work that is not a matrix product runs on all cores: `parallelFor` splits 0..<count into a few
-// contiguous chunks and runs them with DispatchQueue.concurrentPerform.
+// Work that is not a matrix product runs on all cores: `forRanges` splits 0..<count into a few
+// contiguous chunks and runs them on the spinning worker pool (SpinPool.swift), or with
+// DispatchQueue.concurrentPerform when the pool is busy (a nested or concurrent call).
 import Foundation
 
 public enum Parallel {
@@ -14,12 +15,14 @@ public enum Parallel {
         let chunks = min(cores, max(1, count / max(1, minPerChunk)))
         if chunks <= 1 { body(0..<count); return }
         let per = (count + chunks - 1) / chunks
-        withoutActuallyEscaping(body) { body in
-            let box = SendableBox(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { t in
-                let lo = t * per, hi = min(count, lo + per)
-                if lo < hi { box.value(lo..<hi) }
-            }
+        let chunk = { (t: Int) in
+            let lo = t * per, hi = min(count, lo + per)
+            if lo < hi { body(lo..<hi) }
+        }
+        if let pool = SpinPool.shared, pool.run(chunks, chunk) { return }
+        withoutActuallyEscaping(chunk) { chunk in
+            let box = SendableBox(chunk)
+            DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
         }
     }
 
@@ -27,6 +30,7 @@ public enum Parallel {
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if count <= 0 { return }
         if count == 1 || cores == 1 { for i in 0..<count { body(i) }; return }
+        if let pool = SpinPool.shared, pool.run(count, body) { return }
         withoutActuallyEscaping(body) { body in
             let box = SendableBox(body)
             DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
