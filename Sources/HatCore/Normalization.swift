@@ -21,20 +21,45 @@ public enum Normalization {
         let c = p.channels
         p.weight.withUnsafeBufferPointer { wb in
             p.bias.withUnsafeBufferPointer { bb in
-                Parallel.forRanges(rows, minPerChunk: max(1, 32768 / max(1, c))) { range in
+                // ~8k elements per chunk: a 212 x 256 block of a level-2 HAT stage splits in two.
+                Parallel.forRanges(rows, minPerChunk: max(1, 8192 / max(1, c))) { range in
                     for r in range {
-                        let xr = x + r * c, yr = y + r * c
-                        var sum: Float = 0
-                        for i in 0..<c { sum += xr[i] }
-                        let mean = sum / Float(c)
-                        var sq: Float = 0
-                        for i in 0..<c { let d = xr[i] - mean; sq += d * d }
-                        let inv = 1 / (sq / Float(c) + p.eps).squareRoot()
-                        for i in 0..<c { yr[i] = (xr[i] - mean) * inv * wb[i] + bb[i] }
+                        layerNormRow(x + r * c, c, wb.baseAddress!, bb.baseAddress!, p.eps, into: y + r * c)
                     }
                 }
             }
         }
+    }
+
+    /// One row: 8-lane partial sums (then summed across lanes), as PyTorch's vectorised kernel
+    /// also sums in lanes rather than strictly left to right.
+    @inline(__always)
+    static func layerNormRow(_ xr: UnsafePointer<Float>, _ c: Int, _ wb: UnsafePointer<Float>,
+                             _ bb: UnsafePointer<Float>, _ eps: Float, into yr: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        let body = c - c % 8
+        var sv = V(repeating: 0)
+        var i = 0
+        while i < body { sv += load(xr + i); i += 8 }
+        var sum = sv.sum()
+        while i < c { sum += xr[i]; i += 1 }
+        let mean = sum / Float(c)
+        let mv = V(repeating: mean)
+        var qv = V(repeating: 0)
+        i = 0
+        while i < body { let d = load(xr + i) - mv; qv += d * d; i += 8 }
+        var sq = qv.sum()
+        while i < c { let d = xr[i] - mean; sq += d * d; i += 1 }
+        let inv = 1 / (sq / Float(c) + eps).squareRoot()
+        let iv = V(repeating: inv)
+        i = 0
+        while i < body {
+            let v = (load(xr + i) - mv) * iv * load(wb + i) + load(bb + i)
+            UnsafeMutableRawPointer(yr + i).storeBytes(of: v, as: V.self)
+            i += 8
+        }
+        while i < c { yr[i] = (xr[i] - mean) * inv * wb[i] + bb[i]; i += 1 }
     }
 
     /// LayerNorm over channels at every pixel of x [C, pixels] (NCHW); y may be x.
