@@ -33,9 +33,15 @@ struct HATBlock {
     let hatPositions: PositionMLP?
     /// Window attention bias table (computed at load).
     let windowBias: AttentionBias
+    /// Carrier attention bias and carrier position embedding ([side*side, C]) for the carrier
+    /// grid of the resolution the model was built for (computed at load: they depend only on the
+    /// grid side, and recomputing them cost two small MLPs per block and forward); other sides
+    /// are computed when used.
+    let builtCarrierBias: AttentionBias?, builtCarrierPositions: [Float]?
+    let builtCarrierSide: Int
 
     init(_ w: WeightReader, config: ModelConfig, dim: Int, heads: Int, window: Int,
-         hierarchical: Bool, squareGrid: Bool) throws {
+         hierarchical: Bool, squareGrid: Bool, carrierSide: Int) throws {
         self.dim = dim
         self.hierarchical = hierarchical
         let hidden = Int(Float(dim) * config.mlpRatio)
@@ -60,6 +66,15 @@ struct HATBlock {
             hatPositions = nil
         }
         windowBias = attn.positionBias.bias(side: window)
+        builtCarrierSide = carrierSide
+        builtCarrierBias = hierarchical ? hatAttn?.positionBias.bias(side: carrierSide) : nil
+        builtCarrierPositions = hierarchical ? hatPositions?.grid(side: carrierSide) : nil
+    }
+
+    /// The carrier attention bias for a carrier grid of side `side` (official seq_length).
+    func carrierBias(side: Int) -> AttentionBias? {
+        if side == builtCarrierSide, let b = builtCarrierBias { return b }
+        return hatAttn?.positionBias.bias(side: side)
     }
 
     /// What the block hands the recorder.
@@ -104,7 +119,8 @@ struct HATBlock {
             }
             if let hatPositions, layout.squareCarrierGrid {
                 let side = layout.carrierBiasSide   // int(sqrt(N)), the official seq_length
-                let emb = hatPositions.grid(side: side)
+                let emb = side == builtCarrierSide ? builtCarrierPositions ?? hatPositions.grid(side: side)
+                                                   : hatPositions.grid(side: side)
                 for i in 0..<min(emb.count, n * c) { grid.pointer[i] += emb[i] }
             }
             let normed = FloatBuffer(count: n * c, zeroed: false)

@@ -30,7 +30,8 @@ struct TransformerStage {
         let (d, h, win) = (dim, heads, window)
         blocks = try (0..<config.depths[level]).map { j in
             try HATBlock(w.child("blocks.\(j)"), config: config, dim: d, heads: h, window: win,
-                         hierarchical: layout.hierarchical, squareGrid: layout.squareCarrierGrid)
+                         hierarchical: layout.hierarchical, squareGrid: layout.squareCarrierGrid,
+                         carrierSide: layout.carrierBiasSide)
         }
         downsample = level < 3 ? try Downsample(w.child("downsample"), dim: dim) : nil
         propagation = config.doPropagation
@@ -72,9 +73,9 @@ struct TransformerStage {
                            + "(as in the official any-res model built for this size)")
         }
         for (j, block) in blocks.enumerated() {
-            if layout.hierarchical, let hatAttn = block.hatAttn {
+            if layout.hierarchical {
                 // Each block has its own bias MLP; the table depends on this input's carrier grid.
-                hatBias = hatAttn.positionBias.bias(side: layout.carrierBiasSide)
+                hatBias = block.carrierBias(side: layout.carrierBiasSide)
             }
             let last = j == blocks.count - 1
             let taps = record?.taps(block: j, propagate: last && propagation && layout.hierarchical) ?? HATBlock.Taps()
