@@ -1,20 +1,10 @@
-// A fully connected layer, y[n, out] = x[n, in] * W^T + b with PyTorch's W [out, in], stored
-// transposed as Wt [in, out] so the product is a plain NN sgemm: OpenBLAS then packs the weight
-// panels with straight copies of consecutive outputs rather than gathering 16 weight rows at a
-// time (the weight is repacked on every call, and for 16-212 token rows that packing is about a
-// tenth of the layer's time). Measured on faster_vit_0_224: forward -0.6 ms, load +50 ms (the
-// transposes). One sgemm per call.
+// A fully connected layer with PyTorch's weight layout: y[n, out] = x[n, in] * W^T + b,
+// W stored [out, in]. One sgemm per call.
 
 public struct Linear: Sendable {
     public let inFeatures: Int, outFeatures: Int
-    /// [in, out]: W transposed.
-    public let weightT: [Float]
-    /// [out, in], PyTorch's layout (computed; for inspection and tests).
-    public var weight: [Float] {
-        var w = [Float](repeating: 0, count: weightT.count)
-        for i in 0..<inFeatures { for o in 0..<outFeatures { w[o * inFeatures + i] = weightT[i * outFeatures + o] } }
-        return w
-    }
+    /// [out, in]
+    public let weight: [Float]
     /// [out] or nil
     public let bias: [Float]?
 
@@ -22,25 +12,7 @@ public struct Linear: Sendable {
         precondition(weight.shape.count == 2, "linear weight must be 2-D")
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
-        let (o, i) = (weight.shape[0], weight.shape[1])
-        weightT = weight.data.withUnsafeBufferPointer { w in
-            [Float](unsafeUninitializedCapacity: o * i) { t, initialized in
-                // t[c, r] = w[r, c] in 32 x 32 blocks (both sides stay in cache).
-                // Split over the cores by blocks of 32 input features (disjoint rows of t).
-                let src = w.baseAddress!, dst = t.baseAddress!
-                Parallel.forRanges((i + 31) / 32, minPerChunk: max(1, 32768 / max(1, 32 * o))) { blocks in
-                    for cb in blocks {
-                        let c0 = cb * 32, c1 = min(i, c0 + 32)
-                        for r0 in stride(from: 0, to: o, by: 32) {
-                            for r in r0..<min(o, r0 + 32) {
-                                for c in c0..<c1 { dst[c &* o &+ r] = src[r &* i &+ c] }
-                            }
-                        }
-                    }
-                }
-                initialized = o * i
-            }
-        }
+        self.weight = weight.data
         self.bias = bias?.data
     }
 
@@ -61,9 +33,9 @@ public struct Linear: Sendable {
                 }
             }
         }
-        weightT.withUnsafeBufferPointer { wb in
-            BLAS.sgemmParallel(transA: false, transB: false, m: rows, n: n, k: inFeatures,
-                       a: x, lda: ldx ?? inFeatures, b: wb.baseAddress!, ldb: n,
+        weight.withUnsafeBufferPointer { wb in
+            BLAS.sgemmParallel(transA: false, transB: true, m: rows, n: n, k: inFeatures,
+                       a: x, lda: ldx ?? inFeatures, b: wb.baseAddress!, ldb: inFeatures,
                        beta: (bias == nil && !accumulate) ? 0 : 1, c: y, ldc: n)
         }
     }
