@@ -14,37 +14,13 @@ public enum JPEGCodec {
     /// data and for sizes outside `limits` (checked from the header before allocating pixels).
     public static func decode(_ bytes: [UInt8], limits: ImageLimits = .standard) throws -> RGBImage {
         guard sniff(bytes) else { throw ImageError.corrupt(format: "JPEG", message: "missing JPEG start marker") }
-        var width = 0, height = 0
-        var message = [CChar](repeating: 0, count: Int(HAT_JPEG_ERR_LEN))
-        try bytes.withUnsafeBufferPointer { buf in
-            // Header only: dimensions and limits, nothing allocated yet.
-            let code = hat_jpeg_decode(buf.baseAddress, buf.count, limits.maxSide, limits.maxPixels,
-                                       &width, &height, nil, 0, &message)
-            try check(Int(code), width: width, height: height, limits: limits, message: message)
-        }
-        // (height, width, 3) bytes, RGB interleaved, filled by libjpeg in place.
-        var code = Int32(HAT_JPEG_ERROR)
-        let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
-            var w = 0, h = 0
-            code = bytes.withUnsafeBufferPointer { buf in
-                hat_jpeg_decode(buf.baseAddress, buf.count, limits.maxSide, limits.maxPixels,
-                                &w, &h, out.baseAddress, out.count, &message)
+        let codes = ShimCodes(ok: Int(HAT_JPEG_OK), empty: Int(HAT_JPEG_EMPTY), tooLarge: Int(HAT_JPEG_TOO_LARGE),
+                              messageLength: Int(HAT_JPEG_ERR_LEN))
+        return try decodeWithShim(format: "JPEG", codes: codes, limits: limits) { out, capacity, w, h, message in
+            bytes.withUnsafeBufferPointer { buf in
+                Int(hat_jpeg_decode(buf.baseAddress, buf.count, limits.maxSide, limits.maxPixels,
+                                 &w, &h, out, capacity, &message))
             }
-            count = Int(code) == HAT_JPEG_OK ? out.count : 0
-        }
-        try check(Int(code), width: width, height: height, limits: limits, message: message)
-        return RGBImage(width: width, height: height, pixels: pixels)
-    }
-
-    /// Turns a shim return code into an `ImageError` (or nothing for success).
-    private static func check(_ code: Int, width: Int, height: Int, limits: ImageLimits,
-                              message: [CChar]) throws {
-        switch code {
-        case HAT_JPEG_OK: return
-        case HAT_JPEG_EMPTY: throw ImageError.empty(format: "JPEG", width: width, height: height)
-        case HAT_JPEG_TOO_LARGE:
-            throw ImageError.tooLarge(format: "JPEG", width: width, height: height, limits: limits)
-        default: throw ImageError.corrupt(format: "JPEG", message: cString(message))
         }
     }
 

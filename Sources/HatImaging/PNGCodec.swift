@@ -24,37 +24,13 @@ public enum PNGCodec {
             let h = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
             if w == 0 || h == 0 { throw ImageError.empty(format: "PNG", width: w, height: h) }
         }
-        var width = 0, height = 0
-        var message = [CChar](repeating: 0, count: Int(HAT_PNG_ERR_LEN))
-        try bytes.withUnsafeBufferPointer { buf in
-            // Header only: dimensions and limits, nothing allocated yet.
-            let code = hat_png_decode(buf.baseAddress, buf.count, limits.maxSide, limits.maxPixels,
-                                      &width, &height, nil, 0, &message)
-            try check(Int(code), width: width, height: height, limits: limits, message: message)
-        }
-        // (height, width, 3) bytes, RGB interleaved, filled by libpng in place.
-        var code = Int32(HAT_PNG_ERROR)
-        let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
-            var w = 0, h = 0
-            code = bytes.withUnsafeBufferPointer { buf in
-                hat_png_decode(buf.baseAddress, buf.count, limits.maxSide, limits.maxPixels,
-                               &w, &h, out.baseAddress, out.count, &message)
+        let codes = ShimCodes(ok: Int(HAT_PNG_OK), empty: Int(HAT_PNG_EMPTY), tooLarge: Int(HAT_PNG_TOO_LARGE),
+                              messageLength: Int(HAT_PNG_ERR_LEN))
+        return try decodeWithShim(format: "PNG", codes: codes, limits: limits) { out, capacity, w, h, message in
+            bytes.withUnsafeBufferPointer { buf in
+                Int(hat_png_decode(buf.baseAddress, buf.count, limits.maxSide, limits.maxPixels,
+                                &w, &h, out, capacity, &message))
             }
-            count = Int(code) == HAT_PNG_OK ? out.count : 0
-        }
-        try check(Int(code), width: width, height: height, limits: limits, message: message)
-        return RGBImage(width: width, height: height, pixels: pixels)
-    }
-
-    /// Turns a shim return code into an `ImageError` (or nothing for success).
-    private static func check(_ code: Int, width: Int, height: Int, limits: ImageLimits,
-                              message: [CChar]) throws {
-        switch code {
-        case HAT_PNG_OK: return
-        case HAT_PNG_EMPTY: throw ImageError.empty(format: "PNG", width: width, height: height)
-        case HAT_PNG_TOO_LARGE:
-            throw ImageError.tooLarge(format: "PNG", width: width, height: height, limits: limits)
-        default: throw ImageError.corrupt(format: "PNG", message: cString(message))
         }
     }
 
