@@ -14,14 +14,14 @@ final class OpsTests: XCTestCase {
         mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
     }
 
-    func assertClose(_ a: [Float], _ b: [Double], tol: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    static func assertClose(_ a: [Float], _ b: [Double], tol: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, what, file: file, line: line)
         let scale = max(1, b.map(abs).max() ?? 1)
         let d = zip(a, b).reduce(0.0) { max($0, abs(Double($1.0) - $1.1)) }
         XCTAssertLessThanOrEqual(d, tol * scale, "\(what): max diff \(d)", file: file, line: line)
     }
 
-    func referenceConv(_ x: [Float], cin: Int, h: Int, w: Int, weight: [Float], bias: [Float], cout: Int,
+    static func referenceConv(_ x: [Float], cin: Int, h: Int, w: Int, weight: [Float], bias: [Float], cout: Int,
                        stride s: Int, groups: Int = 1) -> [Double] {
         let ho = (h - 1) / s + 1, wo = (w - 1) / s + 1
         let perGroupIn = cin / groups, perGroupOut = cout / groups
@@ -55,7 +55,7 @@ final class OpsTests: XCTestCase {
             let x = r.array(cin * h * w), wt = r.array(cout * cin * 9), b = r.array(cout)
             let conv = Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: s)
             let y = conv(Tensor(shape: [1, cin, h, w], data: x))
-            assertClose(y.data, referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: s),
+            Self.assertClose(y.data, Self.referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: s),
                         tol: 1e-5, "conv stride \(s) \(h)x\(w)")
         }
     }
@@ -69,14 +69,14 @@ final class OpsTests: XCTestCase {
         var conv = Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: 1)
         conv.foldBatchNorm(bn)
         let y = conv(Tensor(shape: [1, cin, h, w], data: x))
-        var ref = referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: 1)
+        var ref = Self.referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: 1)
         for o in 0..<cout {
             for i in 0..<(h * w) {
                 let v = ref[o * h * w + i]
                 ref[o * h * w + i] = (v - Double(bn.mean[o])) / (Double(bn.variance[o]) + 1e-4).squareRoot() * Double(bn.gamma[o]) + Double(bn.beta[o])
             }
         }
-        assertClose(y.data, ref, tol: 1e-5, "conv + batchnorm")
+        Self.assertClose(y.data, ref, tol: 1e-5, "conv + batchnorm")
     }
 
     func testDepthwiseConv() {
@@ -86,7 +86,7 @@ final class OpsTests: XCTestCase {
         let conv = DepthwiseConv3x3(weight: Tensor(shape: [c, 1, 3, 3], data: wt), bias: Tensor(shape: [c], data: b))
         var y = [Float](repeating: 0, count: c * h * w)
         x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { conv.apply(xb.baseAddress!, height: h, width: w, into: $0.baseAddress!) } }
-        assertClose(y, referenceConv(x, cin: c, h: h, w: w, weight: wt, bias: b, cout: c, stride: 1, groups: c), tol: 1e-6, "depthwise")
+        Self.assertClose(y, Self.referenceConv(x, cin: c, h: h, w: w, weight: wt, bias: b, cout: c, stride: 1, groups: c), tol: 1e-6, "depthwise")
     }
 
     func testLinearAndGemmTransposes() {
@@ -100,7 +100,7 @@ final class OpsTests: XCTestCase {
             for k in 0..<i { acc += Double(x[a * i + k]) * Double(wt[c * i + k]) }
             ref[a * o + c] = acc
         } }
-        assertClose(y.data, ref, tol: 1e-6, "linear")
+        Self.assertClose(y.data, ref, tol: 1e-6, "linear")
         // A^T B with strided leading dimensions.
         let m = 4, nn = 3, k = 6
         let at = r.array(k * m), bm = r.array(k * nn)
@@ -110,7 +110,7 @@ final class OpsTests: XCTestCase {
         } } }
         var cref = [Double](repeating: 0, count: m * nn)
         for p in 0..<m { for q in 0..<nn { for t in 0..<k { cref[p * nn + q] += Double(at[t * m + p]) * Double(bm[t * nn + q]) } } }
-        assertClose(c, cref, tol: 1e-6, "sgemm transA")
+        Self.assertClose(c, cref, tol: 1e-6, "sgemm transA")
     }
 
     func testLayerNormRowsAndChannels() {
@@ -127,13 +127,13 @@ final class OpsTests: XCTestCase {
             let v = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
             for k in 0..<c { ref[i * c + k] = (row[k] - mean) / (v + 1e-5).squareRoot() * Double(p.weight[k]) + Double(p.bias[k]) }
         }
-        assertClose(y, ref, tol: 1e-5, "layernorm")
+        Self.assertClose(y, ref, tol: 1e-5, "layernorm")
         // LayerNorm2d on [C, pixels] equals row LayerNorm of the transpose.
         let xt = (0..<(c * rows)).map { x[($0 % rows) * c + $0 / rows] }  // [c, rows]
         var y2 = [Float](repeating: 0, count: rows * c)
         xt.withUnsafeBufferPointer { xb in y2.withUnsafeMutableBufferPointer { Normalization.layerNorm2d(xb.baseAddress!, pixels: rows, p, into: $0.baseAddress!) } }
         let ref2 = (0..<(c * rows)).map { ref[($0 % rows) * c + $0 / rows] }
-        assertClose(y2, ref2, tol: 1e-5, "layernorm2d")
+        Self.assertClose(y2, ref2, tol: 1e-5, "layernorm2d")
     }
 
     func testGeluReluSoftmax() {
@@ -141,10 +141,10 @@ final class OpsTests: XCTestCase {
         var x = r.array(1000).map { $0 * 6 }
         let orig = x
         x.withUnsafeMutableBufferPointer { Activations.gelu($0.baseAddress!, count: $0.count) }
-        assertClose(x, orig.map { 0.5 * Double($0) * (1 + erf(Double($0) / 2.0.squareRoot())) }, tol: 1e-6, "gelu")
+        Self.assertClose(x, orig.map { 0.5 * Double($0) * (1 + erf(Double($0) / 2.0.squareRoot())) }, tol: 1e-6, "gelu")
         var y = orig
         y.withUnsafeMutableBufferPointer { Activations.relu($0.baseAddress!, count: $0.count) }
-        assertClose(y, orig.map { max(0, Double($0)) }, tol: 0, "relu")
+        Self.assertClose(y, orig.map { max(0, Double($0)) }, tol: 0, "relu")
         var s = Array(orig.prefix(40))
         s.withUnsafeMutableBufferPointer { Activations.softmaxRows($0.baseAddress!, rows: 4, length: 10) }
         var ref: [Double] = []
@@ -153,7 +153,7 @@ final class OpsTests: XCTestCase {
             let m = row.max()!, e = row.map { exp($0 - m) }, z = e.reduce(0, +)
             ref += e.map { $0 / z }
         }
-        assertClose(s, ref, tol: 1e-6, "softmax")
+        Self.assertClose(s, ref, tol: 1e-6, "softmax")
     }
 
     func testPadPartitionReverseRoundTrip() {
@@ -215,11 +215,11 @@ final class OpsTests: XCTestCase {
             for a in 0..<kh { for b in 0..<kw { acc += Double(x[(ch * h + i * sh + a) * w + j * sw + b]) } }
             ref.append(acc / Double(kh * kw))
         } } }
-        assertClose(y, ref, tol: 1e-6, "avg pool")
+        Self.assertClose(y, ref, tol: 1e-6, "avg pool")
         XCTAssertEqual((0..<7).map { Pooling.nearestSource($0, inSize: 2, outSize: 7) }, [0, 0, 0, 0, 1, 1, 1])
         XCTAssertEqual((0..<4).map { Pooling.nearestSource($0, inSize: 2, outSize: 4) }, [0, 0, 1, 1])
         var g = [Float](repeating: 0, count: 2)
         x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { Pooling.globalAverage(xb.baseAddress!, channels: 2, pixels: h * w, into: $0.baseAddress!) } }
-        assertClose(g, (0..<2).map { ch in (0..<(h * w)).map { Double(x[ch * h * w + $0]) }.reduce(0, +) / Double(h * w) }, tol: 1e-6, "global pool")
+        Self.assertClose(g, (0..<2).map { ch in (0..<(h * w)).map { Double(x[ch * h * w + $0]) }.reduce(0, +) / Double(h * w) }, tol: 1e-6, "global pool")
     }
 }
