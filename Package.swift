@@ -2,7 +2,26 @@
 // hatscope: FasterViT on the CPU, its hierarchical attention recorded and explored.
 // Dependency direction: C system libraries <- HatCore <- HatModel <- HatViews <- HatTUI <- hatscope;
 // HatCheckpoint and HatImaging are file formats at the edges.
+import Foundation
 import PackageDescription
+
+// The numeric targets use the build machine's vector instructions, like -march=native: with
+// AVX2 and FMA present (read from /proc/cpuinfo) they compile for `haswell`, which makes the
+// elementwise kernels (GELU, softmax, LayerNorm, Winograd transforms) 8 floats per instruction
+// instead of 4. Results do not change: Swift never contracts a * b + c into an FMA. A binary built
+// this way needs such a CPU; HATSCOPE_PORTABLE=1 (then `rm -rf .build`) builds for any x86-64.
+let numericSettings: [SwiftSetting] = {
+    #if arch(x86_64) && os(Linux)
+    if ProcessInfo.processInfo.environment["HATSCOPE_PORTABLE"] != nil { return [] }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    let haswell: Set<String> = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "popcnt"]
+    return flags.isSuperset(of: haswell) ? [.unsafeFlags(["-target-cpu", "haswell"])] : []
+    #else
+    return []
+    #endif
+}()
 
 let package = Package(
     name: "hatscope",
@@ -20,11 +39,11 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
 
         // Numeric core: tensors, OpenBLAS GEMM, the ops FasterViT needs.
-        .target(name: "HatCore", dependencies: ["CBLAS"]),
+        .target(name: "HatCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
         .target(name: "HatCheckpoint", dependencies: ["HatCore"]),
         // FasterViT configuration, forward pass, attention recorder.
-        .target(name: "HatModel", dependencies: ["HatCore"]),
+        .target(name: "HatModel", dependencies: ["HatCore"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
         .target(name: "HatImaging", dependencies: ["HatCore", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.

@@ -38,14 +38,23 @@ public enum BLAS {
     /// blocks of op(A) and C). The model runs OpenBLAS single-threaded and splits here instead:
     /// OpenBLAS's own worker threads spin in sched_yield between calls and steal the cores from
     /// the non-GEMM work that follows each product.
+    ///
+    /// `prepare(rows, cols)` runs in the block's task just before its product and `finish(rows,
+    /// cols)` just after, on the block of C it owns: a bias written into C (then beta = 1) or an
+    /// activation applied while the block is still in the core's cache, without a second
+    /// parallel pass over C.
     public static func sgemmParallel(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                      alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                                      b: UnsafePointer<Float>, ldb: Int,
-                                     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                                     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                     prepare: ((Range<Int>, Range<Int>) -> Void)? = nil,
+                                     finish: ((Range<Int>, Range<Int>) -> Void)? = nil) {
         let parts = Parallel.cores
         if parts <= 1 || m * n * k < (1 << 18) || max(m, n) < 32 {
+            prepare?(0..<m, 0..<n)
             sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            finish?(0..<m, 0..<n)
             return
         }
         let alongN = n >= m
@@ -55,6 +64,8 @@ public enum BLAS {
         let blocks = (total + step - 1) / step
         Parallel.forEach(blocks) { i in
             let lo = i * step, len = min(total, lo + step) - lo
+            let rows = alongN ? 0..<m : lo..<(lo + len), cols = alongN ? lo..<(lo + len) : 0..<n
+            prepare?(rows, cols)
             if alongN {
                 // op(B) columns lo..<lo+len: B[k, n] -> b + lo;  B^T stored [n, k] -> b + lo*ldb
                 sgemm(transA: transA, transB: transB, m: m, n: len, k: k, alpha: alpha, a: a, lda: lda,
@@ -65,6 +76,7 @@ public enum BLAS {
                       a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
                       beta: beta, c: c + lo * ldc, ldc: ldc)
             }
+            finish?(rows, cols)
         }
     }
 

@@ -116,8 +116,10 @@ public struct Conv3x3: Sendable {
                 // A shifted copy of the input row.
                 if hi > lo { (d + lo).update(from: row + (lo - 1 + kx), count: hi - lo) }
             } else {
+                // A while loop: `for ox in lo..<hi` was left as unspecialised iterator calls here.
                 let base = row + (kx - 1)
-                for ox in lo..<hi { d[ox] = base[ox * s] }
+                var ox = lo
+                while ox < hi { d[ox] = base[ox * s]; ox += 1 }
             }
             if hi < wo { (d + hi).update(repeating: 0, count: wo - hi) }
         }

@@ -16,28 +16,42 @@ public struct Linear: Sendable {
         self.bias = bias?.data
     }
 
-    /// y [rows, out] = x [rows, in] * W^T (+ b). `x` has row stride `ldx` (default in).
-    /// With `accumulate`, y += x * W^T (+ b) (a residual add folded into the GEMM).
+    /// y [rows, out] = act(x [rows, in] * W^T (+ b)). `x` has row stride `ldx` (default in).
+    /// With `accumulate`, y += x * W^T (+ b) (a residual add folded into the GEMM; no activation).
+    /// The bias and the activation run inside each core's block of the product (see
+    /// BLAS.sgemmParallel), so a layer is one parallel dispatch.
     public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>,
-                      accumulate: Bool = false) {
+                      accumulate: Bool = false, activation: Conv3x3.Epilogue = .none) {
+        precondition(!(accumulate && activation != .none), "an activation after a residual add is not a linear epilogue")
         let n = outFeatures
-        if let b = bias {
-            // Put the bias into y first (or onto y when accumulating), then add the product (beta = 1).
-            b.withUnsafeBufferPointer { bb in
-                let bp = bb.baseAddress!
-                Parallel.forRanges(rows, minPerChunk: max(1, 32768 / max(1, n))) { r in
-                    for i in r {
+        let finish: ((Range<Int>, Range<Int>) -> Void)?
+        switch activation {
+        case .none: finish = nil
+        case .relu: finish = { rs, cs in for i in rs { Activations.reluSerial(y + i * n + cs.lowerBound, count: cs.count) } }
+        case .gelu: finish = { rs, cs in for i in rs { Activations.geluSerial(y + i * n + cs.lowerBound, count: cs.count) } }
+        }
+        func product(bias bp: UnsafePointer<Float>?) {
+            // The bias goes into y first (or onto y when accumulating), then the product adds (beta = 1).
+            let prepare: ((Range<Int>, Range<Int>) -> Void)? = bp.map { bp in
+                { rs, cs in
+                    for i in rs {
                         let row = y + i * n
-                        if accumulate { for j in 0..<n { row[j] += bp[j] } } else { row.update(from: bp, count: n) }
+                        if accumulate {
+                            for j in cs { row[j] += bp[j] }
+                        } else {
+                            (row + cs.lowerBound).update(from: bp + cs.lowerBound, count: cs.count)
+                        }
                     }
                 }
             }
+            weight.withUnsafeBufferPointer { wb in
+                BLAS.sgemmParallel(transA: false, transB: true, m: rows, n: n, k: inFeatures,
+                                   a: x, lda: ldx ?? inFeatures, b: wb.baseAddress!, ldb: inFeatures,
+                                   beta: (bp == nil && !accumulate) ? 0 : 1, c: y, ldc: n,
+                                   prepare: prepare, finish: finish)
+            }
         }
-        weight.withUnsafeBufferPointer { wb in
-            BLAS.sgemmParallel(transA: false, transB: true, m: rows, n: n, k: inFeatures,
-                       a: x, lda: ldx ?? inFeatures, b: wb.baseAddress!, ldb: inFeatures,
-                       beta: (bias == nil && !accumulate) ? 0 : 1, c: y, ldc: n)
-        }
+        if let bias { bias.withUnsafeBufferPointer { product(bias: $0.baseAddress!) } } else { product(bias: nil) }
     }
 
     /// Convenience: x [rows, in] -> [rows, out].

@@ -1,49 +1,72 @@
-// Stride-1, padding-1 3x3 convolution by Winograd's minimal filtering F(2x2, 3x3): each 2x2 block
-// of outputs takes 16 multiplications per (in, out) channel pair instead of 36, so the GEMM work of
-// the convolutional stages drops 2.25x. Every product is still one cblas_sgemm (through BLAS).
+// Stride-1, padding-1 3x3 convolution by Winograd's minimal filtering F(4x4, 3x3): each 4x4 block
+// of outputs takes 36 multiplications per (in, out) channel pair instead of 144, so the GEMM work
+// of the convolutional stages drops 4x. Every product is still one cblas_sgemm (through BLAS).
 //
-// With d a 4x4 input patch, g a 3x3 kernel:  Y[2x2] = A^T [ (G g G^T) (.) (B^T d B) ] A, where
-//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
-//   A^T = [1 1 1 0; 0 1 -1 -1].
-// The sum over input channels of the elementwise product is, for each of the 16 positions e,
-//   M[e][cout, tiles] = U[e][cout, cin] * V[e][cin, tiles]   (one sgemm per e).
-// The transforms use only +, - and halves, so results agree with the direct convolution to
-// float rounding (checked against it in HatCoreTests.WinogradConvTests and by the model fixtures).
+// With d a 6x6 input patch and g a 3x3 kernel:  Y[4x4] = A^T [ (G g G^T) (.) (B^T d B) ] A, with
+// the interpolation points 0, 1, -1, 2, -2 and infinity:
+//   B^T = [4  0 -5  0 1 0;  0 -4 -4  1 1 0;  0 4 -4 -1 1 0;  0 -2 -1 2 1 0;  0 2 -1 -2 1 0;  0 4 0 -5 0 1]
+//   G   = [1/4 0 0;  -1/6 -1/6 -1/6;  -1/6 1/6 -1/6;  1/24 1/12 1/6;  1/24 -1/12 1/6;  0 0 1]
+//   A^T = [1 1 1 1 1 0;  0 1 -1 2 -2 0;  0 1 1 4 4 0;  0 1 -1 8 -8 1]
+// The sum over input channels of the elementwise product is, for each of the 36 positions e,
+//   M[e][cout, tiles] = U[e][cout, cin] * V[e][tiles, cin]^T   (one sgemm per e and band).
+// Rounding: about 1e-5 of the output's magnitude in float32 (direct: ~1e-6), far inside the
+// parity tolerance (1e-4); checked against the direct convolution in WinogradConvTests and by the
+// model fixtures, where logits still agree with PyTorch to ~1e-6 relative.
 //
-// Worked shapes (faster_vit_0 level 0, 56x56, 64 channels): 28x28 = 784 tiles, cut into bands
-// of whole tile rows, one task per band (a multiple of the core count). For a band of 7 tile rows
-// (196 tiles): V [16, 64, 196] and M [16, 64, 196], 800 KB each, stay in the core's L2.
+// Layouts. The input is copied once, zero-padded and channels-last: P [ph, pw, cinP] (ph = 4*th+2,
+// pw = 4*tw+2 for th x tw tiles, cinP = cin rounded up to 8), so the input transform works on 8
+// channels per SIMD8 and every 6x6 patch is in bounds. Tiles are numbered row-major and cut into
+// equal bands, one task per band, each band's V [36, n, cinP] and M [36, cout, n8] small enough
+// for the core's L2. The output transform works on 8 tiles per SIMD8 (n8 = n rounded up to 8),
+// adds the bias, applies the activation, and scatters the 4x4 blocks into y, cut at odd edges.
+//
+// Worked shapes (faster_vit_0 level 0: 64 channels, 56x56): 14x14 = 196 tiles, 4 bands of 49;
+// per band V [36, 49, 64] and M [36, 64, 56], ~450-520 KB each; 36 sgemms of 64 x 49 x 64.
 
 public struct WinogradConv3x3: Sendable {
     public let inChannels: Int, outChannels: Int
-    /// [16, outChannels, inChannels]: U[e] = G g G^T at position e = 4 * row + column.
+    /// [36, outChannels, inChannels]: U[e] = G g G^T at position e = 6 * row + column.
     let transformed: [Float]
     /// [outChannels]
     let bias: [Float]
 
+    typealias V8 = SIMD8<Float>
+
     /// From a stride-1 `Conv3x3` (BatchNorm already folded in). The kernel transform is done in
-    /// Double so U carries one rounding, like the weight itself.
+    /// Double, so U carries one rounding, like the weight itself.
     public init(_ conv: Conv3x3) {
-        precondition(conv.stride == 1, "Winograd F(2x2,3x3) is for stride-1 convolutions")
+        precondition(conv.stride == 1, "Winograd F(4x4,3x3) is for stride-1 convolutions")
         let cin = conv.inChannels, cout = conv.outChannels
         inChannels = cin
         outChannels = cout
         bias = conv.bias
-        var u = [Float](repeating: 0, count: 16 * cout * cin)
-        let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        conv.weight.withUnsafeBufferPointer { w in
-            for o in 0..<cout {
-                for i in 0..<cin {
-                    let k = w.baseAddress! + (o * cin + i) * 9
-                    // t = G k  [4, 3], then U = t G^T  [4, 4]
-                    var t = [Double](repeating: 0, count: 12)
-                    for r in 0..<4 { for c in 0..<3 {
-                        t[r * 3 + c] = g[r][0] * Double(k[c]) + g[r][1] * Double(k[3 + c]) + g[r][2] * Double(k[6 + c])
-                    } }
-                    for r in 0..<4 { for c in 0..<4 {
-                        let v = t[r * 3] * g[c][0] + t[r * 3 + 1] * g[c][1] + t[r * 3 + 2] * g[c][2]
-                        u[((r * 4 + c) * cout + o) * cin + i] = Float(v)
-                    } }
+        // G [6, 3], row-major.
+        let g: [Double] = [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                           1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+        var u = [Float](repeating: 0, count: 36 * cout * cin)
+        conv.weight.withUnsafeBufferPointer { wb in
+            u.withUnsafeMutableBufferPointer { ub in
+                g.withUnsafeBufferPointer { gb in
+                    let w = wb.baseAddress!, up = ub.baseAddress!, g = gb.baseAddress!
+                    // Output channels spread over the cores: at load, ~1M kernels for a large variant.
+                    Parallel.forRanges(cout) { os in
+                        withUnsafeTemporaryAllocation(of: Double.self, capacity: 18) { tb in
+                            let t = tb.baseAddress!   // G k  [6, 3]
+                            for o in os {
+                                for i in 0..<cin {
+                                    let k = w + (o * cin + i) * 9
+                                    for r in 0..<6 { for c in 0..<3 {
+                                        t[r * 3 + c] = g[r * 3] * Double(k[c]) + g[r * 3 + 1] * Double(k[3 + c])
+                                            + g[r * 3 + 2] * Double(k[6 + c])
+                                    } }
+                                    for r in 0..<6 { for c in 0..<6 {
+                                        let v = t[r * 3] * g[c * 3] + t[r * 3 + 1] * g[c * 3 + 1] + t[r * 3 + 2] * g[c * 3 + 2]
+                                        up[((r * 6 + c) * cout + o) * cin + i] = Float(v)
+                                    } }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -51,67 +74,79 @@ public struct WinogradConv3x3: Sendable {
     }
 
     /// y [outChannels, h, w] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
-    /// y += conv(x) + bias (then the activation is not applied: a residual add ends a block).
+    /// y += conv(x) + bias (no activation then: a residual add ends a block).
     public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, epilogue: Conv3x3.Epilogue = .none,
                       accumulate: Bool = false) {
         precondition(!(accumulate && epilogue != .none), "an activation after a residual add is not a conv epilogue")
         let cin = inChannels, cout = outChannels
-        let th = (h + 1) / 2, tw = (w + 1) / 2
-        // Zero-padded copy of x: [cin, ph, pw] with ph = 2*th + 2, pw = 2*tw + 2 (one ring of
-        // zeros, plus one more row/column when h or w is odd), so every 4x4 patch is in bounds.
-        let ph = 2 * th + 2, pw = 2 * tw + 2
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: cin * ph * pw)
+        let cinP = (cin + 7) / 8 * 8
+        let th = (h + 3) / 4, tw = (w + 3) / 4, tiles = th * tw
+        let ph = 4 * th + 2, pw = 4 * tw + 2
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw * cinP)   // [ph, pw, cinP]
         defer { padded.deallocate() }
-        Parallel.forRanges(cin, minPerChunk: max(1, 16384 / max(1, h * w))) { chans in
-            for c in chans {
-                let dst = padded + c * ph * pw, src = x + c * h * w
-                dst.update(repeating: 0, count: pw)
-                for r in 0..<h {
-                    let d = dst + (r + 1) * pw
-                    d[0] = 0
-                    (d + 1).update(from: src + r * w, count: w)
-                    (d + 1 + w).update(repeating: 0, count: pw - 1 - w)
+        Parallel.forRanges(ph, minPerChunk: 4) { rows in
+            for r in rows {
+                let dst = padded + r * pw * cinP
+                let iy = r - 1
+                guard iy >= 0 && iy < h else { dst.update(repeating: 0, count: pw * cinP); continue }
+                // Columns 0 and w+1..<pw are padding; channels cin..<cinP are zero too.
+                dst.update(repeating: 0, count: cinP)
+                (dst + (w + 1) * cinP).update(repeating: 0, count: (pw - w - 1) * cinP)
+                for c in 0..<cin {
+                    let src = x + (c * h + iy) * w
+                    var ix = 0
+                    while ix < w { dst[(ix + 1) * cinP + c] = src[ix]; ix += 1 }
                 }
-                (dst + (h + 1) * pw).update(repeating: 0, count: (ph - h - 1) * pw)
+                if cinP > cin {
+                    for ix in 0..<w { (dst + (ix + 1) * cinP + cin).update(repeating: 0, count: cinP - cin) }
+                }
             }
         }
-        // Bands of whole tile rows, V and M for one band about <= 1 MB each.
-        let perTileRow = 16 * max(cin, cout) * tw * 4
-        let maxRows = max(1, min(th, (1 << 20) / max(1, perTileRow)))
+        // Equal bands of tiles, one task each (a multiple of the core count), V + M of a band about
+        // <= 1 MB so they stay in the core's L2. (One pass per stage over all tiles, with the
+        // products spread by position, was measured slower: V and M then come from L3.)
+        let perTile = 36 * (cinP + cout) * 4
         let cores = Parallel.cores
-        var bands = (th + maxRows - 1) / maxRows
-        bands = min(th, (bands + cores - 1) / cores * cores)
-        let rowsPerBand = (th + bands - 1) / bands
-        bands = (th + rowsPerBand - 1) / rowsPerBand
+        var bands = max(1, (tiles * perTile + (1 << 20) - 1) >> 20)
+        bands = min(tiles, (bands + cores - 1) / cores * cores)
+        let perBand = (tiles + bands - 1) / bands
+        bands = (tiles + perBand - 1) / perBand
         transformed.withUnsafeBufferPointer { uBuf in
             bias.withUnsafeBufferPointer { bBuf in
                 let up = uBuf.baseAddress!, bp = bBuf.baseAddress!
                 Parallel.forEach(bands) { band in
-                    let ty0 = band * rowsPerBand, ty1 = min(th, ty0 + rowsPerBand)
-                    let n = (ty1 - ty0) * tw
-                    let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cin * n)  // [16, cin, n]
-                    let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cout * n) // [16, cout, n]
+                    let t0 = band * perBand, n = min(tiles, t0 + perBand) - t0
+                    let n8 = (n + 7) / 8 * 8
+                    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * n * cinP)    // [36, n, cinP]
+                    let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * n8)  // [36, cout, n8]
                     defer { v.deallocate(); m.deallocate() }
-                    for c in 0..<cin {
-                        WinogradConv3x3.inputTransform(padded + c * ph * pw, pw: pw, ty0: ty0, ty1: ty1, tw: tw,
-                                                       into: v + c * n, positionStride: cin * n)
+                    for t in 0..<n {
+                        let ty = (t0 + t) / tw, tx = (t0 + t) % tw
+                        let patch = padded + (4 * ty * pw + 4 * tx) * cinP
+                        var c = 0
+                        while c < cinP {
+                            WinogradConv3x3.inputTransform(patch + c, rowStride: pw * cinP, colStride: cinP,
+                                                           into: v + t * cinP + c, positionStride: n * cinP)
+                            c += 8
+                        }
                     }
-                    for e in 0..<16 {
-                        BLAS.sgemm(transA: false, transB: false, m: cout, n: n, k: cin,
-                                   a: up + e * cout * cin, lda: cin, b: v + e * cin * n, ldb: n,
-                                   c: m + e * cout * n, ldc: n)
+                    for e in 0..<36 {
+                        BLAS.sgemm(transA: false, transB: true, m: cout, n: n, k: cin,
+                                   a: up + e * cout * cin, lda: cin, b: v + e * n * cinP, ldb: cinP,
+                                   c: m + e * cout * n8, ldc: n8)
+                        if n8 > n {
+                            for o in 0..<cout { (m + (e * cout + o) * n8 + n).update(repeating: 0, count: n8 - n) }
+                        }
                     }
-                    let oy0 = 2 * ty0, oy1 = min(h, 2 * ty1)
                     for o in 0..<cout {
-                        WinogradConv3x3.outputTransform(m + o * n, positionStride: cout * n, ty0: ty0, ty1: ty1,
-                                                        tw: tw, bias: bp[o], height: h, width: w,
-                                                        into: y + o * h * w, accumulate: accumulate)
-                        let band = y + o * h * w + oy0 * w, count = (oy1 - oy0) * w
-                        switch epilogue {
-                        case .none: break
-                        case .relu: Activations.reluSerial(band, count: count)
-                        case .gelu: Activations.geluSerial(band, count: count)
+                        var t = 0
+                        while t < n {
+                            WinogradConv3x3.outputTransform(m + o * n8 + t, positionStride: cout * n8,
+                                                            firstTile: t0 + t, lanes: min(8, n - t), tilesPerRow: tw,
+                                                            bias: bp[o], epilogue: epilogue, height: h, width: w,
+                                                            into: y + o * h * w, accumulate: accumulate)
+                            t += 8
                         }
                     }
                 }
@@ -119,70 +154,97 @@ public struct WinogradConv3x3: Sendable {
         }
     }
 
-    /// V[e][t] = (B^T d B)[e] for the tiles of tile rows ty0..<ty1 of one channel, t counted from
-    /// the band's first tile; `positionStride` separates the 16 positions in V.
+    /// (B^T X B) for X = one 6x6 patch of 8 channels: 36 SIMD8 values, each written to
+    /// v + e * positionStride.
     @inline(__always)
-    static func inputTransform(_ src: UnsafePointer<Float>, pw: Int, ty0: Int, ty1: Int, tw: Int,
+    static func inputTransform(_ patch: UnsafePointer<Float>, rowStride: Int, colStride: Int,
                                into v: UnsafeMutablePointer<Float>, positionStride s: Int) {
-        var t = 0
-        for ty in ty0..<ty1 {
-            let r0 = src + 2 * ty * pw, r1 = r0 + pw, r2 = r1 + pw, r3 = r2 + pw
-            for tx in 0..<tw {
-                let c = 2 * tx
-                // Rows first: (B^T d) row i = combination of patch rows.
-                var a = (r0[c] - r2[c], r0[c + 1] - r2[c + 1], r0[c + 2] - r2[c + 2], r0[c + 3] - r2[c + 3])
-                var b = (r1[c] + r2[c], r1[c + 1] + r2[c + 1], r1[c + 2] + r2[c + 2], r1[c + 3] + r2[c + 3])
-                var d = (r2[c] - r1[c], r2[c + 1] - r1[c + 1], r2[c + 2] - r1[c + 2], r2[c + 3] - r1[c + 3])
-                var f = (r1[c] - r3[c], r1[c + 1] - r3[c + 1], r1[c + 2] - r3[c + 2], r1[c + 3] - r3[c + 3])
-                // Then columns: (. B) on each of the four rows.
-                a = (a.0 - a.2, a.1 + a.2, a.2 - a.1, a.1 - a.3)
-                b = (b.0 - b.2, b.1 + b.2, b.2 - b.1, b.1 - b.3)
-                d = (d.0 - d.2, d.1 + d.2, d.2 - d.1, d.1 - d.3)
-                f = (f.0 - f.2, f.1 + f.2, f.2 - f.1, f.1 - f.3)
-                let p = v + t
-                p[0] = a.0; p[s] = a.1; p[2 * s] = a.2; p[3 * s] = a.3
-                p[4 * s] = b.0; p[5 * s] = b.1; p[6 * s] = b.2; p[7 * s] = b.3
-                p[8 * s] = d.0; p[9 * s] = d.1; p[10 * s] = d.2; p[11 * s] = d.3
-                p[12 * s] = f.0; p[13 * s] = f.1; p[14 * s] = f.2; p[15 * s] = f.3
-                t += 1
+        // Rows: r[6i + j] = (B^T d)[i][j] for the six columns j.
+        withUnsafeTemporaryAllocation(of: V8.self, capacity: 36) { rb in
+            let r = rb.baseAddress!
+            for j in 0..<6 {
+                let p = patch + j * colStride
+                let (o0, o1, o2, o3, o4, o5) = transformB(load(p), load(p + rowStride), load(p + 2 * rowStride),
+                                                          load(p + 3 * rowStride), load(p + 4 * rowStride),
+                                                          load(p + 5 * rowStride))
+                r[j] = o0; r[6 + j] = o1; r[12 + j] = o2; r[18 + j] = o3; r[24 + j] = o4; r[30 + j] = o5
+            }
+            // Columns: (. B) on each row i.
+            for i in 0..<6 {
+                let q = r + 6 * i
+                let (o0, o1, o2, o3, o4, o5) = transformB(q[0], q[1], q[2], q[3], q[4], q[5])
+                let base = v + 6 * i * s
+                store(o0, base); store(o1, base + s); store(o2, base + 2 * s)
+                store(o3, base + 3 * s); store(o4, base + 4 * s); store(o5, base + 5 * s)
             }
         }
     }
 
-    /// y[2x2 block of each tile] (=|+=) A^T M A + bias for one output channel; blocks that hang
-    /// over an odd height or width are cut.
+    /// B^T applied to a column of six values.
     @inline(__always)
-    static func outputTransform(_ m: UnsafePointer<Float>, positionStride s: Int, ty0: Int, ty1: Int, tw: Int,
-                                bias: Float, height h: Int, width w: Int,
-                                into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        var t = 0
-        for ty in ty0..<ty1 {
-            let oy = 2 * ty
-            let row0 = y + oy * w, row1 = row0 + w
-            let hasRow1 = oy + 1 < h
-            for tx in 0..<tw {
-                let p = m + t
-                // Columns first: (M A) row i = (m_i0 + m_i1 + m_i2, m_i1 - m_i2 - m_i3).
-                let a0 = p[0] + p[s] + p[2 * s], a1 = p[s] - p[2 * s] - p[3 * s]
-                let b0 = p[4 * s] + p[5 * s] + p[6 * s], b1 = p[5 * s] - p[6 * s] - p[7 * s]
-                let c0 = p[8 * s] + p[9 * s] + p[10 * s], c1 = p[9 * s] - p[10 * s] - p[11 * s]
-                let d0 = p[12 * s] + p[13 * s] + p[14 * s], d1 = p[13 * s] - p[14 * s] - p[15 * s]
-                // Then rows: A^T (.)
-                let y00 = a0 + b0 + c0 + bias, y01 = a1 + b1 + c1 + bias
-                let y10 = b0 - c0 - d0 + bias, y11 = b1 - c1 - d1 + bias
-                let ox = 2 * tx
-                let hasCol1 = ox + 1 < w
-                if accumulate {
-                    row0[ox] += y00
-                    if hasCol1 { row0[ox + 1] += y01 }
-                    if hasRow1 { row1[ox] += y10; if hasCol1 { row1[ox + 1] += y11 } }
-                } else {
-                    row0[ox] = y00
-                    if hasCol1 { row0[ox + 1] = y01 }
-                    if hasRow1 { row1[ox] = y10; if hasCol1 { row1[ox + 1] = y11 } }
+    static func transformB(_ d0: V8, _ d1: V8, _ d2: V8, _ d3: V8, _ d4: V8, _ d5: V8)
+        -> (V8, V8, V8, V8, V8, V8) {
+        let a = d4 - d2, b = d3 - d1, c = d3 + d4, e = d1 + d2, f = d4 - d3, g = d1 - d2
+        return (4 * d0 - 5 * d2 + d4, c - 4 * e, f + 4 * g, a + 2 * b, a - 2 * b, 4 * d1 - 5 * d3 + d5)
+    }
+
+    /// A^T applied to a column of six values.
+    @inline(__always)
+    static func transformA(_ m0: V8, _ m1: V8, _ m2: V8, _ m3: V8, _ m4: V8, _ m5: V8) -> (V8, V8, V8, V8) {
+        let p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4
+        return (m0 + p12 + p34, d12 + 2 * d34, p12 + 4 * p34, d12 + 8 * d34 + m5)
+    }
+
+    /// The 4x4 output blocks of `lanes` consecutive tiles (from `firstTile`, row-major over
+    /// tilesPerRow) for one output channel: A^T M A + bias, then the activation, then y (=|+=)
+    /// the block, cut at the bottom and right edges.
+    @inline(__always)
+    static func outputTransform(_ m: UnsafePointer<Float>, positionStride s: Int, firstTile: Int, lanes: Int,
+                                tilesPerRow tw: Int, bias: Float, epilogue: Conv3x3.Epilogue,
+                                height h: Int, width w: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        // (M A) [6 rows, 4 columns], then A^T M A [4, 4]: 8 tiles per value.
+        withUnsafeTemporaryAllocation(of: V8.self, capacity: 24) { cb in
+            withUnsafeTemporaryAllocation(of: V8.self, capacity: 16) { ob in
+                let cp = cb.baseAddress!, op = ob.baseAddress!
+                for i in 0..<6 {
+                    let p = m + 6 * i * s
+                    let (o0, o1, o2, o3) = transformA(load(p), load(p + s), load(p + 2 * s), load(p + 3 * s),
+                                                      load(p + 4 * s), load(p + 5 * s))
+                    cp[4 * i] = o0; cp[4 * i + 1] = o1; cp[4 * i + 2] = o2; cp[4 * i + 3] = o3
                 }
-                t += 1
+                let bv = V8(repeating: bias)
+                for j in 0..<4 {
+                    let (o0, o1, o2, o3) = transformA(cp[j], cp[4 + j], cp[8 + j], cp[12 + j], cp[16 + j], cp[20 + j])
+                    op[j] = o0 + bv; op[4 + j] = o1 + bv; op[8 + j] = o2 + bv; op[12 + j] = o3 + bv
+                }
+                switch epilogue {
+                case .none: break
+                case .relu: for k in 0..<16 { op[k] = op[k].replacing(with: 0, where: op[k] .< 0) }
+                case .gelu: for k in 0..<16 { op[k] = Activations.gelu(op[k]) }
+                }
+                for l in 0..<lanes {
+                    let ty = (firstTile + l) / tw, tx = (firstTile + l) % tw
+                    let rows = min(4, h - 4 * ty), colsHere = min(4, w - 4 * tx)
+                    for i in 0..<rows {
+                        let dst = y + (4 * ty + i) * w + 4 * tx
+                        if accumulate {
+                            for j in 0..<colsHere { dst[j] += op[4 * i + j][l] }
+                        } else {
+                            for j in 0..<colsHere { dst[j] = op[4 * i + j][l] }
+                        }
+                    }
+                }
             }
         }
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> V8 {
+        UnsafeRawPointer(p).loadUnaligned(as: V8.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
     }
 }

@@ -71,8 +71,7 @@ struct FeedForward {
     /// y [rows, C] = fc2(gelu(fc1(x [rows, C]))) (y += ... with `accumulate`).
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
         let hidden = FloatBuffer(count: rows * fc1.outFeatures, zeroed: false)  // [rows, hidden]
-        fc1.apply(x, rows: rows, into: hidden.pointer)
-        Activations.gelu(hidden.pointer, count: hidden.count)
+        fc1.apply(x, rows: rows, into: hidden.pointer, activation: .gelu)
         fc2.apply(hidden.pointer, rows: rows, into: y, accumulate: accumulate)
     }
 }

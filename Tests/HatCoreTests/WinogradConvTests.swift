@@ -1,6 +1,8 @@
-// Winograd F(2x2,3x3) against the Double reference convolution and against the im2col path,
-// over odd and even sizes (cut 2x2 output blocks), several bands, each epilogue and the residual
-// accumulate. Tolerance 1e-5 of the output's magnitude, as for the other GEMM-based ops.
+// Winograd F(4x4,3x3) against the Double reference convolution and against the im2col path,
+// over sizes that cut the 4x4 output blocks, channel counts that are not multiples of 8, several
+// bands, each epilogue and the residual accumulate. Tolerance 2e-5 of the output's magnitude
+// (the transform's rounding is ~1e-5 of it in float32; the parity tests bound what reaches the
+// model's outputs).
 import Foundation
 @testable import HatCore
 import XCTest
@@ -24,23 +26,23 @@ final class WinogradConvTests: XCTestCase {
 
     func testMatchesReferenceOnOddAndEvenSizes() {
         var r = OpsTests.Rng(state: 7)
-        for (cin, cout, h, w) in [(5, 6, 9, 7), (3, 4, 1, 1), (4, 3, 2, 5), (6, 5, 8, 8), (2, 2, 1, 6)] {
+        for (cin, cout, h, w) in [(5, 6, 9, 7), (3, 4, 1, 1), (4, 3, 2, 5), (6, 5, 8, 8), (2, 2, 1, 6), (9, 7, 13, 18), (17, 3, 6, 3)] {
             let (c, wt, b) = conv(&r, cin: cin, cout: cout)
             let x = r.array(cin * h * w)
             let ref = OpsTests.referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: 1)
-            OpsTests.assertClose(run(WinogradConv3x3(c), x, h: h, w: w), ref, tol: 1e-5, "winograd \(cin)->\(cout) \(h)x\(w)")
+            OpsTests.assertClose(run(WinogradConv3x3(c), x, h: h, w: w), ref, tol: 2e-5, "winograd \(cin)->\(cout) \(h)x\(w)")
         }
     }
 
     func testManyBandsMatchIm2col() {
-        // 48 channels at 30x30: V/M band sizing gives several bands per core.
+        // 96 channels at 44x36: 99 tiles, about 2.7 MB of V and M, so four bands.
         var r = OpsTests.Rng(state: 11)
-        let (c, _, _) = conv(&r, cin: 48, cout: 40)
-        let h = 30, w = 26
-        let x = r.array(48 * h * w)
-        let direct = c(Tensor(shape: [1, 48, h, w], data: x)).data
+        let (c, _, _) = conv(&r, cin: 96, cout: 96)
+        let h = 44, w = 35
+        let x = r.array(96 * h * w)
+        let direct = c(Tensor(shape: [1, 96, h, w], data: x)).data
         let wino = run(WinogradConv3x3(c), x, h: h, w: w)
-        OpsTests.assertClose(wino, direct.map(Double.init), tol: 1e-5, "winograd vs im2col 30x26")
+        OpsTests.assertClose(wino, direct.map(Double.init), tol: 2e-5, "winograd vs im2col 44x35")
     }
 
     func testEpiloguesAndAccumulate() {
@@ -51,11 +53,11 @@ final class WinogradConvTests: XCTestCase {
         let ref = OpsTests.referenceConv(x, cin: 4, h: h, w: w, weight: wt, bias: b, cout: 5, stride: 1)
         let wino = WinogradConv3x3(c)
         let gelu = ref.map { v in 0.5 * v * (1 + erf(v / 2.0.squareRoot())) }
-        OpsTests.assertClose(run(wino, x, h: h, w: w, epilogue: .gelu), gelu, tol: 1e-5, "gelu epilogue")
-        OpsTests.assertClose(run(wino, x, h: h, w: w, epilogue: .relu), ref.map { max(0, $0) }, tol: 1e-5, "relu epilogue")
+        OpsTests.assertClose(run(wino, x, h: h, w: w, epilogue: .gelu), gelu, tol: 2e-5, "gelu epilogue")
+        OpsTests.assertClose(run(wino, x, h: h, w: w, epilogue: .relu), ref.map { max(0, $0) }, tol: 2e-5, "relu epilogue")
         let start = r.array(5 * h * w)
         let summed = zip(start, ref).map { Double($0) + $1 }
-        OpsTests.assertClose(run(wino, x, h: h, w: w, start: start, accumulate: true), summed, tol: 1e-5, "accumulate")
+        OpsTests.assertClose(run(wino, x, h: h, w: w, start: start, accumulate: true), summed, tol: 2e-5, "accumulate")
     }
 
     func testFoldedBatchNormCarriesOver() {
@@ -67,6 +69,6 @@ final class WinogradConvTests: XCTestCase {
         let h = 5, w = 5
         let x = r.array(3 * h * w)
         let direct = c(Tensor(shape: [1, 3, h, w], data: x)).data
-        OpsTests.assertClose(run(WinogradConv3x3(c), x, h: h, w: w), direct.map(Double.init), tol: 1e-5, "folded")
+        OpsTests.assertClose(run(WinogradConv3x3(c), x, h: h, w: w), direct.map(Double.init), tol: 2e-5, "folded")
     }
 }
