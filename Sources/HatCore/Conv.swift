@@ -1,5 +1,7 @@
 // 3x3 convolutions (padding 1) as im2col + one sgemm per tile of output pixels, and the depthwise
-// 3x3 convolution as a direct loop. Activations are NCHW with batch 1: [C, H, W].
+// 3x3 convolution as a direct loop. Activations are NCHW with batch 1: [C, H, W]. The model runs
+// the strided convolutions (patch embedding, downsamplers) here; the stride-1 convolutions of the
+// residual blocks go through WinogradConv.swift, built from a Conv3x3 after BatchNorm folding.
 //
 // Worked example (faster_vit_0 level 0 conv1): x [64, 56, 56] -> cols [64*9, P] for a tile of P
 // output pixels -> y[64, P] = W[64, 576] * cols[576, P], written into y [64, 56*56] at the tile's
