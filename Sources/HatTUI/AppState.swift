@@ -76,8 +76,10 @@ public struct AppState: Equatable, Sendable {
     public var status: String
     public var statusIsError: Bool
     public var screenWidth: Int, screenHeight: Int
-    /// Where the last frame put the picture (set by the app after drawing; mouse clicks use it).
+    /// Where the last frame put the picture and the matrix beside it (set by the app after
+    /// drawing; mouse clicks use them).
     public var picture: PictureMap?
+    public var sideMatrix: PictureMap?
 
     public init(geometry: ExplorerGeometry, colormaps: [String], colormap: String? = nil,
                 screenWidth: Int = 120, screenHeight: Int = 40) {
@@ -103,6 +105,7 @@ public struct AppState: Equatable, Sendable {
         statusIsError = false
         self.screenWidth = screenWidth; self.screenHeight = screenHeight
         picture = nil
+        sideMatrix = nil
     }
 
     public var stage: StageGeometry? { geometry.stages.first { $0.level == selection.level } }

@@ -112,6 +112,7 @@ public final class Explorer {
         }
         var f = frame(state, tier: term.tier)
         state.picture = f.picture
+        state.sideMatrix = f.sideMatrix
         term.draw(f.buffer)
         onFirstFrame?()
         if quitAfterFirstFrame { return }
@@ -139,6 +140,7 @@ public final class Explorer {
             if redraw {
                 f = frame(state, tier: term.tier)
                 state.picture = f.picture
+                state.sideMatrix = f.sideMatrix
                 term.draw(f.buffer)
             }
         }

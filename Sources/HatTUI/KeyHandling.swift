@@ -41,7 +41,7 @@ public enum KeyBindings {
         ("e", "export the current view as PNG", "export"),
         ("E", "export the montage of all heads as PNG", nil),
         ("t / T", "guided tour of this image (T: straight to the per-head statistics)", "tour"),
-        ("mouse click", "pick the query token (and its window); matrix: pick the query row", nil),
+        ("mouse click", "pick the query token (and its window); on a matrix, its query row", nil),
         ("mouse wheel", "next / previous head", nil),
         ("?", "this help (any key closes it)", "help"),
         ("q / Esc", "quit", "quit"),
@@ -194,6 +194,11 @@ public enum KeyHandling {
     }
 
     static func click(_ s: inout AppState, _ st: StageGeometry, x: Int, y: Int) {
+        // The matrix beside the image (carrier view: the N x N carrier attention) takes its clicks.
+        if let side = s.sideMatrix, side.rect.contains(x: x, y: y) {
+            if let e = side.matrixEntry(cellX: x, cellY: y) { matrixClick(&s, st, row: e.row) }
+            return
+        }
         guard let pic = s.picture else { return }
         switch pic.content {
         case .image:
@@ -202,23 +207,28 @@ public enum KeyHandling {
             s.selection.queryCol = clamp(Int(p.x) / max(1, st.stride), 0, st.gridCols - 1)
             s.selection.carrierSlot = nil
         case .matrix:
-            // Rows are the window's queries: carriers first, then its w*w tokens.
             guard let e = pic.matrixEntry(cellX: x, cellY: y) else { return }
-            if s.view == .carrier {
-                if e.row < st.carrierCount { s.selection.carrier = e.row }
-                return
-            }
-            guard let w = s.window else { return }
-            let c = st.carriersPerWindow, ws = st.windowSize
-            if e.row < c {
-                s.selection.carrierSlot = e.row
-            } else {
-                let t = e.row - c
-                guard t < ws * ws else { return }
-                s.selection.queryRow = (w / st.windowCols) * ws + t / ws
-                s.selection.queryCol = (w % st.windowCols) * ws + t % ws
-                s.selection.carrierSlot = nil
-            }
+            matrixClick(&s, st, row: e.row)
+        }
+    }
+
+    /// A click on matrix row `row` picks that query: a carrier token in the carrier view's
+    /// N x N matrix; in a window's matrix (carriers first, then its w*w tokens) that slot or token.
+    static func matrixClick(_ s: inout AppState, _ st: StageGeometry, row: Int) {
+        if s.view == .carrier {
+            if row < st.carrierCount { s.selection.carrier = row }
+            return
+        }
+        guard let w = s.window else { return }
+        let c = st.carriersPerWindow, ws = st.windowSize
+        if row < c {
+            s.selection.carrierSlot = row
+        } else {
+            let t = row - c
+            guard t < ws * ws else { return }
+            s.selection.queryRow = (w / st.windowCols) * ws + t / ws
+            s.selection.queryCol = (w % st.windowCols) * ws + t % ws
+            s.selection.carrierSlot = nil
         }
     }
 

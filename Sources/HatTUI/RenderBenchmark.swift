@@ -22,6 +22,7 @@ public enum RenderBenchmark {
                     state = KeyHandling.handle(state, k).0
                     let f = explorer.frame(state, tier: tier)
                     state.picture = f.picture
+                    state.sideMatrix = f.sideMatrix
                     draw?(f.buffer)
                     let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                     if round == 0 { cold.append(ms) } else { times.append(ms) }

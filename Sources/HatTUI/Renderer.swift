@@ -37,10 +37,11 @@ public final class ExplorerContext: @unchecked Sendable {
     }
 }
 
-/// A drawn frame and where its picture went (for mouse clicks).
+/// A drawn frame and where its picture (and the matrix beside it, if any) went, for mouse clicks.
 public struct Frame {
     public var buffer: CellBuffer
     public var picture: PictureMap?
+    public var sideMatrix: PictureMap? = nil
 }
 
 public enum Renderer {
@@ -71,7 +72,7 @@ public enum Renderer {
 
         // Picture: a matrix when the view has only a matrix, else the image with the field, and
         // a view's extra matrix (carrier strip, carrier matrix) beside it when there is room.
-        var picture: PictureMap? = nil
+        var picture: PictureMap? = nil, sideMatrix: PictureMap? = nil
         let area = layout.pictureArea
         if let v = result, v.field == nil, let m = v.matrix {
             let (cw, ch) = PictureDrawer.matrixUnits(m)
@@ -103,6 +104,7 @@ public enum Renderer {
                         let mArea = CellRect(x: area.x + imageArea.width + 2, y: area.y, width: matrixWidth, height: area.height)
                         let mmap = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch, in: mArea)
                         PictureDrawer.drawMatrix(m, view: v, map: mmap, colormap: state.colormap, theme: theme, into: &buf)
+                        sideMatrix = mmap
                     }
                 }
             }
@@ -117,7 +119,7 @@ public enum Renderer {
         drawFooter(layout: layout, theme: theme, into: &buf)
         if state.showHelp { drawHelp(layout: layout, theme: theme, into: &buf) }
         Palette.adapt(&buf, to: tier, background: theme.background)
-        return Frame(buffer: buf, picture: picture)
+        return Frame(buffer: buf, picture: picture, sideMatrix: sideMatrix)
     }
 
     static func drawHeader(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {

@@ -55,11 +55,18 @@ struct Info: ParsableCommand {
             printExtras(sd.extras)
             throw error
         }
-        let how = options.model != nil ? "(--model)" : options.config != nil ? "(--config)" :
-            (config.name == "custom" ? "(inferred, no preset matches exactly)" : "(inferred: matches the official preset)")
-        let arch = config.name == "custom" ? ModelOptions.archName(in: sd.extras).map { ", named \($0) by the checkpoint's arch" } ?? "" : ""
-        print("variant       \(config.name) \(how)\(arch)")
-        for n in notes { print("              note: \(n)") }
+        let inferredCustom = options.model == nil && options.config == nil && config.name == "custom"
+        if inferredCustom {
+            // Named like everywhere else (titles, recordings): by the checkpoint's own arch entry.
+            let arch = ModelOptions.archName(in: sd.extras)
+            print("variant       \(arch ?? "custom") (\(arch == nil ? "" : "the checkpoint's arch; ")a custom configuration "
+                  + "inferred from the tensor shapes: no official preset matches)")
+        } else {
+            let how = options.model != nil ? "(--model)" : options.config != nil ? "(--config)" : "(inferred: matches the official preset)"
+            print("variant       \(config.name) \(how)")
+        }
+        // The inference's own "no preset matches" note would repeat the line above.
+        for n in notes where !(inferredCustom && n.hasPrefix("no official preset matches")) { print("              note: \(n)") }
         let expected = FasterViT.parameterShapes(for: config)
         // The official TokenInitializer registers one conv under two names (pos_embed and
         // to_global_feature.pos): count it once, as model.parameters() does.

@@ -203,6 +203,34 @@ final class KeyHandlingTests: XCTestCase {
         XCTAssertEqual(handle(s, .mousePress(x: cx, y: cy)).0.selection.carrierSlot, crow)
     }
 
+    func testMouseClickOnTheCarrierSideMatrixPicksTheCarrier() throws {
+        var s = start
+        s.screenWidth = 160; s.screenHeight = 50
+        s = handle(s, .tab).0
+        XCTAssertEqual(s.view, .carrier)
+        let f = Fixture.frame(s)
+        s.picture = f.picture
+        s.sideMatrix = f.sideMatrix
+        let side = try XCTUnwrap(s.sideMatrix, "the carrier view draws its N x N matrix beside the image at 160 x 50")
+        guard case let .matrix(rows, _, _, _) = side.content else { return XCTFail("the side picture is a matrix") }
+        // Every row of the matrix reached by a click picks that carrier token as the query.
+        var picked = Set<Int>()
+        let x = side.rect.x + side.rect.width / 2
+        for y in side.rect.y..<(side.rect.y + side.rect.height) {
+            guard let e = side.matrixEntry(cellX: x, cellY: y) else { continue }
+            let t = handle(s, .mousePress(x: x, y: y)).0
+            XCTAssertEqual(t.selection.carrier, e.row)
+            XCTAssertEqual(t.view, .carrier)
+            picked.insert(e.row)
+        }
+        XCTAssertGreaterThan(picked.count, rows / 3, "clicks reach the matrix rows")
+        // A click on the image still picks a token there, not a carrier.
+        let pic = try XCTUnwrap(s.picture)
+        let onImage = handle(s, .mousePress(x: pic.rect.x + 1, y: pic.rect.y + pic.rect.height - 1)).0
+        XCTAssertEqual(onImage.selection.carrier, s.selection.carrier)
+        XCTAssertEqual(onImage.selection.queryCol, 0)
+    }
+
     /// Every state reachable by keys is a valid selection for every view the stage offers.
     func testRandomKeySequencesOnlyReachValidSelections() throws {
         let keys: [Key] = [.up, .down, .left, .right, .tab, .backTab, .char("s"), .char("S"), .char("b"),
