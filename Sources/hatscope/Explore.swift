@@ -120,9 +120,8 @@ struct Explore: ParsableCommand {
     /// Model + image -> one recorded forward pass (or the synthetic recording).
     func loadContext() throws -> ExplorerContext {
         if synthetic {
-            // --model picks the preset whose geometry the synthetic recording takes.
-            try model.checkOverrides()
-            let config = model.model.flatMap { ModelConfig.preset(named: $0) }
+            // --model / --config pick the configuration whose geometry the synthetic recording takes.
+            let config = try model.choice.chosen()
             return ExplorerContext(recording: SyntheticScene.recording(config: config), checkpointLabel: "synthetic (no model)",
                                    imageLabel: "drawn scene")
         }

@@ -31,27 +31,16 @@ struct ModelOptions: ParsableArguments {
                                valueName: "file"))
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("Use this official preset instead of the inferred variant (e.g. faster_vit_4_21k_384).", valueName: "name"))
-    var model: String?
-
-    @Option(help: ArgumentHelp("Use the model configuration in this JSON file (a ModelConfig) instead of the inferred variant.", valueName: "file"))
-    var config: String?
+    @OptionGroup var choice: ConfigOptions
+    var model: String? { choice.model }
+    var config: String? { choice.config }
 
     @Flag(help: "Load the EMA weights (state_dict_ema) instead of the regular ones.")
     var ema = false
 
-    /// Checked here rather than in `validate()` so the message takes the project's one-line
-    /// `hatscope: ...` form with exit status 1 (callers route errors through `fail`).
-    func checkOverrides() throws {
-        if model != nil && config != nil { throw CLIError("use either --model or --config, not both") }
-        if let m = model, ModelConfig.preset(named: m) == nil {
-            throw CLIError("unknown model '\(m)'; presets: \(ModelConfig.presets.map(\.name).joined(separator: ", "))")
-        }
-    }
-
     /// The checkpoint path used: `--checkpoint`, else the embedded demo.
     func checkpointPath(override: String? = nil) throws -> String {
-        try checkOverrides()
+        try choice.checkChoice()
         if let p = override ?? checkpoint { return p }
         return try DemoAssets.checkpoint
     }
@@ -64,19 +53,14 @@ struct ModelOptions: ParsableArguments {
 
     /// The configuration: --config, --model (taking the class count from the head), or inferred.
     func resolveConfig(shapes: [String: [Int]]) throws -> (ModelConfig, [String]) {
-        if let file = config {
-            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read --config \(file)") }
-            do { return (try ModelConfig.decodeJSON(data), []) } catch {
-                throw CLIError("--config \(file) is not a valid model configuration: \(error)")
-            }
-        }
-        if let name = model, var preset = ModelConfig.preset(named: name) {
+        if var chosen = try choice.chosen() {
+            guard let name = model else { return (chosen, []) }
             var notes: [String] = []
-            if let head = shapes["head.weight"], head.count == 2, head[0] != preset.numClasses {
-                preset.numClasses = head[0]
+            if let head = shapes["head.weight"], head.count == 2, head[0] != chosen.numClasses {
+                chosen.numClasses = head[0]
                 notes.append("\(name) with the checkpoint's \(head[0])-class head")
             }
-            return (preset, notes)
+            return (chosen, notes)
         }
         let r = try VariantInference.analyze(shapes: shapes)
         return (r.config, r.notes)

@@ -11,7 +11,7 @@ struct Preprocess: ParsableCommand {
         abstract: "Turn a PNG/JPEG into the model's input tensor exactly as timm's eval transform does.",
         discussion: """
         Input: a PNG or JPEG (any colour type; alpha is dropped like PIL's convert("RGB")) and a \
-        model preset (--model) or a configuration file (--config: a ModelConfig as JSON, with the fields name, dim, inDim, depths, heads, windowSize, ctSize, mlpRatio, hat, doPropagation, numClasses, resolution, cropPct, cropMode).
+        model preset (--model) or a configuration file (--config: a ModelConfig as JSON, or the official constructor's keyword names).
         Steps: resize with the model's crop_pct and crop_mode (center: shorter side to \
         floor(size / crop_pct); squash: both sides) using PIL's bicubic resampling, center crop to \
         the model's resolution, divide by 255, normalise with the ImageNet mean and std.
@@ -22,11 +22,7 @@ struct Preprocess: ParsableCommand {
           hatscope preprocess --model faster_vit_0_224 --image cat.jpg --out x.npy --save-image seen.png
         """)
 
-    @Option(help: "Model preset name, e.g. faster_vit_0_224 or faster_vit_4_21k_224.")
-    var model: String?
-
-    @Option(help: "JSON file with a custom model configuration (instead of --model).")
-    var config: String?
+    @OptionGroup var choice: ConfigOptions
 
     @Option(help: "The PNG or JPEG to preprocess.")
     var image: String
@@ -53,24 +49,7 @@ struct Preprocess: ParsableCommand {
     }
 
     private func resolveConfig() throws -> ModelConfig {
-        switch (model, config) {
-        case (let name?, nil):
-            guard let preset = ModelConfig.preset(named: name) else {
-                let names = ModelConfig.presets.map(\.name).joined(separator: ", ")
-                throw CLIError("unknown model '\(name)'; presets: \(names)")
-            }
-            return preset
-        case (nil, let path?):
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIError("cannot read configuration '\(path)'")
-            }
-            do { return try ModelConfig.decodeJSON(data) } catch {
-                throw CLIError("configuration '\(path)' is not a valid model configuration: \(error)")
-            }
-        case (nil, nil):
-            throw CLIError("give --model NAME (a preset) or --config FILE.json")
-        default:
-            throw CLIError("give either --model or --config, not both")
-        }
+        guard let cfg = try choice.chosen() else { throw CLIError("give --model NAME (a preset) or --config FILE.json") }
+        return cfg
     }
 }
