@@ -3,7 +3,7 @@
 
     "${HATSCOPE_PYTHON:-python3}" tools/bench_torch.py --model faster_vit_0_224 \
         --checkpoint C.pth.tar|C.safetensors --input x.npy [--repeat 20] [--threads 2] \
-        [--hatscope .build/release/hatscope] [--rounds 3]
+        [--hatscope .build/release/hatscope] [--rounds 5]
 
 Prints `torch_forward_ms: <median>`. With --hatscope it then runs
 `hatscope bench --checkpoint C --model M --input X --repeat N` (same checkpoint, input and
@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--any-res", action="store_true", help="use faster_vit_any_res.py built at the input size")
     ap.add_argument("--swift-ms", type=float, help="hatscope's forward_record_ms, to print the ratio")
     ap.add_argument("--hatscope", help="path of the hatscope binary: also run `hatscope bench` and print the ratios")
-    ap.add_argument("--rounds", type=int, default=3, help="alternate torch and hatscope timings this many times")
+    ap.add_argument("--rounds", type=int, default=5, help="alternate torch and hatscope timings this many times")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
