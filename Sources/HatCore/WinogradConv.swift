@@ -226,17 +226,22 @@ public struct WinogradConv3x3: Sendable {
                 case .relu: for k in 0..<16 { op[k] = op[k].replacing(with: 0, where: op[k] .< 0) }
                 case .gelu: for k in 0..<16 { op[k] = Activations.gelu(op[k]) }
                 }
+                // Lane l of value k is the float at k * 8 + l: plain scalar loads through a raw
+                // pointer, and the tile position is stepped rather than divided out per lane.
+                let raw = UnsafeRawPointer(op)
+                var ty = firstTile / tw, tx = firstTile % tw
                 for l in 0..<lanes {
-                    let ty = (firstTile + l) / tw, tx = (firstTile + l) % tw
                     let rows = min(4, h - 4 * ty), colsHere = min(4, w - 4 * tx)
                     for i in 0..<rows {
-                        let dst = y + (4 * ty + i) * w + 4 * tx
+                        let dst = y + (4 * ty + i) * w + 4 * tx, src = (32 * i + l) * 4
                         if accumulate {
-                            for j in 0..<colsHere { dst[j] += op[4 * i + j][l] }
+                            for j in 0..<colsHere { dst[j] += raw.load(fromByteOffset: src + 32 * j, as: Float.self) }
                         } else {
-                            for j in 0..<colsHere { dst[j] = op[4 * i + j][l] }
+                            for j in 0..<colsHere { dst[j] = raw.load(fromByteOffset: src + 32 * j, as: Float.self) }
                         }
                     }
+                    tx += 1
+                    if tx == tw { tx = 0; ty += 1 }
                 }
             }
         }
