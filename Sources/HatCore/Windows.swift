@@ -40,7 +40,8 @@ public enum Windows {
                                  window w: Int, lead: Int, into y: UnsafeMutablePointer<Float>) {
         let cols = wp / w, t = lead + w * w
         let windows = (hp / w) * cols
-        Parallel.forRanges(windows * w, minPerChunk: max(1, 32768 / max(1, w * channels))) { range in
+        // Strided gathers cost several times a copy: chunks of ~8k elements are worth a core.
+        Parallel.forRanges(windows * w, minPerChunk: max(1, 8192 / max(1, w * channels))) { range in
             for wr in range {
                 let k = wr / w, p = wr % w
                 let a = k / cols, b = k % cols
@@ -59,7 +60,7 @@ public enum Windows {
                                window w: Int, lead: Int, height h: Int, width wd: Int,
                                into y: UnsafeMutablePointer<Float>) {
         let cols = wp / w, t = lead + w * w
-        Parallel.forRanges(h, minPerChunk: max(1, 32768 / max(1, wd * channels))) { rows in
+        Parallel.forRanges(h, minPerChunk: max(1, 8192 / max(1, wd * channels))) { rows in
             for r in rows {
                 let a = r / w, p = r % w
                 for col in 0..<wd {

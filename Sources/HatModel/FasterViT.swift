@@ -78,9 +78,26 @@ public final class FasterViT: @unchecked Sendable {
         let s = input.shape
         guard s.count == 4, s[0] == 1 else { throw ModelError.inputShape(s) }
         guard s[1] == 3 else { throw ModelError.channels(s[1]) }
-        let bad = input.data.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-        if bad > 0 { throw ModelError.nonFinite(count: bad) }
+        if !Self.allFinite(input.data) {
+            throw ModelError.nonFinite(count: input.data.reduce(0) { $0 + ($1.isFinite ? 0 : 1) })
+        }
         return try layouts(height: s[2], width: s[3])
+    }
+
+    /// Whether every value is finite: x * 0 is 0 for finite x and NaN for NaN or infinity, and a
+    /// NaN survives the sum. Eight lanes at a time (a closure per element cost ~0.3 ms per input).
+    static func allFinite(_ v: [Float]) -> Bool {
+        v.withUnsafeBufferPointer { b in
+            guard let p = b.baseAddress else { return true }
+            var acc = SIMD8<Float>(), i = 0
+            while i + 8 <= b.count {
+                acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) * 0
+                i += 8
+            }
+            var tail: Float = 0
+            while i < b.count { tail += p[i] * 0; i += 1 }
+            return acc.sum() + tail == 0
+        }
     }
 
     /// logits [1, classes] for input [1, 3, H, W]; `recorder` observes every attention map.

@@ -114,6 +114,16 @@ final class RecorderTests: XCTestCase {
         bad.data[5] = .nan
         bad.data[7] = .infinity
         XCTAssertThrowsError(try net.forward(bad)) { XCTAssertEqual($0 as? ModelError, .nonFinite(count: 2)) }
+        // One non-finite value anywhere (vector body or scalar tail, any sign) is found; huge
+        // finite values are not flagged.
+        for (i, v) in [(0, -Float.infinity), (x.data.count - 1, Float.nan), (x.data.count - 9, Float.infinity)] {
+            var one = x
+            one.data[i] = v
+            XCTAssertThrowsError(try net.forward(one)) { XCTAssertEqual($0 as? ModelError, .nonFinite(count: 1), "\(v) at \(i)") }
+        }
+        XCTAssertTrue(FasterViT.allFinite([Float.greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
+        XCTAssertFalse(FasterViT.allFinite([1, 2, 3, 4, 5, 6, 7, 8, -.nan]))
+        XCTAssertTrue(FasterViT.allFinite([]))
         // A larger input runs (any-res: level 2 becomes 16x16 in 2x2 windows of 8).
         XCTAssertNoThrow(try net.forward(Tensor(zeros: [1, 3, 256, 256])))
         // A model built without carrier tokens (ct1_ls_prop's configuration at 64x64: level 2 is one
