@@ -16,12 +16,15 @@
 // Layouts. The input is copied once, zero-padded and channels-last: P [ph, pw, cinP] (ph = 4*th+2,
 // pw = 4*tw+2 for th x tw tiles, cinP = cin rounded up to 8), so the input transform works on 8
 // channels per SIMD8 and every 6x6 patch is in bounds. Tiles are numbered row-major and cut into
-// equal bands, one task per band, each band's V [36, n, cinP] and M [36, cout, n8] small enough
-// for the core's L2. The output transform works on 8 tiles per SIMD8 (n8 = n rounded up to 8),
-// adds the bias, applies the activation, and scatters the 4x4 blocks into y, cut at odd edges.
+// equal bands, one task per band, each band's V [n, 36, cinP] and M [cout, 36, n8] small enough
+// for the core's L2. Position e is the middle index of both, so a tile's 36 transformed values
+// (and an output channel's 36 products) sit together: the transforms read and write one compact
+// block, and each sgemm addresses position e through its leading dimension (36 * cinP, 36 * n8).
+// The output transform works on 8 tiles per SIMD8 (n8 = n rounded up to 8), adds the bias,
+// applies the activation, and scatters the 4x4 blocks into y, cut at odd edges.
 //
 // Worked shapes (faster_vit_0 level 0: 64 channels, 56x56): 14x14 = 196 tiles, 4 bands of 49;
-// per band V [36, 49, 64] and M [36, 64, 56], ~450-520 KB each; 36 sgemms of 64 x 49 x 64.
+// per band V [49, 36, 64] and M [64, 36, 56], ~450-520 KB each; 36 sgemms of 64 x 49 x 64.
 
 public struct WinogradConv3x3: Sendable {
     public let inChannels: Int, outChannels: Int
@@ -122,8 +125,8 @@ public struct WinogradConv3x3: Sendable {
                 Parallel.forEach(bands) { band in
                     let t0 = band * perBand, n = min(tiles, t0 + perBand) - t0
                     let n8 = (n + 7) / 8 * 8
-                    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * n * cinP)    // [36, n, cinP]
-                    let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * n8)  // [36, cout, n8]
+                    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * n * cinP)    // [n, 36, cinP]
+                    let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * n8)  // [cout, 36, n8]
                     defer { v.deallocate(); m.deallocate() }
                     for t in 0..<n {
                         let ty = (t0 + t) / tw, tx = (t0 + t) % tw
@@ -131,22 +134,22 @@ public struct WinogradConv3x3: Sendable {
                         var c = 0
                         while c < cinP {
                             WinogradConv3x3.inputTransform(patch + c, rowStride: pw * cinP, colStride: cinP,
-                                                           into: v + t * cinP + c, positionStride: n * cinP)
+                                                           into: v + t * 36 * cinP + c, positionStride: cinP)
                             c += 8
                         }
                     }
                     for e in 0..<36 {
                         BLAS.sgemm(transA: false, transB: true, m: cout, n: n, k: cin,
-                                   a: up + e * cout * cin, lda: cin, b: v + e * n * cinP, ldb: cinP,
-                                   c: m + e * cout * n8, ldc: n8)
+                                   a: up + e * cout * cin, lda: cin, b: v + e * cinP, ldb: 36 * cinP,
+                                   c: m + e * n8, ldc: 36 * n8)
                         if n8 > n {
-                            for o in 0..<cout { (m + (e * cout + o) * n8 + n).update(repeating: 0, count: n8 - n) }
+                            for o in 0..<cout { (m + (o * 36 + e) * n8 + n).update(repeating: 0, count: n8 - n) }
                         }
                     }
                     for o in 0..<cout {
                         var t = 0
                         while t < n {
-                            WinogradConv3x3.outputTransform(m + o * n8 + t, positionStride: cout * n8,
+                            WinogradConv3x3.outputTransform(m + o * 36 * n8 + t, positionStride: n8,
                                                             firstTile: t0 + t, lanes: min(8, n - t), tilesPerRow: tw,
                                                             bias: bp[o], epilogue: epilogue, height: h, width: w,
                                                             into: y + o * h * w, accumulate: accumulate)
