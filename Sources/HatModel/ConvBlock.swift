@@ -19,7 +19,7 @@ struct ConvBlock {
     }
 
     /// x [C, h, w] updated in place.
-    func forward(_ x: FloatBuffer, height h: Int, width w: Int, scratch: inout [Float]) {
+    func forward(_ x: FloatBuffer, height h: Int, width w: Int) {
         let pixels = h * w, c = conv1.outChannels
         let y = FloatBuffer(count: x.count, zeroed: false)   // [C, h, w]
         conv1.apply(x.pointer, height: h, width: w, into: y.pointer, epilogue: .gelu)

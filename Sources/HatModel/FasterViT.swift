@@ -106,13 +106,11 @@ public final class FasterViT: @unchecked Sendable {
         recorder?.begin(config: config, input: input, layouts: layouts,
                         heads: stages.map(\.heads), depths: stages.map(\.blocks.count))
         var (x, h, w) = patchEmbed.forward(FloatBuffer(input.data), height: input.shape[2], width: input.shape[3])
-        var scratch: [Float] = []
         for (level, part) in convLevels.enumerated() {
-            for block in part.blocks { block.forward(x, height: h, width: w, scratch: &scratch) }
+            for block in part.blocks { block.forward(x, height: h, width: w) }
             recorder?.convStage(level: level, output: x, channels: config.stageDim(level), height: h, width: w)
             (x, h, w) = part.downsample.forward(x, height: h, width: w)
         }
-        scratch = []
         for (i, stage) in stages.enumerated() {
             (x, h, w) = stage.forward(x, height: h, width: w, layout: layouts[i], recorder: recorder)
         }
