@@ -2,6 +2,10 @@
 // over the cores.
 import Foundation
 
+/// What happens to each output of a product (convolution, linear layer) after the bias, in the same
+/// pass over the freshly computed values.
+public enum Epilogue: Sendable { case none, relu, gelu }
+
 public enum Activations {
     public typealias V = SIMD8<Float>
 

@@ -39,8 +39,6 @@ public struct Conv3x3: Sendable {
         ((height - 1) / stride + 1, (width - 1) / stride + 1)
     }
 
-    /// What happens to each output after the product and bias, in the same pass.
-    public enum Epilogue: Sendable { case none, relu, gelu }
 
     /// y [outChannels, ho, wo] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
     /// y += conv(x) + bias instead (the residual add of a block, folded into the GEMM's beta = 1).

@@ -21,7 +21,7 @@ public struct Linear: Sendable {
     /// The bias and the activation run inside each core's block of the product (see
     /// BLAS.sgemmParallel), so a layer is one parallel dispatch.
     public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>,
-                      accumulate: Bool = false, activation: Conv3x3.Epilogue = .none) {
+                      accumulate: Bool = false, activation: Epilogue = .none) {
         precondition(!(accumulate && activation != .none), "an activation after a residual add is not a linear epilogue")
         let n = outFeatures
         let finish: ((Range<Int>, Range<Int>) -> Void)?

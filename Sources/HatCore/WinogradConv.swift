@@ -79,7 +79,7 @@ public struct WinogradConv3x3: Sendable {
     /// y [outChannels, h, w] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
     /// y += conv(x) + bias (no activation then: a residual add ends a block).
     public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
-                      into y: UnsafeMutablePointer<Float>, epilogue: Conv3x3.Epilogue = .none,
+                      into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
                       accumulate: Bool = false) {
         precondition(!(accumulate && epilogue != .none), "an activation after a residual add is not a conv epilogue")
         let cin = inChannels, cout = outChannels
@@ -207,7 +207,7 @@ public struct WinogradConv3x3: Sendable {
     /// the block, cut at the bottom and right edges.
     @inline(__always)
     static func outputTransform(_ m: UnsafePointer<Float>, positionStride s: Int, firstTile: Int, lanes: Int,
-                                tilesPerRow tw: Int, bias: Float, epilogue: Conv3x3.Epilogue,
+                                tilesPerRow tw: Int, bias: Float, epilogue: Epilogue,
                                 height h: Int, width w: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         // (M A) [6 rows, 4 columns], then A^T M A [4, 4]: 8 tiles per value.
         withUnsafeTemporaryAllocation(of: V8.self, capacity: 24) { cb in

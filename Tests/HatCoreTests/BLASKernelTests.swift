@@ -81,7 +81,7 @@ final class BLASKernelTests: XCTestCase {
             for t in 0..<inF { acc += Double(x[i * inF + t]) * Double(w[o * inF + t]) }
             ref[i * outF + o] = acc
         } }
-        func run(_ start: [Float], accumulate: Bool, activation: Conv3x3.Epilogue) -> [Float] {
+        func run(_ start: [Float], accumulate: Bool, activation: Epilogue) -> [Float] {
             var y = start
             x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in
                 lin.apply(xb.baseAddress!, rows: rows, into: yb.baseAddress!, accumulate: accumulate, activation: activation)

@@ -14,7 +14,7 @@ final class WinogradConvTests: XCTestCase {
     }
 
     func run(_ wino: WinogradConv3x3, _ x: [Float], h: Int, w: Int, start: [Float]? = nil,
-             epilogue: Conv3x3.Epilogue = .none, accumulate: Bool = false) -> [Float] {
+             epilogue: Epilogue = .none, accumulate: Bool = false) -> [Float] {
         var y = start ?? [Float](repeating: .nan, count: wino.outChannels * h * w)
         x.withUnsafeBufferPointer { xb in
             y.withUnsafeMutableBufferPointer { yb in
