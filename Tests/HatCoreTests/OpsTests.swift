@@ -189,17 +189,6 @@ final class OpsTests: XCTestCase {
         XCTAssertEqual(back, x)
     }
 
-    func testCarrierOrders() {
-        // Square 2x2 windows, c = 2: the swapped ct_window is the inverse of the window-list order.
-        for l in 0..<16 {
-            let g = Windows.carrierGridIndex(listIndex: l, ctSize: 2, windowCols: 2)
-            XCTAssertEqual(Windows.carrierSwappedSource(window: l / 4, token: l % 4, ctSize: 2, windowRows: 2), g)
-        }
-        // 4x6 carrier grid (2x3 windows, c = 2): window 0 receives grid cells 0, 1, 4, 5 (fastervit.md).
-        XCTAssertEqual((0..<4).map { Windows.carrierSwappedSource(window: 0, token: $0, ctSize: 2, windowRows: 2) }, [0, 1, 4, 5])
-        XCTAssertEqual((0..<4).map { Windows.carrierGridIndex(listIndex: $0, ctSize: 2, windowCols: 3) }, [0, 1, 6, 7])
-    }
-
     func testPoolingAndNearest() {
         var r = Rng(state: 8)
         let c = 2, h = 7, w = 9, kh = 3, kw = 4, sh = 2, sw = 3

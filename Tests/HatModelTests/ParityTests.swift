@@ -4,6 +4,7 @@
 import Foundation
 import HatCheckpoint
 import HatCore
+import HatRecording
 @testable import HatModel
 import XCTest
 
