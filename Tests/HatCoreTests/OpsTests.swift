@@ -146,7 +146,7 @@ final class OpsTests: XCTestCase {
         y.withUnsafeMutableBufferPointer { Activations.relu($0.baseAddress!, count: $0.count) }
         Self.assertClose(y, orig.map { max(0, Double($0)) }, tol: 0, "relu")
         var s = Array(orig.prefix(40))
-        s.withUnsafeMutableBufferPointer { Activations.softmaxRows($0.baseAddress!, rows: 4, length: 10) }
+        s.withUnsafeMutableBufferPointer { b in for i in 0..<4 { Activations.softmaxRow(b.baseAddress! + i * 10, 10) } }
         var ref: [Double] = []
         for i in 0..<4 {
             let row = (0..<10).map { Double(orig[i * 10 + $0]) }
