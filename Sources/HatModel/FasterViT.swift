@@ -4,6 +4,7 @@
 // Weights are read once by official state_dict name, BatchNorms folded, and never change after.
 // Any input resolution whose sides are multiples of 32 runs with the any-res semantics; at the
 // preset's own resolution this is exactly faster_vit.py (the two files agree there).
+// The speed it was tuned for needs EngineOptions.standard applied by the program (HatCore).
 import HatCore
 import HatRecording
 
@@ -20,8 +21,6 @@ public final class FasterViT: @unchecked Sendable {
 
     public init(config: ModelConfig, weights: WeightSource) throws {
         try FasterViT.validate(config)
-        MemoryPolicy.reuseFreedBuffers()
-        BLAS.setThreads(1)   // products are split over the cores by BLAS.sgemmParallel instead
         self.config = config
         let w = WeightReader(weights)
         patchEmbed = try PatchEmbed(w.child("patch_embed"), inDim: config.inDim, dim: config.dim)

@@ -7,6 +7,11 @@ import HatRecording
 import XCTest
 
 final class RecorderTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        EngineOptions.standard.apply()
+    }
+
     func model(_ name: String) throws -> (FasterViT, Tensor) {
         let c = try ParityTests.load(name)
         return (try FasterViT(config: c.config, weights: DictionaryWeightSource(c.weights)), c.expected["input"]!)
@@ -158,6 +163,19 @@ final class RecorderTests: XCTestCase {
             guard case .resolution(128, 128, let why)? = $0 as? ModelError else { return XCTFail("\($0)") }
             XCTAssertTrue(why.contains("level 2"), why)
         }
+    }
+
+    func testBuildingAModelLeavesProcessSettingsAlone() throws {
+        // BLAS threads are the caller's (EngineOptions), not the model initialiser's.
+        BLAS.setThreads(2)
+        defer { EngineOptions.standard.apply() }
+        let chosen = BLAS.threads   // 2, or less where OpenBLAS allows fewer
+        _ = try model("k21_style")
+        XCTAssertEqual(BLAS.threads, chosen)
+        EngineOptions(reuseFreedBuffers: false, blasThreads: nil).apply()
+        XCTAssertEqual(BLAS.threads, chosen)
+        EngineOptions.standard.apply()
+        XCTAssertEqual(BLAS.threads, 1)
     }
 
     func testMissingWeightIsNamed() throws {
