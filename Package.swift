@@ -4,6 +4,7 @@
 //   HatModel (forward pass, recorder) -> HatCore (tensors, kernels on OpenBLAS), HatRecording
 //   HatViews (views, figures, statistics) -> HatRecording, HatImaging
 //   HatTUI (terminal explorer, tour) -> HatViews, HatRecording, HatImaging
+//   HatRecordingFile (the recording file: writer, memory-mapped reader) -> HatRecording, HatCheckpoint
 //   hatscope (thin executable) -> everything; it alone wires the engine to the views.
 // HatRecording (configuration, the one stage geometry, recording types) uses no other module, and
 // the layers that draw never import HatModel. HatCheckpoint and HatImaging are file formats at the
@@ -50,6 +51,9 @@ let package = Package(
         .target(name: "HatCheckpoint", dependencies: ["HatCore"]),
         // Model configuration and presets, the one stage geometry, the recording types. Pure data.
         .target(name: "HatRecording"),
+        // The recording file (docs/recording-format.md): safetensors + metadata, written and read
+        // (memory-mapped, validated) without the engine.
+        .target(name: "HatRecordingFile", dependencies: ["HatRecording", "HatCheckpoint"]),
         // FasterViT forward pass and the attention recorder that fills a Recording.
         .target(name: "HatModel", dependencies: ["HatCore", "HatRecording"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
@@ -60,12 +64,14 @@ let package = Package(
         .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "CNCursesW"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
-            "HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging", "HatViews", "HatTUI",
+            "HatCore", "HatCheckpoint", "HatRecording", "HatRecordingFile", "HatModel", "HatImaging", "HatViews", "HatTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
         .testTarget(name: "HatRecordingTests", dependencies: ["HatRecording"]),
+        .testTarget(name: "HatRecordingFileTests", dependencies: ["HatRecordingFile", "HatRecording", "HatCheckpoint"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatRecording", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatRecording", "HatCheckpoint", "HatCore"],

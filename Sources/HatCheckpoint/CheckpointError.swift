@@ -15,6 +15,13 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// The checkpoint holds no state dict where one was expected (wrapper selection).
     case noStateDict(String)
 
+    /// The message without the kind of failure in front.
+    public var message: String {
+        switch self {
+        case .io(let m), .malformed(let m), .unsupported(let m), .unsafe(let m), .limit(let m), .noStateDict(let m): return m
+        }
+    }
+
     public var description: String {
         switch self {
         case .io(let m): return "cannot access file: \(m)"

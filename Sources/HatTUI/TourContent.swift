@@ -355,8 +355,9 @@ public enum TourContent {
     static func headMean(_ m: AttentionMaps, group g: Int) -> [Float] {
         var out = [Float](repeating: 0, count: m.queries * m.keys)  // (queries, keys)
         for h in 0 ..< m.heads {
-            let o = m.rowOffset(g, h, 0)
-            for i in 0 ..< out.count { out[i] += m.probs[o + i] }
+            m.withMatrix(group: g, head: h) { p in
+                for i in 0 ..< out.count { out[i] += p[i] }
+            }
         }
         return out.map { $0 / Float(max(m.heads, 1)) }
     }
@@ -364,8 +365,8 @@ public enum TourContent {
     static func headMeanRow(_ m: AttentionMaps, group g: Int, query q: Int) -> [Float] {
         var out = [Float](repeating: 0, count: m.keys)  // (keys)
         for h in 0 ..< m.heads {
-            let o = m.rowOffset(g, h, q)
-            for k in 0 ..< m.keys { out[k] += m.probs[o + k] }
+            let r = m.row(g, h, q)
+            for k in 0 ..< m.keys { out[k] += r[k] }
         }
         return out.map { $0 / Float(max(m.heads, 1)) }
     }

@@ -271,10 +271,10 @@ public struct HeadStatisticsAccumulator: Sendable {
                 }
                 for h in 0 ..< maps.heads {
                     var s = Sums()
-                    maps.probs.withUnsafeBufferPointer { p in
+                    maps.withMatrix(group: win, head: h) { p in  // (T, T)
                         dist.withUnsafeBufferPointer { d in
                             for (i, q) in realQueries.enumerated() {
-                                let o = maps.rowOffset(win, h, cc + q)
+                                let o = (cc + q) * T
                                 var dsum: Float = 0, ent: Float = 0, ct: Float = 0, pad: Float = 0
                                 for k in 0 ..< T {
                                     let v = p[o + k]
@@ -319,15 +319,17 @@ public struct HeadStatisticsAccumulator: Sendable {
             }
             for h in 0 ..< maps.heads {
                 var s = Sums()
-                for q in 0 ..< n {
-                    let o = maps.rowOffset(0, h, q)
-                    var dsum: Float = 0, ent: Float = 0
-                    for k in 0 ..< n {
-                        let v = maps.probs[o + k]
-                        dsum += v * dist[q * n + k]
-                        if v > 0 { ent -= v * logf(v) }
+                maps.withMatrix(group: 0, head: h) { p in  // (N, N)
+                    for q in 0 ..< n {
+                        let o = q * n
+                        var dsum: Float = 0, ent: Float = 0
+                        for k in 0 ..< n {
+                            let v = p[o + k]
+                            dsum += v * dist[q * n + k]
+                            if v > 0 { ent -= v * logf(v) }
+                        }
+                        s.distance += Double(dsum); s.entropy += Double(ent) / logKeys
                     }
-                    s.distance += Double(dsum); s.entropy += Double(ent) / logKeys
                 }
                 s.queries = n
                 let key = Self.key(.carrier, st.level, b, h)

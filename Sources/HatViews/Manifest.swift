@@ -22,18 +22,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     /// timm's eval transform as applied (absent when the input was a ready tensor).
-    public struct Preprocessing: Codable, Equatable, Sendable {
-        public var height: Int, width: Int
-        public var cropPct: Float
-        public var cropMode: String
-        public var interpolation: String
-        public var mean: [Float], std: [Float]
-        public init(height: Int, width: Int, cropPct: Float, cropMode: String, interpolation: String = "bicubic",
-                    mean: [Float] = ModelConfig.imagenetMean, std: [Float] = ModelConfig.imagenetStd) {
-            self.height = height; self.width = width; self.cropPct = cropPct; self.cropMode = cropMode
-            self.interpolation = interpolation; self.mean = mean; self.std = std
-        }
-    }
+    public typealias Preprocessing = InputPreprocessing
 
     public struct Rendering: Codable, Equatable, Sendable {
         public var colormap: String

@@ -6,14 +6,26 @@ import HatCheckpoint
 import HatCore
 import HatModel
 import HatRecording
+import HatRecordingFile
 
 enum EngineInput {
-    /// A tensor file [1, 3, H, W] fed as is, or an image through the model's eval transform.
+    /// Whether `path` names a tensor file (.npy, .safetensors) rather than an image.
+    static func isTensorFile(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".npy") || lower.hasSuffix(".safetensors")
+    }
+
+    /// A tensor file [1, 3, H, W] fed as is, or an image through the model's eval transform. A
+    /// recording file gives its own `input` (read in place: its maps are never loaded).
     static func load(_ path: String, config: ModelConfig) throws -> Tensor {
         guard FileManager.default.fileExists(atPath: path) else { throw CLIError("input \(path) does not exist") }
         let lower = path.lowercased()
         if lower.hasSuffix(".npy") { return try NPY.read(path: path) }
         if lower.hasSuffix(".safetensors") {
+            if RecordingReader.isRecording(path: path) {
+                let r = try RecordingReader.read(path: path)
+                return Tensor(shape: [1, 3, r.inputHeight, r.inputWidth], data: r.input)
+            }
             let all = try SafeTensors.read(path: path)
             if let t = all["input"] { return t }
             if all.count == 1, let t = all.values.first { return t }

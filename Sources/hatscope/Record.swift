@@ -4,6 +4,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecordingFile
 
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,18 +16,24 @@ struct Record: ParsableCommand {
         [1, 3, H, W] fed to the network as is (H and W multiples of 32; other sizes than the \
         model's run with the official any-res semantics), or a PNG/JPEG preprocessed with the \
         model's eval transform.
-        Output (--out, written atomically): `input` [1, 3, H, W], `logits` [1, classes], and for \
-        every attention module its softmax output under the official module path plus `.probs`: \
-        `levels.I.blocks.J.attn.probs` [windows, heads, T, T] (carrier tokens first in each window) \
-        and `levels.I.blocks.J.hat_attn.probs` [1, heads, N, N] (carrier tokens in grid order). \
-        Metadata: the model configuration (JSON), the checkpoint path, notes on anything not \
-        recorded.
+        Output (--out, written atomically): a recording file (docs/recording-format.md), \
+        safetensors with `input` [1, 3, H, W], `logits` [1, classes], `levels.L.energy` of the \
+        convolutional stages, and for every attention module its softmax output under the \
+        official module path plus `.probs`: `levels.I.blocks.J.attn.probs` [windows, heads, T, T] \
+        (carrier tokens first in each window) and `levels.I.blocks.J.hat_attn.probs` \
+        [1, heads, N, N] (carrier tokens in grid order), plus the propagation term where the \
+        model has one. Metadata: schema and geometry versions, the configuration, input size, \
+        class names, preprocessing, the checkpoint and input files with their SHA-256, notes. \
+        explore, export, stats and tour read it back with --recording, without the model.
+        --dtype f16 stores the attention maps as float16 (half the size; values rounded to \
+        nearest float16); the default f32 keeps them exact.
         Large models: window maps of all blocks must fit in --max-attention-mb, else only the last \
         block of each stage keeps them (said in the notes); --blocks picks blocks explicitly.
 
         Examples:
           hatscope record --out demo.safetensors          (the demo model on the demo image)
           hatscope record --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --out rec.safetensors
+          hatscope explore --recording rec.safetensors
           hatscope record --checkpoint fastervit_4_21k_768_w48.pth.tar --model faster_vit_4_21k_768 --input cat.jpg --out rec.safetensors --blocks 2.11,3.4
         (the 21k variants share their weight shapes, so name the resolution with --model)
         """)
@@ -45,39 +52,31 @@ struct Record: ParsableCommand {
     @Option(name: .customLong("max-attention-mb"), help: "Budget for all window attention maps when --blocks is not given.")
     var maxAttentionMB: Int = 1024
 
+    @Option(help: ArgumentHelp("Element type of the stored attention maps: f32 (exact) or f16 (half the size).", valueName: "f32|f16"))
+    var dtype: String = "f32"
+
     func run() throws {
         do {
+            guard let mapsType = RecordingDType(rawValue: dtype.lowercased()) else {
+                throw CLIError("--dtype must be f32 or f16 (got \(dtype))")
+            }
             try checkDestination()
             let options = RecorderOptions(blocks: try parseBlocks(), maxAttentionBytes: max(0, maxAttentionMB) << 20)
             let loaded = try model.load()
+            loaded.digest.start()  // the recording names the checkpoint by hash: hash while the model runs
             let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            let x = try EngineInput.load(input ?? DemoAssets.defaultImage, config: loaded.config)
+            let inputPath = try input ?? DemoAssets.defaultImage
+            let x = try EngineInput.load(inputPath, config: loaded.config)
             try net.validate(input: x)
             let recorder = AttentionRecorder(options: options)
             _ = try net.forward(x, recorder: recorder)
-            let rec = try recorder.recording()
-            var tensors: [(name: String, tensor: Tensor)] = [("input", x), ("logits", Tensor(shape: [1, rec.logits.count], data: rec.logits))]
-            var maps = 0
-            for stage in rec.stages {
-                for (j, b) in stage.blocks.enumerated() {
-                    if let w = b.window {
-                        tensors.append(("levels.\(stage.level).blocks.\(j).attn.probs", Tensor(shape: [w.groups, w.heads, w.queries, w.keys], data: w.probs)))
-                        maps += 1
-                    }
-                    if let c = b.carrier {
-                        tensors.append(("levels.\(stage.level).blocks.\(j).hat_attn.probs", Tensor(shape: [c.groups, c.heads, c.queries, c.keys], data: c.probs)))
-                        maps += 1
-                    }
-                }
-            }
-            let configJSON = String(data: try JSONEncoder().encode(loaded.config), encoding: .utf8) ?? ""
-            // No checkpoint SHA-256 here: hashing a large checkpoint costs more than the whole
-            // recording (`hatscope info` prints it).
-            var metadata = ["format": "hatscope-recording", "config": configJSON, "checkpoint": loaded.checkpointPath]
-            if !rec.notes.isEmpty { metadata["notes"] = rec.notes.joined(separator: "\n") }
-            try SafeTensors.write(tensors, metadata: metadata, to: out)
+            var rec = try recorder.recording()
+            rec.provenance = RunProvenance.make(loaded: loaded, isDemo: model.checkpoint == nil, inputPath: inputPath,
+                                                isImage: !EngineInput.isTensorFile(inputPath))
+            try RecordingWriter.write(rec, dtype: mapsType, to: out)
+            let maps = rec.stages.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + ($1.window == nil ? 0 : 1) + ($1.carrier == nil ? 0 : 1) } }
             let top = rec.topK(1).first.map { "top-1 class \($0.index) (p=\(String(format: "%.3f", $0.probability)))" } ?? ""
-            print("wrote \(out): \(maps) attention maps, logits [1, \(rec.logits.count)], \(top)")
+            print("wrote \(out): \(maps) attention maps (\(mapsType.element.rawValue)), logits [1, \(rec.logits.count)], \(top)")
             for note in loaded.notes + rec.notes { print("note: \(note)") }
         } catch {
             fail(error)
