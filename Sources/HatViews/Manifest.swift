@@ -14,11 +14,14 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     /// Where the network input came from: an image file (preprocessed as below) or a .npy tensor
-    /// fed as is.
+    /// fed as is; and the recording file when the figures were drawn from one (`--recording`).
     public struct Source: Codable, Equatable, Sendable {
         public var image: String?
         public var input: String?
-        public init(image: String? = nil, input: String? = nil) { self.image = image; self.input = input }
+        public var recording: String?
+        public init(image: String? = nil, input: String? = nil, recording: String? = nil) {
+            self.image = image; self.input = input; self.recording = recording
+        }
     }
 
     /// timm's eval transform as applied (absent when the input was a ready tensor).

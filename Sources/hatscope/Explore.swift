@@ -14,7 +14,7 @@ struct Explore: ParsableCommand {
         commandName: "explore",
         abstract: "Explore FasterViT's hierarchical attention in the terminal (the default command).",
         discussion: """
-        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image, PNG or JPEG, default the demo image). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image, PNG or JPEG, default the demo image), or a recording file (--recording, from `hatscope record` or tools/record_torch.py; the model does not run). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
 
         Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q or Esc quit. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
 
@@ -26,9 +26,11 @@ struct Explore: ParsableCommand {
           hatscope
           hatscope explore --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg
           hatscope explore --image dog.png --color 256 --export-dir figs
+          hatscope explore --recording rec.safetensors
         """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var recording: RecordingOptions
 
     @Option(help: "Image to explore (PNG or JPEG); default: the demo image.")
     var image: String?
@@ -117,8 +119,13 @@ struct Explore: ParsableCommand {
         }
     }
 
-    /// Model + image -> one recorded forward pass (or the synthetic recording).
+    /// Model + image -> one recorded forward pass (or a recording file, or the synthetic recording).
     func loadContext() throws -> ExplorerContext {
+        if recording.isGiven {
+            try recording.checkAlone(model.givenOptions + [("--image", image != nil), ("--synthetic", synthetic)])
+            let (path, rec) = try recording.single(for: "explore")
+            return ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
+        }
         if synthetic {
             // --model / --config pick the configuration whose geometry the synthetic recording takes.
             let config = try model.choice.chosen()

@@ -17,7 +17,9 @@ struct Export: ParsableCommand {
         discussion: """
         Inputs: a checkpoint (--checkpoint; default the embedded demo model), and an image \
         (--image, PNG or JPEG, preprocessed exactly like timm's eval transform for the model; \
-        default the demo image) or a ready network input (--input X.npy, [1,3,H,W] float32).
+        default the demo image) or a ready network input (--input X.npy, [1,3,H,W] float32); \
+        or a recording file (--recording R, from `hatscope record` or tools/record_torch.py): \
+        then the model does not run, and the PNGs are the same bytes as from the checkpoint.
 
         Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
         version, model, checkpoint sha256, image, preprocessing, every selection, value ranges, \
@@ -49,10 +51,12 @@ struct Export: ParsableCommand {
           hatscope export --input x.npy --out figs --view carrier --carrier 5 \\
               --montage --shared-scale
           hatscope export --image cat.jpg --out all --all --scale 1 --timing
+          hatscope export --recording rec.safetensors --out figs --view local --montage
         """)
 
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var recording: RecordingOptions
 
     @Option(help: "Image file (PNG or JPEG); default: the demo image when --input is not given.")
     var image: String?
@@ -113,6 +117,7 @@ struct Export: ParsableCommand {
 
     /// Every option check, before anything loads; CLIError -> `hatscope: ...` and exit 1.
     func checkOptions() throws {
+        try recording.checkAlone(model.givenOptions + [("--image", image != nil), ("--input", input != nil)])
         if image != nil && input != nil { throw CLIError("give either --image or --input, not both") }
         guard Colormap(rawValue: colormap) != nil else {
             throw CLIError("unknown colour map '\(colormap)' (choose \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -158,31 +163,47 @@ struct Export: ParsableCommand {
         try prepareFolder(out)
 
         let t0 = Date()
-        let loaded = try model.load()
-        loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
-        let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-        let config = loaded.config
+        var t1 = Date()
+        var forwardMs = 0.0
+        let recording: Recording
         var preprocessing: Manifest.Preprocessing?
         var source = Manifest.Source()
-        let tensor: Tensor
-        if let npy = input {
-            tensor = try NPY.read(path: npy)
-            source.input = npy
+        var checkpoint: Manifest.Checkpoint?
+        if self.recording.isGiven {
+            // A recording file: drawn as recorded, no model.
+            let (path, rec) = try self.recording.single(for: "export")
+            recording = rec
+            let p = rec.provenance
+            checkpoint = p.checkpoint.map { Manifest.Checkpoint(path: $0.path, sha256: $0.sha256 ?? "unknown") }
+            if let i = p.input { if i.kind == "image" { source.image = i.path } else { source.input = i.path } }
+            source.recording = path
+            preprocessing = p.preprocessing
         } else {
-            let path = try image ?? DemoAssets.defaultImage
-            tensor = try preprocessImage(path: path, config: config).tensor
-            source.image = path
-            preprocessing = Manifest.Preprocessing(height: config.resolution[0], width: config.resolution[1],
-                                                   cropPct: config.cropPct, cropMode: config.cropMode)
+            let loaded = try model.load()
+            loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
+            let net = try FasterViT(config: loaded.config, weights: loaded.weights)
+            let config = loaded.config
+            let tensor: Tensor
+            if let npy = input {
+                tensor = try NPY.read(path: npy)
+                source.input = npy
+            } else {
+                let path = try image ?? DemoAssets.defaultImage
+                tensor = try preprocessImage(path: path, config: config).tensor
+                source.image = path
+                preprocessing = Manifest.Preprocessing(height: config.resolution[0], width: config.resolution[1],
+                                                       cropPct: config.cropPct, cropMode: config.cropMode)
+            }
+            // Without --all only the selected stage's blocks up to the selected one are needed
+            // (rollout runs through them); carrier maps are always kept by the recorder.
+            let keep: Set<BlockID>? = all || level < 2 ? nil : Set((0 ... max(block, 0)).map { BlockID(level: level, block: $0) })
+            let recorder = AttentionRecorder(options: RecorderOptions(blocks: keep))
+            t1 = Date()
+            _ = try net.forward(tensor, recorder: recorder)
+            forwardMs = Date().timeIntervalSince(t1) * 1000
+            recording = try recorder.recording()
+            checkpoint = Manifest.Checkpoint(path: loaded.checkpointPath, sha256: loaded.checkpointSHA256)
         }
-        // Without --all only the selected stage's blocks up to the selected one are needed
-        // (rollout runs through them); carrier maps are always kept by the recorder.
-        let keep: Set<BlockID>? = all || level < 2 ? nil : Set((0 ... max(block, 0)).map { BlockID(level: level, block: $0) })
-        let recorder = AttentionRecorder(options: RecorderOptions(blocks: keep))
-        let t1 = Date()
-        _ = try net.forward(tensor, recorder: recorder)
-        let forwardMs = Date().timeIntervalSince(t1) * 1000
-        let recording = try recorder.recording()
         let selection = try makeSelection(recording, level: level)
 
         let items: [ExportItem]
@@ -201,8 +222,7 @@ struct Export: ParsableCommand {
         }
         bar?.finish()
 
-        let manifest = Manifest(version: HatScopeVersion.string, model: config,
-                                checkpoint: Manifest.Checkpoint(path: loaded.checkpointPath, sha256: loaded.checkpointSHA256),
+        let manifest = Manifest(version: HatScopeVersion.string, model: recording.config, checkpoint: checkpoint,
                                 source: source, preprocessing: preprocessing, inputHeight: recording.inputHeight,
                                 inputWidth: recording.inputWidth, rendering: Manifest.Rendering(options, sharedScale: sharedScale),
                                 figures: result.figures, skipped: result.skipped)

@@ -39,6 +39,12 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Load the EMA weights (state_dict_ema) instead of the regular ones.")
     var ema = false
 
+    /// Each model option with whether it was given (for commands that refuse them beside
+    /// --recording).
+    var givenOptions: [(option: String, present: Bool)] {
+        [("--checkpoint", checkpoint != nil), ("--model", model != nil), ("--config", config != nil), ("--ema", ema)]
+    }
+
     /// The checkpoint path used: `--checkpoint`, else the embedded demo.
     func checkpointPath(override: String? = nil) throws -> String {
         try choice.checkChoice()

@@ -13,6 +13,7 @@ import HatCore
 import HatImaging
 import HatModel
 import HatRecording
+import HatRecordingFile
 import HatViews
 
 struct Stats: ParsableCommand {
@@ -23,7 +24,8 @@ struct Stats: ParsableCommand {
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and images: --image \
         (repeatable) and/or --images DIR (every .png/.jpg/.jpeg in it, sorted by name), each \
         preprocessed like timm's eval transform; or ready network inputs --input X.npy \
-        (or a .safetensors file holding a tensor named "input").
+        (or a .safetensors file holding a tensor named "input"); or recording files \
+        (--recording R, repeatable; the model does not run and their maps are read in place).
 
         Output, in --out (created if missing): stats.csv (one row per attention, stage, block and \
         head), stats.json (the same with the definitions and stage shapes), and PNG charts: \
@@ -42,9 +44,11 @@ struct Stats: ParsableCommand {
           hatscope stats --image cat.jpg --out stats
           hatscope stats --checkpoint fastervit_0.pth.tar --images photos/ --out st
           hatscope stats --images photos/ --out stats --jobs 1 --scale 3
+          hatscope stats --recording a.safetensors --recording b.safetensors --out stats
         """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var recording: RecordingOptions
 
     @Option(name: .customLong("image"), help: "Image file (PNG or JPEG); repeatable.")
     var images: [String] = []
@@ -71,8 +75,8 @@ struct Stats: ParsableCommand {
     var timing = false
 
     func validate() throws {
-        if images.isEmpty && folder == nil && inputs.isEmpty {
-            throw ValidationError("give --image FILE, --images DIR or --input X.npy")
+        if images.isEmpty && folder == nil && inputs.isEmpty && !recording.isGiven {
+            throw ValidationError("give --image FILE, --images DIR, --input X.npy or --recording R")
         }
         guard jobs >= 0 && jobs <= 64 else { throw ValidationError("--jobs must be 0-64 (got \(jobs))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
@@ -108,15 +112,29 @@ struct Stats: ParsableCommand {
     }
 
     private func compute() throws {
-        let paths = try imagePaths()
+        try recording.checkAlone(model.givenOptions + [("--image", !images.isEmpty), ("--images", folder != nil),
+                                                       ("--input", !inputs.isEmpty)])
+        let paths = recording.isGiven ? recording.paths : try imagePaths()
         try StatsOutput.prepareFolder(out)
-        let loaded = try model.load()
-        let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-        let workers = jobs > 0 ? min(jobs, paths.count) : (paths.count >= Parallel.cores ? Parallel.cores : 1)
+        let workers = recording.isGiven ? 1 : jobs > 0 ? min(jobs, paths.count) : (paths.count >= Parallel.cores ? Parallel.cores : 1)
         let bar = isatty(STDERR_FILENO) != 0 ? StatsProgress(total: paths.count) : nil
         let t0 = Date()
-        let run = try StatsRunner.run(net: net, paths: paths, workers: workers) { done, name in
-            bar?.update(done, name)
+        let run: StatsRunner.Result
+        if recording.isGiven {
+            // Recording files: statistics straight from their maps, one file open at a time.
+            var acc = HeadStatisticsAccumulator()
+            for (i, path) in paths.enumerated() {
+                let rec = try RecordingReader.read(path: path)
+                do { try acc.add(rec) } catch { throw CLIError("\(path): \(error)") }
+                bar?.update(i + 1, path)
+            }
+            run = StatsRunner.Result(accumulator: acc, forwardSeconds: 0, statsSeconds: Date().timeIntervalSince(t0))
+        } else {
+            let loaded = try model.load()
+            let net = try FasterViT(config: loaded.config, weights: loaded.weights)
+            run = try StatsRunner.run(net: net, paths: paths, workers: workers) { done, name in
+                bar?.update(done, name)
+            }
         }
         bar?.finish()
         guard let stats = run.accumulator.statistics else { throw StatisticsError.empty }

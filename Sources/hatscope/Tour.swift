@@ -16,7 +16,8 @@ struct Tour: ParsableCommand {
         abstract: "A guided tour of FasterViT's hierarchical attention on your image, step by step.",
         discussion: """
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image \
-        (--image, PNG or JPEG, default the demo image). The model runs once; each of the 9 \
+        (--image, PNG or JPEG, default the demo image), or a recording file (--recording; the \
+        model does not run). The model runs once; each of the 9 \
         screens then explains one part of the forward pass with the real shapes and numbers of \
         this run and highlights it on the picture; the last one plots how far every head looks \
         (per-head mean attention distance, as `hatscope stats` computes it). Parts the loaded variant does not have (no \
@@ -31,9 +32,11 @@ struct Tour: ParsableCommand {
           hatscope tour
           hatscope tour --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg
           hatscope tour --image dog.png --step 3 --color 256
+          hatscope tour --recording rec.safetensors
         """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var recording: RecordingOptions
 
     @Option(help: "Image (PNG or JPEG); default: the demo image.")
     var image: String?
@@ -89,6 +92,11 @@ struct Tour: ParsableCommand {
 
     /// Model + image -> one recorded forward pass, with the class names that fit the model.
     func loadContext() throws -> ExplorerContext {
+        if recording.isGiven {
+            try recording.checkAlone(model.givenOptions + [("--image", image != nil), ("--synthetic", synthetic)])
+            let (path, rec) = try recording.single(for: "tour")
+            return ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
+        }
         if synthetic {
             return ExplorerContext(recording: SyntheticScene.recording(), checkpointLabel: "synthetic (no model)")
         }
