@@ -24,7 +24,8 @@ public enum RecordingReader {
                                                 ? String(e.message.dropFirst(path.count + 2)) : e.message)
         }
         let header: SafeTensorsHeader
-        do { header = try SafeTensors.header(file.bytes, context: "file") } catch let e as CheckpointError {
+        // (`file` lives on: the maps below keep it.)
+        do { header = try withExtendedLifetime(file) { try SafeTensors.header(file.bytes, context: "file") } } catch let e as CheckpointError {
             throw RecordingFileError.notARecording(path: path, reason: "not a safetensors file (\(e.message))")
         }
         let meta = try Metadata(header.metadata, path: path)
@@ -56,8 +57,10 @@ public enum RecordingReader {
     /// Whether `path` is a regular file whose safetensors metadata says format=hatscope-recording
     /// (reads the header only). For input readers that meet a recording where a tensor was expected.
     public static func isRecording(path: String) -> Bool {
-        guard let file = try? MappedFile(path: path), let h = try? SafeTensors.header(file.bytes, context: path) else { return false }
-        return h.metadata[RecordingFormat.Field.format] == RecordingFormat.formatName
+        guard let file = try? MappedFile(path: path) else { return false }
+        return withExtendedLifetime(file) {
+            (try? SafeTensors.header(file.bytes, context: path))?.metadata[RecordingFormat.Field.format] == RecordingFormat.formatName
+        }
     }
 
     // MARK: - Metadata
