@@ -137,6 +137,33 @@ final class RecordingCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
     }
 
+    func testHostileMapValuesDrawWithoutCrashing() throws {
+        // Shapes are checked when a recording opens; values are not (gigabytes), so every command
+        // must draw maps full of NaN, infinities and negative numbers.
+        let good = dir + "/demo.safetensors"
+        _ = try run(["record", "--out", good])
+        var rec = try RecordingReader.read(path: good)
+        let hostile: [Float] = [.nan, .infinity, -.infinity, -3, 1e30, 0, 0.5]
+        for s in rec.stages.indices {
+            for b in rec.stages[s].blocks.indices {
+                for keyPath in [\BlockRecord.window, \BlockRecord.carrier] {
+                    guard let m = rec.stages[s].blocks[b][keyPath: keyPath] else { continue }
+                    rec.stages[s].blocks[b][keyPath: keyPath] = AttentionMaps(
+                        groups: m.groups, heads: m.heads, queries: m.queries, keys: m.keys,
+                        probs: (0 ..< m.count).map { hostile[$0 % hostile.count] })
+                }
+            }
+        }
+        let bad = dir + "/hostile.safetensors"
+        try RecordingWriter.write(rec, to: bad)
+        _ = try run(["export", "--recording", bad, "--out", dir + "/x", "--montage"], env: noDemo)
+        _ = try run(["stats", "--recording", bad, "--out", dir + "/s"], env: noDemo)
+        for step in 1 ... 9 { _ = try run(["tour", "--recording", bad, "--print-frame", "100x30", "--step", "\(step)"], env: noDemo) }
+        for keys in ["", ">", ">>", ">>>", ">>>>", "m", "S", "T"] {
+            _ = try run(["explore", "--recording", bad, "--print-frame", "100x30", "--keys", keys], env: noDemo)
+        }
+    }
+
     // MARK: - tools/record_torch.py
 
     /// Every tensor of `a` (record_torch.py) and `b` (hatscope record) within 1e-5 (relative to
