@@ -1,0 +1,305 @@
+// How a checkpoint's derived buffers compare with what the model computes, for `info`, `record`
+// and the explorer:
+// - relative_coords_table, relative_position_index (read by the official forward, see
+//   RelativePositionBuffers.swift) against the geometry of the grid they belong to;
+// - relative_bias caches (what the official deploy mode adds instead of running cpb_mlp: the
+//   attention biases [1, heads, T, T] and the position embeddings [1, tokens, C]) against what the
+//   position MLPs give with the buffers in use.
+// A buffer shaped for another grid is listed as such: the model recomputes it (the official any-res
+// loader skips it).
+import Foundation
+import HatCore
+
+public struct BufferAudit: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case index = "relative_position_index"
+        case coords = "relative_coords_table"
+        case cache = "relative_bias"
+    }
+
+    /// One stored buffer.
+    public struct Entry: Sendable, Equatable {
+        /// Official state_dict name.
+        public var key: String
+        public var kind: Kind
+        /// The module holding it: "attn", "hat_attn", "pos_embed" or "hat_pos_embed".
+        public var module: String
+        /// "levels.2.blocks.0"
+        public var block: String
+        /// What it was compared with, in words ("7x7 window", "4x4 carrier grid").
+        public var geometry: String
+        /// Values compared, and how many differ (index: any difference; floats: more than
+        /// `tolerance`, see below).
+        public var entries: Int
+        public var differing: Int
+        public var maxDifference: Float
+        /// Index: every differing entry is one below the geometry's (an EMA truncation).
+        public var oneBelow: Bool
+        /// relative_bias: all zero (saved before any forward filled it).
+        public var allZero: Bool
+        /// Set when not compared: the buffer has the shape of another grid (recomputed).
+        public var otherShape: String?
+    }
+
+    public var entries: [Entry]
+    /// The choice the comparison of relative_bias caches was made under.
+    public var choice: BufferChoice
+
+    /// Float differences up to this (absolute, or relative to values above 1) count as equal: the
+    /// last ulps of log2 and of the MLP sums differ between libraries.
+    public static let tolerance: Float = 1e-5
+
+    /// Compares every stored buffer of `tensors` (the chosen state dict, all entries) with the
+    /// geometry of `config` at an input of `resolution` [H, W].
+    public init(config: ModelConfig, tensors: [String: Tensor], resolution: [Int], choice: BufferChoice) {
+        self.choice = choice
+        entries = []
+        let source = DictionaryWeightSource(WeightMapping.modelTensors(tensors, buffers: choice))
+        let root = WeightReader(source)
+        for level in 2..<4 where level < config.depths.count {
+            let layout = StageLayout(config: config, level: level, resolution: resolution)
+            let w = layout.window, c = config.stageDim(level), heads = config.heads[level]
+            for j in 0..<config.depths[level] {
+                let block = "levels.\(level).blocks.\(j)"
+                let b = root.child(block)
+                compareRelative(tensors, block: block, module: "attn", side: w, geometry: "\(w)x\(w) window")
+                let windowBias = try? RelativePositionBias(b.child("attn.pos_emb_funct"), heads: heads).bias(side: w)
+                compareCache(tensors, key: "\(block).attn.pos_emb_funct.relative_bias", block: block, module: "attn",
+                             geometry: "\(w)x\(w) window", shape: [1, heads, layout.tokensPerWindow, layout.tokensPerWindow]) { h, out in
+                    windowBias?.add(to: out, head: h, tokens: layout.tokensPerWindow)
+                    return windowBias != nil
+                }
+                let embed = try? PositionMLP(b.child("pos_embed"), outputs: c).grid(side: w)
+                compareCache(tensors, key: "\(block).pos_embed.relative_bias", block: block, module: "pos_embed",
+                             geometry: "\(w)x\(w) window", shape: [1, w * w, c]) { _, out in
+                    guard let embed else { return false }
+                    out.update(from: embed, count: embed.count)
+                    return true
+                }
+                guard layout.hierarchical else { continue }
+                let side = layout.carrierBiasSide, n = layout.carrierCount
+                let grid = layout.carrierRows == layout.carrierCols
+                    ? "\(side)x\(side) carrier grid" : "\(side)x\(side) bias grid of the \(layout.carrierRows)x\(layout.carrierCols) carrier grid"
+                compareRelative(tensors, block: block, module: "hat_attn", side: side, geometry: grid)
+                let carrierBias = try? RelativePositionBias(b.child("hat_attn.pos_emb_funct"), heads: heads).bias(side: side)
+                compareCache(tensors, key: "\(block).hat_attn.pos_emb_funct.relative_bias", block: block, module: "hat_attn",
+                             geometry: grid, shape: [1, heads, n, n]) { h, out in
+                    carrierBias?.add(to: out, head: h, tokens: n)
+                    return carrierBias != nil
+                }
+                if layout.squareCarrierGrid {
+                    let embed = try? PositionMLP(b.child("hat_pos_embed"), outputs: c).grid(side: side)
+                    compareCache(tensors, key: "\(block).hat_pos_embed.relative_bias", block: block, module: "hat_pos_embed",
+                                 geometry: grid, shape: [1, n, c]) { _, out in
+                        guard let embed else { return false }
+                        out.update(from: embed, count: embed.count)
+                        return true
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: comparisons
+
+    private mutating func compareRelative(_ tensors: [String: Tensor], block: String, module: String, side: Int, geometry: String) {
+        let prefix = "\(block).\(module).pos_emb_funct."
+        if let t = tensors[prefix + Kind.coords.rawValue] {
+            var e = entry(prefix + Kind.coords.rawValue, .coords, module, block, geometry, count: t.data.count)
+            if RelativeGeometry.coordsSide(t.shape) == side {
+                let want = RelativeGeometry.coords(side: side)
+                for (a, b) in zip(t.data, want) {
+                    let d = abs(a - b)
+                    if !(d <= Self.tolerance * max(1, abs(b))) { e.differing += 1 }
+                    e.maxDifference = d.isNaN ? .nan : max(e.maxDifference, d)
+                }
+            } else {
+                e.otherShape = otherShape(t.shape, side: RelativeGeometry.coordsSide(t.shape), want: side)
+            }
+            entries.append(e)
+        }
+        if let t = tensors[prefix + Kind.index.rawValue] {
+            var e = entry(prefix + Kind.index.rawValue, .index, module, block, geometry, count: t.data.count)
+            if RelativeGeometry.indexSide(t.shape) == side {
+                let want = RelativeGeometry.index(side: side)
+                e.oneBelow = true
+                for (a, b) in zip(t.data, want) {
+                    // as copy_ into int64 leaves it (truncation toward zero)
+                    let d = a.rounded(.towardZero) - Float(b)
+                    guard d != 0 else { continue }
+                    e.differing += 1
+                    e.maxDifference = d.isNaN ? .nan : max(e.maxDifference, abs(d))
+                    if d != -1 { e.oneBelow = false }
+                }
+                if e.differing == 0 { e.oneBelow = false }
+            } else {
+                e.otherShape = otherShape(t.shape, side: RelativeGeometry.indexSide(t.shape), want: side)
+            }
+            entries.append(e)
+        }
+    }
+
+    /// `compute(head, out)` writes head `head`'s values (or all of them for a position
+    /// embedding, head 0) into `out` (zeroed, one head's size) and says whether it could.
+    private mutating func compareCache(_ tensors: [String: Tensor], key: String, block: String, module: String,
+                                       geometry: String, shape: [Int],
+                                       compute: (Int, UnsafeMutablePointer<Float>) -> Bool) {
+        guard let t = tensors[key] else { return }
+        var e = entry(key, .cache, module, block, geometry, count: t.data.count)
+        guard t.shape == shape else {
+            e.otherShape = "has shape \(describe(shape: t.shape)), this input needs \(describe(shape: shape))"
+            entries.append(e)
+            return
+        }
+        e.allZero = t.data.allSatisfy { $0 == 0 }
+        let heads = module.hasSuffix("attn") ? shape[1] : 1
+        let per = t.data.count / heads
+        let scratch = FloatBuffer(count: per)
+        var computed = true
+        t.data.withUnsafeBufferPointer { stored in
+            for h in 0..<heads where computed {
+                scratch.pointer.update(repeating: 0, count: per)
+                computed = compute(h, scratch.pointer)
+                for i in 0..<per where computed {
+                    let a = stored[h * per + i], b = scratch.pointer[i]
+                    let d = abs(a - b)
+                    if !(d <= Self.tolerance * max(1, abs(b))) { e.differing += 1 }
+                    e.maxDifference = d.isNaN ? .nan : max(e.maxDifference, d)
+                }
+            }
+        }
+        guard computed else { return }   // the module's weights are unusable; the load says why
+        entries.append(e)
+    }
+
+    private func entry(_ key: String, _ kind: Kind, _ module: String, _ block: String, _ geometry: String, count: Int) -> Entry {
+        Entry(key: key, kind: kind, module: module, block: block, geometry: geometry, entries: count, differing: 0,
+              maxDifference: 0, oneBelow: false, allZero: false, otherShape: nil)
+    }
+
+    private func otherShape(_ shape: [Int], side: Int?, want: Int) -> String {
+        let what = side.map { "is shaped for a \($0)x\($0) grid" } ?? "has shape \(describe(shape: shape))"
+        return "\(what), this input needs \(want)x\(want)"
+    }
+}
+
+// MARK: report
+
+extension BufferAudit {
+    /// Buffers read by the forward that differ from the geometry and are compared (same shape).
+    var differingForwardBuffers: [Entry] {
+        entries.filter { $0.kind != .cache && $0.otherShape == nil && $0.differing > 0 }
+    }
+
+    /// Whether any buffer the forward reads differs from the geometry.
+    public var forwardBuffersDiffer: Bool { !differingForwardBuffers.isEmpty }
+
+    /// The report for `info`: per buffer kind and grid, how many entries differ and by how much;
+    /// how many equal; what is shaped for another input; then the relative_bias caches.
+    /// `storedTypes` maps keys to their stored element type names (for the half-precision hint).
+    public func lines(storedTypes: [String: String] = [:]) -> [String] {
+        var out: [String] = []
+        let forward = entries.filter { $0.kind != .cache }
+        if forward.isEmpty {
+            out.append("no relative_coords_table / relative_position_index stored: computed from the geometry")
+        }
+        for group in groups(differingForwardBuffers) { out.append(line(group, storedTypes: storedTypes)) }
+        let equal = forward.filter { $0.otherShape == nil && $0.differing == 0 }
+        if !equal.isEmpty {
+            out.append("\(equal.count) of \(forward.count) stored relative_coords_table / relative_position_index buffers equal the geometry")
+        }
+        for group in groups(entries.filter { $0.otherShape != nil }) {
+            let e = group[0]
+            out.append("\(e.kind.rawValue) in \(modules(group)) \(e.otherShape!): "
+                       + (e.kind == .cache ? "never read" : "recomputed from the geometry, as the official any-res loader (strict=False) skips it"))
+        }
+        let caches = entries.filter { $0.kind == .cache && $0.otherShape == nil }
+        guard !caches.isEmpty else { return out }
+        out.append("relative_bias caches (what the official deploy mode adds instead of running the position MLPs; "
+                   + "neither hatscope nor the official non-deploy forward reads them):")
+        let zero = caches.filter(\.allZero)
+        if !zero.isEmpty { out.append("  \(zero.count) of \(caches.count) are all zero (saved before any forward filled them)") }
+        for group in groups(caches.filter { $0.differing > 0 && !$0.allZero }) {
+            let e = group[0]
+            out.append("  \(e.module): \(count(group)) of \(e.entries) values differ from what its MLP gives in \(modules(group)), "
+                       + "by up to \(Self.format(group.map(\.maxDifference).max() ?? 0))")
+        }
+        let same = caches.filter { $0.differing == 0 }
+        if !same.isEmpty { out.append("  \(same.count) of \(caches.count) equal what the position MLPs give") }
+        return out
+    }
+
+    /// One line for `record` and the explorer.
+    public func summary() -> String {
+        let differ = groups(differingForwardBuffers)
+        let stored = entries.contains { $0.kind != .cache && $0.otherShape == nil }
+        guard !differ.isEmpty else {
+            switch (choice, stored) {
+            case (_, false): return "buffers: none stored for this input, computed from the geometry"
+            case (.stored, true): return "buffers: the checkpoint's relative_coords_table / relative_position_index, equal to the geometry"
+            case (.geometry, true): return "buffers: recomputed from the geometry (--buffers geometry); the checkpoint's are equal to it"
+            }
+        }
+        let what = differ.map { g -> String in
+            let e = g[0]
+            let amount = e.kind == .index
+                ? "\(count(g)) of \(e.entries) entries" + (g.allSatisfy(\.oneBelow) ? " one below: EMA-truncated" : "")
+                : "by up to \(Self.format(g.map(\.maxDifference).max() ?? 0))"
+            return "\(e.kind.rawValue) of \(e.module) in \(g.count) block\(g.count == 1 ? "" : "s") (\(amount))"
+        }.joined(separator: "; ")
+        switch choice {
+        case .stored:
+            return "buffers: the checkpoint's differ from the geometry and are used, as the official forward uses them: \(what) (--buffers geometry recomputes them)"
+        case .geometry:
+            return "buffers: recomputed from the geometry (--buffers geometry), ignoring the checkpoint's, which differ: \(what)"
+        }
+    }
+
+    /// Entries grouped by kind, module, grid and size, in first-seen order.
+    private func groups(_ list: [Entry]) -> [[Entry]] {
+        var order: [String] = []
+        var by: [String: [Entry]] = [:]
+        for e in list {
+            let k = "\(e.kind.rawValue)|\(e.module)|\(e.geometry)|\(e.entries)|\(e.otherShape ?? "")"
+            if by[k] == nil { order.append(k) }
+            by[k, default: []].append(e)
+        }
+        // Read buffers first (index, then table), caches last.
+        let rank: [Kind: Int] = [.index: 0, .coords: 1, .cache: 2]
+        return order.map { by[$0]! }.enumerated()
+            .sorted { (rank[$0.element[0].kind]!, $0.offset) < (rank[$1.element[0].kind]!, $1.offset) }.map(\.element)
+    }
+
+    private func line(_ g: [Entry], storedTypes: [String: String]) -> String {
+        let e = g[0]
+        let maxd = Self.format(g.map(\.maxDifference).max() ?? 0)
+        let types = Set(g.compactMap { storedTypes[$0.key] })
+        let half = types.count == 1 && ["float16", "bfloat16"].contains(types.first!) ? " (stored as \(types.first!))" : ""
+        let head = "\(e.kind.rawValue): \(count(g)) of \(e.entries) \(e.kind == .index ? "entries" : "values") differ "
+            + "from the \(e.geometry) geometry in \(modules(g))"
+        if e.kind == .index && g.allSatisfy(\.oneBelow) {
+            return head + ", each one below it (typical of an EMA that blended integer buffers: timm's ModelEmaV2 truncates them)"
+        }
+        return head + ", by up to \(maxd)\(half)"
+    }
+
+    /// "661" when every module has as many differences, else "up to 661".
+    private func count(_ g: [Entry]) -> String {
+        let counts = Set(g.map(\.differing))
+        return (counts.count == 1 ? "" : "up to ") + "\(counts.max() ?? 0)"
+    }
+
+    /// "2 blocks (levels.2.blocks.0.attn, levels.2.blocks.1.attn)", at most three named.
+    private func modules(_ g: [Entry]) -> String {
+        let names = g.map { "\($0.block).\($0.module)" }
+        let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", ..." : "")
+        return "\(names.count) block\(names.count == 1 ? "" : "s") (\(shown))"
+    }
+
+    static func format(_ v: Float) -> String {
+        if v.isNaN { return "nan" }
+        if v == 0 { return "0" }
+        if v >= 0.01 && v < 1000 { return String(format: "%.3g", Double(v)) }
+        return String(format: "%.2g", Double(v))
+    }
+}
