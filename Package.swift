@@ -65,6 +65,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatModel", "HatImaging", "HatCore"]),
         .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatModel", "HatCore"]),
-        .testTarget(name: "HatscopeCLITests", dependencies: []),
+        .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint"]),
     ]
 )

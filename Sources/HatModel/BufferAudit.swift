@@ -63,37 +63,32 @@ public struct BufferAudit: Sendable {
                 let block = "levels.\(level).blocks.\(j)"
                 let b = root.child(block)
                 compareRelative(tensors, block: block, module: "attn", side: w, geometry: "\(w)x\(w) window")
-                let windowBias = try? RelativePositionBias(b.child("attn.pos_emb_funct"), heads: heads).bias(side: w)
+                let t = layout.tokensPerWindow
                 compareCache(tensors, key: "\(block).attn.pos_emb_funct.relative_bias", block: block, module: "attn",
-                             geometry: "\(w)x\(w) window", shape: [1, heads, layout.tokensPerWindow, layout.tokensPerWindow]) { h, out in
-                    windowBias?.add(to: out, head: h, tokens: layout.tokensPerWindow)
-                    return windowBias != nil
+                             geometry: "\(w)x\(w) window", shape: [1, heads, t, t]) {
+                    let bias = try RelativePositionBias(b.child("attn.pos_emb_funct"), heads: heads).bias(side: w)
+                    return { h, out in bias.add(to: out, head: h, tokens: t) }
                 }
-                let embed = try? PositionMLP(b.child("pos_embed"), outputs: c).grid(side: w)
                 compareCache(tensors, key: "\(block).pos_embed.relative_bias", block: block, module: "pos_embed",
-                             geometry: "\(w)x\(w) window", shape: [1, w * w, c]) { _, out in
-                    guard let embed else { return false }
-                    out.update(from: embed, count: embed.count)
-                    return true
+                             geometry: "\(w)x\(w) window", shape: [1, w * w, c]) {
+                    let embed = try PositionMLP(b.child("pos_embed"), outputs: c).grid(side: w)
+                    return { _, out in out.update(from: embed, count: embed.count) }
                 }
                 guard layout.hierarchical else { continue }
                 let side = layout.carrierBiasSide, n = layout.carrierCount
                 let grid = layout.carrierRows == layout.carrierCols
                     ? "\(side)x\(side) carrier grid" : "\(side)x\(side) bias grid of the \(layout.carrierRows)x\(layout.carrierCols) carrier grid"
                 compareRelative(tensors, block: block, module: "hat_attn", side: side, geometry: grid)
-                let carrierBias = try? RelativePositionBias(b.child("hat_attn.pos_emb_funct"), heads: heads).bias(side: side)
                 compareCache(tensors, key: "\(block).hat_attn.pos_emb_funct.relative_bias", block: block, module: "hat_attn",
-                             geometry: grid, shape: [1, heads, n, n]) { h, out in
-                    carrierBias?.add(to: out, head: h, tokens: n)
-                    return carrierBias != nil
+                             geometry: grid, shape: [1, heads, n, n]) {
+                    let bias = try RelativePositionBias(b.child("hat_attn.pos_emb_funct"), heads: heads).bias(side: side)
+                    return { h, out in bias.add(to: out, head: h, tokens: n) }
                 }
                 if layout.squareCarrierGrid {
-                    let embed = try? PositionMLP(b.child("hat_pos_embed"), outputs: c).grid(side: side)
                     compareCache(tensors, key: "\(block).hat_pos_embed.relative_bias", block: block, module: "hat_pos_embed",
-                                 geometry: grid, shape: [1, n, c]) { _, out in
-                        guard let embed else { return false }
-                        out.update(from: embed, count: embed.count)
-                        return true
+                                 geometry: grid, shape: [1, n, c]) {
+                        let embed = try PositionMLP(b.child("hat_pos_embed"), outputs: c).grid(side: side)
+                        return { _, out in out.update(from: embed, count: embed.count) }
                     }
                 }
             }
@@ -139,11 +134,12 @@ public struct BufferAudit: Sendable {
         }
     }
 
-    /// `compute(head, out)` writes head `head`'s values (or all of them for a position
-    /// embedding, head 0) into `out` (zeroed, one head's size) and says whether it could.
+    /// `make()` builds, only when the cache is stored with the right shape, a function that
+    /// writes head `h`'s values (all of them for a position embedding, h = 0) into a zeroed buffer
+    /// of one head's size. A module whose weights are unusable is left out (the load says why).
     private mutating func compareCache(_ tensors: [String: Tensor], key: String, block: String, module: String,
                                        geometry: String, shape: [Int],
-                                       compute: (Int, UnsafeMutablePointer<Float>) -> Bool) {
+                                       make: () throws -> (Int, UnsafeMutablePointer<Float>) -> Void) {
         guard let t = tensors[key] else { return }
         var e = entry(key, .cache, module, block, geometry, count: t.data.count)
         guard t.shape == shape else {
@@ -151,16 +147,16 @@ public struct BufferAudit: Sendable {
             entries.append(e)
             return
         }
+        guard let compute = try? make() else { return }
         e.allZero = t.data.allSatisfy { $0 == 0 }
         let heads = module.hasSuffix("attn") ? shape[1] : 1
         let per = t.data.count / heads
-        let scratch = FloatBuffer(count: per)
-        var computed = true
+        let scratch = FloatBuffer(count: per)   // one head's [T, T], or the [tokens, C] embedding
         t.data.withUnsafeBufferPointer { stored in
-            for h in 0..<heads where computed {
+            for h in 0..<heads {
                 scratch.pointer.update(repeating: 0, count: per)
-                computed = compute(h, scratch.pointer)
-                for i in 0..<per where computed {
+                compute(h, scratch.pointer)
+                for i in 0..<per {
                     let a = stored[h * per + i], b = scratch.pointer[i]
                     let d = abs(a - b)
                     if !(d <= Self.tolerance * max(1, abs(b))) { e.differing += 1 }
@@ -168,7 +164,6 @@ public struct BufferAudit: Sendable {
                 }
             }
         }
-        guard computed else { return }   // the module's weights are unusable; the load says why
         entries.append(e)
     }
 
@@ -231,27 +226,28 @@ extension BufferAudit {
 
     /// One line for `record` and the explorer.
     public func summary() -> String {
-        let differ = groups(differingForwardBuffers)
+        let differ = differingForwardBuffers
         let stored = entries.contains { $0.kind != .cache && $0.otherShape == nil }
         guard !differ.isEmpty else {
             switch (choice, stored) {
             case (_, false): return "buffers: none stored for this input, computed from the geometry"
-            case (.stored, true): return "buffers: the checkpoint's relative_coords_table / relative_position_index, equal to the geometry"
+            case (.stored, true): return "buffers: the checkpoint's, equal to the geometry"
             case (.geometry, true): return "buffers: recomputed from the geometry (--buffers geometry); the checkpoint's are equal to it"
             }
         }
-        let what = differ.map { g -> String in
-            let e = g[0]
-            let amount = e.kind == .index
-                ? "\(count(g)) of \(e.entries) entries" + (g.allSatisfy(\.oneBelow) ? " one below: EMA-truncated" : "")
+        let what = [Kind.index, .coords].compactMap { kind -> String? in
+            let g = differ.filter { $0.kind == kind }
+            guard !g.isEmpty else { return nil }
+            let amount = kind == .index
+                ? "up to \(g.map(\.differing).max() ?? 0) entries" + (g.allSatisfy(\.oneBelow) ? ", one below: EMA-truncated" : "")
                 : "by up to \(Self.format(g.map(\.maxDifference).max() ?? 0))"
-            return "\(e.kind.rawValue) of \(e.module) in \(g.count) block\(g.count == 1 ? "" : "s") (\(amount))"
-        }.joined(separator: "; ")
+            return "\(kind.rawValue) in \(g.count) module\(g.count == 1 ? "" : "s") (\(amount))"
+        }.joined(separator: ", ")
         switch choice {
         case .stored:
-            return "buffers: the checkpoint's differ from the geometry and are used, as the official forward uses them: \(what) (--buffers geometry recomputes them)"
+            return "buffers: the checkpoint's, used as the official forward uses them; they differ from the geometry: \(what) (--buffers geometry recomputes them)"
         case .geometry:
-            return "buffers: recomputed from the geometry (--buffers geometry), ignoring the checkpoint's, which differ: \(what)"
+            return "buffers: recomputed from the geometry (--buffers geometry); the checkpoint's differ: \(what)"
         }
     }
 

@@ -45,6 +45,7 @@ struct Info: ParsableCommand {
 
     private func report() throws {
         let path = try options.checkpointPath(override: self.path)
+        _ = try options.bufferChoice()
         let (sd, sha) = try options.readStateDict(path: path)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         print("checkpoint    \(path)")
@@ -102,7 +103,7 @@ struct Info: ParsableCommand {
             let skipped = optional.filter { sd.tensors[$0.0] != nil }.count
             print("mapping       ok: all \(expected.count) learned tensors present with the expected shapes, "
                   + (skipped > 0 ? "\(skipped) not used at \(config.resolution[0])x\(config.resolution[1]) (carrier-token parts this input size skips)" : "none unused"))
-            printBuffers(sd, config: config)
+            try printBuffers(sd, config: config)
         } catch let e as WeightError {
             let lines = WeightMapping.report(e)
             mismatch = lines[0]
@@ -143,13 +144,14 @@ struct Info: ParsableCommand {
 
     /// How the stored buffers compare with the geometry (BufferAudit) and which ones the model
     /// runs on (--buffers).
-    private func printBuffers(_ sd: LoadedStateDict, config: ModelConfig) {
+    private func printBuffers(_ sd: LoadedStateDict, config: ModelConfig) throws {
         let derived = sd.tensors.filter { WeightMapping.isDerived($0.key) }
-        let reads = options.buffers == .stored
+        let choice = try options.bufferChoice()
+        let reads = choice == .stored
             ? "stored (--buffers): the model reads the checkpoint's relative_coords_table and relative_position_index where they fit this input, as the official forward does"
             : "geometry (--buffers): relative_coords_table and relative_position_index recomputed, the checkpoint's ignored"
         print("buffers       \(reads); \(derived.count) derived buffers in the file")
-        let audit = BufferAudit(config: config, tensors: sd.tensors, resolution: config.resolution, choice: options.buffers)
+        let audit = BufferAudit(config: config, tensors: sd.tensors, resolution: config.resolution, choice: choice)
         for line in audit.lines(storedTypes: sd.storedTypes.mapValues(\.rawValue)) { print("              \(line)") }
     }
 

@@ -18,7 +18,9 @@ struct LoadedModel {
     let weights: DictionaryWeightSource
     /// --buffers
     let buffers: BufferChoice
-    /// Every derived buffer of the checkpoint (relative_*, ...), read or not, for `bufferAudit`.
+    /// The checkpoint's relative_coords_table / relative_position_index, used or not, for
+    /// `bufferAudit` (the relative_bias caches, up to 340 MB a block in the largest models, are
+    /// left to `info`).
     let storedBuffers: [String: Tensor]
     let checkpointPath: String
     /// SHA-256 of the checkpoint file, hashed on a background thread started at load; reading it
@@ -33,14 +35,12 @@ struct LoadedModel {
     var source: String = ""
     var format: String = ""
 
-    /// The checkpoint's buffers against the geometry of an input of `resolution` [H, W].
+    /// The checkpoint's forward buffers against the geometry of an input of `resolution` [H, W].
     func bufferAudit(resolution: [Int]) -> BufferAudit {
         BufferAudit(config: config, tensors: weights.tensors.merging(storedBuffers) { a, _ in a },
                     resolution: resolution, choice: buffers)
     }
 }
-
-extension BufferChoice: ExpressibleByArgument {}
 
 struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Checkpoint: torch.save file (.pth/.pth.tar, zip or legacy format) or .safetensors. Default: the embedded demo model.",
@@ -56,7 +56,15 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Relative-position buffers: 'stored' (default) runs on the checkpoint's relative_coords_table and relative_position_index, as the official load_state_dict + forward do, so half-precision and EMA checkpoints (timm's ModelEmaV2 truncates the integer index) give the official results; 'geometry' recomputes them from the window geometry, the values of a freshly built model (to see what the stored ones change).",
                                valueName: "stored|geometry"))
-    var buffers: BufferChoice = .stored
+    var buffers: String = BufferChoice.stored.rawValue
+
+    /// --buffers, checked here (not by the parser) for the one-line `hatscope: ...` error.
+    func bufferChoice() throws -> BufferChoice {
+        guard let choice = BufferChoice(rawValue: buffers) else {
+            throw CLIError("--buffers must be stored or geometry (got '\(buffers)')")
+        }
+        return choice
+    }
 
     /// The checkpoint path used: `--checkpoint`, else the embedded demo.
     func checkpointPath(override: String? = nil) throws -> String {
@@ -134,6 +142,7 @@ struct ModelOptions: ParsableArguments {
     /// `inputResolution` is the input tensor's [H, W] when the input is a tensor.
     func load(path override: String? = nil, inputResolution: [Int]? = nil) throws -> LoadedModel {
         let path = try checkpointPath(override: override)
+        let buffers = try bufferChoice()
         let (sd, sha) = try readStateDict(path: path)
         var (config, notes) = try resolveConfig(shapes: sd.shapes)
         // A custom model is named after the checkpoint's own `arch` entry when it has one, so
@@ -150,7 +159,8 @@ struct ModelOptions: ParsableArguments {
         }
         let given = WeightMapping.modelTensors(sd.tensors, buffers: buffers)
         return LoadedModel(config: config, weights: DictionaryWeightSource(given), buffers: buffers,
-                           storedBuffers: sd.tensors.filter { WeightMapping.isDerived($0.key) }, checkpointPath: path,
+                           storedBuffers: WeightMapping.modelTensors(sd.tensors, buffers: .stored).filter { WeightMapping.isDerived($0.key) },
+                           checkpointPath: path,
                            digest: sha, extras: sd.extras, notes: notes, source: sd.source, format: sd.format)
     }
 }

@@ -137,10 +137,10 @@ final class RelativePositionBufferTests: XCTestCase {
         // The EMA blended the caches of training forwards into stale values.
         XCTAssertTrue(lines.contains { $0.hasPrefix("  attn: 512 of 800 values differ from what its MLP gives") }, "\(lines)")
         XCTAssertTrue(a.forwardBuffersDiffer)
-        XCTAssertTrue(a.summary().contains("76 of 256 entries one below: EMA-truncated"), a.summary())
+        XCTAssertTrue(a.summary().contains("they differ from the geometry: relative_position_index in 3 modules (up to 76 entries, one below: EMA-truncated)"), a.summary())
         XCTAssertTrue(a.summary().contains("--buffers geometry recomputes them"), a.summary())
         let (g, _) = try audit("ema", choice: .geometry)
-        XCTAssertTrue(g.summary().hasPrefix("buffers: recomputed from the geometry (--buffers geometry), ignoring the checkpoint's, which differ"), g.summary())
+        XCTAssertTrue(g.summary().hasPrefix("buffers: recomputed from the geometry (--buffers geometry); the checkpoint's differ: relative_position_index in 3 modules"), g.summary())
     }
 
     func testReportNamesHalfPrecisionTables() throws {
@@ -155,7 +155,7 @@ final class RelativePositionBufferTests: XCTestCase {
     func testReportOnFreshBuffersAndOnAnotherResolution() throws {
         let (fresh, _) = try audit("nonsquare")
         XCTAssertFalse(fresh.forwardBuffersDiffer)
-        XCTAssertEqual(fresh.summary(), "buffers: the checkpoint's relative_coords_table / relative_position_index, equal to the geometry")
+        XCTAssertEqual(fresh.summary(), "buffers: the checkpoint's, equal to the geometry")
         XCTAssertTrue(fresh.lines().contains("  12 of 12 equal what the position MLPs give"), "\(fresh.lines())")
 
         let (other, _) = try audit("perturbed", resolution: [160, 160])
