@@ -37,6 +37,8 @@ public struct BufferAudit: Sendable {
         public var oneBelow: Bool
         /// relative_bias: all zero (saved before any forward filled it).
         public var allZero: Bool
+        /// Index: entries outside the bias table (the official lookup fails on them).
+        public var outsideTable = 0
         /// Set when not compared: the buffer has the shape of another grid (recomputed).
         public var otherShape: String?
     }
@@ -118,9 +120,11 @@ public struct BufferAudit: Sendable {
             if RelativeGeometry.indexSide(t.shape) == side {
                 let want = RelativeGeometry.index(side: side)
                 e.oneBelow = true
+                let n = Float(want.count == 0 ? 0 : (2 * side - 1) * (2 * side - 1))
                 for (a, b) in zip(t.data, want) {
                     // as copy_ into int64 leaves it (truncation toward zero)
-                    let d = a.rounded(.towardZero) - Float(b)
+                    let v = a.rounded(.towardZero), d = v - Float(b)
+                    if !(v >= -n && v < n) { e.outsideTable += 1 }
                     guard d != 0 else { continue }
                     e.differing += 1
                     e.maxDifference = d.isNaN ? .nan : max(e.maxDifference, abs(d))
@@ -251,12 +255,13 @@ extension BufferAudit {
         }
     }
 
-    /// Entries grouped by kind, module, grid and size, in first-seen order.
+    /// Entries grouped by kind, module, grid and size (an unusable index on its own), in
+    /// first-seen order.
     private func groups(_ list: [Entry]) -> [[Entry]] {
         var order: [String] = []
         var by: [String: [Entry]] = [:]
         for e in list {
-            let k = "\(e.kind.rawValue)|\(e.module)|\(e.geometry)|\(e.entries)|\(e.otherShape ?? "")"
+            let k = "\(e.kind.rawValue)|\(e.module)|\(e.geometry)|\(e.entries)|\(e.otherShape ?? "")|\(e.outsideTable > 0)"
             if by[k] == nil { order.append(k) }
             by[k, default: []].append(e)
         }
@@ -273,6 +278,10 @@ extension BufferAudit {
         let half = types.count == 1 && ["float16", "bfloat16"].contains(types.first!) ? " (stored as \(types.first!))" : ""
         let head = "\(e.kind.rawValue): \(count(g)) of \(e.entries) \(e.kind == .index ? "entries" : "values") differ "
             + "from the \(e.geometry) geometry in \(modules(g))"
+        let outside = g.map(\.outsideTable).reduce(0, +)
+        if outside > 0 {
+            return head + ", \(outside) of them outside the bias table: the official forward fails on it, so does hatscope (--buffers geometry recomputes it)"
+        }
         if e.kind == .index && g.allSatisfy(\.oneBelow) {
             return head + ", each one below it (typical of an EMA that blended integer buffers: timm's ModelEmaV2 truncates them)"
         }

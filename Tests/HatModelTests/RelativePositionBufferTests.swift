@@ -90,6 +90,11 @@ final class RelativePositionBufferTests: XCTestCase {
         }
         // --buffers geometry does not read it.
         XCTAssertNoThrow(try FasterViT(config: f.config, weights: DictionaryWeightSource(WeightMapping.modelTensors(tensors, buffers: .geometry))))
+        // info says so.
+        var all = f.stateDict.tensors
+        all[key] = t
+        let lines = BufferAudit(config: f.config, tensors: all, resolution: f.config.resolution, choice: .stored).lines()
+        XCTAssertTrue(lines.contains { $0.hasPrefix("relative_position_index: 1 of 256 entries differ from the 4x4 window geometry in 1 block (levels.2.blocks.1.attn), 1 of them outside the bias table") }, "\(lines)")
     }
 
     /// A buffer with a shape no module of this input has is not read (not even checked, like the
