@@ -9,6 +9,7 @@
 // loader skips it).
 import Foundation
 import HatCore
+import HatRecording
 
 public struct BufferAudit: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
@@ -58,9 +59,10 @@ public struct BufferAudit: Sendable {
         entries = []
         let source = DictionaryWeightSource(WeightMapping.modelTensors(tensors, buffers: choice))
         let root = WeightReader(source)
-        for level in 2..<4 where level < config.depths.count {
-            let layout = StageLayout(config: config, level: level, resolution: resolution)
-            let w = layout.window, c = config.stageDim(level), heads = config.heads[level]
+        let geometry = ModelGeometry(config: config, inputHeight: resolution[0], inputWidth: resolution[1])
+        for layout in geometry.stages {
+            let level = layout.level
+            let w = layout.windowSize, c = layout.channels, heads = layout.heads
             for j in 0..<config.depths[level] {
                 let block = "levels.\(level).blocks.\(j)"
                 let b = root.child(block)
@@ -76,7 +78,7 @@ public struct BufferAudit: Sendable {
                     let embed = try PositionMLP(b.child("pos_embed"), outputs: c).grid(side: w)
                     return { _, out in out.update(from: embed, count: embed.count) }
                 }
-                guard layout.hierarchical else { continue }
+                guard layout.hasCarriers else { continue }
                 let side = layout.carrierBiasSide, n = layout.carrierCount
                 let grid = layout.carrierRows == layout.carrierCols
                     ? "\(side)x\(side) carrier grid" : "\(side)x\(side) bias grid of the \(layout.carrierRows)x\(layout.carrierCols) carrier grid"

@@ -21,6 +21,7 @@
 // of learned weights only) matches all four; the first (21k_224) is chosen and a note says so;
 // `--model NAME` or `--config FILE.json` picks another. faster_vit_4_224 and faster_vit_4_21k_224 differ
 // in `hat_*` keys and are always told apart.
+import HatRecording
 
 public enum VariantError: Error, Equatable, CustomStringConvertible {
     case notFasterViT(String)
@@ -197,9 +198,10 @@ extension VariantInference {
     /// non-square carrier grid (it would need hat_pos_embed, or leave the carrier weights unused
     /// while the checkpoint says they are used), or nil when it can.
     public static func nonSquareProblem(config: ModelConfig, levels: [Int], resolution: [Int]) -> String? {
+        let geometry = ModelGeometry(config: config, inputHeight: resolution[0], inputWidth: resolution[1])
         for level in levels {
-            let l = StageLayout(config: config, level: level, resolution: resolution)
-            if !l.hierarchical {
+            guard let l = geometry.stage(level: level) else { continue }
+            if !l.hasCarriers {
                 return "level \(level) is a single window (no carrier tokens)"
             }
             if l.squareCarrierGrid {

@@ -4,6 +4,7 @@
 // buffers the official forward reads are given to the model when stored and shaped for this
 // input (`BufferChoice.stored`), else recomputed; the others are never read.
 import HatCore
+import HatRecording
 
 /// Where the model takes the relative-position buffers (`relative_coords_table`,
 /// `relative_position_index`) that the official forward reads.

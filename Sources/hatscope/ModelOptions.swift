@@ -10,6 +10,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecording
 
 struct LoadedModel {
     let config: ModelConfig

@@ -5,6 +5,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 @testable import HatModel
+import HatRecording
 import XCTest
 
 final class RelativePositionBufferTests: XCTestCase {

@@ -9,6 +9,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 @testable import HatModel
+import HatRecording
 import XCTest
 
 final class StoredBufferParityTests: XCTestCase {
