@@ -80,6 +80,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording"]),
-        .testTarget(name: "HatscopeCLITests", dependencies: ["HatRecording", "HatRecordingFile"], exclude: ["Fixtures"]),
+        .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore", "HatRecording", "HatRecordingFile"],
+                    exclude: ["Fixtures"]),
     ]
 )

@@ -72,7 +72,8 @@ public struct Provenance: Codable, Equatable, Sendable {
         self.buffers = buffers
     }
 
-    /// What today's engine does: relative-position tables recomputed from the geometry.
+    /// Where nothing says otherwise (synthetic recordings, files without provenance): tables
+    /// recomputed from the geometry, as a freshly built model has them.
     public static let defaultBuffers = "geometry"
     /// The values `buffers` may take.
     public static let bufferChoices = ["stored", "geometry"]

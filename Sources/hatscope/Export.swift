@@ -22,7 +22,8 @@ struct Export: ParsableCommand {
         then the model does not run, and the PNGs are the same bytes as from the checkpoint.
 
         Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
-        version, model, checkpoint sha256, image, preprocessing, every selection, value ranges, \
+        version, model, checkpoint sha256, image, preprocessing, the relative-position buffers \
+        used (--buffers) and how they compare with the geometry, every selection, value ranges, \
         file names), enough to make any figure again.
 
         Views: local (a query's window attention and its carrier tokens), carrier (one carrier \
@@ -169,6 +170,7 @@ struct Export: ParsableCommand {
         var preprocessing: Manifest.Preprocessing?
         var source = Manifest.Source()
         var checkpoint: Manifest.Checkpoint?
+        var buffers: Manifest.Buffers?
         if self.recording.isGiven {
             // A recording file: drawn as recorded, no model.
             let (path, rec) = try self.recording.single(for: "export")
@@ -178,14 +180,16 @@ struct Export: ParsableCommand {
             if let i = p.input { if i.kind == "image" { source.image = i.path } else { source.input = i.path } }
             source.recording = path
             preprocessing = p.preprocessing
+            buffers = Manifest.Buffers(choice: p.buffers, comparison: "as recorded (see the recording's notes)")
         } else {
-            let loaded = try model.load()
+            let given = try input.map { try NPY.read(path: $0) }
+            let loaded = try model.load(inputResolution: given.flatMap(EngineInput.resolution))
             loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
             let net = try FasterViT(config: loaded.config, weights: loaded.weights)
             let config = loaded.config
             let tensor: Tensor
-            if let npy = input {
-                tensor = try NPY.read(path: npy)
+            if let npy = input, let given {
+                tensor = given
                 source.input = npy
             } else {
                 let path = try image ?? DemoAssets.defaultImage
@@ -203,6 +207,8 @@ struct Export: ParsableCommand {
             forwardMs = Date().timeIntervalSince(t1) * 1000
             recording = try recorder.recording()
             checkpoint = Manifest.Checkpoint(path: loaded.checkpointPath, sha256: loaded.checkpointSHA256)
+            buffers = Manifest.Buffers(choice: loaded.buffers.rawValue,
+                                       comparison: loaded.bufferAudit(resolution: [tensor.shape[2], tensor.shape[3]]).summary())
         }
         let selection = try makeSelection(recording, level: level)
 
@@ -225,7 +231,7 @@ struct Export: ParsableCommand {
         let manifest = Manifest(version: HatScopeVersion.string, model: recording.config, checkpoint: checkpoint,
                                 source: source, preprocessing: preprocessing, inputHeight: recording.inputHeight,
                                 inputWidth: recording.inputWidth, rendering: Manifest.Rendering(options, sharedScale: sharedScale),
-                                figures: result.figures, skipped: result.skipped)
+                                figures: result.figures, skipped: result.skipped, buffers: buffers)
         guard !result.figures.isEmpty else {
             throw CLIError("no figure applies: " + result.skipped.map { "\($0.view.rawValue): \($0.reason)" }.joined(separator: "; "))
         }

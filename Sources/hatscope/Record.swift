@@ -23,7 +23,9 @@ struct Record: ParsableCommand {
         (carrier tokens first in each window) and `levels.I.blocks.J.hat_attn.probs` \
         [1, heads, N, N] (carrier tokens in grid order), plus the propagation term where the \
         model has one. Metadata: schema and geometry versions, the configuration, input size, \
-        class names, preprocessing, the checkpoint and input files with their SHA-256, notes. \
+        class names, preprocessing, the checkpoint and input files with their SHA-256, `buffers` \
+        (stored or geometry, see --buffers), notes (one on how the checkpoint's relative-position \
+        buffers compare with the geometry). \
         explore, export, stats and tour read it back with --recording, without the model.
         --dtype f16 stores the attention maps as float16 (half the size; values rounded to \
         nearest float16); the default f32 keeps them exact.
@@ -62,17 +64,19 @@ struct Record: ParsableCommand {
             }
             try checkDestination()
             let options = RecorderOptions(blocks: try parseBlocks(), maxAttentionBytes: max(0, maxAttentionMB) << 20)
-            let loaded = try model.load()
+            let inputPath = try input ?? DemoAssets.defaultImage
+            let given = try EngineInput.tensorFile(inputPath)
+            let loaded = try model.load(inputResolution: given.flatMap(EngineInput.resolution))
             loaded.digest.start()  // the recording names the checkpoint by hash: hash while the model runs
             let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            let inputPath = try input ?? DemoAssets.defaultImage
-            let x = try EngineInput.load(inputPath, config: loaded.config)
+            let x = try given ?? EngineInput.load(inputPath, config: loaded.config)
             try net.validate(input: x)
             let recorder = AttentionRecorder(options: options)
             _ = try net.forward(x, recorder: recorder)
             var rec = try recorder.recording()
+            rec.notes.append(loaded.bufferAudit(resolution: [x.shape[2], x.shape[3]]).summary())
             rec.provenance = RunProvenance.make(loaded: loaded, isDemo: model.checkpoint == nil, inputPath: inputPath,
-                                                isImage: !EngineInput.isTensorFile(inputPath))
+                                                isImage: given == nil, buffers: loaded.buffers.rawValue)
             try RecordingWriter.write(rec, dtype: mapsType, to: out)
             let maps = rec.stages.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + ($1.window == nil ? 0 : 1) + ($1.carrier == nil ? 0 : 1) } }
             let top = rec.topK(1).first.map { "top-1 class \($0.index) (p=\(String(format: "%.3f", $0.probability)))" } ?? ""

@@ -41,7 +41,7 @@ struct RecordingOptions: ParsableArguments {
 enum RunProvenance {
     /// `inputPath` nil: the demo image. Hashes the input file (small) and waits for the
     /// checkpoint's background hash.
-    static func make(loaded: LoadedModel, isDemo: Bool, inputPath: String, isImage: Bool) -> Provenance {
+    static func make(loaded: LoadedModel, isDemo: Bool, inputPath: String, isImage: Bool, buffers: String) -> Provenance {
         let lower = inputPath.lowercased()
         let kind = isImage ? "image" : lower.hasSuffix(".npy") ? "npy" : "safetensors"
         let config = loaded.config
@@ -56,9 +56,9 @@ enum RunProvenance {
             preprocessing: isImage ? InputPreprocessing(height: config.resolution[0], width: config.resolution[1],
                                                         cropPct: config.cropPct, cropMode: config.cropMode) : nil,
             classNames: names,
-            // Filled when the engine's interventions and stored buffers reach the command line;
-            // until then every forward pass is the plain one on geometry-computed tables.
+            // Filled when the engine's interventions reach the command line; until then every
+            // forward pass is the plain one.
             interventions: [],
-            buffers: Provenance.defaultBuffers)
+            buffers: buffers)
     }
 }
