@@ -50,10 +50,11 @@ let package = Package(
         // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
         .target(name: "HatCheckpoint", dependencies: ["HatCore"]),
         // Model configuration and presets, the one stage geometry, the recording types. Pure data.
-        .target(name: "HatRecording"),
+        // (numericSettings: float16 <-> float32 conversion of mapped maps in hardware.)
+        .target(name: "HatRecording", swiftSettings: numericSettings),
         // The recording file (docs/recording-format.md): safetensors + metadata, written and read
         // (memory-mapped, validated) without the engine.
-        .target(name: "HatRecordingFile", dependencies: ["HatRecording", "HatCheckpoint"]),
+        .target(name: "HatRecordingFile", dependencies: ["HatRecording", "HatCheckpoint"], swiftSettings: numericSettings),
         // FasterViT forward pass and the attention recorder that fills a Recording.
         .target(name: "HatModel", dependencies: ["HatCore", "HatRecording"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
