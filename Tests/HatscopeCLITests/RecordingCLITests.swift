@@ -5,6 +5,7 @@
 // own within 1e-5 (the committed one always, a fresh one when HATSCOPE_PYTHON is set).
 import Foundation
 import XCTest
+import HatCheckpoint
 import HatRecording
 import HatRecordingFile
 
@@ -148,22 +149,18 @@ final class RecordingCLITests: XCTestCase {
     func testHostileMapValuesDrawWithoutCrashing() throws {
         // Shapes are checked when a recording opens; values are not (gigabytes), so every command
         // must draw maps full of NaN, infinities and negative numbers.
-        let good = dir + "/demo.safetensors"
-        _ = try run(["record", "--out", good])
-        var rec = try RecordingReader.read(path: good)
-        let hostile: [Float] = [.nan, .infinity, -.infinity, -3, 1e30, 0, 0.5]
-        for s in rec.stages.indices {
-            for b in rec.stages[s].blocks.indices {
-                for keyPath in [\BlockRecord.window, \BlockRecord.carrier] {
-                    guard let m = rec.stages[s].blocks[b][keyPath: keyPath] else { continue }
-                    rec.stages[s].blocks[b][keyPath: keyPath] = AttentionMaps(
-                        groups: m.groups, heads: m.heads, queries: m.queries, keys: m.keys,
-                        probs: (0 ..< m.count).map { hostile[$0 % hostile.count] })
-                }
-            }
-        }
+        // The demo's recording with every map's bytes overwritten in place.
         let bad = dir + "/hostile.safetensors"
-        try RecordingWriter.write(rec, to: bad)
+        _ = try run(["record", "--out", bad])
+        let hostile: [Float] = [.nan, .infinity, -.infinity, -3, 1e30, 0, 0.5]
+        let header = try withExtendedLifetime(try MappedFile(path: bad)) { try SafeTensors.header($0.bytes, context: bad) }
+        let file = try XCTUnwrap(FileHandle(forUpdatingAtPath: bad))
+        for e in header.entries where e.name.hasSuffix(".probs") {
+            let values = (0 ..< e.range.count / 4).map { hostile[$0 % hostile.count] }
+            try file.seek(toOffset: UInt64(e.range.lowerBound))
+            values.withUnsafeBytes { file.write(Data($0)) }
+        }
+        try file.close()
         _ = try run(["export", "--recording", bad, "--out", dir + "/x", "--montage"], env: noDemo)
         _ = try run(["stats", "--recording", bad, "--out", dir + "/s"], env: noDemo)
         for step in 1 ... 9 { _ = try run(["tour", "--recording", bad, "--print-frame", "100x30", "--step", "\(step)"], env: noDemo) }
