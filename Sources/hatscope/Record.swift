@@ -23,7 +23,8 @@ struct Record: ParsableCommand {
         (carrier tokens first in each window) and `levels.I.blocks.J.hat_attn.probs` \
         [1, heads, N, N] (carrier tokens in grid order), plus the propagation term where the \
         model has one. Metadata: schema and geometry versions, the configuration, input size, \
-        class names, preprocessing, the checkpoint and input files with their SHA-256, `buffers` \
+        class names, preprocessing, the input file with its SHA-256, the checkpoint file (with its \
+        SHA-256 when --hash-checkpoint is given), `buffers` \
         (stored or geometry, see --buffers), notes (one on how the checkpoint's relative-position \
         buffers compare with the geometry). \
         explore, export, stats and tour read it back with --recording, without the model.
@@ -57,6 +58,9 @@ struct Record: ParsableCommand {
     @Option(help: ArgumentHelp("Element type of the stored attention maps: f32 (exact) or f16 (half the size).", valueName: "f32|f16"))
     var dtype: String = "f32"
 
+    @Flag(help: "Name the checkpoint by its SHA-256 in the recording (hashing a 128 MB checkpoint takes about 0.4 s, more than the forward pass of faster_vit_0).")
+    var hashCheckpoint = false
+
     func run() throws {
         do {
             guard let mapsType = RecordingDType(rawValue: dtype.lowercased()) else {
@@ -67,7 +71,7 @@ struct Record: ParsableCommand {
             let inputPath = try input ?? DemoAssets.defaultImage
             let given = try EngineInput.tensorFile(inputPath)
             let loaded = try model.load(inputResolution: given.flatMap(EngineInput.resolution))
-            loaded.digest.start()  // the recording names the checkpoint by hash: hash while the model runs
+            if hashCheckpoint { loaded.digest.start() }  // hash while the model runs
             let net = try FasterViT(config: loaded.config, weights: loaded.weights)
             let x = try given ?? EngineInput.load(inputPath, config: loaded.config)
             try net.validate(input: x)
@@ -76,7 +80,8 @@ struct Record: ParsableCommand {
             var rec = try recorder.recording()
             rec.notes.append(loaded.bufferAudit(resolution: [x.shape[2], x.shape[3]]).summary())
             rec.provenance = RunProvenance.make(loaded: loaded, isDemo: model.checkpoint == nil, inputPath: inputPath,
-                                                isImage: given == nil, buffers: loaded.buffers.rawValue)
+                                                isImage: given == nil, buffers: loaded.buffers.rawValue,
+                                                checkpointSHA256: hashCheckpoint ? loaded.checkpointSHA256 : nil)
             try RecordingWriter.write(rec, dtype: mapsType, to: out)
             let maps = rec.stages.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + ($1.window == nil ? 0 : 1) + ($1.carrier == nil ? 0 : 1) } }
             let top = rec.topK(1).first.map { "top-1 class \($0.index) (p=\(String(format: "%.3f", $0.probability)))" } ?? ""

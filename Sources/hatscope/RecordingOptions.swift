@@ -39,9 +39,9 @@ struct RecordingOptions: ParsableArguments {
 
 /// What `record` writes beside the numbers: checkpoint, input, preprocessing, class names, ...
 enum RunProvenance {
-    /// `inputPath` nil: the demo image. Hashes the input file (small) and waits for the
-    /// checkpoint's background hash.
-    static func make(loaded: LoadedModel, isDemo: Bool, inputPath: String, isImage: Bool, buffers: String) -> Provenance {
+    /// Hashes the input file (small); the checkpoint's hash is given when asked for.
+    static func make(loaded: LoadedModel, isDemo: Bool, inputPath: String, isImage: Bool, buffers: String,
+                     checkpointSHA256: String?) -> Provenance {
         let lower = inputPath.lowercased()
         let kind = isImage ? "image" : lower.hasSuffix(".npy") ? "npy" : "safetensors"
         let config = loaded.config
@@ -50,8 +50,7 @@ enum RunProvenance {
         else { names = DemoAssets.classNames(forCheckpoint: loaded.checkpointPath, count: config.numClasses) ?? [] }
         return Provenance(
             producer: "hatscope \(HatScopeVersion.string)",
-            checkpoint: .init(path: loaded.checkpointPath, sha256: loaded.checkpointSHA256.count == 64 ? loaded.checkpointSHA256 : nil,
-                              demo: isDemo),
+            checkpoint: .init(path: loaded.checkpointPath, sha256: checkpointSHA256.flatMap { $0.count == 64 ? $0 : nil }, demo: isDemo),
             input: .init(kind: kind, path: inputPath, sha256: try? SHA256.hex(ofFile: inputPath)),
             preprocessing: isImage ? InputPreprocessing(height: config.resolution[0], width: config.resolution[1],
                                                         cropPct: config.cropPct, cropMode: config.cropMode) : nil,

@@ -122,6 +122,27 @@ final class RecordingCLITests: XCTestCase {
         _ = try run(["export", "--recording", rec, "--out", dir + "/h", "--view", "local"], env: noDemo)
     }
 
+    func testProvenanceNamesTheInputAndOnRequestTheCheckpointByHash() throws {
+        let plain = try RecordingReader.read(path: try recordDemo("plain.safetensors")).provenance
+        XCTAssertNil(plain.checkpoint?.sha256, "hashing the checkpoint is opt-in")
+        XCTAssertEqual(plain.checkpoint?.path, dir + "/model.pth.tar")
+        XCTAssertEqual(plain.input?.kind, "image")
+        XCTAssertEqual(plain.input?.sha256?.count, 64)
+        XCTAssertEqual(plain.preprocessing?.height, 224)
+        XCTAssertEqual(plain.classNames, [], "no classes.txt beside the copied checkpoint")
+        _ = try run(["record", "--out", dir + "/demo.safetensors"])
+        let demo0 = try RecordingReader.read(path: dir + "/demo.safetensors").provenance
+        XCTAssertEqual(demo0.classNames, ["different colours", "same colour"])
+        XCTAssertEqual(demo0.checkpoint?.demo, true)
+        XCTAssertEqual(plain.buffers, "stored")
+        XCTAssertEqual(plain.interventions, [])
+        let demo = try XCTUnwrap(Self.demoCheckpoint)
+        let hashed = try RecordingReader.read(path: try recordDemo("hashed.safetensors", extra: ["--hash-checkpoint"])).provenance
+        let sha = try run(["info", demo]).split(separator: "\n").first { $0.contains("sha256") }
+        XCTAssertEqual(hashed.checkpoint?.sha256?.count, 64)
+        XCTAssertTrue(sha?.contains(hashed.checkpoint?.sha256 ?? "-") ?? false, "\(String(describing: sha))")
+    }
+
     func testBadRecordingsAndOptionClashesAreOneLine() throws {
         let rec = try recordDemo("demo.safetensors")
         func oneLine(_ args: [String], _ words: [String]) throws {
