@@ -37,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW", providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CSixel", path: "Sources/CSixel", providers: [.apt(["libsixel-dev"])]),
 
         // Numeric core: tensors, OpenBLAS GEMM, the ops FasterViT needs.
         .target(name: "HatCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
@@ -48,8 +49,9 @@ let package = Package(
         .target(name: "HatImaging", dependencies: ["HatCore", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.
         .target(name: "HatViews", dependencies: ["HatModel", "HatImaging"]),
-        // Terminal explorer: cell buffer, renderer, key handling, ncursesw.
-        .target(name: "HatTUI", dependencies: ["HatViews", "HatModel", "HatImaging", "CNCursesW"]),
+        // Terminal explorer: cell buffer, renderer, key handling, ncursesw; pictures as kitty
+        // graphics, sixel (libsixel) or iTerm2 images.
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatModel", "HatImaging", "CNCursesW", "CSixel"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
             "HatCore", "HatCheckpoint", "HatModel", "HatImaging", "HatViews", "HatTUI",
@@ -64,7 +66,7 @@ let package = Package(
         .testTarget(name: "HatImagingTests", dependencies: ["HatImaging", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatModel", "HatImaging", "HatCore"]),
-        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatModel", "HatCore"]),
+        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatModel", "HatImaging", "HatCore"]),
         .testTarget(name: "HatscopeCLITests", dependencies: []),
     ]
 )

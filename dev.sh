@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Build and test needs: C libraries with headers, pkg-config for them, tmux for the terminal end-to-end
-# tests, ncurses-term for the xterm-direct (24-bit colour) terminfo entry.
-PACKAGES=(libncursesw5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux ncurses-term)
+# tests, ncurses-term for the xterm-direct (24-bit colour) terminfo entry, libsixel-dev for sixel
+# pictures.
+PACKAGES=(libncursesw5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev libsixel-dev pkg-config tmux ncurses-term)
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }
 

@@ -79,7 +79,8 @@ public enum Palette {
         shades[max(0, min(shades.count - 1, (luma * shades.count) / 256))]
     }
 
-    /// Brings a frame down to the tier. Monochrome turns picture cells (half blocks, coloured
+    /// Brings a frame down to the tier: photograph cells dithered (Dither), everything else
+    /// snapped to the nearest colour the tier has. Monochrome turns picture cells (half blocks, coloured
     /// blanks) into shade glyphs and shows emphasis (a background lighter than the text) in reverse
     /// video; the terminal then draws everything in its default colours.
     public static func adapt(_ buffer: inout CellBuffer, to tier: ColorTier, background: CellColor) {
@@ -93,7 +94,13 @@ public enum Palette {
             for y in 0..<buffer.height {
                 for x in 0..<buffer.width {
                     var cell = buffer[x, y]
-                    cell.fg = s(cell.fg); cell.bg = s(cell.bg)
+                    if cell.attributes.contains(.photo) {
+                        // A half block's two pixels: (x, 2y) on top, (x, 2y + 1) below.
+                        cell.fg = Dither.apply(cell.fg, x: x, y: 2 * y, tier: tier)
+                        cell.bg = Dither.apply(cell.bg, x: x, y: 2 * y + 1, tier: tier)
+                    } else {
+                        cell.fg = s(cell.fg); cell.bg = s(cell.bg)
+                    }
                     buffer[x, y] = cell
                 }
             }
