@@ -31,6 +31,13 @@ enum Dither {
         return levels[levels.count - 1]
     }
 
+    /// The ANSI colour at the cube corner each channel dithers to (0 or 205), bright or not.
+    static func ansiCorner(_ c: CellColor, _ t: Float, bright: Bool) -> CellColor {
+        let bits = (pick(Int(c.r), [0, 205], t) > 0 ? 1 : 0) | (pick(Int(c.g), [0, 205], t) > 0 ? 2 : 0)
+            | (pick(Int(c.b), [0, 205], t) > 0 ? 4 : 0)
+        return Palette.ansi[bits + (bright && bits != 0 ? 8 : 0)]
+    }
+
     /// `c` at screen pixel (x, y), dithered to a colour the tier shows exactly.
     static func apply(_ c: CellColor, x: Int, y: Int, tier: ColorTier) -> CellColor {
         let t = threshold(x, y)
@@ -45,12 +52,19 @@ enum Dither {
                 return Palette.snap(CellColor(UInt8(v), UInt8(v), UInt8(v)), .palette256)
             }
             return CellColor(UInt8(pick(r, cube, t)), UInt8(pick(g, cube, t)), UInt8(pick(b, cube, t)))
-        case .ansi16, .ansi8:
-            // The ANSI colours are no regular grid: shift by the threshold, then take the nearest.
-            let spread: Float = tier == .ansi8 ? 150 : 100
-            let d = (t - 0.5) * spread
-            func ch(_ v: UInt8) -> UInt8 { UInt8(max(0, min(255, (Float(v) + d).rounded()))) }
-            return Palette.snap(CellColor(ch(c.r), ch(c.g), ch(c.b)), tier)
+        case .ansi8:
+            // The 8 colours are the corners of a cube (0 or 205 per channel): each channel on its own.
+            return ansiCorner(c, t, bright: false)
+        case .ansi16:
+            let r = Int(c.r), g = Int(c.g), b = Int(c.b)
+            if max(r, g, b) - min(r, g, b) < 24 {
+                // Greys: black, bright black, white, bright white.
+                let v = pick((r + g + b) / 3, [0, 127, 229, 255], t)
+                return Palette.ansi[[0: 0, 127: 8, 229: 7, 255: 15][v] ?? 0]
+            }
+            // A corner of the cube, bright when the strongest channel is above 205 often enough.
+            let t2 = threshold(x + 3, y + 5)
+            return ansiCorner(c, t, bright: max(r, g, b) > 205 && Float(max(r, g, b) - 205) / 50 > t2)
         }
     }
 }

@@ -44,10 +44,23 @@ struct HeatPalette {
         }
     }
 
-    /// The colour map sampled finely, snapped to the tier, and thinned to at most stepCount
-    /// distinct colours in colour-map order (a colour that came back later is not used twice).
+    /// ANSI colour numbers that follow each colour map's hue and lightness (nearest-colour
+    /// snapping would turn viridis' dark end black and skip its blues).
+    static let ansiSteps: [Colormap: (sixteen: [Int], eight: [Int])] = [
+        .viridis: ([4, 12, 6, 2, 10, 11], [4, 6, 2, 3, 7]),
+        .magma: ([0, 5, 1, 9, 3, 11], [0, 5, 1, 3, 7]),
+        .inferno: ([0, 5, 1, 9, 3, 11], [0, 5, 1, 3, 7]),
+        .cividis: ([4, 12, 8, 7, 3, 11], [4, 7, 3]),
+        .gray: ([0, 8, 7, 15], [0, 7]),
+    ]
+
+    /// The tier's steps: curated ANSI colours for 16 and 8; for 256 the colour map sampled
+    /// finely, snapped, and thinned to at most stepCount distinct colours in colour-map order.
     static func steps(_ map: Colormap, tier: ColorTier) -> [CellColor]? {
         guard let n = stepCount(tier) else { return nil }
+        if tier == .ansi16 || tier == .ansi8, let table = ansiSteps[map] {
+            return (tier == .ansi16 ? table.sixteen : table.eight).map { Palette.ansi[$0] }
+        }
         var seen: [CellColor] = []
         for i in 0 ..< 64 {
             let c = CellColor(map.rgb((Float(i) + 0.5) / 64))

@@ -51,10 +51,13 @@ public enum Palette {
         return CellColor(UInt8(cubeLevels[n / 36]), UInt8(cubeLevels[(n / 6) % 6]), UInt8(cubeLevels[n % 6]))
     }
 
-    /// Nearest of the first `count` ANSI colours (16 or 8).
+    /// Nearest of the first `count` ANSI colours (16 or 8). A grey stays grey: it is matched
+    /// against black, white (and bright black / bright white) only, never a saturated colour
+    /// that happens to be nearer in RGB (mid grey would otherwise become magenta).
     public static func indexANSI(_ c: CellColor, count: Int) -> Int {
         var best = 0, bestD = Int.max
-        for i in 0..<min(count, ansi.count) {
+        let grey = max(c.r, c.g, c.b) - min(c.r, c.g, c.b) < 24
+        for i in 0..<min(count, ansi.count) where !grey || [0, 7, 8, 15].contains(i) {
             let a = ansi[i]
             let d = dist2(c, Int(a.r), Int(a.g), Int(a.b))
             if d < bestD { bestD = d; best = i }

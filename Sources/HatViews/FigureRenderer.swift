@@ -254,14 +254,20 @@ struct Body {
         }
         for r in o.windowRects { rect(r, FigureStyle.windowGrid, alpha: 0.55) }
         for r in o.carrierBoxes { rect(r, FigureStyle.carrierBox, dash: 3 * s, alpha: 0.6) }
-        for r in o.highlightedBoxes { rect(r, FigureStyle.highlightedCarrierBox, thickness: s, dash: 4 * s) }
-        if let r = o.selectedWindow { rect(r, FigureStyle.selectedWindow, thickness: 2 * s) }
+        // Below one pixel per input pixel (half blocks) lines stay one pixel wide and dashes short.
+        let small = scale < 1
+        for r in o.highlightedBoxes {
+            rect(r, FigureStyle.highlightedCarrierBox, thickness: s, dash: small ? 2 : 4 * s)
+        }
+        if let r = o.selectedWindow { rect(r, FigureStyle.selectedWindow, thickness: small ? 1 : 2 * s) }
         if let r = o.query {
             // A red outline with a thin white inner line: visible on any colormap colour.
-            let t = max(2, s + 1)
+            let t = small ? 1 : max(2, s + 1)
             rect(r, FigureStyle.query, thickness: t)
             let x0 = px(r.x0), y0 = px(r.y0), w = px(r.x0 + r.width) - x0, h = px(r.y0 + r.height) - y0
-            canvas.stroke(x: x + x0 + t, y: y + y0 + t, w: w - 2 * t, h: h - 2 * t, (255, 255, 255), clip: clip)
+            if !small || (w - 2 * t >= 3 && h - 2 * t >= 3) {
+                canvas.stroke(x: x + x0 + t, y: y + y0 + t, w: w - 2 * t, h: h - 2 * t, (255, 255, 255), clip: clip)
+            }
         }
     }
 }
