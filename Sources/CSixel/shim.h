@@ -30,6 +30,7 @@ static inline int hs_sixel_encode(unsigned char *rgb, int width, int height, int
     sixel_dither_t *dither = NULL;
     SIXELSTATUS st = sixel_output_new(&output, hs_sixel_write, out, NULL);
     if (SIXEL_FAILED(st)) return -1;
+    sixel_output_set_encode_policy(output, SIXEL_ENCODEPOLICY_FAST);
     st = sixel_dither_new(&dither, colors, NULL);
     if (SIXEL_FAILED(st)) { sixel_output_unref(output); return -1; }
     st = sixel_dither_initialize(dither, rgb, width, height, SIXEL_PIXELFORMAT_RGB888, SIXEL_LARGE_AUTO,

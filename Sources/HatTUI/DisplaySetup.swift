@@ -30,7 +30,9 @@ enum DisplayDetection {
         let needAnswers = !(graphicsRequest.lowercased() == "blocks" && colorRequest.lowercased() != "auto")
         if ask && needAnswers && !env.queriesUnsafe {
             var parser = TerminalAnswerParser()
-            if TerminalExchange.ask(TerminalQueries.batch(), parser: &parser) {
+            let probe = KittyFiles.probe()
+            defer { probe.map { KittyFiles.remove($0) } }
+            if TerminalExchange.ask(TerminalQueries.batch(kittyFile: probe), parser: &parser) {
                 if parser.answers.sixel && parser.answers.statusReport && !env.multiplexed {
                     _ = TerminalExchange.ask(TerminalQueries.sixelRegisters(), parser: &parser)
                     // The batch's status report was seen, whatever the second question got.

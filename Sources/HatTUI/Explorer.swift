@@ -108,10 +108,7 @@ public final class Explorer {
         defer { term.stop() }
         let size = term.size
         var state = initialState(width: size.width, height: size.height)
-        state.display = term.display.label
-        if term.terminalName == "xterm-direct" || term.tier != .truecolor {
-            state.status = "colours: \(term.tier.rawValue) (\(term.terminalName)) - press ? for help"
-        }
+        state.display = term.display.label   // the side panel says how pictures and colours are shown
         let mode = term.pictureMode
         var f = frame(state, tier: term.tier, mode: mode)
         state.picture = f.picture

@@ -56,9 +56,17 @@ final class GraphicsOutput {
                 }
                 let id = nextID
                 nextID = nextID &+ 1
-                guard let bytes = try? PictureEncoders.kittyTransmit(p.image, id: id, columns: p.rect.width,
+                let bytes: [UInt8]
+                if choice.kittyFiles, let file = KittyFiles.file(for: p.image.pixels) {
+                    let b = PictureEncoders.kittyTransmitFile(file, width: p.image.width, height: p.image.height, id: id,
+                                                             columns: p.rect.width, rows: p.rect.height)
+                    bytes = wrap ? PictureEncoders.tmuxWrap(b) : b
+                } else {
+                    guard let b = try? PictureEncoders.kittyTransmit(p.image, id: id, columns: p.rect.width,
                                                                      rows: p.rect.height, payload: payload,
                                                                      passthrough: wrap) else { continue }
+                    bytes = b
+                }
                 out += PictureEncoders.saveCursor + PictureEncoders.moveTo(x: p.rect.x, y: p.rect.y) + bytes
                     + PictureEncoders.restoreCursor
                 next.append(Shown(rect: p.rect, hash: h, id: id))

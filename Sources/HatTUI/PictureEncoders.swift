@@ -1,7 +1,8 @@
-// The escape strings that put a picture on screen, per protocol. kitty: raw RGB (f=24) on this
-// machine, PNG (f=100) over SSH where bytes cost more than encoding time, base64 in chunks of
-// 4096 as the protocol requires (m=1 ... m=0), cell-aligned (c, r), the cursor left where it was
-// (C=1), replies off (q=2). iTerm2: a PNG as OSC 1337 File. Sixel: libsixel (SixelEncoder).
+// The escape strings that put a picture on screen, per protocol. kitty: raw RGB (f=24) through a
+// temporary file when the terminal runs on this machine (KittyFiles), else through the tty -
+// raw RGB locally, PNG (f=100) over SSH where bytes cost more than encoding time - base64 in
+// chunks of 4096 as the protocol requires (m=1 ... m=0); always cell-aligned (c, r), the cursor
+// left where it was (C=1), replies off (q=2). iTerm2: a PNG as OSC 1337 File. Sixel: libsixel (SixelEncoder).
 // Inside tmux every string is wrapped in its passthrough (ESC P tmux; ... ESC \, ESC doubled).
 import Foundation
 import HatImaging
@@ -37,6 +38,12 @@ enum PictureEncoders {
             first = false
         } while start < b64.count
         return out
+    }
+
+    /// The same from a temporary file holding the raw RGB (t=t): only its name is sent.
+    static func kittyTransmitFile(_ path: String, width: Int, height: Int, id: UInt32, columns: Int, rows: Int) -> [UInt8] {
+        Array(("\u{1b}_Ga=T,t=t,f=24,s=\(width),v=\(height),i=\(id),p=1,c=\(columns),r=\(rows),C=1,q=2;"
+               + Data(path.utf8).base64EncodedString() + "\u{1b}\\").utf8)
     }
 
     /// Places the already transmitted image `id` again at the cursor.

@@ -9,12 +9,16 @@
 // the device status report CSI 5n, which every terminal answers: once its answer is in, every
 // other answer is too, so a silent terminal costs one round trip and a timeout only when it
 // answers nothing at all.
+import Foundation
 
 /// The parsed answers.
 public struct TerminalAnswers: Equatable, Sendable {
     /// The kitty graphics query came back: true = "OK", false = an error (protocol known, but
     /// the query failed), nil = no answer.
     public var kittyGraphics: Bool?
+    /// The kitty file query (a=q, t=t) came back OK: the terminal reads pictures from files on
+    /// this machine, so they need not travel through the tty.
+    public var kittyFiles: Bool?
     /// DA1 attributes (CSI ? 62 ; 4 ; ... c).
     public var deviceAttributes: [Int]?
     /// XTVERSION text ("kitty(0.26.5)", "XTerm(379)").
@@ -51,7 +55,7 @@ public struct TerminalAnswers: Equatable, Sendable {
     }
 
     public static func == (a: TerminalAnswers, b: TerminalAnswers) -> Bool {
-        a.kittyGraphics == b.kittyGraphics && a.deviceAttributes == b.deviceAttributes && a.version == b.version
+        a.kittyGraphics == b.kittyGraphics && a.kittyFiles == b.kittyFiles && a.deviceAttributes == b.deviceAttributes && a.version == b.version
             && a.cellPixels?.width == b.cellPixels?.width && a.cellPixels?.height == b.cellPixels?.height
             && a.windowPixels?.width == b.windowPixels?.width && a.windowPixels?.height == b.windowPixels?.height
             && a.palette255.map { [$0.r, $0.g, $0.b] } == b.palette255.map { [$0.r, $0.g, $0.b] }
@@ -68,9 +72,14 @@ public enum TerminalQueries {
     static let status = "\u{1b}[5n"
 
     /// The batch: everything at once, the status report last. `kitty` false leaves out the APC
-    /// query (terminals such as the Linux console print unknown APC strings).
-    public static func batch(kitty: Bool = true) -> [UInt8] {
+    /// queries (terminals such as the Linux console print unknown APC strings). `kittyFile`: a
+    /// file holding one RGB pixel, named as the protocol requires for temporary files; a kitty
+    /// on this machine reads (and deletes) it and answers OK for id 32.
+    public static func batch(kitty: Bool = true, kittyFile: String? = nil) -> [UInt8] {
         var s = kitty ? TerminalQueries.kitty : ""
+        if kitty, let path = kittyFile {
+            s += "\u{1b}_Gi=32,s=1,v=1,a=q,t=t,f=24;\(Data(path.utf8).base64EncodedString())\u{1b}\\"
+        }
         s += "\u{1b}[>0q"                       // XTVERSION
         s += "\u{1b}[16t\u{1b}[14t"             // cell size, text area size in pixels
         s += "\u{1b}]4;255;?\u{1b}\\"           // palette entry 255
@@ -233,8 +242,9 @@ public struct TerminalAnswerParser {
         // G<keys>;<message>: our query has id 31.
         guard s.hasPrefix("G"), let semi = s.firstIndex(of: ";") else { return }
         let keys = s[s.index(after: s.startIndex)..<semi].split(separator: ",")
-        guard keys.contains("i=31") else { return }
-        answers.kittyGraphics = s[s.index(after: semi)...] == "OK"
+        let ok = s[s.index(after: semi)...] == "OK"
+        if keys.contains("i=31") { answers.kittyGraphics = ok }
+        if keys.contains("i=32") { answers.kittyFiles = ok }
     }
 
     static func unhex(_ h: Substring) -> String? {

@@ -66,6 +66,8 @@ public struct GraphicsChoice: Equatable, Sendable {
     public var cellWidth: Int, cellHeight: Int
     /// Wrap escape strings for tmux's passthrough.
     public var tmuxPassthrough: Bool
+    /// kitty reads pictures from temporary files (it runs on this machine).
+    public var kittyFiles: Bool = false
     /// Sixel colours to use (at most 256), and whether the terminal must be asked for that many
     /// colour registers first (xterm's VT340 mode starts with 16).
     public var sixelColors: Int
@@ -87,6 +89,7 @@ public enum Capabilities {
             let c = cell ?? fallbackCell
             let s = sixelColors(answers)
             return GraphicsChoice(graphics: p, cellWidth: c.width, cellHeight: c.height, tmuxPassthrough: passthrough,
+                                  kittyFiles: p == .kitty && answers?.kittyFiles == true,
                                   sixelColors: s.colors, setSixelRegisters: p == .sixel && s.set, reason: reason)
         }
         let req = request.lowercased()

@@ -56,6 +56,15 @@ public enum TerminalExchange {
         return true
     }
 
+    /// Asks for a status report and waits for it (at most `timeout` ms): the terminal has then
+    /// read and handled everything written before, pictures included. For benchmarks only; the
+    /// caller owns the keyboard meanwhile.
+    public static func waitForTerminal(input: Int32 = 0, output: Int32 = 1, timeout: Int = 2000) -> Bool {
+        var parser = TerminalAnswerParser()
+        return ask(Array(TerminalQueries.status.utf8), parser: &parser, input: input, output: output, timeout: timeout)
+            && parser.answers.statusReport
+    }
+
     static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
         var off = 0
         while off < bytes.count {

@@ -168,6 +168,19 @@ final class PictureEncoderTests: XCTestCase {
         XCTAssertTrue(second.contains("a=T") && second.contains("a=d,d=I"), "new picture up, the old one deleted")
         XCTAssertTrue(String(decoding: kitty.update([]) { _ in false }, as: UTF8.self).contains("a=d,d=I"))
 
+        // kitty on this machine: the pixels go into a temporary file, only its name is sent.
+        var local = GraphicsChoice(graphics: .kitty, cellWidth: 10, cellHeight: 20, tmuxPassthrough: false,
+                                   sixelColors: 256, setSixelRegisters: false, reason: "")
+        local.kittyFiles = true
+        let viaFile = String(decoding: GraphicsOutput(choice: local, env: [:]).update([FramePicture(rect: rect, image: img)]) { _ in true },
+                             as: UTF8.self)
+        XCTAssertTrue(viaFile.contains("t=t,f=24,s=\(img.width),v=\(img.height)"), viaFile)
+        let name = String(viaFile.components(separatedBy: ";").last!.prefix { $0 != "\u{1b}" })
+        let path = String(decoding: Data(base64Encoded: name) ?? Data(), as: UTF8.self)
+        XCTAssertTrue(path.hasPrefix("/tmp/tty-graphics-protocol-"), path)
+        XCTAssertEqual(FileManager.default.contents(atPath: path).map { [UInt8]($0) }, img.pixels)
+        unlink(path)
+
         let sixel = GraphicsOutput(choice: GraphicsChoice(graphics: .sixel, cellWidth: 10, cellHeight: 20, tmuxPassthrough: false,
                                                           sixelColors: 256, setSixelRegisters: false, reason: ""), env: [:])
         XCTAssertFalse(sixel.update([FramePicture(rect: rect, image: img)]) { _ in false }.isEmpty)

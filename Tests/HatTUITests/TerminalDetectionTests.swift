@@ -12,7 +12,7 @@ final class TerminalDetectionTests: XCTestCase {
     static let xtermVT340 = "\u{1b}P>|XTerm(379)\u{1b}\\\u{1b}[6;13;6t\u{1b}[4;767;1200t\u{1b}]4;255;rgb:eeee/eeee/eeee\u{1b}\\"
         + "\u{1b}P0+r436f\u{1b}\\\u{1b}P0+r524742\u{1b}\\\u{1b}P1$r0;38:2::1:2:3m\u{1b}\\"
         + "\u{1b}[?63;1;2;4;6;9;15;16;22;28c\u{1b}[0n"
-    static let kitty = "\u{1b}_Gi=31;OK\u{1b}\\\u{1b}P>|kitty(0.26.5)\u{1b}\\\u{1b}[6;20;9t\u{1b}[4;880;1400t"
+    static let kitty = "\u{1b}_Gi=31;OK\u{1b}\\\u{1b}_Gi=32;OK\u{1b}\\\u{1b}P>|kitty(0.26.5)\u{1b}\\\u{1b}[6;20;9t\u{1b}[4;880;1400t"
         + "\u{1b}]4;255;rgb:eeee/eeee/eeee\u{1b}\\\u{1b}P1+r436f=323536\u{1b}\\\u{1b}P0+r524742\u{1b}\\"
         + "\u{1b}P1$r38:2:1:2:3m\u{1b}\\\u{1b}[?62;c\u{1b}[0n"
     /// A terminal that knows only DA1 and DSR (e.g. an old VT-like emulator).
@@ -47,6 +47,7 @@ final class TerminalDetectionTests: XCTestCase {
     func testParsesKitty() {
         let a = parse(Self.kitty)
         XCTAssertEqual(a.kittyGraphics, true)
+        XCTAssertEqual(a.kittyFiles, true, "kitty read the probe file: it runs on this machine")
         XCTAssertEqual(a.version, "kitty(0.26.5)")
         XCTAssertEqual(a.capabilities["Co"], "256")
         XCTAssertNil(a.capabilities["RGB"])
@@ -90,8 +91,12 @@ final class TerminalDetectionTests: XCTestCase {
     func testProtocolFollowsTheAnswers() {
         let e = env(["TERM": "xterm"])
         XCTAssertEqual(Capabilities.graphics(request: "auto", env: e, answers: parse(Self.xtermVT340), ttyCell: nil).graphics, .sixel)
-        XCTAssertEqual(Capabilities.graphics(request: "auto", env: env(["TERM": "xterm-kitty"]), answers: parse(Self.kitty),
-                                             ttyCell: nil).graphics, .kitty)
+        let k = Capabilities.graphics(request: "auto", env: env(["TERM": "xterm-kitty"]), answers: parse(Self.kitty), ttyCell: nil)
+        XCTAssertEqual(k.graphics, .kitty)
+        XCTAssertTrue(k.kittyFiles)
+        // Over SSH the probe file is not there for kitty: no answer for id 32, pictures go through the tty.
+        let remote = parse(Self.kitty.replacingOccurrences(of: "\u{1b}_Gi=32;OK\u{1b}\\", with: ""))
+        XCTAssertFalse(Capabilities.graphics(request: "auto", env: env(["TERM": "xterm-kitty"]), answers: remote, ttyCell: nil).kittyFiles)
         XCTAssertEqual(Capabilities.graphics(request: "auto", env: e, answers: parse(Self.minimal), ttyCell: cell).graphics, .blocks)
         // iTerm2 says so in the environment; an answer is still needed to trust it is there.
         XCTAssertEqual(Capabilities.graphics(request: "auto", env: env(["TERM": "xterm-256color", "TERM_PROGRAM": "iTerm.app"]),
