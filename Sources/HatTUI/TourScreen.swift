@@ -4,7 +4,7 @@
 // own the terminal (`hatscope tour`) or borrow the explorer's (`t` in the explorer).
 import Foundation
 import HatImaging
-import HatModel
+import HatRecording
 import HatViews
 
 /// Where the tour is.
