@@ -235,13 +235,19 @@ final class RealTerminalE2ETests: XCTestCase {
         let r = correlation(shot.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n), figure.grid(x: fp.x, y: fp.y, w: fp.w, h: fp.h, n: n))
 
         // A key changes the picture (next head: other attention colours).
-        let before = shot.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n)
-        key("n")
-        XCTAssertTrue(wait("the picture to change after n in \(name)", timeout: 20) {
-            guard let s = screenshot("\(name)-n") else { return false }
+        var before = shot.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n)
+        func changed(_ tag: String) -> Bool {
+            guard let s = screenshot("\(name)-\(tag)") else { return false }
             let g = s.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n)
-            return zip(g, before).map { abs($0 - $1) }.reduce(0, +) / Double(n * n) > 1.0
-        })
+            let moved = zip(g, before).map { abs($0 - $1) }.reduce(0, +) / Double(n * n) > 1.0
+            if moved { before = g }
+            return moved
+        }
+        key("n")
+        XCTAssertTrue(wait("the picture to change after n in \(name)", timeout: 20) { changed("n") })
+        // A click in the image's lower-left part picks a query token there (another window).
+        sh("DISPLAY=\(display) /usr/bin/xdotool mousemove \(p.x + p.w / 5) \(p.y + p.h * 4 / 5) click 1 2>/dev/null")
+        XCTAssertTrue(wait("the picture to change after a click in \(name)", timeout: 20) { changed("click") })
 
         // q: the program ends and no picture is left on screen.
         key("q")
