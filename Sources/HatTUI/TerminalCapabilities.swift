@@ -115,9 +115,7 @@ public enum Capabilities {
             if colors < 16 { return choice(.blocks, "sixel with only \(colors) colour registers") }
             return choice(.sixel, "the terminal reports sixel (DA1 4)")
         }
-        if env.wezterm || env.termProgram == "vscode" && version.contains("wezterm") {
-            return choice(.iterm2, "WezTerm")
-        }
+        if env.wezterm || version.hasPrefix("wezterm") { return choice(.iterm2, "WezTerm (iTerm2 images)") }
         return choice(.blocks, "no pixel protocol reported")
     }
 

@@ -167,6 +167,8 @@ final class PictureEncoderTests: XCTestCase {
         let second = String(decoding: kitty.update([FramePicture(rect: rect, image: changed)]) { _ in false }, as: UTF8.self)
         XCTAssertTrue(second.contains("a=T") && second.contains("a=d,d=I"), "new picture up, the old one deleted")
         XCTAssertTrue(String(decoding: kitty.update([]) { _ in false }, as: UTF8.self).contains("a=d,d=I"))
+        XCTAssertEqual(String(decoding: kitty.removeAll, as: UTF8.self), "\u{1b}_Ga=d,d=A,q=2\u{1b}\\",
+                       "leaving (q, signals, crashes) deletes every picture")
 
         // kitty on this machine: the pixels go into a temporary file, only its name is sent.
         var local = GraphicsChoice(graphics: .kitty, cellWidth: 10, cellHeight: 20, tmuxPassthrough: false,

@@ -291,4 +291,30 @@ final class RealTerminalE2ETests: XCTestCase {
         XCTAssertGreaterThan(blocks, 0.6, "half-block picture vs the exported figure")
         XCTAssertGreaterThan(pixels, blocks, "pixels look more like the figure than half blocks")
     }
+
+    func testACrashLeavesNoKittyPictureBehind() throws {
+        // SIGSEGV (a Swift trap is SIGILL/SIGTRAP, handled the same way): the handler deletes the
+        // pictures before leaving the alternate screen (kitty would also drop the alternate
+        // screen's pictures by itself; the end state is what is checked here).
+        let bin = productsDirectory.appendingPathComponent("hatscope").path
+        let dir = work.path
+        // \$\$: the innermost shell's pid, which exec makes the explorer's.
+        let inner = "sh -c 'echo \\$\\$ > \(dir)/explorer.pid; exec env NO_COLOR= \(bin) explore'; sleep 60"
+        try spawn("/usr/bin/kitty --config NONE -o initial_window_width=900 -o initial_window_height=600 "
+                  + "-o remember_window_size=no -o font_size=9 sh -c \"\(inner)\"", env: "LIBGL_ALWAYS_SOFTWARE=1")
+        let area = (x: 0, y: 40, w: 560, h: 480)
+        var pic: (x: Int, y: Int, w: Int, h: Int)? = nil
+        guard wait("the first frame", timeout: 40, {
+            pic = self.screenshot("crash-first").flatMap { self.findPicture($0, area: area) }
+            return pic != nil
+        }), let p = pic else { return }
+        let pid = try XCTUnwrap(Int32((try String(contentsOfFile: dir + "/explorer.pid", encoding: .utf8))
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGSEGV)
+        XCTAssertTrue(wait("the picture to go after SIGSEGV", timeout: 10) {
+            guard let s = self.screenshot("crash-after") else { return false }
+            let g = s.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: 16)
+            return (g.max() ?? 0) - (g.min() ?? 0) < 8
+        })
+    }
 }
