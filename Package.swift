@@ -76,6 +76,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording", "HatImaging"]),
-        .testTarget(name: "HatscopeCLITests", dependencies: []),
+        .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore"]),
     ]
 )
