@@ -7,6 +7,10 @@ import HatRecording
 public enum RecordingFormat {
     /// `__metadata__["format"]`.
     public static let formatName = "hatscope-recording"
+    /// Whether safetensors metadata marks a recording (for input readers that sniff a file's
+    /// kind from its header: a recording is drawn, not fed to the model).
+    public static func isRecording(metadata: [String: String]) -> Bool { metadata[Field.format] == formatName }
+
     /// `__metadata__["schema_version"]`: the layout this hatscope writes and reads. A file with
     /// another version is refused (a newer hatscope may read older versions; none exist yet).
     public static let schemaVersion = 1

@@ -59,7 +59,7 @@ public enum RecordingReader {
     public static func isRecording(path: String) -> Bool {
         guard let file = try? MappedFile(path: path) else { return false }
         return withExtendedLifetime(file) {
-            (try? SafeTensors.header(file.bytes, context: path))?.metadata[RecordingFormat.Field.format] == RecordingFormat.formatName
+            (try? SafeTensors.header(file.bytes, context: path)).map { RecordingFormat.isRecording(metadata: $0.metadata) } ?? false
         }
     }
 
