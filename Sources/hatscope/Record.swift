@@ -4,6 +4,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecording
 import HatRecordingFile
 
 struct Record: ParsableCommand {
@@ -112,5 +113,30 @@ struct Record: ParsableCommand {
         if !dir.isEmpty && !(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) {
             throw CLIError("output folder \(dir) does not exist")
         }
+    }
+}
+
+/// What `record` writes beside the numbers: checkpoint, input, preprocessing, class names, ...
+enum RunProvenance {
+    /// Hashes the input file (small); the checkpoint's hash is given when asked for.
+    static func make(loaded: LoadedModel, isDemo: Bool, inputPath: String, isImage: Bool, buffers: String,
+                     checkpointSHA256: String?) -> Provenance {
+        let lower = inputPath.lowercased()
+        let kind = isImage ? "image" : lower.hasSuffix(".npy") ? "npy" : "safetensors"
+        let config = loaded.config
+        let names: [String]
+        if isDemo { names = (try? DemoAssets.classNames).flatMap { $0.count == config.numClasses ? $0 : nil } ?? [] }
+        else { names = DemoAssets.classNames(forCheckpoint: loaded.checkpointPath, count: config.numClasses) ?? [] }
+        return Provenance(
+            producer: "hatscope \(HatScopeVersion.string)",
+            checkpoint: .init(path: loaded.checkpointPath, sha256: checkpointSHA256.flatMap { $0.count == 64 ? $0 : nil }, demo: isDemo),
+            input: .init(kind: kind, path: inputPath, sha256: try? SHA256.hex(ofFile: inputPath)),
+            preprocessing: isImage ? InputPreprocessing(height: config.resolution[0], width: config.resolution[1],
+                                                        cropPct: config.cropPct, cropMode: config.cropMode) : nil,
+            classNames: names,
+            // Filled when the engine's interventions reach the command line; until then every
+            // forward pass is the plain one.
+            interventions: [],
+            buffers: buffers)
     }
 }
