@@ -166,7 +166,9 @@ class Hooks:
             if len(blocks) == 0:
                 continue
             last = blocks[len(blocks) - 1]
-            if getattr(last, "do_sr_hat", False) and getattr(last, "do_propagation", False) and getattr(last, "last", False):
+            # The upsampler exists only where the stage has carrier tokens (faster_vit.py has no
+            # do_sr_hat flag; both files build it under the same condition).
+            if hasattr(last, "upsampler") and getattr(last, "do_propagation", False) and getattr(last, "last", False):
                 name = f"levels.{level}.blocks.{len(blocks) - 1}.propagation"
                 self.handles.append(last.upsampler.register_forward_hook(self._propagation(name, last)))
 
@@ -186,7 +188,8 @@ class Hooks:
             # out: [windows, C, w, w], the carrier tokens upsampled per window (window-list order,
             # row-major windows); the block adds gamma1 * out to its tokens.
             up = block.gamma1 * out.detach().float().permute(0, 2, 3, 1)  # [windows, w, w, C]; gamma1 may be 1
-            rows, cols = block.sr_ratio[0], block.sr_ratio[1]
+            sr = block.sr_ratio  # [rows, cols] windows in faster_vit_any_res.py, one number in faster_vit.py
+            rows, cols = (int(sr[0]), int(sr[1])) if isinstance(sr, (list, tuple)) else (int(sr), int(sr))
             w = up.shape[1]
             grid = up.reshape(rows, cols, w, w, -1).permute(0, 2, 1, 3, 4).reshape(rows * w, cols * w, -1)
             self.tensors[key] = grid.contiguous()
@@ -277,6 +280,9 @@ def main():
     tmp = f"{args.out}.tmp-{os.getpid()}"
     try:
         save_file(tensors, tmp, metadata=metadata)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a normal file's mode, not the writer's private one
         os.replace(tmp, args.out)
     finally:
         if os.path.exists(tmp):

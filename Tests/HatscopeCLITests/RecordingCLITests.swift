@@ -194,7 +194,7 @@ final class RecordingCLITests: XCTestCase {
 
     /// Every tensor of `a` (record_torch.py) and `b` (hatscope record) within 1e-5 (relative to
     /// the tensor's largest magnitude when that exceeds 1), the same maps, the same architecture.
-    func assertSameRecording(_ a: Recording, _ b: Recording, file: StaticString = #filePath, line: UInt = #line) {
+    func assertSameRecording(_ a: Recording, _ b: Recording, maps expected: Int, file: StaticString = #filePath, line: UInt = #line) {
         func close(_ x: [Float], _ y: [Float], _ what: String) {
             XCTAssertEqual(x.count, y.count, what, file: file, line: line)
             let scale = max(1, y.map(abs).max() ?? 0)
@@ -222,63 +222,74 @@ final class RecordingCLITests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(maps, 8, "4 blocks with window and carrier attention", file: file, line: line)
+        XCTAssertEqual(maps, expected, "maps compared", file: file, line: line)
     }
 
-    func hatscopeRecording(dtype: String = "f32") throws -> Recording {
+    /// The committed cases of tools/gen_recording_fixtures.py: name, factory, attention maps.
+    static let torchCases = [("small", "faster_vit_0_any_res", 8), ("fixed", "faster_vit_0_224", 5)]
+
+    func hatscopeRecording(_ name: String, dtype: String = "f32") throws -> Recording {
         let f = Self.fixtures
-        let out = dir + "/hatscope-\(dtype).safetensors"
-        _ = try run(["record", "--checkpoint", f + "/small.pth.tar", "--config", f + "/small.kwargs.json",
-                     "--input", f + "/small.input.npy", "--out", out, "--dtype", dtype], env: noDemo)
+        let out = dir + "/hatscope-\(name)-\(dtype).safetensors"
+        _ = try run(["record", "--checkpoint", f + "/\(name).pth.tar", "--config", f + "/\(name).kwargs.json",
+                     "--input", f + "/\(name).input.npy", "--out", out, "--dtype", dtype], env: noDemo)
         return try RecordingReader.read(path: out)
     }
 
-    func testCommittedPyTorchRecordingMatchesHatscope() throws {
-        let torch = try RecordingReader.read(path: Self.fixtures + "/small.recording.safetensors")
-        XCTAssertTrue(torch.provenance.producer.hasPrefix("tools/record_torch.py (fastervit 1.0.0, torch 2.5.1)"), torch.provenance.producer)
-        XCTAssertEqual(torch.provenance.buffers, "stored")
-        // A non-square 4 x 6 carrier grid in level 2 and a 1 x 2 window grid in level 3.
-        XCTAssertEqual([torch.stages[0].carrierRows, torch.stages[0].carrierCols, torch.stages[1].windowCols], [4, 6, 2])
-        assertSameRecording(torch, try hatscopeRecording())
-        // And it draws: the explorer opens it without the model.
-        let frame = try run(["explore", "--recording", Self.fixtures + "/small.recording.safetensors", "--print-frame", "100x30"], env: noDemo)
-        XCTAssertTrue(frame.contains("faster_vit_0_any_res"), frame)
+    func testCommittedPyTorchRecordingsMatchHatscope() throws {
+        for (name, factory, maps) in Self.torchCases {
+            let torch = try RecordingReader.read(path: Self.fixtures + "/\(name).recording.safetensors")
+            XCTAssertTrue(torch.provenance.producer.hasPrefix("tools/record_torch.py (fastervit 1.0.0, torch 2.5.1)"), torch.provenance.producer)
+            XCTAssertEqual(torch.provenance.buffers, "stored")
+            XCTAssertEqual(torch.config.name, factory)
+            assertSameRecording(torch, try hatscopeRecording(name), maps: maps)
+            // And it draws: the explorer opens it without the model.
+            let frame = try run(["explore", "--recording", Self.fixtures + "/\(name).recording.safetensors", "--print-frame", "100x30"], env: noDemo)
+            XCTAssertTrue(frame.contains(factory), frame)
+        }
+        // The any-res case: a non-square 4 x 6 carrier grid in level 2, a 1 x 2 window grid in level 3.
+        let small = try RecordingReader.read(path: Self.fixtures + "/small.recording.safetensors")
+        XCTAssertEqual([small.stages[0].carrierRows, small.stages[0].carrierCols, small.stages[1].windowCols], [4, 6, 2])
     }
 
     func testRecordTorchAgainstHatscopeLive() throws {
         guard let python = ProcessInfo.processInfo.environment["HATSCOPE_PYTHON"], FileManager.default.isExecutableFile(atPath: python) else {
             throw XCTSkip("HATSCOPE_PYTHON is not set: running tools/record_torch.py needs the pinned PyTorch environment "
-                          + "(tools/setup_venv.sh); its committed recording (Fixtures/torch_recording) is still compared")
+                          + "(tools/setup_venv.sh); its committed recordings (Fixtures/torch_recording) are still compared")
         }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let f = Self.fixtures
-        for dtype in ["f32", "f16"] {
-            let out = dir + "/torch-\(dtype).safetensors"
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: python)
-            p.currentDirectoryURL = URL(fileURLWithPath: root)
-            p.arguments = ["tools/record_torch.py", "--model", "faster_vit_0_any_res", "--config", f + "/small.kwargs.json",
-                           "--checkpoint", f + "/small.pth.tar", "--input", f + "/small.input.npy", "--out", out,
-                           "--dtype", dtype, "--threads", "2"]
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            XCTAssertEqual(p.terminationStatus, 0, text)
-            let torch = try RecordingReader.read(path: out)
-            XCTAssertEqual(torch.stages[0].blocks[0].window?.element, dtype == "f16" ? .float16 : .float32)
-            // f16: both sides round the same float32 values to the nearest half, so within 1e-5
-            // up to the half-ulp of a value close to a rounding boundary (<= 2.5e-4 below 0.5).
-            if dtype == "f32" { assertSameRecording(torch, try hatscopeRecording()) } else {
-                let ours = try hatscopeRecording(dtype: "f16")
+        for (name, factory, maps) in Self.torchCases {
+            for dtype in ["f32", "f16"] {
+                let out = dir + "/torch-\(name)-\(dtype).safetensors"
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: python)
+                p.currentDirectoryURL = URL(fileURLWithPath: root)
+                p.arguments = ["tools/record_torch.py", "--model", factory, "--config", f + "/\(name).kwargs.json",
+                               "--checkpoint", f + "/\(name).pth.tar", "--input", f + "/\(name).input.npy", "--out", out,
+                               "--dtype", dtype, "--threads", "2"]
+                let err = Pipe()
+                p.standardError = err
+                p.standardOutput = FileHandle.nullDevice
+                try p.run()
+                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                p.waitUntilExit()
+                XCTAssertEqual(p.terminationStatus, 0, text)
+                let torch = try RecordingReader.read(path: out)
+                XCTAssertEqual(torch.stages[0].blocks[0].window?.element, dtype == "f16" ? .float16 : .float32)
+                if dtype == "f32" {
+                    assertSameRecording(torch, try hatscopeRecording(name), maps: maps)
+                    continue
+                }
+                // f16: both sides round their float32 values to the nearest half, so they agree
+                // within 1e-5 up to one half-ulp where a value sits at a rounding boundary
+                // (<= 2.5e-4 below 0.5).
+                let ours = try hatscopeRecording(name, dtype: "f16")
                 for (s, t) in zip(torch.stages, ours.stages) {
                     for (u, v) in zip(s.blocks, t.blocks) {
                         for (m, n) in [(u.window, v.window), (u.carrier, v.carrier)] {
                             guard let m, let n else { continue }
-                            let d = zip(m.probs, n.probs).map { abs($0 - $1) }.max() ?? 0
-                            XCTAssertLessThanOrEqual(d, 5e-4)
+                            XCTAssertLessThanOrEqual(zip(m.probs, n.probs).map { abs($0 - $1) }.max() ?? 0, 5e-4, "\(name)")
                         }
                     }
                 }
