@@ -44,6 +44,7 @@ final class RecordingFileTests: XCTestCase {
             let rec = recording(resolution: res)
             let path = tempPath("rt32.safetensors")
             try RecordingWriter.write(rec, to: path)
+            XCTAssertTrue(RecordingReader.isRecording(path: path))
             let back = try RecordingReader.read(path: path)
             XCTAssertEqual(back, rec, "\(res)")
             XCTAssertEqual(back.provenance, rec.provenance)
