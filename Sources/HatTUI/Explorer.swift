@@ -108,7 +108,7 @@ public final class Explorer {
         let size = term.size
         var state = initialState(width: size.width, height: size.height)
         if term.terminalName == "xterm-direct" || term.tier != .truecolor {
-            state.status = "colours: \(term.tier.rawValue) (\(term.terminalName)) - press ? for help"
+            state.status = "colours: \(term.tier.rawValue) (\(term.terminalName)) - press \(KeyBindings.label(for: [.help])) for help"
         }
         var f = frame(state, tier: term.tier)
         state.picture = f.picture

@@ -32,6 +32,12 @@ struct PixelCanvas {
         }
     }
 
+    /// A straight line from (x0, y0) to (x1, y1), one pixel wide.
+    mutating func line(x0: Int, y0: Int, x1: Int, y1: Int, _ c: CellColor) {
+        let n = max(abs(x1 - x0), abs(y1 - y0), 1)
+        for i in 0...n { self[x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n] = c }
+    }
+
     /// Packs the canvas into `rect` of `buffer` as half blocks.
     func pack(into buffer: inout CellBuffer, at rect: CellRect, below: CellColor) {
         for cy in 0..<rect.height {
@@ -178,6 +184,15 @@ enum PictureDrawer {
         for r in o.highlightedBoxes {
             let (x0, y0, x1, y1) = pixelBox(r, s)
             canvas.outline(x0: x0, y0: y0, x1: x1, y1: y1, theme.carrierTokenHighlight)
+        }
+        // The route (the tour's path between windows): stops outlined, joined centre to centre.
+        for r in o.path {
+            let (x0, y0, x1, y1) = pixelBox(r, s)
+            canvas.outline(x0: x0, y0: y0, x1: x1, y1: y1, theme.selection)
+        }
+        for (a, b) in zip(o.path, o.path.dropFirst()) {
+            canvas.line(x0: Int(a.centerX * s), y0: Int(a.centerY * s), x1: Int(b.centerX * s), y1: Int(b.centerY * s),
+                        theme.selection)
         }
         if let r = o.query {
             let (x0, y0, x1, y1) = pixelBox(r, s)

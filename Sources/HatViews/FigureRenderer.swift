@@ -213,6 +213,13 @@ struct Body {
         for r in o.carrierBoxes { rect(r, FigureStyle.carrierBox, dash: 3 * s, alpha: 0.6) }
         for r in o.highlightedBoxes { rect(r, FigureStyle.highlightedCarrierBox, thickness: s, dash: 4 * s) }
         if let r = o.selectedWindow { rect(r, FigureStyle.selectedWindow, thickness: 2 * s) }
+        // The route: each stop outlined, a line between consecutive stops' centres.
+        for r in o.path { rect(r, FigureStyle.path, thickness: max(1, s)) }
+        for (a, b) in zip(o.path, o.path.dropFirst()) {
+            canvas.line(x0: x + Int(a.centerX * Double(s)), y0: y + Int(a.centerY * Double(s)),
+                        x1: x + Int(b.centerX * Double(s)), y1: y + Int(b.centerY * Double(s)),
+                        FigureStyle.path, thickness: max(2, s), clip: clip)
+        }
         if let r = o.query {
             // A red outline with a thin white inner line: visible on any colormap colour.
             rect(r, FigureStyle.query, thickness: max(2, s + 1))
