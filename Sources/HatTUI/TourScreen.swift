@@ -185,7 +185,11 @@ public final class TourScreen {
             out.append(Paragraph(runs: [TextRun("does not apply to \(context.modelName)")], color: theme.statusError,
                                  attributes: .bold, gapAfter: true))
         }
-        for f in step.facts { out.append(Paragraph(runs: [TextRun(f)], color: theme.text, indent: 2, bullet: "\u{2022}")) }
+        for f in step.facts {
+            // Numbered facts (the block's steps) carry their number instead of a bullet.
+            let numbered = f.first?.isNumber == true && f.contains(". ")
+            out.append(Paragraph(runs: [TextRun(f)], color: theme.text, indent: numbered ? 0 : 2, bullet: numbered ? "" : "\u{2022}"))
+        }
         if !step.facts.isEmpty { out[out.count - 1].gapAfter = true }
         for s in step.sentences { out.append(Paragraph(runs: [TextRun(s)], color: theme.text, gapAfter: true)) }
         if !step.explorer.isEmpty {

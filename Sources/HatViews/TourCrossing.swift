@@ -102,10 +102,10 @@ extension TourSteps {
         let a = g.carrierLabel(p.carrierA), aNext = g.carrierLabel(p.carrierANext), bl = g.carrierLabel(p.carrierB)
         let b = p.block
         var facts = [
+            "route: \(tok(p.tokenA)) (window \(p.windowA)) -> carrier \(a) -> carrier \(bl) -> \(tok(p.tokenB)) (window \(p.windowB)), blocks \(b)-\(b + 1)",
             "block \(b), window attention of window \(p.windowA): carrier \(a) (the window's slot \(p.slotA)) is a query there and gives \(tok(p.tokenA)) probability \(TourFacts.fmt(p.pA)): it takes in what the token holds",
             "block \(b + 1), carrier attention: carrier \(bl) gives carrier \(aNext) probability \(TourFacts.fmt(p.pCarriers)): the jump across the image",
             "block \(b + 1), window attention of window \(p.windowB): \(tok(p.tokenB)) gives carrier \(bl) (the window's slot \(p.slotB)) probability \(TourFacts.fmt(p.pB)): it reads the carrier",
-            "route: \(tok(p.tokenA)) (window \(p.windowA)) -> carrier \(a) -> carrier \(bl) -> \(tok(p.tokenB)) (window \(p.windowB)), blocks \(b)-\(b + 1)",
             "probabilities are means over the \(st.heads) heads; this route has the largest product of the three among every carrier of window \(p.windowA) and every carrier and token of the other windows",
         ]
         if p.carrierANext != p.carrierA {
@@ -114,7 +114,6 @@ extension TourSteps {
         var o = Overlays()
         o.windowRects = st.windowRects
         o.selectedWindow = g.windowRect(p.windowA)
-        o.highlightedBoxes = [st.carriers[p.carrierA].box, st.carriers[p.carrierB].box]
         o.query = g.tokenRect(row: p.tokenA.row, col: p.tokenA.col)
         o.path = [g.tokenRect(row: p.tokenA.row, col: p.tokenA.col), st.carriers[p.carrierA].box,
                   st.carriers[p.carrierB].box, g.tokenRect(row: p.tokenB.row, col: p.tokenB.col)]

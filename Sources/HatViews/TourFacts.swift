@@ -128,10 +128,11 @@ struct TourFacts {
     /// A probability: three decimals, or two significant digits when tiny.
     static func fmt(_ v: Float) -> String { ViewStats.fmt(v) }
 
-    /// "7.5%"; shares below 0.1% keep two significant digits ("0.0031%") instead of "0.0%".
+    /// "7.5%"; small shares keep what they are: "0.03%", "<0.01%" (not "0.0%").
     static func pct(_ v: Float) -> String {
         let p = Double(v * 100)
-        return p != 0 && abs(p) < 0.1 ? String(format: "%.2g%%", p) : String(format: "%.1f%%", p)
+        if p == 0 || abs(p) >= 0.1 { return String(format: "%.1f%%", p) }
+        return abs(p) < 0.01 ? "<0.01%" : String(format: "%.2f%%", p)
     }
 
     static func px(_ v: Double) -> String { String(format: "%.1f", v) }

@@ -87,7 +87,7 @@ extension TourSteps {
                 "The last stage's tokens are normalised, averaged into one vector, and a linear layer gives one score per class; softmax turns the scores into the probabilities above.",
                 "The attention maps of this tour show where information can flow in this run, not which of it the prediction depends on. That takes an intervention: change a part (\(t.hatStage == nil ? "a head, a block" : "a head, the carriers")) and run the model again to see whether the prediction moves.",
             ],
-            explorer: [.note("the Prediction panel on the right lists the top 5")])
+            explorer: [.note("the Prediction panel on the right lists the top \(min(5, r.logits.count))")])
     }
 
     static func statistics(_ t: TourFacts) -> TourStep {
@@ -97,7 +97,6 @@ extension TourSteps {
             guard let lo = v.min(), let hi = v.max() else { return "n/a" }
             return TourFacts.px(lo) == TourFacts.px(hi) ? "\(TourFacts.px(lo)) px" : "\(TourFacts.px(lo))-\(TourFacts.px(hi)) px"
         }
-        var ranges: [String] = []
         for st in stats.stages {
             for kind in AttentionKind.allCases {
                 let rows = stats.series(kind).filter { $0.level == st.level }
@@ -108,7 +107,6 @@ extension TourSteps {
                 let shares = rows.compactMap(\.carrierShare)
                 if let a = shares.min(), let b = shares.max() { line += ", carrier share \(TourFacts.pct(Float(a)))-\(TourFacts.pct(Float(b)))" }
                 facts.append(line)
-                ranges.append("stage \(st.level + 1) \(kind.rawValue) attention \(d)")
             }
         }
         let all = stats.window + stats.carrier
@@ -123,10 +121,9 @@ extension TourSteps {
             facts.append("carrier share: for each window token, the attention it gives its window's \(cc) carrier tokens together; averaged over the tokens")
         }
         var sentences = [
-            "Each dot is one head of one block, placed by how far its queries look on average"
-                + (stats.carrier.isEmpty ? "; all attention here is window attention (one colour)." : ": window attention in one colour, carrier attention in the other (see the legend)."),
+            "Each dot is one head of one block at its mean distance"
+                + (stats.carrier.isEmpty ? "; all attention here is window attention (one colour)." : "; window and carrier attention in two colours (see the legend)."),
         ]
-        if !ranges.isEmpty { sentences.append("In this run: " + ranges.joined(separator: "; ") + ".") }
         // What bounds the distances, from the geometry.
         var bounds: [String] = []
         for st in t.stages {

@@ -240,7 +240,6 @@ final class TourContentTests: XCTestCase {
         XCTAssertTrue(s.text.contains("mean distance: for each query, the sum over its keys"), s.text)
         XCTAssertTrue(s.text.contains("carrier share: for each window token, the attention it gives its window's 4 carrier tokens"), s.text)
         XCTAssertTrue(s.text.contains("A carrier counts at the centre of its pooling box"), s.text)
-        XCTAssertTrue(s.text.contains("In this run: stage 3 window attention 48.0 px"), s.text)
         // The window extent for scale: 7 x 7 tokens of 16 px.
         XCTAssertTrue(s.text.contains("a stage-3 window is 7 x 7 tokens, 112 x 112 px"), s.text)
         XCTAssertFalse(s.text.contains("7 x 7 windows until the last stage"), s.text)
