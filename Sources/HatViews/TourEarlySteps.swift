@@ -61,8 +61,7 @@ extension TourSteps {
     static func carrierInit(_ t: TourFacts) -> TourStep {
         guard let st = t.hatStage else {
             return TourStep(kind: .carrierInit, title: "Carrier tokens: not in this model", applies: false,
-                            facts: t.noCarrierFacts, sentences: [t.noCarrierSentence],
-                            explorer: [.reach(level: t.startLevel, view: .local)], picture: t.windowPicture(t.firstStage))
+                            facts: t.noCarrierFacts, sentences: [t.noCarrierSentence], picture: t.windowPicture(t.firstStage))
         }
         let g = st.geometry, s = st.stride
         let kH = st.poolKernelH, kW = st.poolKernelW, sH = st.poolStrideH, sW = st.poolStrideW

@@ -18,8 +18,6 @@ struct TourFacts {
     var firstStage: TransformerStageRecord? { stages.first }
     /// The first stage with carrier tokens, if any.
     var hatStage: TransformerStageRecord? { stages.first(where: \.hasCarriers) }
-    /// The stage the explorer opens on (its first transformer stage).
-    var startLevel: Int { firstStage?.level ?? 2 }
 
     /// "stage 3: 14 x 14 tokens of 256 channels, 2 x 2 windows of 7 x 7"
     func stageShape(_ st: TransformerStageRecord) -> String { "stage \(st.number): " + st.gridSummary }

@@ -12,7 +12,8 @@ extension TourSteps {
         guard let norms = try? PropagationView.norms(t.rec, st) else {
             let why = t.config.doPropagation ? "the propagation term was not recorded in this run"
                 : "\(t.name) has propagation off (do_propagation = False): after block \(last) the carrier tokens are dropped"
-            return TourStep(kind: .propagation, title: "Propagation: off in this model", applies: false,
+            return TourStep(kind: .propagation, title: t.config.doPropagation ? "Propagation: not recorded" : "Propagation: off in this model",
+                            applies: false,
                             facts: [t.stageShape(st), why],
                             sentences: ["Does not apply to \(t.name). Its windows read the carriers through window attention in every block; it does not add them back at the end of the stage."],
                             picture: t.windowPicture(st))
