@@ -193,7 +193,7 @@ public final class TourScreen {
         if !step.facts.isEmpty { out[out.count - 1].gapAfter = true }
         for s in step.sentences { out.append(Paragraph(runs: [TextRun(s)], color: theme.text, gapAfter: true)) }
         if !step.explorer.isEmpty {
-            out.append(Paragraph(runs: [TextRun("In the explorer:")], color: theme.dimText))
+            out.append(Paragraph(runs: [TextRun("In the explorer, from where it opens:")], color: theme.dimText))
             for l in TourHints.lines(step.explorer, geometry: context.geometry) {
                 out.append(Paragraph(runs: l, color: theme.dimText, indent: 2))
             }

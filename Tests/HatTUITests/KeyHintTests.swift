@@ -234,8 +234,8 @@ final class KeyHintTests: XCTestCase {
 
     /// The tour's explorer hints as rendered: one marked string per hint.
     func tourHints(_ buf: CellBuffer) -> [String]? {
-        guard let top = (0 ..< buf.height).first(where: { buf.line($0).contains("In the explorer:") }) else { return nil }
-        let cells = Array(buf.line(top).unicodeScalars), want = Array("In the explorer:".unicodeScalars)
+        guard let top = (0 ..< buf.height).first(where: { buf.line($0).contains("In the explorer, from where it opens:") }) else { return nil }
+        let cells = Array(buf.line(top).unicodeScalars), want = Array("In the explorer, from where it opens:".unicodeScalars)
         guard let x0 = (0 ... cells.count - want.count).first(where: { Array(cells[$0 ..< $0 + want.count]) == want }) else { return nil }
         var hints: [String] = []
         for y in top + 1 ..< buf.height - 1 {
@@ -295,7 +295,7 @@ final class KeyHintTests: XCTestCase {
                         }
                     }
                     // Key names appear nowhere else in the step's text panel.
-                    let hintRow = (0 ..< buf.height).first { buf.line($0).contains("In the explorer:") }!
+                    let hintRow = (0 ..< buf.height).first { buf.line($0).contains("In the explorer, from where it opens:") }!
                     for y in 1 ..< hintRow { XCTAssertTrue(runs(marked(buf, row: y)).isEmpty, "\(what): a key outside the hints on row \(y)") }
                 }
             }
