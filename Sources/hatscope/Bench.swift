@@ -38,11 +38,12 @@ struct Bench: ParsableCommand {
         do {
             guard `repeat` >= 1, warmup >= 0 else { throw CLIError("--repeat must be at least 1 and --warmup not negative") }
             let t0 = DispatchTime.now()
-            let loaded = try source.load()
+            let given = try input.flatMap(EngineInput.tensorFile)
+            let loaded = try source.load(inputResolution: given.flatMap(EngineInput.resolution))
             let config = loaded.config
             let model = try FasterViT(config: config, weights: loaded.weights)
             let loadMs = ms(since: t0)
-            let x = try input.map { try EngineInput.load($0, config: config) } ?? EngineInput.pseudoRandom(config: config)
+            let x = try given ?? input.map { try EngineInput.load($0, config: config) } ?? EngineInput.pseudoRandom(config: config)
             try model.validate(input: x)
             func median(_ v: [Double]) -> Double {
                 let r = v.sorted()

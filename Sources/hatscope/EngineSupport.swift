@@ -10,6 +10,13 @@ import HatRecording
 enum EngineInput {
     /// A tensor file [1, 3, H, W] fed as is, or an image through the model's eval transform.
     static func load(_ path: String, config: ModelConfig) throws -> Tensor {
+        if let t = try tensorFile(path) { return t }
+        return try preprocessImage(path: path, config: config).tensor
+    }
+
+    /// The tensor of a .npy / .safetensors input, nil for an image (read before the model loads:
+    /// its shape can decide the resolution the model is built for).
+    static func tensorFile(_ path: String) throws -> Tensor? {
         guard FileManager.default.fileExists(atPath: path) else { throw CLIError("input \(path) does not exist") }
         let lower = path.lowercased()
         if lower.hasSuffix(".npy") { return try NPY.read(path: path) }
@@ -19,7 +26,12 @@ enum EngineInput {
             if all.count == 1, let t = all.values.first { return t }
             throw CLIError("\(path): expected one tensor or one named 'input' (found \(all.keys.sorted().prefix(5).joined(separator: ", ")))")
         }
-        return try preprocessImage(path: path, config: config).tensor
+        return nil
+    }
+
+    /// [H, W] of a [N, C, H, W] tensor, else nil (the model's input check reports the shape).
+    static func resolution(of t: Tensor) -> [Int]? {
+        t.shape.count == 4 ? [t.shape[2], t.shape[3]] : nil
     }
 
     /// A fixed pseudo-random standard-normal input at the model's resolution.

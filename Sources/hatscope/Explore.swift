@@ -133,7 +133,10 @@ struct Explore: ParsableCommand {
         // variants at 224); otherwise the recorder keeps the last block per stage and says so.
         let recorder = AttentionRecorder()
         _ = try net.forward(input, recorder: recorder)
-        let recording = try recorder.recording()
+        var recording = try recorder.recording()
+        // Said in the Notes panel when it matters: stored buffers that differ, or --buffers geometry.
+        let audit = loaded.bufferAudit(resolution: [input.shape[2], input.shape[3]])
+        if audit.forwardBuffersDiffer || loaded.buffers == .geometry { recording.notes.append(audit.summary()) }
         let isDemo = model.checkpoint == nil
         let file = (loaded.checkpointPath as NSString).lastPathComponent
         return ExplorerContext(recording: recording, modelName: loaded.config.name,

@@ -20,7 +20,8 @@ struct Export: ParsableCommand {
         default the demo image) or a ready network input (--input X.npy, [1,3,H,W] float32).
 
         Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
-        version, model, checkpoint sha256, image, preprocessing, every selection, value ranges, \
+        version, model, checkpoint sha256, image, preprocessing, the relative-position buffers \
+        used (--buffers) and how they compare with the geometry, every selection, value ranges, \
         file names), enough to make any figure again.
 
         Views: local (a query's window attention and its carrier tokens), carrier (one carrier \
@@ -158,15 +159,16 @@ struct Export: ParsableCommand {
         try prepareFolder(out)
 
         let t0 = Date()
-        let loaded = try model.load()
+        let given = try input.map { try NPY.read(path: $0) }
+        let loaded = try model.load(inputResolution: given.flatMap(EngineInput.resolution))
         loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
         let net = try FasterViT(config: loaded.config, weights: loaded.weights)
         let config = loaded.config
         var preprocessing: Manifest.Preprocessing?
         var source = Manifest.Source()
         let tensor: Tensor
-        if let npy = input {
-            tensor = try NPY.read(path: npy)
+        if let npy = input, let given {
+            tensor = given
             source.input = npy
         } else {
             let path = try image ?? DemoAssets.defaultImage
@@ -205,7 +207,9 @@ struct Export: ParsableCommand {
                                 checkpoint: Manifest.Checkpoint(path: loaded.checkpointPath, sha256: loaded.checkpointSHA256),
                                 source: source, preprocessing: preprocessing, inputHeight: recording.inputHeight,
                                 inputWidth: recording.inputWidth, rendering: Manifest.Rendering(options, sharedScale: sharedScale),
-                                figures: result.figures, skipped: result.skipped)
+                                figures: result.figures, skipped: result.skipped,
+                                buffers: Manifest.Buffers(choice: loaded.buffers.rawValue,
+                                                          comparison: loaded.bufferAudit(resolution: [tensor.shape[2], tensor.shape[3]]).summary()))
         guard !result.figures.isEmpty else {
             throw CLIError("no figure applies: " + result.skipped.map { "\($0.view.rawValue): \($0.reason)" }.joined(separator: "; "))
         }

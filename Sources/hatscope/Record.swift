@@ -19,8 +19,9 @@ struct Record: ParsableCommand {
         every attention module its softmax output under the official module path plus `.probs`: \
         `levels.I.blocks.J.attn.probs` [windows, heads, T, T] (carrier tokens first in each window) \
         and `levels.I.blocks.J.hat_attn.probs` [1, heads, N, N] (carrier tokens in grid order). \
-        Metadata: the model configuration (JSON), the checkpoint path, notes on anything not \
-        recorded.
+        Metadata: the model configuration (JSON), the checkpoint path, `buffers` (stored or \
+        geometry, see --buffers), notes on anything not recorded and one on how the checkpoint's \
+        relative-position buffers compare with the geometry.
         Large models: window maps of all blocks must fit in --max-attention-mb, else only the last \
         block of each stage keeps them (said in the notes); --blocks picks blocks explicitly.
 
@@ -49,13 +50,17 @@ struct Record: ParsableCommand {
         do {
             try checkDestination()
             let options = RecorderOptions(blocks: try parseBlocks(), maxAttentionBytes: max(0, maxAttentionMB) << 20)
-            let loaded = try model.load()
+            let inputPath = try input ?? DemoAssets.defaultImage
+            let given = try EngineInput.tensorFile(inputPath)
+            let loaded = try model.load(inputResolution: given.flatMap(EngineInput.resolution))
             let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            let x = try EngineInput.load(input ?? DemoAssets.defaultImage, config: loaded.config)
+            let x = try given ?? EngineInput.load(inputPath, config: loaded.config)
             try net.validate(input: x)
             let recorder = AttentionRecorder(options: options)
             _ = try net.forward(x, recorder: recorder)
-            let rec = try recorder.recording()
+            var rec = try recorder.recording()
+            let buffers = loaded.bufferAudit(resolution: [x.shape[2], x.shape[3]]).summary()
+            rec.notes.append(buffers)
             var tensors: [(name: String, tensor: Tensor)] = [("input", x), ("logits", Tensor(shape: [1, rec.logits.count], data: rec.logits))]
             var maps = 0
             for stage in rec.stages {
@@ -73,7 +78,8 @@ struct Record: ParsableCommand {
             let configJSON = String(data: try JSONEncoder().encode(loaded.config), encoding: .utf8) ?? ""
             // No checkpoint SHA-256 here: hashing a large checkpoint costs more than the whole
             // recording (`hatscope info` prints it).
-            var metadata = ["format": "hatscope-recording", "config": configJSON, "checkpoint": loaded.checkpointPath]
+            var metadata = ["format": "hatscope-recording", "config": configJSON, "checkpoint": loaded.checkpointPath,
+                            "buffers": loaded.buffers.rawValue]
             if !rec.notes.isEmpty { metadata["notes"] = rec.notes.joined(separator: "\n") }
             try SafeTensors.write(tensors, metadata: metadata, to: out)
             let top = rec.topK(1).first.map { "top-1 class \($0.index) (p=\(String(format: "%.3f", $0.probability)))" } ?? ""
