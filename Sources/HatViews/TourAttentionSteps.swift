@@ -62,7 +62,7 @@ extension TourSteps {
             ? "each window: \(cc) carriers in front + \(w * w) tokens = \(T) tokens; attention \(T) x \(T) per head, \(st.heads) heads, \(st.windowCount) windows"
             : "each window: \(w * w) tokens, no carriers; attention \(T) x \(T) per head, \(st.heads) heads, \(TourFacts.plural(st.windowCount, "window"))")
         if cc > 0 {
-            facts.append("rows 0-\(cc - 1) of each matrix are the carriers as queries: window attention rewrites every carrier from its window's tokens, and the rewritten carriers go on to the next block")
+            facts.append("rows 0-\(cc - 1) of each matrix are the carriers as queries: window attention rewrites every carrier from its window's tokens (and carriers), and the rewritten carriers go on to the next block")
         }
         var picture: ViewResult?
         if let s = t.querySelection(st), let maps = st.blocks[s.block].window {

@@ -89,7 +89,7 @@ extension TourSteps {
         let g = st.geometry
         let depth = st.blocks.count
         let general = [
-            "Window borders are crossed only through the carriers, in a loop: a token's window attention writes it into its window's carriers (they are queries there), carrier attention hands it to other carriers, and in the next block those carriers are read by the tokens of their own windows.",
+            "Window borders are crossed only through the carriers, in a loop: in block b the window's carriers, as queries of window attention, read a token; in block b+1 carrier attention hands that on to other carriers, and window attention lets the tokens of their windows read it.",
             "So each crossing takes one block. With \(TourFacts.plural(depth, "block")) in stage \(st.number) the loop can run \(max(depth - 1, 0)) time\(depth - 1 == 1 ? "" : "s"); the stage input itself reaches every window already in block 0, through the pooled carriers.",
         ]
         guard let s = t.querySelection(st), let p = CrossingPath.find(st, row: s.queryRow, col: s.queryCol) else {
