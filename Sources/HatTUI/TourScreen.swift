@@ -106,7 +106,9 @@ public final class TourScreen {
         var panelWidth = max(34, min(72, w * 42 / 100))
         while panelWidth < w * 65 / 100 && layout(text, width: panelWidth - 1).count > bottom - top { panelWidth += 2 }
         let leftWidth = w - panelWidth - 1
-        let picRows = max(1, bottom - top - (step.picture?.field != nil ? 1 : 0))
+        // A colour bar under pictures with values (a field or a matrix).
+        let hasScale = step.picture.map { $0.field != nil || $0.matrix != nil } ?? false
+        let picRows = max(1, bottom - top - (hasScale ? 1 : 0))
         let area = CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: picRows)
         if let stats = step.statistics {
             TourStatsDrawer.draw(stats, rect: CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: bottom - top),
