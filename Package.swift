@@ -43,6 +43,7 @@ let package = Package(
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW", providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CSixel", path: "Sources/CSixel", providers: [.apt(["libsixel-dev"])]),
 
         // Numeric core: tensors, OpenBLAS GEMM, the ops FasterViT needs.
         .target(name: "HatCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
@@ -56,8 +57,9 @@ let package = Package(
         .target(name: "HatImaging", dependencies: ["HatCore", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.
         .target(name: "HatViews", dependencies: ["HatRecording", "HatImaging"]),
-        // Terminal explorer: cell buffer, renderer, key handling, ncursesw.
-        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "CNCursesW"]),
+        // Terminal explorer: cell buffer, renderer, key handling, ncursesw; pictures as kitty
+        // graphics, sixel (libsixel) or iTerm2 images.
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "CNCursesW", "CSixel"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
             "HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging", "HatViews", "HatTUI",
@@ -73,7 +75,7 @@ let package = Package(
         .testTarget(name: "HatImagingTests", dependencies: ["HatImaging", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
-        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording"]),
+        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore"]),
     ]
 )

@@ -13,7 +13,11 @@ public struct TerminalOptions: Sendable {
     /// "auto", "truecolor", "256", "16", "8" or "mono".
     public var color: String
     public var mouse: Bool
-    public init(color: String = "auto", mouse: Bool = true) { self.color = color; self.mouse = mouse }
+    /// "auto", "kitty", "sixel", "iterm2" or "blocks".
+    public var graphics: String
+    public init(color: String = "auto", mouse: Bool = true, graphics: String = "auto") {
+        self.color = color; self.mouse = mouse; self.graphics = graphics
+    }
 }
 
 // State the signal handlers and the atexit hook read. Written only on the main thread while no
@@ -26,6 +30,7 @@ nonisolated(unsafe) private var handlersInstalled = false
 private func restoreScreen() {
     guard screenActive else { return }
     screenActive = false
+    LeavingBytes.write()   // pictures deleted while still on the alternate screen
     if mouseActive {
         mouseActive = false
         // Mouse tracking modes 1000/1002/1003/1006 off, written straight to the tty.
@@ -47,6 +52,10 @@ public final class Terminal {
     public let tier: ColorTier
     /// Which terminfo entry is in use ("xterm-direct" when true colour was switched on).
     public let terminalName: String
+    /// What detection decided (DisplaySetup.swift): picture protocol, colour tier, reasons.
+    public let display: DisplaySetup
+    private let graphics: GraphicsOutput?
+    private var previous: CellBuffer? = nil
     private let screen: OpaquePointer
     private let window: UnsafeMutablePointer<WINDOW>
     private var pairs: [UInt64: Int32] = [:]
@@ -67,17 +76,16 @@ public final class Terminal {
         }
         setlocale(LC_ALL, "")
         let env = ProcessInfo.processInfo.environment
-        let noColor = !(env["NO_COLOR"] ?? "").isEmpty
-        let request = options.color.lowercased()
-        let colorterm = (env["COLORTERM"] ?? "").lowercased()
-        let wantDirect = request == "truecolor"
-            || (request == "auto" && !noColor && (colorterm == "truecolor" || colorterm == "24bit"))
+        // Questions to the terminal go out before ncurses reads the keyboard.
+        let setup = DisplayDetection.detect(graphicsRequest: options.graphics, colorRequest: options.color,
+                                            environment: env, terminfoColors: Terminal.terminfoColors)
+        display = setup
         var name = env["TERM"] ?? "xterm"
         var scr: OpaquePointer? = nil
         let out = fdopen(1, "w"), inp = fdopen(0, "r")
-        if wantDirect && Terminal.terminfoExists("xterm-direct") {
-            scr = newterm("xterm-direct", out, inp)
-            if scr != nil { name = "xterm-direct" }
+        if let entry = setup.terminfoEntry {
+            scr = newterm(entry, out, inp)
+            if scr != nil { name = entry }
         }
         if scr == nil { scr = newterm(nil, out, inp) }
         guard let s = scr else {
@@ -105,22 +113,31 @@ public final class Terminal {
         set_escdelay(25)
         intrflush(window, false)
 
-        // Colour tier: the request capped by what the terminal reports.
+        // Colour tier: what detection decided, capped by what the chosen entry can send.
         var colors = 0
-        if has_colors() && request != "mono" && !(noColor && request == "auto") {
+        if has_colors() && setup.tier != .mono {
             start_color()
             colors = Int(hs_colors())
         }
         let possible: ColorTier = colors >= 1 << 24 ? .truecolor : colors >= 256 ? .palette256
             : colors >= 16 ? .ansi16 : colors >= 8 ? .ansi8 : .mono
-        let asked: ColorTier? = request == "auto" ? nil : ColorTier(rawValue: request)
         let order = ColorTier.allCases
-        if let a = asked, let ai = order.firstIndex(of: a), let pi = order.firstIndex(of: possible) {
-            tier = order[max(ai, pi)]
-        } else {
-            tier = possible
-        }
+        tier = order[max(order.firstIndex(of: setup.tier) ?? 0, order.firstIndex(of: possible) ?? 0)]
         pairCapacity = max(0, Int(hs_color_pairs()) - 1)
+
+        if setup.graphics.graphics.isPixels {
+            // Pictures live in cells: ncurses must not shift them sideways with insert/delete.
+            idcok(window, false)
+            graphics = GraphicsOutput(choice: setup.graphics, env: env)
+            var leaving = graphics?.removeAll ?? []
+            if setup.graphics.setSixelRegisters {
+                _ = TerminalExchange.writeAll(TerminalQueries.setSixelRegisters(setup.graphics.sixelColors), to: 1)
+                leaving += TerminalQueries.resetSixelRegisters
+            }
+            LeavingBytes.set(leaving)
+        } else {
+            graphics = nil
+        }
 
         if options.mouse {
             let mask = hs_button1_pressed() | hs_button4_pressed() | hs_button5_pressed()
@@ -147,6 +164,19 @@ public final class Terminal {
             signal(sig, signalHandler)
         }
         atexit { restoreScreen() }
+    }
+
+    /// Colours in terminfo entry `entry`, nil when there is no such entry.
+    static func terminfoColors(_ entry: String) -> Int? {
+        guard !entry.isEmpty, terminfoExists(entry) else { return nil }
+        let n = hs_terminfo_colors(entry)
+        return n < 0 ? nil : Int(n)
+    }
+
+    /// How the picture area is drawn: real pixels with the detected cell size, or half blocks.
+    public var pictureMode: PictureMode {
+        display.graphics.graphics.isPixels
+            ? .pixels(cellWidth: display.graphics.cellWidth, cellHeight: display.graphics.cellHeight) : .blocks
     }
 
     static func terminfoExists(_ entry: String) -> Bool {
@@ -272,8 +302,34 @@ public final class Terminal {
         return out
     }
 
-    /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate.
-    public func draw(_ buffer: CellBuffer) {
+    /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate; then
+    /// the pictures over the cells left blank for them (GraphicsOutput).
+    public func draw(_ buffer: CellBuffer, pictures: [FramePicture] = []) {
+        let cleared = graphics?.needsClear(for: pictures) ?? false
+        if cleared { clearok(window, true) }
+        drawCells(buffer)
+        if let g = graphics {
+            let old = previous
+            let resized = old.map { $0.width != buffer.width || $0.height != buffer.height } ?? true
+            if cleared || resized { g.screenCleared() }
+            let bytes = g.update(pictures) { rect in
+                cleared || resized || !Terminal.sameCells(old, buffer, in: rect)
+            }
+            if !bytes.isEmpty { _ = TerminalExchange.writeAll(bytes, to: 1) }
+            previous = buffer
+        }
+    }
+
+    /// Whether `a` and `b` have the same cells inside `rect`.
+    static func sameCells(_ a: CellBuffer?, _ b: CellBuffer, in rect: CellRect) -> Bool {
+        guard let a, a.width == b.width, a.height == b.height else { return false }
+        for y in max(0, rect.y) ..< min(b.height, rect.y + rect.height) {
+            for x in max(0, rect.x) ..< min(b.width, rect.x + rect.width) where a[x, y] != b[x, y] { return false }
+        }
+        return true
+    }
+
+    private func drawCells(_ buffer: CellBuffer) {
         let w = min(buffer.width, Int(hs_cols())), h = min(buffer.height, Int(hs_lines()))
         let pairOf = pairNumbers(buffer)
         werase(window)

@@ -4,6 +4,7 @@
 // key hints at the bottom), and a run loop that can own the terminal (`hatscope tour`) or borrow
 // the explorer's (`t` in the explorer). What a step says comes from HatViews' TourGuide.
 import Foundation
+import HatImaging
 import HatRecording
 import HatViews
 
@@ -86,15 +87,22 @@ public final class TourScreen {
 
     public var stepCount: Int { guide.count }
 
-    /// One frame (tests and `--print-frame` use this without a terminal).
+    /// One frame's cells (tests and `--print-frame` use this without a terminal).
     public func frame(_ state: TourState, tier: ColorTier = .truecolor) -> CellBuffer {
+        render(state, tier: tier).buffer
+    }
+
+    /// One frame; in pixel mode the step's picture is drawn by the figure code and placed over
+    /// the cells left blank for it.
+    public func render(_ state: TourState, tier: ColorTier = .truecolor, mode: PictureMode = .blocks) -> Frame {
         let w = state.screenWidth, h = state.screenHeight
         var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
-        defer { Palette.adapt(&buf, to: tier, background: theme.background) }
+        var pictures: [FramePicture] = []
         guard w >= Layout.minWidth, h >= Layout.minHeight, guide.count > 0 else {
             let msg = "terminal too small for the tour: need \(Layout.minWidth) x \(Layout.minHeight) (now \(w) x \(h))"
             buf.put(msg, x: 0, y: max(0, h / 2), fg: theme.text, bg: theme.background, attributes: .bold, maxWidth: w)
-            return buf
+            Palette.adapt(&buf, to: tier, background: theme.background)
+            return Frame(buffer: buf, picture: nil)
         }
         let step = guide.step(state.index)
         drawHeader(state, step, into: &buf)
@@ -113,23 +121,34 @@ public final class TourScreen {
         if let stats = step.statistics {
             TourStatsDrawer.draw(stats, rect: CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: bottom - top),
                                  theme: theme, colormap: colormap, into: &buf)
-        } else if let v = step.picture, v.field == nil, let m = v.matrix {
-            // A matrix alone (the block step's window matrix).
-            let (cw, ch) = PictureDrawer.matrixUnits(m)
-            let map = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch,
-                                     in: CellRect(x: area.x + 1, y: area.y, width: max(1, area.width - 2), height: area.height))
-            PictureDrawer.drawMatrix(m, view: v, map: map, colormap: colormap, theme: theme, into: &buf)
-            drawScale(v, x: area.x, y: top + picRows, width: area.width, into: &buf)
         } else {
-            let map = PictureMap.fit(content: .image, width: context.sampler.width, height: context.sampler.height, in: area)
-            PictureDrawer.drawImage(step.picture, map: map, sampler: context.sampler, colormap: colormap, theme: theme, into: &buf)
-            if let v = step.picture, v.field != nil {
-                drawScale(v, x: area.x, y: top + picRows, width: area.width, into: &buf)
+            // A matrix alone (the block step's window matrix), or the image with the field.
+            let matrixOnly = step.picture.map { $0.field == nil && $0.matrix != nil } ?? false
+            if case let .pixels(cw, ch) = mode {
+                var v = step.picture
+                if !matrixOnly { v?.matrix = nil }
+                let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default, opacity: theme.fieldOpacity)
+                let (pic, _, _) = PixelPicture.render(v, input: context.sampler.image, area: area, cellWidth: cw, cellHeight: ch,
+                                                      options: options, matrixOnly: matrixOnly, background: theme.background)
+                pictures.append(pic)
+            } else if matrixOnly, let v = step.picture, let m = v.matrix {
+                let (cw, ch) = PictureDrawer.matrixUnits(m)
+                let map = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch,
+                                         in: CellRect(x: area.x + 1, y: area.y, width: max(1, area.width - 2), height: area.height))
+                PictureDrawer.drawMatrix(m, view: v, map: map, colormap: colormap, tier: tier, theme: theme, into: &buf)
+            } else {
+                let map = PictureMap.fit(content: .image, width: context.sampler.width, height: context.sampler.height, in: area)
+                PictureDrawer.drawImage(step.picture, map: map, sampler: context.sampler, colormap: colormap, tier: tier,
+                                        theme: theme, into: &buf)
+            }
+            if let v = step.picture, hasScale {
+                drawScale(v, x: area.x, y: top + picRows, width: area.width, tier: tier, into: &buf)
             }
         }
         drawText(text, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), into: &buf)
         drawFooter(state, into: &buf)
-        return buf
+        Palette.adapt(&buf, to: tier, background: theme.background)
+        return Frame(buffer: buf, picture: nil, pictures: pictures)
     }
 
     func drawHeader(_ state: TourState, _ step: TourStep, into buf: inout CellBuffer) {
@@ -150,7 +169,7 @@ public final class TourScreen {
         }
     }
 
-    func drawScale(_ v: ViewResult, x: Int, y: Int, width: Int, into buf: inout CellBuffer) {
+    func drawScale(_ v: ViewResult, x: Int, y: Int, width: Int, tier: ColorTier, into buf: inout CellBuffer) {
         let lo = Renderer.formatValue(v.rangeMin), hi = Renderer.formatValue(v.rangeMax)
         let bar = min(32, width - lo.count - hi.count - v.scaleLabel.count - 5)
         var cx = x
@@ -159,10 +178,10 @@ public final class TourScreen {
             return
         }
         cx += buf.put(lo + " ", x: cx, y: y, fg: theme.text, bg: theme.background)
-        let cmap = QuantisedColormap(name: colormap, min: v.rangeMin, max: v.rangeMax)
+        let cmap = HeatPalette(name: colormap, min: v.rangeMin, max: v.rangeMax, tier: tier)
         for i in 0 ..< bar {
             let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(bar))
-            buf[cx + i, y] = Cell(glyph: " ", fg: c, bg: c)
+            buf[cx + i, y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
         }
         cx += bar
         cx += buf.put(" " + hi + "  ", x: cx, y: y, fg: theme.text, bg: theme.background)
@@ -263,13 +282,15 @@ public final class TourScreen {
     public func run(on term: Terminal, start: Int = 0) {
         let size = term.size
         var state = TourState(count: guide.count, index: start, screenWidth: size.width, screenHeight: size.height)
-        term.draw(frame(state, tier: term.tier))
+        var f = render(state, tier: term.tier, mode: term.pictureMode)
+        term.draw(f.buffer, pictures: f.pictures)
         while true {
             let (next, quit) = TourKeys.handle(state, term.readKey())
             if quit { return }
             if next != state {
                 state = next
-                term.draw(frame(state, tier: term.tier))
+                f = render(state, tier: term.tier, mode: term.pictureMode)
+                term.draw(f.buffer, pictures: f.pictures)
             }
         }
     }

@@ -18,7 +18,9 @@ struct Explore: ParsableCommand {
 
         Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q or Esc quit. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
 
-        Colours: --color auto uses 24-bit colour when COLORTERM says truecolor (and the xterm-direct terminfo entry exists), else 256/16/8 colours or monochrome shades; NO_COLOR is honoured.
+        Pictures: --graphics auto shows real pixels with the kitty graphics protocol, sixel or iTerm2 images when the terminal answers that it has them (half blocks inside tmux/screen or when unsure); kitty, sixel, iterm2 force one, blocks turns them off.
+
+        Colours: --color auto asks the terminal (COLORTERM, then palette entry 255, XTGETTCAP, a 24-bit colour read back) and uses 24-bit, 256, 16 or 8 colours; a value forces a tier; NO_COLOR is honoured.
 
         Needs a terminal; to write figures without one use `hatscope export`.
 
@@ -36,6 +38,9 @@ struct Explore: ParsableCommand {
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
     var color: String = "auto"
 
+    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks (half blocks).")
+    var graphics: String = "auto"
+
     @Flag(help: "Do not use the mouse.")
     var noMouse = false
 
@@ -51,10 +56,14 @@ struct Explore: ParsableCommand {
     @Flag(help: .hidden) var timeStartup = false
     @Option(help: .hidden) var framePng: String?
     @Option(help: .hidden) var keys: String = ""
+    @Flag(help: .hidden) var detect = false
 
     func validate() throws {
         guard ["auto", "truecolor", "256", "16", "8", "mono"].contains(color.lowercased()) else {
             throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
+        }
+        guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
+            throw ValidationError("--graphics must be auto, kitty, sixel, iterm2 or blocks (got \(graphics))")
         }
         guard Colormap(rawValue: colormap) != nil else {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -71,9 +80,16 @@ struct Explore: ParsableCommand {
         if interactive && !(FileManager.default.fileExists(atPath: exportDir, isDirectory: &isDir) && isDir.boolValue) {
             fail(CLIError("--export-dir \(exportDir): no such folder"))
         }
+        if detect {
+            // What the terminal answered and what was decided, without taking the screen.
+            // Report on stderr: stdout is the terminal being asked.
+            let setup = DisplaySetup.probe(TerminalOptions(color: color, mouse: false, graphics: graphics.lowercased()))
+            FileHandle.standardError.write(Data((setup.report + "\n").utf8))
+            return
+        }
         let context: ExplorerContext
         do { context = try loadContext() } catch { fail(error) }
-        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse),
+        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
                                       exportDirectory: exportDir, colormap: colormap)
         let explorer = Explorer(context: context, options: options)
         if let spec = printFrame {

@@ -28,6 +28,8 @@ struct Tour: ParsableCommand {
         g / G: first / last step; q or Esc: leave. `t` in the explorer opens the same tour, `T` \
         its last screen.
 
+        Pictures and colours: --graphics and --color as for explore.
+
         Needs a terminal.
 
         Examples:
@@ -47,6 +49,9 @@ struct Tour: ParsableCommand {
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
     var color: String = "auto"
 
+    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks (half blocks).")
+    var graphics: String = "auto"
+
     @Flag(help: "Do not use the mouse.")
     var noMouse = false
 
@@ -60,6 +65,9 @@ struct Tour: ParsableCommand {
         }
         guard ["auto", "truecolor", "256", "16", "8", "mono"].contains(color.lowercased()) else {
             throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
+        }
+        guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
+            throw ValidationError("--graphics must be auto, kitty, sixel, iterm2 or blocks (got \(graphics))")
         }
     }
 
@@ -84,7 +92,7 @@ struct Tour: ParsableCommand {
             return
         }
         do {
-            try screen.run(options: TerminalOptions(color: color, mouse: !noMouse), start: step - 1)
+            try screen.run(options: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()), start: step - 1)
         } catch {
             fail(error)
         }

@@ -64,9 +64,10 @@ final class TourScreenTests: XCTestCase {
         let path = try XCTUnwrap(screen.guide.step(i).picture?.overlays.path)
         XCTAssertEqual(path.count, 4)
         let buf = screen.frame(TourState(count: screen.stepCount, index: i, screenWidth: 140, screenHeight: 42))
-        // The route is drawn in the selection colour, as half-block pixels over the image.
-        let marked = buf.cells.filter { $0.glyph == "\u{2580}" && ($0.fg == Theme.standard.selection || $0.bg == Theme.standard.selection) }
-        XCTAssertGreaterThan(marked.count, 20)
+        // The route is drawn in its own colour (the figure code's), as half-block pixels over the image.
+        let route = CellColor(FigureStyle.path)
+        let marked = buf.cells.filter { $0.glyph == "\u{2580}" && ($0.fg == route || $0.bg == route) }
+        XCTAssertGreaterThan(marked.count, 40)
     }
 
     func testTextTooLongForTheScreenIsCutWithAMark() {
