@@ -70,6 +70,25 @@ final class TourScreenTests: XCTestCase {
         XCTAssertGreaterThan(marked.count, 40)
     }
 
+    func testPixelPicturesShowTheRouteAndTheBlockMatrix() throws {
+        let screen = TourScreen(context: context("faster_vit_0_224"))
+        let n = screen.stepCount
+        let crossing = TourStepKind.allCases.firstIndex(of: .crossingWindows)!
+        let f = screen.render(TourState(count: n, index: crossing, screenWidth: 140, screenHeight: 42),
+                              mode: .pixels(cellWidth: 8, cellHeight: 16))
+        let img = try XCTUnwrap(f.pictures.first).image
+        var routePixels = 0
+        for i in stride(from: 0, to: img.pixels.count, by: 3)
+            where (img.pixels[i], img.pixels[i + 1], img.pixels[i + 2]) == FigureStyle.path { routePixels += 1 }
+        XCTAssertGreaterThan(routePixels, 500)
+        // The block step's picture is the window matrix alone: in pixels it is drawn too.
+        let block = TourStepKind.allCases.firstIndex(of: .hatBlock)!
+        let g = screen.render(TourState(count: n, index: block, screenWidth: 140, screenHeight: 42),
+                              mode: .pixels(cellWidth: 8, cellHeight: 16))
+        XCTAssertEqual(g.pictures.count, 1)
+        XCTAssertTrue(g.buffer.text.contains("attention probability"))
+    }
+
     func testTextTooLongForTheScreenIsCutWithAMark() {
         let screen = TourScreen(context: context("faster_vit_0_224"))
         let i = TourStepKind.allCases.firstIndex(of: .hatBlock)!
