@@ -23,7 +23,7 @@ public enum StatsMetric: String, CaseIterable, Sendable {
     public var definition: String {
         switch self {
         case .meanDistance:
-            return "Per query: sum over keys of probability x distance between their centres (a carrier at its pooling box's centre), averaged over queries."
+            return "Per query: sum over keys of probability x distance between their centres in input pixels (a carrier at its pooling box's centre), averaged over queries."
         case .normalizedEntropy:
             return "Per query: -sum p ln p / ln(number of keys), 0 = one key, 1 = uniform; averaged over queries."
         case .carrierShare:
