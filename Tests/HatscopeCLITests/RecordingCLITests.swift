@@ -184,7 +184,10 @@ final class RecordingCLITests: XCTestCase {
         try file.close()
         _ = try run(["export", "--recording", bad, "--out", dir + "/x", "--montage"], env: noDemo)
         _ = try run(["stats", "--recording", bad, "--out", dir + "/s"], env: noDemo)
-        for step in 1 ... 9 { _ = try run(["tour", "--recording", bad, "--print-frame", "100x30", "--step", "\(step)"], env: noDemo) }
+        // Every step of the tour (its --help says how many).
+        let help = try run(["tour", "--help"])
+        let steps = try XCTUnwrap(help.range(of: #"\(1-(\d+)\)"#, options: .regularExpression).flatMap { Int(help[$0].dropFirst(3).dropLast()) })
+        for step in 1 ... steps { _ = try run(["tour", "--recording", bad, "--print-frame", "100x30", "--step", "\(step)"], env: noDemo) }
         for keys in ["", ">", ">>", ">>>", ">>>>", "m", "S", "T"] {
             _ = try run(["explore", "--recording", bad, "--print-frame", "100x30", "--keys", keys], env: noDemo)
         }
