@@ -27,6 +27,7 @@ let package = Package(
     name: "hatscope",
     products: [
         .executable(name: "hatscope", targets: ["hatscope"]),
+        .executable(name: "hatscope-dev", targets: ["hatscope-dev"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,25 +39,39 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
 
+        // Process plumbing: files written atomically or into special files, inputs read once and
+        // bounded, cleanup and terminal restore on signals, messages on stderr.
+        .target(name: "HatSystem"),
         // Numeric core: tensors, OpenBLAS GEMM, the ops FasterViT needs.
         .target(name: "HatCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
-        .target(name: "HatCheckpoint", dependencies: ["HatCore"]),
+        .target(name: "HatCheckpoint", dependencies: ["HatCore", "HatSystem"]),
         // FasterViT configuration, forward pass, attention recorder.
         .target(name: "HatModel", dependencies: ["HatCore"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
-        .target(name: "HatImaging", dependencies: ["HatCore", "CPNG", "CJPEG"]),
+        .target(name: "HatImaging", dependencies: ["HatCore", "HatSystem", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.
-        .target(name: "HatViews", dependencies: ["HatModel", "HatImaging"]),
+        .target(name: "HatViews", dependencies: ["HatModel", "HatImaging", "HatSystem"]),
         // Terminal explorer: cell buffer, renderer, key handling, ncursesw.
-        .target(name: "HatTUI", dependencies: ["HatViews", "HatModel", "HatImaging", "CNCursesW"]),
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatModel", "HatImaging", "HatSystem", "CNCursesW"]),
+        // What the commands share: loading a model, reading network inputs (one reader for every
+        // subcommand), runs over many inputs, the stage/block numbering, memory checks.
+        .target(name: "HatPipeline", dependencies: ["HatCore", "HatCheckpoint", "HatModel", "HatImaging",
+                                                    "HatViews", "HatSystem"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
-            "HatCore", "HatCheckpoint", "HatModel", "HatImaging", "HatViews", "HatTUI",
+            "HatCore", "HatCheckpoint", "HatModel", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Developer tool (frames as text/PNG, synthetic runs, timing); not part of the user CLI.
+        .executableTarget(name: "hatscope-dev", dependencies: [
+            "HatModel", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
+        .testTarget(name: "HatSystemTests", dependencies: ["HatSystem"]),
         .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatCheckpoint", "HatCore"],
