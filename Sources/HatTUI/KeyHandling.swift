@@ -10,6 +10,9 @@ public enum Key: Equatable, Sendable {
     case resize(width: Int, height: Int)
     case mousePress(x: Int, y: Int)
     case wheelUp, wheelDown
+    /// Ctrl-C (a key in raw mode, not a signal): quits like q.
+    case interrupt
+    /// Anything else the terminal sent (Alt+key, function keys, reports, malformed bytes): ignored.
     case unknown
 }
 
@@ -43,8 +46,8 @@ public enum KeyBindings {
         ("t / T", "guided tour of this image (T: straight to the per-head statistics)", "tour"),
         ("mouse click", "pick the query token (and its window); on a matrix, its query row", nil),
         ("mouse wheel", "next / previous head", nil),
-        ("?", "this help (any key closes it)", "help"),
-        ("q / Esc", "quit", "quit"),
+        ("?", "this help (any other key than q closes it)", "help"),
+        ("q / Esc / Ctrl-C", "quit", "quit"),
     ]
 
     /// Footer hints in display order: key, label, a shorter label for narrow screens, and a
@@ -64,8 +67,11 @@ public enum KeyHandling {
             s.screenWidth = w; s.screenHeight = h
             return (s, [.redraw])
         }
+        if key == .interrupt { return (s, [.quit]) }
+        // Input that is no key (Alt+key, function keys, terminal reports) changes nothing.
+        if key == .unknown { return (state, []) }
         if s.showHelp {
-            // Any key closes the help; q still quits.
+            // Any other key closes the help; q still quits.
             s.showHelp = false
             if key == .char("q") { return (s, [.quit]) }
             return (s, [.redraw])

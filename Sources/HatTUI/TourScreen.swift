@@ -30,7 +30,7 @@ public enum TourKeys {
     public static func handle(_ s: TourState, _ key: Key) -> (state: TourState, quit: Bool) {
         var n = s
         switch key {
-        case .char("q"), .escape: return (s, true)
+        case .char("q"), .escape, .interrupt: return (s, true)
         case .char(" "), .enter, .right, .down, .char("l"), .char("j"), .char("n"), .wheelDown, .tab:
             n.index = min(s.index + 1, max(s.count - 1, 0))
         case .char("\u{7f}"), .char("\u{8}"), .left, .up, .char("h"), .char("k"), .char("p"), .wheelUp, .backTab:
