@@ -4,6 +4,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatPipeline
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,8 @@ struct Info: ParsableCommand {
         parameter count, per-stage geometry (token grid, windows, tokens per window, carrier tokens \
         and the pixels each one summarises), the evaluation preprocessing, the strict weight mapping \
         result, and the checkpoint's other entries (epoch, optimizer, args, ...).
-        Exit status 1 when the tensors do not match the model (the mismatch is listed).
+        Exit status 1 when the tensors do not match the model (the mismatch is listed in full) or \
+        hold NaN or infinite values (listed per tensor; --allow-nonfinite accepts them).
 
         Example:
           hatscope info fastervit_0_224_1k.pth.tar
@@ -30,18 +32,9 @@ struct Info: ParsableCommand {
     @OptionGroup var options: ModelOptions
 
     func run() throws {
-        do {
-            try report()
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            fail(error)
-        }
-    }
-
-    private func report() throws {
-        let path = try options.checkpointPath(override: self.path)
-        let (sd, sha) = try options.readStateDict(path: path)
+        let request = options.request
+        let path = try ModelLoader.checkpointPath(request, override: self.path)
+        let (sd, sha) = try ModelLoader.readStateDict(request, path: path)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         print("checkpoint    \(path)")
         print("              \(sd.format) format, \(megabytes(size)), sha256 \(sha.value)")
@@ -51,14 +44,14 @@ struct Info: ParsableCommand {
         print("state dict    \(sd.tensors.count) tensors from \(where_) (\(types.joined(separator: ", ")))")
 
         let config: ModelConfig, notes: [String]
-        do { (config, notes) = try options.resolveConfig(shapes: sd.shapes) } catch {
+        do { (config, notes) = try ModelLoader.resolveConfig(request, shapes: sd.shapes) } catch {
             printExtras(sd.extras)
             throw error
         }
         let inferredCustom = options.model == nil && options.config == nil && config.name == "custom"
         if inferredCustom {
             // Named like everywhere else (titles, recordings): by the checkpoint's own arch entry.
-            let arch = ModelOptions.archName(in: sd.extras)
+            let arch = ModelLoader.archName(in: sd.extras)
             print("variant       \(arch ?? "custom") (\(arch == nil ? "" : "the checkpoint's arch; ")a custom configuration "
                   + "inferred from the tensor shapes: no official preset matches)")
         } else {
@@ -96,14 +89,25 @@ struct Info: ParsableCommand {
                   + (skipped > 0 ? "\(skipped) not used at \(config.resolution[0])x\(config.resolution[1]) (carrier-token parts this input size skips)" : "none unused")
                   + (derived > 0 ? " (\(derived) derived buffers ignored)" : ""))
         } catch let e as WeightError {
-            let lines = WeightMapping.report(e)
+            // The full list here: the other commands show ten lines and point to this one.
+            let lines = WeightMapping.report(e, limit: Int.max)
             mismatch = lines[0]
             print("mapping       MISMATCH")
             for line in lines { print("              \(line)") }
         }
+        let nonFinite = NonFiniteReport.scan(sd.tensors.filter { !WeightMapping.isDerived($0.key) })
+        if nonFinite.isEmpty {
+            print("values        all finite")
+        } else {
+            print("values        NON-FINITE: \(nonFinite.summary)")
+            for line in nonFinite.lines { print("              \(line)") }
+        }
         printExtras(sd.extras)
         if let m = mismatch {
             throw CLIError("\(path) does not match \(config.name): \(m)")
+        }
+        if !nonFinite.isEmpty && !options.allowNonfinite {
+            throw CLIError("\(path): \(nonFinite.summary) (listed above; --allow-nonfinite loads it anyway)")
         }
     }
 

@@ -7,6 +7,7 @@ import Foundation
 import HatCore
 import HatImaging
 import HatModel
+import HatPipeline
 import HatTUI
 import HatViews
 
@@ -16,14 +17,15 @@ struct Tour: ParsableCommand {
         abstract: "A guided tour of FasterViT's hierarchical attention on your image, step by step.",
         discussion: """
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image \
-        (--image, PNG or JPEG, default the demo image). The model runs once; each of the 9 \
+        (--image / --input: PNG or JPEG, or a .npy / safetensors tensor; default the demo image). The model runs once; each of the 9 \
         screens then explains one part of the forward pass with the real shapes and numbers of \
         this run and highlights it on the picture; the last one plots how far every head looks \
         (per-head mean attention distance, as `hatscope stats` computes it). Parts the loaded variant does not have (no \
         carrier tokens in the 21k models, no propagation in faster_vit_0/1/2) say so.
 
         Keys: Space, Enter or the right arrow: next step; Backspace or the left arrow: previous; \
-        g / G: first / last step; q or Esc: leave. `g` in the explorer opens the same tour.
+        g / G: first / last step; q, Esc or Ctrl-C: leave. `t` in the explorer opens the same tour \
+        (`T` at its last step).
 
         Needs a terminal.
 
@@ -34,9 +36,7 @@ struct Tour: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelOptions
-
-    @Option(help: "Image (PNG or JPEG); default: the demo image.")
-    var image: String?
+    @OptionGroup var input: InputOption
 
     @Option(help: "Step to start at (1-\(TourStepKind.allCases.count)).")
     var step: Int = 1
@@ -47,69 +47,22 @@ struct Tour: ParsableCommand {
     @Flag(help: "Do not use the mouse.")
     var noMouse = false
 
-    @Flag(help: .hidden) var synthetic = false
-    @Option(help: .hidden) var printFrame: String?
-    @Option(help: .hidden) var framePng: String?
-
     func validate() throws {
         guard (1 ... TourStepKind.allCases.count).contains(step) else {
             throw ValidationError("--step must be 1-\(TourStepKind.allCases.count) (got \(step))")
         }
-        guard ["auto", "truecolor", "256", "16", "8", "mono"].contains(color.lowercased()) else {
+        guard TerminalOptions.colorChoices.contains(color.lowercased()) else {
             throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
         }
     }
 
     func run() throws {
-        if printFrame == nil && !Terminal.isInteractive {
-            fail(CLIError("tour needs a terminal (stdin and stdout must be a TTY)"))
-        }
-        let context: ExplorerContext
-        do { context = try loadContext() } catch { fail(error) }
-        let screen = TourScreen(context: context)
-        if let spec = printFrame {
-            // Debugging and docs: print one step's frame as text.
-            let parts = spec.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2 else { fail(CLIError("--print-frame wants WIDTHxHEIGHT")) }
-            let tier = ColorTier(rawValue: color == "auto" ? "truecolor" : color.lowercased()) ?? .truecolor
-            let state = TourState(count: screen.steps.count, index: step - 1, screenWidth: parts[0], screenHeight: parts[1])
-            let buffer = screen.frame(state, tier: tier)
-            if let png = framePng {
-                do { try ImageIO.writePNG(buffer.image(), to: png) } catch { fail(error) }
-            }
-            print(buffer.text, terminator: "")
-            return
-        }
-        do {
-            try screen.run(options: TerminalOptions(color: color, mouse: !noMouse), start: step - 1)
-        } catch {
-            fail(error)
-        }
-    }
-
-    /// Model + image -> one recorded forward pass, with the class names that fit the model.
-    func loadContext() throws -> ExplorerContext {
-        if synthetic {
-            return ExplorerContext(recording: SyntheticScene.recording(), checkpointLabel: "synthetic (no model)")
-        }
-        let loaded = try model.load()
-        loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
-        let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-        let path = try image ?? DemoAssets.defaultImage
-        let tensor = try preprocessImage(path: path, config: loaded.config).tensor
-        // Every block is kept for the statistics step (the recorder's memory budget keeps only
-        // the last blocks of huge inputs; the step then says how many are missing).
-        let recorder = AttentionRecorder()
-        _ = try net.forward(tensor, recorder: recorder)
-        let recording = try recorder.recording()
-        let names: [String]
-        if model.checkpoint == nil {
-            names = (try? DemoAssets.classNames) ?? []
-        } else {
-            names = DemoAssets.classNames(forCheckpoint: loaded.checkpointPath, count: recording.logits.count) ?? []
-        }
-        let label = model.checkpoint == nil ? "demo checkpoint"
-            : (loaded.checkpointPath as NSString).lastPathComponent + " (sha256 " + String(loaded.checkpointSHA256.prefix(12)) + ")"
-        return ExplorerContext(recording: recording, modelName: loaded.config.name, checkpointLabel: label, classNames: names)
+        try Terminal.checkUsable(command: "tour", alternative: nil)
+        let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
+        let label = run.isDemo ? "demo checkpoint" : run.checkpointFile + " (sha256 " + String(run.digest.value.prefix(12)) + ")"
+        let context = ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: label,
+                                      classNames: run.classNames)
+        try TourScreen(context: context).run(options: TerminalOptions(color: color, mouse: !noMouse), start: step - 1)
+        for n in run.notes { note(n) }
     }
 }

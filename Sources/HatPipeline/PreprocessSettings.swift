@@ -1,0 +1,31 @@
+// Bridges a model configuration to the imaging library's timm eval transform, so every command
+// that reads a photo (preprocess, record, predict, export, explore) prepares it the same way.
+import HatCore
+import HatImaging
+import HatModel
+import HatSystem
+
+/// HatImaging's transform (the executable's `Preprocess` is the subcommand).
+public typealias ImagePreprocess = HatImaging.Preprocess
+
+extension ModelConfig {
+    /// timm's eval transform settings for this model: input size, crop_pct, crop_mode, ImageNet
+    /// mean/std. crop_pct goes through its shortest decimal form (Float 0.95 -> Double 0.95) so
+    /// floor(size / crop_pct) matches timm's Python float arithmetic.
+    public func preprocessSettings() throws -> ImagePreprocess.Settings {
+        guard let mode = ImagePreprocess.CropMode(rawValue: cropMode) else {
+            throw PipelineError("model \(name): unknown crop_mode '\(cropMode)' (expected center, squash or border)")
+        }
+        let pct = Double("\(cropPct)") ?? Double(cropPct)
+        return ImagePreprocess.Settings(size: resolution, cropPct: pct, cropMode: mode,
+                                        mean: ModelConfig.imagenetMean, std: ModelConfig.imagenetStd)
+    }
+}
+
+/// Runs the model's eval transform on a decoded image: the network input [1, 3, H, W] plus the
+/// 8-bit image it was made from. `name` names the image in messages.
+public func preprocess(_ image: RGBImage, name: String, config: ModelConfig) throws -> ImagePreprocess.Result {
+    do { return try ImagePreprocess.run(image, settings: config.preprocessSettings()) } catch let e as PreprocessError {
+        throw PipelineError("\(UserMessage.name(name)): \(e)")
+    }
+}
