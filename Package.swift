@@ -1,7 +1,16 @@
 // swift-tools-version:6.0
 // hatscope: FasterViT on the CPU, its hierarchical attention recorded and explored.
-// Dependency direction: C system libraries <- HatCore <- HatModel <- HatViews <- HatTUI <- hatscope;
-// HatCheckpoint and HatImaging are file formats at the edges.
+// Dependency direction, "A -> B" = A uses B (picture in docs/architecture.md):
+//   HatModel (forward pass, recorder) -> HatCore (tensors, kernels on OpenBLAS), HatRecording
+//   HatViews (views, figures, statistics) -> HatRecording, HatImaging
+//   HatTUI (terminal explorer, tour) -> HatViews, HatRecording, HatImaging
+//   HatPipeline (model loading, the one input reader, runs over many inputs) -> HatModel, HatViews,
+//     HatCheckpoint, HatImaging: the one library that wires the engine to the views
+//   hatscope (thin executable), hatscope-dev (developer tool) -> HatPipeline, HatTUI, ...
+// HatRecording (configuration, the one stage geometry, recording types) uses no other module, and
+// the layers that draw never import HatModel. HatSystem (files, signals, messages) uses no other
+// module. HatCheckpoint and HatImaging are file formats at the edges; each C library is wrapped by
+// exactly one Swift file.
 import Foundation
 import PackageDescription
 
@@ -39,47 +48,50 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
 
-        // Process plumbing: files written atomically or into special files, inputs read once and
+        // Process plumbing: files written whole or into special files, inputs read once and
         // bounded, cleanup and terminal restore on signals, messages on stderr.
         .target(name: "HatSystem"),
         // Numeric core: tensors, OpenBLAS GEMM, the ops FasterViT needs.
         .target(name: "HatCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
         .target(name: "HatCheckpoint", dependencies: ["HatCore", "HatSystem"]),
-        // FasterViT configuration, forward pass, attention recorder.
-        .target(name: "HatModel", dependencies: ["HatCore"], swiftSettings: numericSettings),
+        // Model configuration and presets, the one stage geometry, the recording types. Pure data.
+        .target(name: "HatRecording"),
+        // FasterViT forward pass and the attention recorder that fills a Recording.
+        .target(name: "HatModel", dependencies: ["HatCore", "HatRecording"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
         .target(name: "HatImaging", dependencies: ["HatCore", "HatSystem", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.
-        .target(name: "HatViews", dependencies: ["HatModel", "HatImaging", "HatSystem"]),
+        .target(name: "HatViews", dependencies: ["HatRecording", "HatImaging", "HatSystem"]),
         // Terminal explorer: cell buffer, renderer, key handling, ncursesw.
-        .target(name: "HatTUI", dependencies: ["HatViews", "HatModel", "HatImaging", "HatSystem", "CNCursesW"]),
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "HatSystem", "CNCursesW"]),
         // What the commands share: loading a model, reading network inputs (one reader for every
         // subcommand), runs over many inputs, the stage/block numbering, memory checks.
-        .target(name: "HatPipeline", dependencies: ["HatCore", "HatCheckpoint", "HatModel", "HatImaging",
+        .target(name: "HatPipeline", dependencies: ["HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging",
                                                     "HatViews", "HatSystem"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
-            "HatCore", "HatCheckpoint", "HatModel", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline",
+            "HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging", "HatViews", "HatTUI", "HatSystem",
+            "HatPipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-
         // Developer tool (frames as text/PNG, synthetic runs, timing); not part of the user CLI.
         .executableTarget(name: "hatscope-dev", dependencies: [
-            "HatModel", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline",
+            "HatCore", "HatRecording", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
         .testTarget(name: "HatSystemTests", dependencies: ["HatSystem"]),
-        .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatCore"],
+        .testTarget(name: "HatRecordingTests", dependencies: ["HatRecording"]),
+        .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatRecording", "HatCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatCheckpoint", "HatCore"],
+        .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatRecording", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatImagingTests", dependencies: ["HatImaging", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatModel", "HatImaging", "HatCore"]),
-        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatModel", "HatCore"]),
+        .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
+        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording"]),
         .testTarget(name: "HatscopeCLITests", dependencies: []),
     ]
 )

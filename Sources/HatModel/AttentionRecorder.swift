@@ -1,7 +1,8 @@
 // The attention recorder: an observer passed into `FasterViT.forward`. When absent nothing is
 // captured and nothing extra is computed. When present it receives, per transformer block, the
-// softmax outputs written straight into its buffers by the attention kernels, plus geometry, the
-// propagation term, conv-stage energies and the logits, and assembles a `Recording` (a plain value).
+// softmax outputs written straight into its buffers by the attention kernels, plus the propagation
+// term, conv-stage energies and the logits, and assembles a `Recording` (a plain value) around the
+// forward's ModelGeometry.
 //
 // Memory: window attention maps grow with T^2 (faster_vit_4_21k_768: 16 x 2304^2 floats = 340 MB
 // per level-2 block). `RecorderOptions.blocks` keeps chosen blocks only; otherwise, when all maps
@@ -9,6 +10,7 @@
 // Carrier maps (small) are always kept. What was dropped is listed in `Recording.notes`.
 import Foundation
 import HatCore
+import HatRecording
 
 /// A transformer block: official level index (2 or 3) and block index inside the level.
 public struct BlockID: Hashable, Sendable, CustomStringConvertible {
@@ -51,7 +53,7 @@ public final class AttentionRecorder: @unchecked Sendable {
 
     // MARK: - Called by the model
 
-    func begin(config: ModelConfig, input: Tensor, layouts: [StageLayout], heads: [Int], depths: [Int]) {
+    func begin(config: ModelConfig, input: Tensor, geometry: ModelGeometry) {
         self.config = config
         inputHeight = input.shape[2]
         inputWidth = input.shape[3]
@@ -61,9 +63,9 @@ public final class AttentionRecorder: @unchecked Sendable {
         notes = []
         result = nil
         var all: [(BlockID, Int)] = []
-        for (i, l) in layouts.enumerated() {
-            let bytes = l.windowCount * heads[i] * l.tokensPerWindow * l.tokensPerWindow * 4
-            for j in 0..<depths[i] { all.append((BlockID(level: l.level, block: j), bytes)) }
+        for l in geometry.stages {
+            let bytes = l.windowCount * l.heads * l.tokensPerWindow * l.tokensPerWindow * 4
+            for j in 0..<l.depth { all.append((BlockID(level: l.level, block: j), bytes)) }
         }
         if let chosen = options.blocks {
             kept = chosen
@@ -72,8 +74,8 @@ public final class AttentionRecorder: @unchecked Sendable {
             if total <= options.maxAttentionBytes {
                 kept = Set(all.map { $0.0 })
             } else {
-                kept = Set(layouts.enumerated().compactMap { i, l in
-                    depths[i] > 0 ? BlockID(level: l.level, block: depths[i] - 1) : nil
+                kept = Set(geometry.stages.compactMap { l in
+                    l.depth > 0 ? BlockID(level: l.level, block: l.depth - 1) : nil
                 })
                 notes.append("window attention of all \(all.count) blocks would take \(total >> 20) MB "
                              + "(budget \(options.maxAttentionBytes >> 20) MB): kept only the last block of each stage")
@@ -85,47 +87,47 @@ public final class AttentionRecorder: @unchecked Sendable {
         }
     }
 
-    func convStage(level: Int, output x: FloatBuffer, channels c: Int, height h: Int, width w: Int) {
-        let pixels = h * w
+    /// x: the stage's output [channels, height, width] as `g` describes it.
+    func convStage(_ g: ConvStageGeometry, output x: FloatBuffer) {
+        let c = g.channels, pixels = g.height * g.width
         var energy = [Float](repeating: 0, count: pixels)
         for ch in 0..<c {
             let row = x.pointer + ch * pixels
             for i in 0..<pixels { energy[i] += row[i] * row[i] }
         }
         for i in 0..<pixels { energy[i] = energy[i].squareRoot() }
-        convStages.append(ConvStageRecord(level: level, stride: 1 << (level + 2), height: h, width: w,
-                                          channels: c, energy: energy))
+        convStages.append(ConvStageRecord(geometry: g, energy: energy))
     }
 
     final class StageTape {
-        let level: Int, layout: StageLayout, heads: Int, channels: Int
+        let layout: StageGeometry
         var window: [FloatBuffer?], carrier: [FloatBuffer?]
         var propagation: FloatBuffer?
         let keep: (Int) -> Bool
 
-        init(level: Int, layout: StageLayout, heads: Int, channels: Int, depth: Int, keep: @escaping (Int) -> Bool) {
-            self.level = level; self.layout = layout; self.heads = heads; self.channels = channels
-            window = Array(repeating: nil, count: depth)
-            carrier = Array(repeating: nil, count: depth)
+        init(layout: StageGeometry, keep: @escaping (Int) -> Bool) {
+            self.layout = layout
+            window = Array(repeating: nil, count: layout.depth)
+            carrier = Array(repeating: nil, count: layout.depth)
             self.keep = keep
         }
 
         func taps(block j: Int, propagate: Bool) -> HATBlock.Taps {
             var taps = HATBlock.Taps()
-            let t = layout.tokensPerWindow
+            let t = layout.tokensPerWindow, heads = layout.heads
             if keep(j) {
                 let b = FloatBuffer(count: layout.windowCount * heads * t * t, zeroed: false)
                 window[j] = b
                 taps.windowProbs = b.pointer
             }
-            if layout.hierarchical {
+            if layout.hasCarriers {
                 let n = layout.carrierCount
                 let b = FloatBuffer(count: heads * n * n, zeroed: false)
                 carrier[j] = b
                 taps.carrierProbs = b.pointer
             }
             if propagate {
-                let b = FloatBuffer(count: layout.paddedHeight * layout.paddedWidth * channels)
+                let b = FloatBuffer(count: layout.paddedHeight * layout.paddedWidth * layout.channels)
                 propagation = b
                 taps.propagation = b.pointer
             }
@@ -133,63 +135,30 @@ public final class AttentionRecorder: @unchecked Sendable {
         }
     }
 
-    func beginStage(level: Int, layout: StageLayout, heads: Int, channels: Int, depth: Int) -> StageTape {
-        let kept = self.kept
-        return StageTape(level: level, layout: layout, heads: heads, channels: channels, depth: depth) {
-            kept.contains(BlockID(level: level, block: $0))
-        }
+    func beginStage(_ layout: StageGeometry) -> StageTape {
+        let kept = self.kept, level = layout.level
+        return StageTape(layout: layout) { kept.contains(BlockID(level: level, block: $0)) }
     }
 
     func endStage(_ tape: StageTape?) {
         guard let tape else { return }
         let l = tape.layout
-        let stride = 1 << (tape.level + 2)
-        let w = l.window
-        var rects: [PixelRect] = []
-        for a in 0..<l.srH {
-            for b in 0..<l.srW {
-                rects.append(PixelRect(x0: b * w * stride, y0: a * w * stride, width: w * stride, height: w * stride))
-            }
-        }
-        var carriers: [CarrierGeometry] = []
-        var windowCarriers: [[Int]] = Array(repeating: [], count: l.windowCount)
-        if l.hierarchical {
-            let c = l.ctSize
-            for r in 0..<l.carrierRows {
-                for q in 0..<l.carrierCols {
-                    let box = PixelRect(x0: q * l.poolStrideW * stride, y0: r * l.poolStrideH * stride,
-                                        width: l.poolKernelW * stride, height: l.poolKernelH * stride)
-                    carriers.append(CarrierGeometry(row: r, col: q, window: (r / c) * l.srW + q / c, box: box))
-                }
-            }
-            for k in 0..<l.windowCount {
-                windowCarriers[k] = (0..<(c * c)).map {
-                    Windows.carrierSwappedSource(window: k, token: $0, ctSize: c, windowRows: l.srH)
-                }
-            }
-        }
         var blocks: [BlockRecord] = []
         let t = l.tokensPerWindow, n = l.carrierCount
         for j in 0..<tape.window.count {
             let win = tape.window[j].map {
-                AttentionMaps(groups: l.windowCount, heads: tape.heads, queries: t, keys: t, probs: $0.array)
+                AttentionMaps(groups: l.windowCount, heads: l.heads, queries: t, keys: t, probs: $0.array)
             }
             tape.window[j] = nil  // free as we go: peak memory stays one block above the result
             let car = tape.carrier[j].map {
-                AttentionMaps(groups: 1, heads: tape.heads, queries: n, keys: n, probs: $0.array)
+                AttentionMaps(groups: 1, heads: l.heads, queries: n, keys: n, probs: $0.array)
             }
             tape.carrier[j] = nil
             blocks.append(BlockRecord(window: win, carrier: car))
         }
-        stages.append(TransformerStageRecord(
-            level: tape.level, stride: stride, height: l.height, width: l.width,
-            paddedHeight: l.paddedHeight, paddedWidth: l.paddedWidth, windowSize: w,
-            windowRows: l.srH, windowCols: l.srW, heads: tape.heads, ctSize: l.ctSize,
-            carrierRows: l.carrierRows, carrierCols: l.carrierCols, windowRects: rects, carriers: carriers,
-            windowCarriers: windowCarriers, blocks: blocks, propagation: tape.propagation?.array,
-            channels: tape.channels))
-        if l.hierarchical && !l.squareCarrierGrid {
-            notes.append("level \(tape.level): \(l.srH)x\(l.srW) windows (not square): as in the official any-res code, "
+        stages.append(TransformerStageRecord(geometry: l, blocks: blocks, propagation: tape.propagation?.array))
+        if l.hasCarriers && !l.squareCarrierGrid {
+            notes.append("level \(l.level): \(l.windowRows)x\(l.windowCols) windows (not square): as in the official any-res code, "
                          + "hat_pos_embed is skipped and windows receive carrier tokens in swapped order (see windowCarriers)")
         }
     }

@@ -17,8 +17,7 @@ struct Downsample {
         Normalization.layerNorm2d(x.pointer, pixels: h * w, norm, into: normed.pointer)
         let (ho, wo) = reduction.outputSize(height: h, width: w)
         let y = FloatBuffer(count: reduction.outChannels * ho * wo, zeroed: false)  // [2C, ho, wo]
-        var scratch: [Float] = []
-        reduction.apply(normed.pointer, height: h, width: w, into: y.pointer, scratch: &scratch)
+        reduction.apply(normed.pointer, height: h, width: w, into: y.pointer)
         return (y, ho, wo)
     }
 }

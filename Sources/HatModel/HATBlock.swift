@@ -15,6 +15,7 @@
 //   if hierarchical: ct = the CT slots of x (window-list order);
 //     in the stage's last block with propagation: x += gamma1 * nearest_upsample(ct of the window)
 import HatCore
+import HatRecording
 
 struct HATBlock {
     let dim: Int
@@ -92,9 +93,9 @@ struct HATBlock {
     /// are used when `layout` (this input) has them; a block loaded with carrier weights runs
     /// without them where the stage is a single window, as the official any-res model built for
     /// that size does.
-    func forward(x: FloatBuffer, ct: FloatBuffer?, layout: StageLayout, hatBias: AttentionBias?,
+    func forward(x: FloatBuffer, ct: FloatBuffer?, layout: StageGeometry, hatBias: AttentionBias?,
                  propagate: Bool, taps: Taps) {
-        let c = dim, w = layout.window, ww = w * w
+        let c = dim, w = layout.windowSize, ww = w * w
         let lead = layout.carriersPerWindow, t = layout.tokensPerWindow
         let windows = layout.windowCount
         let xp = x.pointer
@@ -108,13 +109,13 @@ struct HATBlock {
             }
         }
 
-        if layout.hierarchical, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
+        if layout.hasCarriers, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
             let n = layout.carrierCount
             let cc = lead
             // ct_dewindow: window list -> grid order, grid [N, C]
             let grid = FloatBuffer(count: n * c, zeroed: false)
             for l in 0..<n {
-                let g = Windows.carrierGridIndex(listIndex: l, ctSize: layout.ctSize, windowCols: layout.srW)
+                let g = layout.carrierGridIndex(window: l / cc, slot: l % cc)
                 (grid.pointer + g * c).update(from: ct.pointer + l * c, count: c)
             }
             if let hatPositions, layout.squareCarrierGrid {
@@ -131,10 +132,9 @@ struct HATBlock {
             Normalization.layerNorm(grid.pointer, rows: n, hatNorm2, into: normed.pointer)
             hatMLP.forward(normed.pointer, rows: n, into: out.pointer)
             addResidual(grid.pointer, out.pointer, rows: n, channels: c, gamma: gamma2)
-            // ct_window (swapped h/w) into each window's CT slots.
+            // ct_window (swapped h/w for non-square window grids) into each window's CT slots.
             for k in 0..<windows {
-                for j in 0..<cc {
-                    let src = Windows.carrierSwappedSource(window: k, token: j, ctSize: layout.ctSize, windowRows: layout.srH)
+                for (j, src) in layout.windowCarriers[k].enumerated() {
                     (xp + (k * t + j) * c).update(from: grid.pointer + src * c, count: c)
                 }
             }
@@ -153,7 +153,7 @@ struct HATBlock {
         mlp.forward(normed.pointer, rows: rows, into: gamma4 == nil ? xp : out.pointer, accumulate: gamma4 == nil)
         if gamma4 != nil { addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma4) }
 
-        guard layout.hierarchical, let ct = ct else { return }
+        guard layout.hasCarriers, let ct = ct else { return }
         // ct = CT slots of x, window-list order.
         for k in 0..<windows {
             (ct.pointer + k * lead * c).update(from: xp + k * t * c, count: lead * c)
@@ -162,7 +162,7 @@ struct HATBlock {
         // x += gamma1 * upsample_nearest(ct of the window, c x c -> w x w)
         let cs = layout.ctSize
         for k in 0..<windows {
-            let a = k / layout.srW, b = k % layout.srW
+            let a = k / layout.windowCols, b = k % layout.windowCols
             for p in 0..<w {
                 let si = Pooling.nearestSource(p, inSize: cs, outSize: w)
                 for q in 0..<w {

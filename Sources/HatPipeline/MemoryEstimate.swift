@@ -3,6 +3,7 @@
 // that cannot fit is refused with one line instead of dying in the allocator.
 import Foundation
 import HatModel
+import HatRecording
 import HatSystem
 
 public enum MemoryEstimate {

@@ -6,6 +6,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecording
 import HatSystem
 
 /// A configuration chosen by preset name or JSON file (`--model` / `--config`).

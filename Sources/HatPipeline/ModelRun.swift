@@ -5,6 +5,7 @@
 import Foundation
 import HatCore
 import HatModel
+import HatRecording
 import HatSystem
 
 public final class ModelRun: @unchecked Sendable {

@@ -6,6 +6,7 @@ import HatCheckpoint
 import HatCore
 import HatImaging
 import HatModel
+import HatRecording
 import HatSystem
 
 public struct NetworkInput: @unchecked Sendable {

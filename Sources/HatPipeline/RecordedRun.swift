@@ -2,6 +2,7 @@
 // (model name, checkpoint, input file, class names). Shared by `explore`, `tour` and the
 // developer tool so they all load the same way.
 import HatModel
+import HatRecording
 import HatSystem
 
 public struct RecordedRun: Sendable {

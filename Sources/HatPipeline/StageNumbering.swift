@@ -3,6 +3,7 @@
 // inside their stage, and where an option names a module the official path `levels.L.blocks.B`
 // is accepted as well. Stages 1-2 are convolutional; attention blocks live in stages 3-4.
 import HatModel
+import HatRecording
 
 public enum StageNumbering {
     /// The official level (0-3) of a stage given as `3` or `levels.2`.

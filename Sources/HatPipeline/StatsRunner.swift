@@ -8,6 +8,7 @@
 import Foundation
 import HatCore
 import HatModel
+import HatRecording
 import HatViews
 
 public enum StatsRunner {

@@ -5,7 +5,7 @@
 import Foundation
 import HatSystem
 import HatImaging
-import HatModel
+import HatRecording
 
 public struct Manifest: Codable, Equatable, Sendable {
     public struct Checkpoint: Codable, Equatable, Sendable {
@@ -155,9 +155,7 @@ public enum FigureNaming {
         if kind == .carrier {
             parts.append("c\(s.carrier)")
         } else {
-            if let st = stage, st.windowSize > 0 {
-                parts.append("w\((s.queryRow / st.windowSize) * st.windowCols + s.queryCol / st.windowSize)")
-            }
+            if let st = stage { parts.append("w\(st.geometry.window(row: s.queryRow, col: s.queryCol))") }
             parts.append(s.carrierSlot.map { "qc\($0)" } ?? "q\(s.queryRow)-\(s.queryCol)")
         }
         return parts.joined(separator: "_") + ".png"

@@ -4,8 +4,10 @@
 // tests), and times rendering and startup. End-to-end tests use it; users never need it.
 import ArgumentParser
 import Foundation
+import HatCore
 import HatImaging
 import HatModel
+import HatRecording
 import HatPipeline
 import HatSystem
 import HatTUI
@@ -20,6 +22,7 @@ struct HatscopeDev: ParsableCommand {
 
     static func main() {
         ProcessSignals.install()
+        EngineOptions.standard.apply()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -2,6 +2,7 @@
 import Foundation
 import HatCore
 import HatModel
+import HatRecording
 
 enum PseudoRandomInput {
     /// A fixed pseudo-random standard-normal input [1, 3, H, W] at the model's resolution.

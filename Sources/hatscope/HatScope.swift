@@ -3,6 +3,7 @@
 // at most ten) and exit status 1; `--help` and `--version` print to stdout and exit 0.
 import ArgumentParser
 import Foundation
+import HatCore
 import HatSystem
 
 @main
@@ -28,8 +29,11 @@ struct HatScope: ParsableCommand {
         defaultSubcommand: Explore.self
     )
 
+    /// The entry point: signal handlers and the engine's process-wide settings first (the
+    /// libraries never change them on their own), then argument parsing and the subcommand.
     static func main() {
         ProcessSignals.install()
+        EngineOptions.standard.apply()
         let arguments = Array(CommandLine.arguments.dropFirst())
         var command: ParsableCommand
         do {

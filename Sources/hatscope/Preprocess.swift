@@ -5,6 +5,7 @@ import HatCheckpoint
 import HatImaging
 import HatModel
 import HatPipeline
+import HatRecording
 import HatSystem
 
 struct Preprocess: ParsableCommand {

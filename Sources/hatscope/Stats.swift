@@ -9,6 +9,7 @@ import HatCore
 import HatImaging
 import HatModel
 import HatPipeline
+import HatRecording
 import HatSystem
 import HatViews
 

