@@ -92,6 +92,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording"]),
-        .testTarget(name: "HatscopeCLITests", dependencies: []),
+        .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore"]),
     ]
 )

@@ -8,6 +8,10 @@ public protocol WeightSource {
 
     /// Whether a tensor named `name` exists (for optional parts such as layer-scale gammas).
     func contains(_ name: String) -> Bool
+
+    /// The stored shape of `name`, or nil when absent. For buffers whose shape depends on the
+    /// resolution the checkpoint was saved at: the model reads them only where the shape fits.
+    func shape(of name: String) -> [Int]?
 }
 
 public enum WeightError: Error, Equatable, CustomStringConvertible {
@@ -57,6 +61,8 @@ public final class DictionaryWeightSource: WeightSource, @unchecked Sendable {
     }
 
     public func contains(_ name: String) -> Bool { tensors[name] != nil }
+
+    public func shape(of name: String) -> [Int]? { tensors[name]?.shape }
 
     /// Names present but never read.
     public var unused: [String] { tensors.keys.filter { !used.contains($0) }.sorted() }

@@ -66,6 +66,11 @@ struct HATBlock {
             gamma1 = nil; gamma2 = nil; hatNorm1 = nil; hatNorm2 = nil; hatAttn = nil; hatMLP = nil
             hatPositions = nil
         }
+        // A stored index that fails the official lookup fails here too.
+        for p in [attn.positionBias.stored.problem(side: window),
+                  hierarchical ? hatAttn?.positionBias.stored.problem(side: carrierSide) : nil] {
+            if let p { throw ModelError.buffer(p) }
+        }
         windowBias = attn.positionBias.bias(side: window)
         builtCarrierSide = carrierSide
         builtCarrierBias = hierarchical ? hatAttn?.positionBias.bias(side: carrierSide) : nil

@@ -14,6 +14,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case configuration(String)
     /// A weight is missing or mis-shaped.
     case weights(WeightError)
+    /// A stored buffer the forward would read holds values the official forward fails on too.
+    case buffer(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "invalid model configuration: \(m)"
         case let .weights(e):
             return e.description
+        case let .buffer(m):
+            return m
         }
     }
 }
@@ -52,6 +56,15 @@ struct WeightReader {
     }
 
     func array(_ name: String, _ shape: [Int]) throws -> [Float] { try tensor(name, shape).data }
+
+    /// The full state_dict name of `name` under this prefix.
+    func key(_ name: String) -> String { prefix + name }
+
+    /// A stored buffer at whatever shape the checkpoint has, or nil when absent.
+    func storedBuffer(_ name: String) throws -> Tensor? {
+        guard let shape = source.shape(of: prefix + name) else { return nil }
+        return try tensor(name, shape)
+    }
 
     func linear(_ name: String, in inF: Int, out outF: Int, bias: Bool = true) throws -> Linear {
         let p = child(name)

@@ -6,6 +6,8 @@
 //   offsets (dy, dx) in -(W-1)..(W-1), scaled t = 8 * d / (W-1), then sign(t) log2(|t|+1) / 3,
 //   -> Linear(2, 512) ReLU Linear(512, heads, no bias) -> 16 * sigmoid, looked up per token pair.
 //   With T > W*W tokens, the first T - W*W rows and columns (carrier tokens) get bias 0.
+//   The table and index are the checkpoint's buffers when it stores them for this W
+//   (RelativePositionBuffers.swift), else the geometry's.
 import Foundation
 import HatCore
 
@@ -42,36 +44,31 @@ struct PositionMLP {
 struct RelativePositionBias {
     let mlp: PositionMLP
     let heads: Int
+    /// The checkpoint's relative_coords_table / relative_position_index (RelativePositionBuffers.swift).
+    let stored: StoredRelativeBuffers
 
     init(_ w: WeightReader, heads: Int) throws {
         mlp = try PositionMLP(w, outputs: heads)
         self.heads = heads
+        stored = try StoredRelativeBuffers(w)
     }
 
-    /// The bias table for a W x W grid (W = `side`), looked up per token pair when applied.
+    /// The bias table for a W x W grid (W = `side`), looked up per token pair when applied. Each
+    /// stored buffer is used when its shape belongs to this W (as load_state_dict leaves it),
+    /// else the geometry's.
     func bias(side: Int) -> AttentionBias {
-        let wn = side, span = 2 * side - 1
+        let span = 2 * side - 1
         // relative_coords_table [(2W-1)^2, 2]
-        var coords = [Float](repeating: 0, count: span * span * 2)
-        let denom = Float(wn - 1)
-        func squash(_ d: Int) -> Float {
-            var t = Float(d) / denom
-            t *= 8
-            let s: Float = t > 0 ? 1 : (t < 0 ? -1 : 0)
-            return s * log2f(abs(t) + 1) / 3
-        }
-        for a in 0..<span {
-            for b in 0..<span {
-                coords[(a * span + b) * 2] = squash(a - (wn - 1))
-                coords[(a * span + b) * 2 + 1] = squash(b - (wn - 1))
-            }
-        }
+        let coords = stored.coords.flatMap { $0.side == side ? $0.values : nil } ?? RelativeGeometry.coords(side: side)
         let mlpOut = mlp(coords)  // [(2W-1)^2, heads]
         var table = [Float](repeating: 0, count: heads * span * span)   // [heads, (2W-1)^2]
         for e in 0..<(span * span) {
             for h in 0..<heads { table[h * span * span + e] = 16 * Activations.sigmoid(mlpOut[e * heads + h]) }
         }
-        return AttentionBias(heads: heads, side: side, table: table)
+        // (An unusable stored index never gets here: `StoredRelativeBuffers.problem` stops the load
+        // or the input first.)
+        let index = stored.index.flatMap { $0.side == side && !$0.equalsGeometry ? $0.values : nil }
+        return AttentionBias(heads: heads, side: side, table: table, index: index)
     }
 }
 
@@ -83,6 +80,13 @@ struct AttentionBias: Sendable {
     let heads: Int, side: Int
     /// [heads, (2W-1)^2], entry (dy + W-1) * (2W-1) + (dx + W-1) for offset (dy, dx)
     let table: [Float]
+    /// [W*W, W*W] table entry per token pair when a stored relative_position_index differs from
+    /// the geometry (an EMA-truncated one, say); nil = the geometry's, looked up by its formula.
+    let index: [Int32]?
+
+    init(heads: Int, side: Int, table: [Float], index: [Int32]? = nil) {
+        self.heads = heads; self.side = side; self.table = table; self.index = index
+    }
 
     /// scores [T, T] of head `h` += bias (official relative_position_index lookup); the first
     /// T - W*W tokens get none.
@@ -90,6 +94,17 @@ struct AttentionBias: Sendable {
         let w = side, span = 2 * w - 1, lead = t - w * w
         table.withUnsafeBufferPointer { tb in
             let tbl = tb.baseAddress! + h * span * span
+            if let index {
+                // General gather through the stored index.
+                index.withUnsafeBufferPointer { ib in
+                    let ww = w * w
+                    for p in 0..<ww {
+                        let row = s + (lead + p) * t + lead, ir = ib.baseAddress! + p * ww
+                        for q in 0..<ww { row[q] += tbl[Int(ir[q])] }
+                    }
+                }
+                return
+            }
             for p in 0..<(w * w) {
                 let yi = p / w, xi = p % w
                 let row = s + (lead + p) * t + lead

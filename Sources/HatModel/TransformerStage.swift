@@ -48,6 +48,9 @@ struct TransformerStage {
         if l.hasCarriers && l.squareCarrierGrid && blocks.first?.hatPositions == nil {
             return "level \(level) has a square window grid here, but the model was built without hat_pos_embed (non-square build)"
         }
+        if l.hasCarriers, let p = blocks.lazy.compactMap({ $0.hatAttn?.positionBias.stored.problem(side: l.carrierBiasSide) }).first {
+            return p
+        }
         return nil
     }
 

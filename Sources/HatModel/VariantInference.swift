@@ -10,6 +10,9 @@
 //   pos_embed.relative_bias [1, w*w, C]                       -> window w
 //   attn.pos_emb_funct.relative_bias [1, h, c*c + w*w, ...]   -> carrier size c (hierarchical stages)
 //   hat_attn.pos_emb_funct.relative_position_index [n, n]     -> n carrier tokens = (c * r / w)^2 -> stage size r
+//   hat_attn.pos_emb_funct.relative_bias [1, h, N, N]         -> N carrier tokens at the build resolution
+// A hierarchical stage without `hat_pos_embed` was built at a non-square carrier grid (the any-res
+// code skips it there): its resolution is not in the file, the input gives it (`nonSquareLevels`).
 // Official presets agree with this convention: propagation is on exactly when gammas are present;
 // heads of the convolutional stages (unused) are heads[2] / 4 and heads[2] / 2.
 //
@@ -44,6 +47,8 @@ public enum VariantInference {
         public var observedWindows: [Int?]
         public var observedCtSize: Int?
         public var observedResolution: Int?
+        /// Hierarchical levels built at a non-square carrier grid (no hat_pos_embed).
+        public var nonSquareLevels: [Int]
     }
 
     /// The matching preset, or a custom configuration.
@@ -120,11 +125,12 @@ public enum VariantInference {
         }
         var ctSize: Int?
         var resolution: Int?
+        let nonSquare = (2..<4).filter { hat[$0] && shapes["levels.\($0).blocks.0.hat_pos_embed.cpb_mlp.0.weight"] == nil }
         for i in 2..<4 where hat[i] {
             guard let w = windows[i], let s = shape("levels.\(i).blocks.0.attn.pos_emb_funct.relative_bias"), s.count == 4,
                   s[2] > w * w, let c = isqrt(s[2] - w * w) else { continue }
             ctSize = c
-            if let g = shape("levels.\(i).blocks.0.hat_attn.pos_emb_funct.relative_position_index"), g.count == 2,
+            if !nonSquare.contains(i), let g = shape("levels.\(i).blocks.0.hat_attn.pos_emb_funct.relative_position_index"), g.count == 2,
                let side = isqrt(g[0]), side % c == 0 {
                 resolution = w * (side / c) << (2 + i)
             }
@@ -170,6 +176,66 @@ public enum VariantInference {
             if (hat[2] || hat[3]) && ctSize == nil { notes.append("carrier-token size not recorded in the file; assumed 2") }
         }
         return Result(config: config, candidates: candidates.map(\.name), notes: notes,
-                      observedWindows: [windows[2], windows[3]], observedCtSize: ctSize, observedResolution: resolution)
+                      observedWindows: [windows[2], windows[3]], observedCtSize: ctSize, observedResolution: resolution,
+                      nonSquareLevels: nonSquare)
+    }
+}
+
+// MARK: checkpoints saved at a non-square carrier grid
+
+extension VariantInference {
+    /// Hierarchical levels of `config` whose blocks have carrier-token weights but no
+    /// `hat_pos_embed`: faster_vit_any_res.py built them at a non-square carrier grid.
+    public static func nonSquareLevels(config: ModelConfig, shapes: [String: [Int]]) -> [Int] {
+        (2..<4).filter { level in
+            level < config.hat.count && config.hat[level] && level < config.depths.count && config.depths[level] > 0
+                && shapes["levels.\(level).blocks.0.hat_norm1.weight"] != nil
+                && shapes["levels.\(level).blocks.0.hat_pos_embed.cpb_mlp.0.weight"] == nil
+        }
+    }
+
+    /// Why an input of `resolution` [H, W] cannot run a checkpoint whose `levels` were built at a
+    /// non-square carrier grid (it would need hat_pos_embed, or leave the carrier weights unused
+    /// while the checkpoint says they are used), or nil when it can.
+    public static func nonSquareProblem(config: ModelConfig, levels: [Int], resolution: [Int]) -> String? {
+        let geometry = ModelGeometry(config: config, inputHeight: resolution[0], inputWidth: resolution[1])
+        for level in levels {
+            guard let l = geometry.stage(level: level) else { continue }
+            if !l.hasCarriers {
+                return "level \(level) is a single window (no carrier tokens)"
+            }
+            if l.squareCarrierGrid {
+                return "level \(level)'s carrier grid is \(l.carrierRows)x\(l.carrierCols), square (it would need hat_pos_embed)"
+            }
+        }
+        return nil
+    }
+
+    /// An input resolution [H, W] (multiples of 32) at which the non-square `levels` get the
+    /// carrier count the checkpoint's relative_bias buffers record when they do (first level),
+    /// else a small non-square one; nil when none is found.
+    public static func nonSquareExample(config: ModelConfig, levels: [Int], shapes: [String: [Int]]) -> [Int]? {
+        guard let level = levels.first else { return nil }
+        let w = config.windowSize[level], c = max(config.ctSize, 1), div = 1 << (2 + level), step = max(1, 32 / div)
+        /// The largest input side giving `a` windows along it at `level`, or nil.
+        func side(_ a: Int) -> Int? {
+            var t = a * w - (a * w) % step
+            while t > (a - 1) * w && t > 0 {
+                if t % step == 0 { return t * div }
+                t -= 1
+            }
+            return nil
+        }
+        var pairs: [(Int, Int)] = []
+        if let s = shapes["levels.\(level).blocks.0.hat_attn.pos_emb_funct.relative_bias"], s.count == 4, s[2] % (c * c) == 0 {
+            let k = s[2] / (c * c)
+            pairs += (1...max(1, k)).filter { k % $0 == 0 && $0 * $0 < k }.reversed().map { ($0, k / $0) }
+        }
+        pairs += [(2, 3), (1, 2), (3, 4), (2, 4), (1, 3)]
+        for (a, b) in pairs {
+            guard let h = side(a), let wd = side(b) else { continue }
+            if nonSquareProblem(config: config, levels: levels, resolution: [h, wd]) == nil { return [h, wd] }
+        }
+        return nil
     }
 }

@@ -1,18 +1,43 @@
 // Strict mapping between a state dict and the model: every learned tensor the model reads is
-// present with its shape, and every learned tensor in the file is read. Derived buffers are
-// ignored (the model recomputes them; their shapes depend on the build resolution).
+// present with its shape, and every learned tensor in the file is read. Derived buffers (their
+// shapes depend on the build resolution) are outside the strict check: the relative-position
+// buffers the official forward reads are given to the model when stored and shaped for this
+// input (`BufferChoice.stored`), else recomputed; the others are never read.
 import HatCore
 import HatRecording
 
+/// Where the model takes the relative-position buffers (`relative_coords_table`,
+/// `relative_position_index`) that the official forward reads.
+public enum BufferChoice: String, CaseIterable, Sendable, Codable {
+    /// The checkpoint's, as load_state_dict leaves them in the official model (the default:
+    /// official parity on half-precision and EMA checkpoints); the geometry where absent or
+    /// shaped for another resolution.
+    case stored
+    /// Recomputed from the geometry (a freshly built official model's values), ignoring the
+    /// checkpoint's.
+    case geometry
+}
+
 public enum WeightMapping {
-    /// Last name components of buffers the model derives instead of reading.
+    /// Last name components of buffers that are not learned weights.
     public static let derivedBuffers: Set<String> = [
         "relative_position_index", "relative_coords_table", "relative_bias", "num_batches_tracked",
     ]
+    /// The derived buffers the official (non-deploy) forward reads from the loaded checkpoint.
+    public static let forwardBuffers: Set<String> = ["relative_position_index", "relative_coords_table"]
 
     public static func isDerived(_ key: String) -> Bool {
         guard let last = key.split(separator: ".").last else { return false }
         return derivedBuffers.contains(String(last))
+    }
+
+    /// The tensors the model is given: every learned tensor, plus with `.stored` the buffers the
+    /// official forward reads.
+    public static func modelTensors(_ all: [String: Tensor], buffers: BufferChoice) -> [String: Tensor] {
+        all.filter { k, _ in
+            guard isDerived(k) else { return true }
+            return buffers == .stored && forwardBuffers.contains(k.split(separator: ".").last.map(String.init) ?? "")
+        }
     }
 
     /// Throws `WeightError.mapping` listing missing (in model order), unexpected (sorted) and

@@ -13,7 +13,28 @@ import HatSystem
 public struct ConfigChoice: Sendable {
     public var preset: String?
     public var file: String?
-    public init(preset: String? = nil, file: String? = nil) { self.preset = preset; self.file = file }
+    /// `--resolution HxW`: the input size the model is built for (default: the configuration's).
+    public var resolution: String?
+    public init(preset: String? = nil, file: String? = nil, resolution: String? = nil) {
+        self.preset = preset; self.file = file; self.resolution = resolution
+    }
+
+    /// --resolution as [H, W] (multiples of 32, within the one input-size limit), or nil.
+    public func parsedResolution() throws -> [Int]? {
+        guard let text = resolution else { return nil }
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        let limit = ModelConfig.maxInputSide
+        guard parts.count == 2, let h = parts[0], let w = parts[1], h > 0, w > 0 else {
+            throw PipelineError("--resolution must be HEIGHTxWIDTH, e.g. 224x320 (got '\(text)')")
+        }
+        guard h <= limit, w <= limit else {
+            throw PipelineError("--resolution \(h)x\(w) is larger than hatscope takes (\(limit) pixels per side at most)")
+        }
+        guard h % 32 == 0, w % 32 == 0 else {
+            throw PipelineError("--resolution \(h)x\(w): height and width must be multiples of 32 (the official any-res model sizes level i as H/2^(2+i))")
+        }
+        return [h, w]
+    }
 
     public func check() throws {
         if preset != nil && file != nil { throw PipelineError("use either --model or --config, not both") }
@@ -22,16 +43,22 @@ public struct ConfigChoice: Sendable {
         }
     }
 
-    /// The configuration given by the file or the preset, or nil when neither is.
+    /// The configuration given by the file or the preset (with --resolution applied), or nil
+    /// when neither is.
     public func chosen() throws -> ModelConfig? {
         try check()
+        let size = try parsedResolution()
+        var found: ModelConfig?
         if let file {
             let text = try InputFile.readText(file, limit: 1 << 20)
-            do { return try ModelConfig.decodeJSON(Data(text.utf8)) } catch {
+            do { found = try ModelConfig.decodeJSON(Data(text.utf8)) } catch {
                 throw PipelineError("--config \(UserMessage.name(file)) is not a valid model configuration: \(error)")
             }
+        } else {
+            found = preset.flatMap { ModelConfig.preset(named: $0) }
         }
-        return preset.flatMap { ModelConfig.preset(named: $0) }
+        if let size { found?.resolution = size }
+        return found
     }
 }
 
@@ -42,17 +69,36 @@ public struct ModelRequest: Sendable {
     public var ema: Bool
     /// Load weights holding NaN or infinity instead of refusing them.
     public var allowNonfinite: Bool
-    public init(checkpoint: String? = nil, choice: ConfigChoice = .init(), ema: Bool = false, allowNonfinite: Bool = false) {
+    /// `--buffers`: "stored" or "geometry" (checked by `bufferChoice()`).
+    public var buffers: String
+    public init(checkpoint: String? = nil, choice: ConfigChoice = .init(), ema: Bool = false, allowNonfinite: Bool = false,
+                buffers: String = BufferChoice.stored.rawValue) {
         self.checkpoint = checkpoint; self.choice = choice; self.ema = ema; self.allowNonfinite = allowNonfinite
+        self.buffers = buffers
     }
 
     public var isDemo: Bool { checkpoint == nil }
+
+    /// --buffers, checked for the one-line error.
+    public func bufferChoice() throws -> BufferChoice {
+        guard let choice = BufferChoice(rawValue: buffers) else {
+            throw PipelineError("--buffers must be stored or geometry (got '\(buffers)')")
+        }
+        return choice
+    }
 }
 
 public struct LoadedModel: @unchecked Sendable {
     public var config: ModelConfig
-    /// Learned tensors only (derived buffers dropped), by official state_dict name.
+    /// Learned tensors and, with --buffers stored, the relative-position buffers the forward reads,
+    /// by official state_dict name.
     public let weights: DictionaryWeightSource
+    /// --buffers
+    public let buffers: BufferChoice
+    /// The checkpoint's relative_coords_table / relative_position_index, used or not, for
+    /// `bufferAudit` (the relative_bias caches, up to 340 MB a block in the largest models, are
+    /// left to `info`).
+    public let storedBuffers: [String: Tensor]
     public let checkpointPath: String
     /// SHA-256 of the checkpoint file, hashed on a background thread started at load; reading it
     /// waits for the hash (about 1 s per 128 MB) so commands that never ask never wait.
@@ -68,6 +114,12 @@ public struct LoadedModel: @unchecked Sendable {
     /// Tensors holding NaN or infinity (only when allowed).
     public var nonFinite: NonFiniteReport = .init()
     public let isDemo: Bool
+
+    /// The checkpoint's forward buffers against the geometry of an input of `resolution` [H, W].
+    public func bufferAudit(resolution: [Int]) -> BufferAudit {
+        BufferAudit(config: config, tensors: weights.tensors.merging(storedBuffers) { a, _ in a },
+                    resolution: resolution, choice: buffers)
+    }
 }
 
 public enum ModelLoader {
@@ -116,9 +168,46 @@ public enum ModelLoader {
         return String(name)
     }
 
-    /// The full loading path. `path` overrides the request's checkpoint (`info`'s argument).
-    public static func load(_ r: ModelRequest, path override: String? = nil) throws -> LoadedModel {
+    /// The input size the model is built for: --resolution, else the input tensor's
+    /// (`input`, [H, W]) when the checkpoint needs one, else the configuration's. A checkpoint
+    /// saved at a non-square carrier grid (hierarchical levels without hat_pos_embed) needs an
+    /// input resolution giving such a grid; `describing` (info) shows an example one instead of
+    /// failing when none is given. Returns notes for the user.
+    public static func settleResolution(_ r: ModelRequest, _ config: inout ModelConfig, shapes: [String: [Int]],
+                                        input: [Int]?, path: String, describing: Bool = false) throws -> [String] {
+        let flag = try r.choice.parsedResolution()
+        if let f = flag, let i = input, f != i {
+            throw PipelineError("--resolution \(f[0])x\(f[1]) but the input tensor is \(i[0])x\(i[1])")
+        }
+        if let f = flag { config.resolution = f }
+        // --config states the configuration explicitly: nothing to recognise.
+        let levels = r.choice.file == nil ? VariantInference.nonSquareLevels(config: config, shapes: shapes) : []
+        guard !levels.isEmpty else { return [] }
+        let names = levels.map { "levels.\($0)" }.joined(separator: ", ")
+        let what = "\(names) \(levels.count == 1 ? "has" : "have") no hat_pos_embed: saved from a model built at a non-square "
+            + "carrier grid (faster_vit_any_res.py skips hat_pos_embed there)"
+        let example = VariantInference.nonSquareExample(config: config, levels: levels, shapes: shapes)
+        let needs = example.map { "an input whose carrier grid is not square, e.g. \($0[0])x\($0[1])" }
+            ?? "an input whose carrier grid is not square"
+        guard let size = flag ?? input else {
+            if describing, let e = example {
+                config.resolution = e
+                return [what + "; shown at \(e[0])x\(e[1]) (--resolution HxW picks the input size)"]
+            }
+            throw PipelineError("\(UserMessage.name(path)): \(what); it needs \(needs): give a tensor (--input x.npy) or, with an image, --resolution HxW")
+        }
+        config.resolution = size
+        if let problem = VariantInference.nonSquareProblem(config: config, levels: levels, resolution: size) {
+            throw PipelineError("\(UserMessage.name(path)): \(what), but at \(size[0])x\(size[1]) \(problem); it needs \(needs)")
+        }
+        return [what + "; built for the \(size[0])x\(size[1]) input"]
+    }
+
+    /// The full loading path. `path` overrides the request's checkpoint (`info`'s argument);
+    /// `inputResolution` is the input tensor's [H, W] when the input is a tensor.
+    public static func load(_ r: ModelRequest, path override: String? = nil, inputResolution: [Int]? = nil) throws -> LoadedModel {
         let path = try checkpointPath(r, override: override)
+        let buffers = try r.bufferChoice()
         let (sd, sha) = try readStateDict(r, path: path)
         var (config, notes) = try resolveConfig(r, shapes: sd.shapes)
         // A custom model is named after the checkpoint's own `arch` entry when it has one, so
@@ -128,6 +217,7 @@ public enum ModelLoader {
             config.name = arch
             notes.removeAll { $0.hasPrefix("no official preset matches") }
         }
+        notes += try settleResolution(r, &config, shapes: sd.shapes, input: inputResolution, path: path)
         let expected = FasterViT.parameterShapes(for: config)
         do {
             try WeightMapping.verify(file: sd.shapes, expected: expected,
@@ -143,15 +233,16 @@ public enum ModelLoader {
             let keys = WeightMapping.report(e, limit: 8).dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
             throw PipelineError(summary, details: keys.isEmpty ? [] : keys + ["`hatscope info` lists every key"])
         }
-        let learned = sd.tensors.filter { !WeightMapping.isDerived($0.key) }
-        let report = NonFiniteReport.scan(learned)
+        let given = WeightMapping.modelTensors(sd.tensors, buffers: buffers)
+        let report = NonFiniteReport.scan(given)
         if !report.isEmpty && !r.allowNonfinite {
             throw PipelineError("\(UserMessage.name(path)): \(report.summary); refusing to load it (--allow-nonfinite loads it anyway)",
                                 details: report.lines)
         }
-        return LoadedModel(config: config, weights: DictionaryWeightSource(learned), checkpointPath: path,
-                           digest: sha, extras: sd.extras, notes: notes, source: sd.source, format: sd.format,
-                           nonFinite: report, isDemo: r.isDemo && override == nil)
+        return LoadedModel(config: config, weights: DictionaryWeightSource(given), buffers: buffers,
+                           storedBuffers: WeightMapping.modelTensors(sd.tensors, buffers: .stored).filter { WeightMapping.isDerived($0.key) },
+                           checkpointPath: path, digest: sha, extras: sd.extras, notes: notes, source: sd.source,
+                           format: sd.format, nonFinite: report, isDemo: r.isDemo && override == nil)
     }
 }
 

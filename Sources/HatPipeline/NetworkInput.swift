@@ -23,12 +23,48 @@ public struct NetworkInput: @unchecked Sendable {
     public var label: String { path == "-" ? "(standard input)" : (path.split(separator: "/").last.map(String.init) ?? path) }
 }
 
+/// An input file read and decoded, before a model is chosen: a tensor (whose size can decide the
+/// resolution the model is built for) or a photo (preprocessed once the model is known).
+public struct NetworkInputFile: @unchecked Sendable {
+    public enum Content {
+        case tensor(Tensor, NetworkInput.Kind)
+        case image(RGBImage)
+    }
+    public let path: String
+    public let content: Content
+
+    /// [H, W] of a tensor input (nil for a photo, or a tensor of the wrong rank: the shape check
+    /// names that).
+    public var resolution: [Int]? {
+        if case let .tensor(t, _) = content, t.shape.count == 4 { return [t.shape[2], t.shape[3]] }
+        return nil
+    }
+
+    /// The network input for `config`: the tensor as is, or the photo through the model's eval
+    /// transform.
+    public func input(for config: ModelConfig) throws -> NetworkInput {
+        let name = path == "-" ? "standard input" : path
+        switch content {
+        case let .tensor(t, kind):
+            return NetworkInput(path: path, kind: kind, tensor: t, preprocessed: nil)
+        case let .image(image):
+            let result = try preprocess(image, name: name, config: config)
+            return NetworkInput(path: path, kind: .image, tensor: result.tensor, preprocessed: result)
+        }
+    }
+}
+
 public enum NetworkInputReader {
     /// Largest tensor file read (a 4096 x 4096 float64 input is 384 MB).
     public static let maxTensorBytes = 512 << 20
 
     /// Reads `path` and makes the network input for `config`.
     public static func read(_ path: String, config: ModelConfig) throws -> NetworkInput {
+        try open(path).input(for: config)
+    }
+
+    /// Reads and decodes `path` (once; `-` is standard input).
+    public static func open(_ path: String) throws -> NetworkInputFile {
         var kind: NetworkInput.Kind?
         var imageError: ImageError?
         let bytes: [UInt8]
@@ -55,15 +91,12 @@ public enum NetworkInputReader {
         let name = path == "-" ? "standard input" : path
         switch kind {
         case .image:
-            let image: RGBImage
-            do { image = try ImageIO.decode(bytes, path: name) } catch let e as ImageError {
+            do { return NetworkInputFile(path: path, content: .image(try ImageIO.decode(bytes, path: name))) } catch let e as ImageError {
                 throw PipelineError("\(UserMessage.name(name)): \(e)")
             }
-            let result = try preprocess(image, name: name, config: config)
-            return NetworkInput(path: path, kind: .image, tensor: result.tensor, preprocessed: result)
         case .npy:
             let t = try bytes.withUnsafeBytes { try NPY.parse($0, context: name) }
-            return NetworkInput(path: path, kind: .npy, tensor: try checkShape(t, name), preprocessed: nil)
+            return NetworkInputFile(path: path, content: .tensor(try checkShape(t, name), .npy))
         case .safetensors:
             let file = try bytes.withUnsafeBytes { try SafeTensors.parse($0, context: name) }
             let all = file.dictionary
@@ -72,10 +105,9 @@ public enum NetworkInputReader {
                 throw PipelineError("\(UserMessage.name(name)): expected one tensor, or one named \"input\" "
                                     + "(found \(all.keys.sorted().prefix(5).joined(separator: ", "))\(all.count > 5 ? ", ..." : ""))")
             }
-            return NetworkInput(path: path, kind: .safetensors, tensor: try checkShape(t, name), preprocessed: nil)
+            return NetworkInputFile(path: path, content: .tensor(try checkShape(t, name), .safetensors))
         }
     }
-
     static let notAnInput = "not a PNG or JPEG image, a .npy array or a safetensors file"
 
     /// The image header's own error (too large, empty, corrupt), for a precise message.

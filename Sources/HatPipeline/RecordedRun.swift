@@ -21,10 +21,15 @@ public struct RecordedRun: Sendable {
     /// 224); otherwise the recorder keeps the last block per stage and says so.
     public static func make(_ request: ModelRequest, input inputPath: String?) throws -> RecordedRun {
         let path = try inputPath ?? DemoAssets.defaultImage
-        let model = try ModelRun(try ModelLoader.load(request), allowNonfinite: request.allowNonfinite)
-        let input = try NetworkInputReader.read(path, config: model.config)
-        let recording = try model.record(input)
+        let file = try NetworkInputReader.open(path)
+        let model = try ModelRun(try ModelLoader.load(request, inputResolution: file.resolution),
+                                 allowNonfinite: request.allowNonfinite)
+        let input = try file.input(for: model.config)
+        var recording = try model.record(input)
         let loaded = model.loaded
+        // Said in the Notes panel when it matters: stored buffers that differ, or --buffers geometry.
+        let audit = loaded.bufferAudit(resolution: [input.tensor.shape[2], input.tensor.shape[3]])
+        if audit.forwardBuffersDiffer || loaded.buffers == .geometry { recording.notes.append(audit.summary()) }
         let names = loaded.isDemo ? ((try? DemoAssets.classNames) ?? [])
             : DemoAssets.classNames(forCheckpoint: loaded.checkpointPath, count: recording.logits.count) ?? []
         return RecordedRun(recording: recording, modelName: loaded.config.name,

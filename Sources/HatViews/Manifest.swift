@@ -1,7 +1,7 @@
 // manifest.json: everything needed to make an exported figure again — tool version, model
 // configuration, checkpoint path and sha256, the image (or input tensor) and how it was
-// preprocessed, the rendering settings, and per figure its file, view, selection, value range and
-// numbers. Written with sorted keys and no timestamps, so the same export gives the same bytes.
+// preprocessed, the relative-position buffers used, the rendering settings, and per figure its
+// file, view, selection, value range and numbers. Written with sorted keys and no timestamps, so the same export gives the same bytes.
 import Foundation
 import HatSystem
 import HatImaging
@@ -34,6 +34,15 @@ public struct Manifest: Codable, Equatable, Sendable {
             self.height = height; self.width = width; self.cropPct = cropPct; self.cropMode = cropMode
             self.interpolation = interpolation; self.mean = mean; self.std = std
         }
+    }
+
+    /// Which relative-position buffers the model ran on (`--buffers`: "stored" = the
+    /// checkpoint's, as the official forward reads them; "geometry" = recomputed) and how the
+    /// checkpoint's compare with the geometry, in one line.
+    public struct Buffers: Codable, Equatable, Sendable {
+        public var choice: String
+        public var comparison: String
+        public init(choice: String, comparison: String) { self.choice = choice; self.comparison = comparison }
     }
 
     public struct Rendering: Codable, Equatable, Sendable {
@@ -100,14 +109,16 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var rendering: Rendering
     public var figures: [Figure]
     public var skipped: [Skipped]
+    /// Absent in manifests written before hatscope read stored buffers.
+    public var buffers: Buffers?
 
     public init(version: String, model: ModelConfig, checkpoint: Checkpoint?, source: Source,
                 preprocessing: Preprocessing?, inputHeight: Int, inputWidth: Int, rendering: Rendering,
-                figures: [Figure] = [], skipped: [Skipped] = []) {
+                figures: [Figure] = [], skipped: [Skipped] = [], buffers: Buffers? = nil) {
         tool = "hatscope"
         self.version = version; self.model = model; self.checkpoint = checkpoint; self.source = source
         self.preprocessing = preprocessing; self.inputHeight = inputHeight; self.inputWidth = inputWidth
-        self.rendering = rendering; self.figures = figures; self.skipped = skipped
+        self.rendering = rendering; self.figures = figures; self.skipped = skipped; self.buffers = buffers
     }
 
     /// Deterministic JSON: sorted keys, pretty-printed, non-finite floats as strings.

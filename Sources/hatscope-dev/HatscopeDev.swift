@@ -44,14 +44,17 @@ struct SourceOptions: ParsableArguments {
     @Option(name: [.customLong("input"), .customLong("image")], help: "Network input (default: the demo image).") var input: String?
     @Option(help: "Preset name (with --synthetic: the geometry of the drawn scene).") var model: String?
     @Option(help: "Model configuration JSON.") var config: String?
+    @Option(help: "Input resolution HxW.") var resolution: String?
+    @Flag(help: "The EMA weights.") var ema = false
+    @Option(help: "Relative-position buffers: stored or geometry.") var buffers = "stored"
 
-    func context(withHash: Bool = false) throws -> ExplorerContext {
-        let choice = ConfigChoice(preset: model, file: config)
+    func context() throws -> ExplorerContext {
+        let choice = ConfigChoice(preset: model, file: config, resolution: resolution)
         if synthetic {
             return ExplorerContext(recording: SyntheticScene.recording(config: try choice.chosen()),
                                    checkpointLabel: "synthetic (no model)", imageLabel: "drawn scene")
         }
-        let run = try RecordedRun.make(ModelRequest(checkpoint: checkpoint, choice: choice), input: input)
+        let run = try RecordedRun.make(ModelRequest(checkpoint: checkpoint, choice: choice, ema: ema, buffers: buffers), input: input)
         return ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: run.checkpointLabel,
                                imageLabel: run.inputLabel, classNames: run.classNames)
     }

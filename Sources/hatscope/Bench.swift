@@ -40,12 +40,12 @@ struct Bench: ParsableCommand {
             throw CLIError("--repeat must be 1-100000 and --warmup 0-100000")
         }
         let t0 = DispatchTime.now()
-        let run = try source.run()
+        let file = try input.inputs.isEmpty ? nil : NetworkInputReader.open(try input.path())
+        let run = try source.run(inputResolution: file?.resolution)
         let config = run.config
         let model = run.net
         let loadMs = ms(since: t0)
-        let x = input.inputs.isEmpty ? PseudoRandomInput.make(config: config)
-            : try NetworkInputReader.read(try input.path(), config: config).tensor
+        let x = try file?.input(for: config).tensor ?? PseudoRandomInput.make(config: config)
         try model.validate(input: x)
         try MemoryEstimate.check(config, height: x.shape[2], width: x.shape[3], recording: true)
         func median(_ v: [Double]) -> Double {

@@ -1,4 +1,5 @@
-// --model / --config: a model configuration chosen by preset name or read from a JSON file. Shared
+// --model / --config: a model configuration chosen by preset name or read from a JSON file, and
+// --resolution, the input size it is built for (default: the configuration's). Shared
 // by the commands that load a checkpoint (inside ModelOptions, where they replace the variant
 // inferred from the tensors) and by `preprocess`, which has no checkpoint and needs one of them.
 import ArgumentParser
@@ -15,7 +16,11 @@ struct ConfigOptions: ParsableArguments {
                                valueName: "file"))
     var config: String?
 
-    var choice: ConfigChoice { ConfigChoice(preset: model, file: config) }
+    @Option(help: ArgumentHelp("Input resolution HxW (multiples of 32, e.g. 224x320): images are preprocessed to it and the model is built for it, as the official faster_vit_*_any_res(resolution=[H, W]) is. A tensor input gives its resolution by its shape; a checkpoint saved at a non-square carrier grid needs one of them.",
+                               valueName: "HxW"))
+    var resolution: String?
+
+    var choice: ConfigChoice { ConfigChoice(preset: model, file: config, resolution: resolution) }
 
     /// The configuration given by --config or --model, or nil when neither is.
     func chosen() throws -> ModelConfig? { try choice.chosen() }

@@ -23,7 +23,8 @@ struct Export: ParsableCommand {
         default the demo image).
 
         Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
-        version, model, checkpoint sha256, image, preprocessing, every selection, value ranges, \
+        version, model, checkpoint sha256, image, preprocessing, the relative-position buffers \
+        used (--buffers) and how they compare with the geometry, every selection, value ranges, \
         file names), enough to make any figure again. All files appear together when the run \
         succeeds, none when it fails (a folder it created is removed again); the folder is \
         locked for the run, so a second export into it is refused until the first is done.
@@ -162,10 +163,11 @@ struct Export: ParsableCommand {
         let batch = OutputBatch()
 
         let t0 = Date()
-        let run = try model.run()
+        let file = try NetworkInputReader.open(path)
+        let run = try model.run(inputResolution: file.resolution)
         run.loaded.digest.start()  // the manifest shows the hash: hash while the model runs
         let config = run.config
-        let x = try NetworkInputReader.read(path, config: config)
+        let x = try file.input(for: config)
         var source = Manifest.Source()
         var preprocessing: Manifest.Preprocessing?
         if x.kind == .image {
@@ -208,7 +210,9 @@ struct Export: ParsableCommand {
                                 checkpoint: Manifest.Checkpoint(path: run.loaded.checkpointPath, sha256: run.loaded.checkpointSHA256),
                                 source: source, preprocessing: preprocessing, inputHeight: recording.inputHeight,
                                 inputWidth: recording.inputWidth, rendering: Manifest.Rendering(options, sharedScale: sharedScale),
-                                figures: result.figures, skipped: result.skipped)
+                                figures: result.figures, skipped: result.skipped,
+                                buffers: Manifest.Buffers(choice: run.loaded.buffers.rawValue,
+                                                          comparison: run.loaded.bufferAudit(resolution: [x.tensor.shape[2], x.tensor.shape[3]]).summary()))
         try manifest.write(toFolder: out, batch: batch)
         try batch.commit()
         folder.finish()

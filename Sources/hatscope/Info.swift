@@ -18,7 +18,11 @@ struct Info: ParsableCommand {
         (or the --model / --config override) with notes on anything the file cannot tell, the \
         parameter count, per-stage geometry (token grid, windows, tokens per window, carrier tokens \
         and the pixels each one summarises), the evaluation preprocessing, the strict weight mapping \
-        result, and the checkpoint's other entries (epoch, optimizer, args, ...).
+        result, how the stored relative-position buffers compare with the geometry (per buffer \
+        kind: how many entries differ and by how much, e.g. an EMA-truncated \
+        relative_position_index; relative_bias deploy caches against the position MLPs), and the \
+        checkpoint's other entries (epoch, optimizer, args, ...). --ema describes the EMA weights; \
+        --resolution the model built for another input size.
         Exit status 1 when the tensors do not match the model (the mismatch is listed in full) or \
         hold NaN or infinite values (listed per tensor; --allow-nonfinite accepts them).
 
@@ -35,6 +39,7 @@ struct Info: ParsableCommand {
     func run() throws {
         let request = options.request
         let path = try ModelLoader.checkpointPath(request, override: self.path)
+        _ = try request.bufferChoice()
         let (sd, sha) = try ModelLoader.readStateDict(request, path: path)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         print("checkpoint    \(path)")
@@ -44,8 +49,11 @@ struct Info: ParsableCommand {
         let types = Dictionary(grouping: sd.storedTypes.values, by: { $0 }).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
         print("state dict    \(sd.tensors.count) tensors from \(where_) (\(types.joined(separator: ", ")))")
 
-        let config: ModelConfig, notes: [String]
-        do { (config, notes) = try ModelLoader.resolveConfig(request, shapes: sd.shapes) } catch {
+        var config: ModelConfig, notes: [String]
+        do {
+            (config, notes) = try ModelLoader.resolveConfig(request, shapes: sd.shapes)
+            notes += try ModelLoader.settleResolution(request, &config, shapes: sd.shapes, input: nil, path: path, describing: true)
+        } catch {
             printExtras(sd.extras)
             throw error
         }
@@ -75,8 +83,10 @@ struct Info: ParsableCommand {
         print("              windows \(config.windowSize), carrier tokens \(config.ctSize)x\(config.ctSize) per window, "
               + "hierarchical attention \(config.hat.map { $0 ? "T" : "F" }.joined(separator: ","))")
         printStages(config)
-        let scale = Int((Double(config.resolution[0]) / Double("\(config.cropPct)")!).rounded(.down))
-        let resize = config.cropMode == "squash" ? "resize to \(scale)x\(scale) (squash)" : "resize shorter side to \(scale)"
+        let pct = Double("\(config.cropPct)") ?? Double(config.cropPct)
+        let scale = config.resolution.map { Int((Double($0) / pct).rounded(.down)) }
+        let resize = config.cropMode == "squash" ? "resize to \(scale[0])x\(scale[1]) (squash)"
+            : scale[0] == scale[1] ? "resize shorter side to \(scale[0])" : "resize keeping the aspect ratio to cover \(scale[0])x\(scale[1])"
         print("preprocessing \(resize), bicubic, center crop \(config.resolution[0])x\(config.resolution[1]) "
               + "(crop_pct \(format(config.cropPct)), \(config.cropMode)); /255, mean \(list(ModelConfig.imagenetMean)), "
               + "std \(list(ModelConfig.imagenetStd))")
@@ -84,11 +94,10 @@ struct Info: ParsableCommand {
         do {
             let optional = WeightMapping.optionalShapes(for: config)
             try WeightMapping.verify(file: sd.shapes, expected: expected, optional: optional)
-            let derived = sd.tensors.keys.filter(WeightMapping.isDerived).count
             let skipped = optional.filter { sd.tensors[$0.0] != nil }.count
             print("mapping       ok: all \(expected.count) learned tensors present with the expected shapes, "
-                  + (skipped > 0 ? "\(skipped) not used at \(config.resolution[0])x\(config.resolution[1]) (carrier-token parts this input size skips)" : "none unused")
-                  + (derived > 0 ? " (\(derived) derived buffers ignored)" : ""))
+                  + (skipped > 0 ? "\(skipped) not used at \(config.resolution[0])x\(config.resolution[1]) (carrier-token parts this input size skips)" : "none unused"))
+            try printBuffers(sd, config: config)
         } catch let e as WeightError {
             // The full list here: the other commands show ten lines and point to this one.
             let lines = WeightMapping.report(e, limit: Int.max)
@@ -138,6 +147,19 @@ struct Info: ParsableCommand {
                 print(head + kind + ", \(ww) tokens per window, no carrier tokens")
             }
         }
+    }
+
+    /// How the stored buffers compare with the geometry (BufferAudit) and which ones the model
+    /// runs on (--buffers).
+    private func printBuffers(_ sd: LoadedStateDict, config: ModelConfig) throws {
+        let derived = sd.tensors.filter { WeightMapping.isDerived($0.key) }
+        let choice = try options.request.bufferChoice()
+        let reads = choice == .stored
+            ? "stored (--buffers): the model reads the checkpoint's relative_coords_table and relative_position_index where they fit this input, as the official forward does"
+            : "geometry (--buffers): relative_coords_table and relative_position_index recomputed, the checkpoint's ignored"
+        print("buffers       \(reads); \(derived.count) derived buffers in the file")
+        let audit = BufferAudit(config: config, tensors: sd.tensors, resolution: config.resolution, choice: choice)
+        for line in audit.lines(storedTypes: sd.storedTypes.mapValues(\.rawValue)) { print("              \(line)") }
     }
 
     private func printExtras(_ extras: [String]) {

@@ -1,6 +1,7 @@
-// The options every model-running subcommand shares (--checkpoint, --model, --config, --ema,
-// --allow-nonfinite); loading itself is HatPipeline's ModelLoader.
+// The options every model-running subcommand shares (--checkpoint, --model, --config,
+// --resolution, --ema, --buffers, --allow-nonfinite); loading itself is HatPipeline's ModelLoader.
 import ArgumentParser
+import HatModel
 import HatPipeline
 
 struct ModelOptions: ParsableArguments {
@@ -15,19 +16,23 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Load the EMA weights (state_dict_ema) instead of the regular ones.")
     var ema = false
 
+    @Option(help: ArgumentHelp("Relative-position buffers: 'stored' (default) runs on the checkpoint's relative_coords_table and relative_position_index, as the official load_state_dict + forward do, so half-precision and EMA checkpoints (timm's ModelEmaV2 truncates the integer index) give the official results; 'geometry' recomputes them from the window geometry, the values of a freshly built model (to see what the stored ones change).",
+                               valueName: "stored|geometry"))
+    var buffers: String = BufferChoice.stored.rawValue
+
     @Flag(name: .customLong("allow-nonfinite"),
           help: "Load weights holding NaN or infinite values instead of refusing them (results are then reported as NaN).")
     var allowNonfinite = false
 
     var request: ModelRequest {
-        ModelRequest(checkpoint: checkpoint, choice: choice.choice, ema: ema, allowNonfinite: allowNonfinite)
+        ModelRequest(checkpoint: checkpoint, choice: choice.choice, ema: ema, allowNonfinite: allowNonfinite, buffers: buffers)
     }
 
-    /// The full loading path; `path` overrides --checkpoint (`info`'s argument).
-    func load(path: String? = nil) throws -> LoadedModel { try ModelLoader.load(request, path: path) }
-
-    /// Loads and builds the model, ready to run.
-    func run() throws -> ModelRun { try ModelRun(try load(), allowNonfinite: allowNonfinite) }
+    /// Loads and builds the model, ready to run; `inputResolution` is the input tensor's [H, W]
+    /// when the input is a tensor (it can decide the size the model is built for).
+    func run(inputResolution: [Int]? = nil) throws -> ModelRun {
+        try ModelRun(try ModelLoader.load(request, inputResolution: inputResolution), allowNonfinite: allowNonfinite)
+    }
 }
 
 /// The network input of commands that take one: a photo, .npy or safetensors, `-` for stdin.

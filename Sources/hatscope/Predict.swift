@@ -43,11 +43,13 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let paths = input.inputs.isEmpty ? [try DemoAssets.defaultImage] : input.inputs
-        let run = try model.run()
+        // The first input is read before the model: a tensor's size can decide the model's.
+        let first = try NetworkInputReader.open(paths[0])
+        let run = try model.run(inputResolution: first.resolution)
         let names = Self.classNames(for: run.loaded)
         var results: [Output.Image] = []
-        for path in paths {
-            let x = try NetworkInputReader.read(path, config: run.config)
+        for (i, path) in paths.enumerated() {
+            let x = try (i == 0 ? first : NetworkInputReader.open(path)).input(for: run.config)
             let logits = try run.logits(x)                                   // [classes]
             results.append(Output.Image(image: path, logits: logits.map(Output.finite),
                                         top: Self.ranked(logits, names: names, count: top)))

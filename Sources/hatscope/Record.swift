@@ -22,8 +22,9 @@ struct Record: ParsableCommand {
         every attention module its softmax output under the official module path plus `.probs`: \
         `levels.I.blocks.J.attn.probs` [windows, heads, T, T] (carrier tokens first in each window) \
         and `levels.I.blocks.J.hat_attn.probs` [1, heads, N, N] (carrier tokens in grid order). \
-        Metadata: the model configuration (JSON), the checkpoint path, notes on anything not \
-        recorded.
+        Metadata: the model configuration (JSON), the checkpoint path, `buffers` (stored or \
+        geometry, see --buffers), notes on anything not recorded and one on how the checkpoint's \
+        relative-position buffers compare with the geometry.
         Large models: window maps of all blocks must fit in --max-attention-mb, else only the last \
         block of each stage keeps them (said in the notes); --blocks picks blocks explicitly, as \
         STAGE.BLOCK (stages 1-4, stage 3 = levels.2; blocks from 0) or official paths levels.L.blocks.B.
@@ -55,12 +56,13 @@ struct Record: ParsableCommand {
 
     func run() throws {
         try OutputFile.preflight(out)
-        let path = try input.path()
-        let run = try model.run()
+        let file = try NetworkInputReader.open(try input.path())
+        let run = try model.run(inputResolution: file.resolution)
         let config = run.config
         let keep = try blocks.map { try StageNumbering.blockList($0, config: config, option: "--blocks") }
-        let x = try NetworkInputReader.read(path, config: config)
-        let rec = try run.record(x, options: RecorderOptions(blocks: keep, maxAttentionBytes: maxAttentionMB << 20))
+        let x = try file.input(for: config)
+        var rec = try run.record(x, options: RecorderOptions(blocks: keep, maxAttentionBytes: maxAttentionMB << 20))
+        rec.notes.append(run.loaded.bufferAudit(resolution: [x.tensor.shape[2], x.tensor.shape[3]]).summary())
         var tensors: [(name: String, tensor: Tensor)] = [("input", x.tensor), ("logits", Tensor(shape: [1, rec.logits.count], data: rec.logits))]
         var maps = 0
         for stage in rec.stages {
@@ -81,7 +83,8 @@ struct Record: ParsableCommand {
         let configJSON = String(data: try encoder.encode(config), encoding: .utf8) ?? ""
         // No checkpoint SHA-256 here: hashing a large checkpoint costs more than the whole
         // recording (`hatscope info` prints it).
-        var metadata = ["format": "hatscope-recording", "config": configJSON, "checkpoint": run.loaded.checkpointPath]
+        var metadata = ["format": "hatscope-recording", "config": configJSON, "checkpoint": run.loaded.checkpointPath,
+                        "buffers": run.loaded.buffers.rawValue]
         if !rec.notes.isEmpty { metadata["notes"] = rec.notes.joined(separator: "\n") }
         try SafeTensors.write(tensors, metadata: metadata, to: out)
         // With --out - the recording is stdout; the summary goes to stderr then.

@@ -51,14 +51,22 @@ final class ParityTests: XCTestCase {
         let source = DictionaryWeightSource(c.weights)
         let model = try FasterViT(config: c.config, weights: source)
         XCTAssertEqual(source.unused, [], "\(name): weights never read", file: file, line: line)
-        let input = try XCTUnwrap(c.expected["input"])
+        return try Self.compare(model, expected: c.expected, name: name, logitTolerance: 1e-4, probabilityTolerance: 1e-4,
+                                file: file, line: line)
+    }
+
+    /// Runs `model` on the fixture's input and compares its logits (max|diff| / max|logit|) and
+    /// every recorded attention map (max|diff|) with the official ones in `expected`.
+    static func compare(_ model: FasterViT, expected: [String: Tensor], name: String, logitTolerance: Float,
+                        probabilityTolerance: Float, file: StaticString = #filePath, line: UInt = #line) throws -> (Float, Float) {
+        let input = try XCTUnwrap(expected["input"])
         let recorder = AttentionRecorder()
         let logits = try model.forward(input, recorder: recorder)
-        let want = try XCTUnwrap(c.expected["logits"])
+        let want = try XCTUnwrap(expected["logits"])
         XCTAssertEqual(logits.shape, want.shape)
         let scale = want.data.map(abs).max() ?? 1
         let logitDiff = Self.maxAbsDiff(logits.data, want.data) / scale
-        XCTAssertLessThanOrEqual(logitDiff, 1e-4, "\(name): logits", file: file, line: line)
+        XCTAssertLessThanOrEqual(logitDiff, logitTolerance, "\(name): logits", file: file, line: line)
 
         // Recording without a recorder gives the same logits.
         let plain = try model.forward(input)
@@ -73,16 +81,16 @@ final class ParityTests: XCTestCase {
                 if let h = b.carrier { got["levels.\(stage.level).blocks.\(j).hat_attn.probs"] = h }
             }
         }
-        let probKeys = c.expected.keys.filter { $0.hasSuffix(".probs") }
+        let probKeys = expected.keys.filter { $0.hasSuffix(".probs") }
         XCTAssertEqual(Set(got.keys), Set(probKeys), "\(name): recorded attention modules", file: file, line: line)
         var worst: Float = 0
         for k in probKeys {
-            let e = c.expected[k]!
+            let e = expected[k]!
             guard let m = got[k] else { continue }
             XCTAssertEqual([m.groups, m.heads, m.queries, m.keys], e.shape, "\(name): \(k) shape", file: file, line: line)
             let d = Self.maxAbsDiff(m.probs, e.data)
             worst = max(worst, d)
-            XCTAssertLessThanOrEqual(d, 1e-4, "\(name): \(k)", file: file, line: line)
+            XCTAssertLessThanOrEqual(d, probabilityTolerance, "\(name): \(k)", file: file, line: line)
             print("  \(k): \(d)")
         }
         print("parity \(name): logits max|diff|/max|logit| = \(logitDiff), worst attention prob diff = \(worst)")
