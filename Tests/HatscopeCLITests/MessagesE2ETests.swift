@@ -57,8 +57,21 @@ final class MessagesE2ETests: XCTestCase {
         }
         cases += [["record"], ["export"], ["stats", "--image", "x"], ["preprocess", "--out", "x.npy"], ["convert"], ["convert", "only-one"]]
         XCTAssertGreaterThan(cases.count, 120)
-        for args in cases {
-            let r = try runHatscope(args)
+        // Four at a time: the parser answers in milliseconds, process start-up is the cost.
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [Int: (code: Int32, out: String, err: String)] = [:]
+        }
+        let results = Results()
+        let all = cases
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for i in stride(from: worker, to: all.count, by: 4) {
+                let r = (try? runHatscope(all[i])) ?? (-1, "", "could not run")
+                results.lock.lock(); results.all[i] = r; results.lock.unlock()
+            }
+        }
+        for (i, args) in cases.enumerated() {
+            let r = try XCTUnwrap(results.all[i])
             assertOneLineFailure(r, mentions: [], args.joined(separator: " "))
             XCTAssertTrue(r.err.contains("--help"), "\(args): points to the help: \(r.err)")
         }
