@@ -47,6 +47,7 @@ let package = Package(
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW", providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CSixel", path: "Sources/CSixel", providers: [.apt(["libsixel-dev"])]),
 
         // Process plumbing: files written whole or into special files, inputs read once and
         // bounded, cleanup and terminal restore on signals, messages on stderr.
@@ -63,8 +64,9 @@ let package = Package(
         .target(name: "HatImaging", dependencies: ["HatCore", "HatSystem", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.
         .target(name: "HatViews", dependencies: ["HatRecording", "HatImaging", "HatSystem"]),
-        // Terminal explorer: cell buffer, renderer, key handling, ncursesw.
-        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "HatSystem", "CNCursesW"]),
+        // Terminal explorer: cell buffer, renderer, key handling, ncursesw; pictures as kitty
+        // graphics, sixel (libsixel) or iTerm2 images.
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "HatSystem", "CNCursesW", "CSixel"]),
         // What the commands share: loading a model, reading network inputs (one reader for every
         // subcommand), runs over many inputs, the stage/block numbering, memory checks.
         .target(name: "HatPipeline", dependencies: ["HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging",
@@ -91,7 +93,7 @@ let package = Package(
         .testTarget(name: "HatImagingTests", dependencies: ["HatImaging", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
-        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording"]),
+        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore"]),
     ]
 )

@@ -6,14 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Build and test needs: C libraries with headers, pkg-config for them, tmux for the terminal end-to-end
-# tests, ncurses-term for the xterm-direct (24-bit colour) terminfo entry.
-PACKAGES=(libncursesw5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev pkg-config tmux ncurses-term)
+# tests, ncurses-term for the xterm-direct (24-bit colour) terminfo entry, libsixel-dev for sixel
+# pictures.
+PACKAGES=(libncursesw5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev libsixel-dev pkg-config tmux ncurses-term)
+# Only for `test`: real terminals under a virtual X server for the picture end-to-end tests
+# (xterm for sixel, kitty for the kitty graphics protocol, ImageMagick for screenshots and sixel
+# decoding, xdotool for keys).
+TEST_PACKAGES=(xvfb xterm kitty imagemagick xdotool)
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }
 
 missing_packages() {
     local p
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         if command -v dpkg-query >/dev/null 2>&1; then
             dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
         else
@@ -24,7 +29,7 @@ missing_packages() {
 
 ensure_packages() {
     local missing
-    missing=$(missing_packages | tr '\n' ' ')
+    missing=$(missing_packages "$@" | tr '\n' ' ')
     [ -z "${missing// /}" ] && return 0
     if ! command -v apt-get >/dev/null 2>&1; then
         say "missing system packages: $missing- and apt-get is not available here; install them with your package manager, then run this again."
@@ -54,12 +59,12 @@ verb="${1:-}"
 [ $# -gt 0 ] && shift
 case "$verb" in
     run)
-        ensure_packages
+        ensure_packages "${PACKAGES[@]}"
         swift build -c release --product hatscope
         exec .build/release/hatscope "$@"
         ;;
     test)
-        ensure_packages
+        ensure_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
         # Release build with testable imports: the parity tests run real forward passes.
         swift build -c release -Xswiftc -enable-testing --build-tests
         exec swift test -c release -Xswiftc -enable-testing --skip-build --disable-swift-testing "$@"

@@ -56,3 +56,15 @@ static inline int hs_can_address_cursor(void) {
     char *s = tigetstr("cup");
     return s != 0 && s != (char *)-1;
 }
+
+/// Colours in terminfo entry `name` (tigetnum "colors"; 0 without colours), -1 when the entry
+/// cannot be loaded. Leaves the current terminal as it was.
+static inline int hs_terminfo_colors(const char *name) {
+    TERMINAL *saved = cur_term;
+    int err = 0;
+    if (setupterm(name, 1, &err) != OK) { set_curterm(saved); return -1; }
+    int n = tigetnum("colors");
+    TERMINAL *loaded = set_curterm(saved);
+    if (loaded && loaded != saved) del_curterm(loaded);
+    return n > 0 ? n : 0;
+}

@@ -75,6 +75,8 @@ public struct AppState: Equatable, Sendable {
     /// drawing; mouse clicks use them).
     public var picture: PictureMap?
     public var sideMatrix: PictureMap?
+    /// How the terminal shows pictures and colours, for the side panel ("sixel, 256 colour").
+    public var display: String = ""
 
     public init(geometry: ExplorerGeometry, colormaps: [String], colormap: String? = nil,
                 screenWidth: Int = 120, screenHeight: Int = 40) {

@@ -34,6 +34,9 @@ public struct CellAttributes: OptionSet, Hashable, Sendable {
     /// Not a terminal attribute: marks picture cells (image, heat colours, colorbar) so the
     /// monochrome tier can turn them into shade glyphs and leave text alone.
     public static let picture = CellAttributes(rawValue: 16)
+    /// Not a terminal attribute: picture cells that show the photograph (half blocks), which
+    /// the 256/16/8-colour tiers dither; heat swatches and text are snapped exactly.
+    public static let photo = CellAttributes(rawValue: 32)
 }
 
 /// One character cell: a single-width glyph with foreground and background colour.

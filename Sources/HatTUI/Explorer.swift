@@ -81,8 +81,9 @@ public final class Explorer {
     }
 
     /// Renders `state` into a frame (tests and the benchmark use this without a terminal).
-    public func frame(_ state: AppState, tier: ColorTier) -> Frame {
-        Renderer.render(state, view: cache.view(state.view, state.selection), context: context, theme: theme, tier: tier)
+    public func frame(_ state: AppState, tier: ColorTier, mode: PictureMode = .blocks) -> Frame {
+        Renderer.render(state, view: cache.view(state.view, state.selection), context: context, theme: theme, tier: tier,
+                        mode: mode)
     }
 
     /// Carries out an export effect; returns the status line and whether it is an error.
@@ -110,13 +111,12 @@ public final class Explorer {
         defer { term.stop() }
         let size = term.size
         var state = initialState(width: size.width, height: size.height)
-        if term.terminalName == "xterm-direct" || term.tier != .truecolor {
-            state.status = "colours: \(term.tier.rawValue) (\(term.terminalName)) - press ? for help"
-        }
-        var f = frame(state, tier: term.tier)
+        state.display = term.display.label   // the side panel says how pictures and colours are shown
+        let mode = term.pictureMode
+        var f = frame(state, tier: term.tier, mode: mode)
         state.picture = f.picture
         state.sideMatrix = f.sideMatrix
-        term.draw(f.buffer)
+        term.draw(f.buffer, pictures: f.pictures)
         onFirstFrame?()
         if quitAfterFirstFrame { return }
         while true {
@@ -141,10 +141,10 @@ public final class Explorer {
             }
             state = next
             if redraw {
-                f = frame(state, tier: term.tier)
+                f = frame(state, tier: term.tier, mode: mode)
                 state.picture = f.picture
                 state.sideMatrix = f.sideMatrix
-                term.draw(f.buffer)
+                term.draw(f.buffer, pictures: f.pictures)
             }
         }
     }

@@ -1,6 +1,7 @@
 // Where everything goes on a screen of a given size: a pure function of the size, recomputed on
 // every frame (so a resize re-lays out at once), and the mapping between screen cells and the
 // picture's content that mouse clicks use.
+import HatViews
 
 /// A rectangle of cells.
 public struct CellRect: Equatable, Sendable {
@@ -65,6 +66,9 @@ public struct PictureMap: Equatable, Sendable {
     public var contentWidth: Int, contentHeight: Int
     /// Pixels per content unit.
     public var scale: Double
+    /// Set when the picture is shown in real pixels (kitty, sixel, iTerm2): cells are then
+    /// cellWidth x cellHeight pixels and the content sits where the figure code drew it.
+    public var pixels: PixelMapping? = nil
 
     /// Fits content of `w` x `h` units into `area`, aspect kept, centred. Matrices get an integer
     /// scale when they fit at 1 or more so every entry is the same size.
@@ -85,6 +89,13 @@ public struct PictureMap: Equatable, Sendable {
     /// outside the picture.
     public func contentPoint(cellX cx: Int, cellY cy: Int) -> (x: Double, y: Double)? {
         guard rect.contains(x: cx, y: cy) else { return nil }
+        if let p = pixels {
+            let c = p.pixel(cellX: cx - rect.x, cellY: cy - rect.y)
+            guard let o = p.imageOrigin, p.scale > 0 else { return nil }
+            let u = (Double(c.x - o.x) + 0.5) / p.scale, v = (Double(c.y - o.y) + 0.5) / p.scale
+            guard u >= 0, v >= 0, u < Double(contentWidth), v < Double(contentHeight) else { return nil }
+            return (u, v)
+        }
         let px = Double(cx - rect.x) + 0.5
         let py = Double((cy - rect.y) * 2) + 1.0
         guard py < Double(pixelHeight) + 1 else { return nil }
@@ -95,6 +106,11 @@ public struct PictureMap: Equatable, Sendable {
 
     /// For matrices: the matrix (row, col) under a screen cell, skipping the separators.
     public func matrixEntry(cellX cx: Int, cellY cy: Int) -> (row: Int, col: Int)? {
+        if let p = pixels, let grid = p.grid {
+            guard rect.contains(x: cx, y: cy) else { return nil }
+            let c = p.pixel(cellX: cx - rect.x, cellY: cy - rect.y)
+            return grid.entry(x: c.x, y: c.y)
+        }
         guard case let .matrix(rows, cols, gr, gc) = content,
               let p = contentPoint(cellX: cx, cellY: cy) else { return nil }
         func unit(_ v: Double, _ gap: Int?, _ n: Int) -> Int? {
@@ -104,5 +120,26 @@ public struct PictureMap: Equatable, Sendable {
         }
         guard let r = unit(p.y, gr, rows), let c = unit(p.x, gc, cols) else { return nil }
         return (r, c)
+    }
+}
+
+/// How a picture shown in real pixels maps back to content: picture pixel (0, 0) is the top-left
+/// of the PictureMap's rect.
+public struct PixelMapping: Equatable, Sendable {
+    public var cellWidth: Int, cellHeight: Int
+    /// Where the input image starts and its pixels per input pixel (nil: no image).
+    public var imageOrigin: Point?
+    public var scale: Double
+    /// Where the matrix's entries are, if the picture has one.
+    public var grid: MatrixGrid?
+
+    public struct Point: Equatable, Sendable {
+        public var x: Int, y: Int
+        public init(x: Int, y: Int) { self.x = x; self.y = y }
+    }
+
+    /// The picture pixel at the centre of cell (cx, cy) of the rect.
+    func pixel(cellX cx: Int, cellY cy: Int) -> Point {
+        Point(x: cx * cellWidth + cellWidth / 2, y: cy * cellHeight + cellHeight / 2)
     }
 }

@@ -51,10 +51,13 @@ public enum Palette {
         return CellColor(UInt8(cubeLevels[n / 36]), UInt8(cubeLevels[(n / 6) % 6]), UInt8(cubeLevels[n % 6]))
     }
 
-    /// Nearest of the first `count` ANSI colours (16 or 8).
+    /// Nearest of the first `count` ANSI colours (16 or 8). A grey stays grey: it is matched
+    /// against black, white (and bright black / bright white) only, never a saturated colour
+    /// that happens to be nearer in RGB (mid grey would otherwise become magenta).
     public static func indexANSI(_ c: CellColor, count: Int) -> Int {
         var best = 0, bestD = Int.max
-        for i in 0..<min(count, ansi.count) {
+        let grey = max(c.r, c.g, c.b) - min(c.r, c.g, c.b) < 24
+        for i in 0..<min(count, ansi.count) where !grey || [0, 7, 8, 15].contains(i) {
             let a = ansi[i]
             let d = dist2(c, Int(a.r), Int(a.g), Int(a.b))
             if d < bestD { bestD = d; best = i }
@@ -79,7 +82,8 @@ public enum Palette {
         shades[max(0, min(shades.count - 1, (luma * shades.count) / 256))]
     }
 
-    /// Brings a frame down to the tier. Monochrome turns picture cells (half blocks, coloured
+    /// Brings a frame down to the tier: photograph cells dithered (Dither), everything else
+    /// snapped to the nearest colour the tier has. Monochrome turns picture cells (half blocks, coloured
     /// blanks) into shade glyphs and shows emphasis (a background lighter than the text) in reverse
     /// video; the terminal then draws everything in its default colours.
     public static func adapt(_ buffer: inout CellBuffer, to tier: ColorTier, background: CellColor) {
@@ -93,7 +97,13 @@ public enum Palette {
             for y in 0..<buffer.height {
                 for x in 0..<buffer.width {
                     var cell = buffer[x, y]
-                    cell.fg = s(cell.fg); cell.bg = s(cell.bg)
+                    if cell.attributes.contains(.photo) {
+                        // A half block's two pixels: (x, 2y) on top, (x, 2y + 1) below.
+                        cell.fg = Dither.apply(cell.fg, x: x, y: 2 * y, tier: tier)
+                        cell.bg = Dither.apply(cell.bg, x: x, y: 2 * y + 1, tier: tier)
+                    } else {
+                        cell.fg = s(cell.fg); cell.bg = s(cell.bg)
+                    }
                     buffer[x, y] = cell
                 }
             }

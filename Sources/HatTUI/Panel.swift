@@ -30,6 +30,7 @@ enum Panel {
         pair("model", context.modelName)
         pair("weights", context.checkpointLabel)
         if !context.imageLabel.isEmpty { pair("image", context.imageLabel) }
+        if !state.display.isEmpty { pair("display", state.display) }
 
         heading("Prediction")
         for (rank, t) in context.top.enumerated() {

@@ -33,13 +33,13 @@ struct PixelCanvas {
     }
 
     /// Packs the canvas into `rect` of `buffer` as half blocks.
-    func pack(into buffer: inout CellBuffer, at rect: CellRect, below: CellColor) {
+    func pack(into buffer: inout CellBuffer, at rect: CellRect, below: CellColor, attributes: CellAttributes = .picture) {
         for cy in 0..<rect.height {
             let top = 2 * cy, bottom = 2 * cy + 1
             for cx in 0..<min(rect.width, width) {
                 let t = top < height ? self[cx, top] : below
                 let b = bottom < height ? self[cx, bottom] : below
-                buffer[rect.x + cx, rect.y + cy] = Cell(glyph: "\u{2580}", fg: t, bg: b, attributes: .picture)
+                buffer[rect.x + cx, rect.y + cy] = Cell(glyph: "\u{2580}", fg: t, bg: b, attributes: attributes)
             }
         }
     }
@@ -51,6 +51,8 @@ final class ImageSampler: @unchecked Sendable {
     let width: Int, height: Int
     /// [height * width * 3] 8-bit RGB, the network input with the ImageNet normalisation undone.
     let rgb: [UInt8]
+    /// The same pixels as an image, for the figure code.
+    var image: RGBImage { RGBImage(width: width, height: height, pixels: rgb) }
     private var cache: [Int: PixelCanvas] = [:]
 
     init(recording r: Recording) {
@@ -100,93 +102,26 @@ final class ImageSampler: @unchecked Sendable {
     }
 }
 
-/// Colours of a colour map quantised to `levels` steps: a frame uses at most that many heat
-/// colours, which keeps colour pairs bounded on every terminal.
-struct QuantisedColormap {
-    static let levels = 64
-    let lut: [CellColor]
-    let lo: Float, span: Float
-    init(name: String, min lo: Float, max hi: Float) {
-        let map = Colormap(rawValue: name) ?? .default
-        lut = (0..<QuantisedColormap.levels).map {
-            CellColor(map.rgb((Float($0) + 0.5) / Float(QuantisedColormap.levels)))
-        }
-        self.lo = lo
-        span = hi > lo ? hi - lo : 1
-    }
-    /// nil for NaN (no value: the image shows through).
-    @inline(__always) func color(_ v: Float) -> CellColor? {
-        guard !v.isNaN else { return nil }
-        let t = (v - lo) / span
-        let i = Int((min(max(t, 0), 1) * Float(QuantisedColormap.levels)).rounded(.down))
-        return lut[min(i, QuantisedColormap.levels - 1)]
-    }
-    func color(atFraction t: Float) -> CellColor { color(lo + t * span) ?? lut[0] }
-}
-
 enum PictureDrawer {
-    /// Draws the image with `view`'s field and overlays into `map.rect`.
+    /// Draws the image with `view`'s field and overlays into `map.rect` as half blocks: the figure
+    /// code draws them at two pixels per cell (the PNG figures' colours, blending and lines), in
+    /// the tier's stepped heat palette when the terminal has few colours.
     static func drawImage(_ view: ViewResult?, map: PictureMap, sampler: ImageSampler, colormap: String,
-                          theme: Theme, into buffer: inout CellBuffer) {
-        var canvas = sampler.canvas(width: map.pixelWidth, height: map.pixelHeight)
-        let s = map.scale
-        if let v = view, let f = v.field, f.cellSize > 0 {
-            let cmap = QuantisedColormap(name: colormap, min: v.rangeMin, max: v.rangeMax)
-            // Field cell of each pixel column / row, from the pixel centre in input pixels.
-            let colCell = (0..<map.pixelWidth).map { Int((Double($0) + 0.5) / s) / f.cellSize }
-            for y in 0..<map.pixelHeight {
-                let fr = Int((Double(y) + 0.5) / s) / f.cellSize
-                guard fr < f.rows else { continue }
-                for x in 0..<map.pixelWidth {
-                    let fc = colCell[x]
-                    guard fc < f.cols, let c = cmap.color(f.values[fr * f.cols + fc]) else { continue }
-                    canvas[x, y] = canvas[x, y].mixed(with: c, theme.fieldOpacity)
-                }
+                          tier: ColorTier = .truecolor, theme: Theme, into buffer: inout CellBuffer) {
+        var v = view
+        v?.matrix = nil
+        let heat = HeatPalette(name: colormap, min: view?.rangeMin ?? 0, max: view?.rangeMax ?? 1, tier: tier)
+        let options = FigureOptions(colormap: heat.map, opacity: theme.fieldOpacity, steps: heat.figureSteps)
+        let bg = theme.pictureBackground
+        let pic = ScreenPictureRenderer.render(v, input: sampler.image, options: options, width: map.pixelWidth,
+                                               height: map.pixelHeight, scale: map.scale, background: (bg.r, bg.g, bg.b))
+        var canvas = PixelCanvas(width: map.pixelWidth, height: map.pixelHeight, fill: bg)
+        pic.image.pixels.withUnsafeBufferPointer { p in
+            for i in 0 ..< min(canvas.pixels.count, p.count / 3) {
+                canvas.pixels[i] = CellColor(p[3 * i], p[3 * i + 1], p[3 * i + 2])
             }
         }
-        if let o = view?.overlays { drawOverlays(o, scale: s, theme: theme, on: &canvas) }
-        canvas.pack(into: &buffer, at: map.rect, below: theme.background)
-    }
-
-    static func pixelBox(_ r: PixelRect, _ s: Double) -> (Int, Int, Int, Int) {
-        let x0 = Int((Double(r.x0) * s).rounded(.down)), y0 = Int((Double(r.y0) * s).rounded(.down))
-        let x1 = max(x0, Int((Double(r.x0 + r.width) * s).rounded(.up)) - 1)
-        let y1 = max(y0, Int((Double(r.y0 + r.height) * s).rounded(.up)) - 1)
-        return (x0, y0, x1, y1)
-    }
-
-    static func drawOverlays(_ o: Overlays, scale s: Double, theme: Theme, on canvas: inout PixelCanvas) {
-        // Interior grid lines only (each window's top and left edge inside the image), so
-        // neighbouring windows share one line and the image edge stays visible.
-        for r in o.windowRects {
-            let (x0, y0, x1, y1) = pixelBox(r, s)
-            if r.x0 > 0 && x0 < canvas.width { for y in max(0, y0)...min(canvas.height - 1, max(y0, y1)) { canvas[x0, y] = theme.windowGrid } }
-            if r.y0 > 0 && y0 < canvas.height { for x in max(0, x0)...min(canvas.width - 1, max(x0, x1)) { canvas[x, y0] = theme.windowGrid } }
-        }
-        // Carrier pooling boxes overlap and would hide the picture: only their corners.
-        for r in o.carrierBoxes {
-            let (x0, y0, x1, y1) = pixelBox(r, s)
-            let t = max(1, min(3, (x1 - x0) / 6))
-            for (cx, cy, dx, dy) in [(x0, y0, 1, 1), (x1, y0, -1, 1), (x0, y1, 1, -1), (x1, y1, -1, -1)] {
-                for i in 0...t { canvas[cx + i * dx, cy] = theme.carrierToken; canvas[cx, cy + i * dy] = theme.carrierToken }
-            }
-        }
-        if let r = o.selectedWindow {
-            let (x0, y0, x1, y1) = pixelBox(r, s)
-            canvas.outline(x0: x0, y0: y0, x1: min(x1, canvas.width - 1), y1: min(y1, canvas.height - 1), theme.selectedWindow)
-        }
-        for r in o.highlightedBoxes {
-            let (x0, y0, x1, y1) = pixelBox(r, s)
-            canvas.outline(x0: x0, y0: y0, x1: x1, y1: y1, theme.carrierTokenHighlight)
-        }
-        if let r = o.query {
-            let (x0, y0, x1, y1) = pixelBox(r, s)
-            if x1 - x0 < 3 || y1 - y0 < 3 {
-                for y in max(0, y0)...max(0, y1) { for x in max(0, x0)...max(0, x1) { canvas[x, y] = theme.selection } }
-            } else {
-                canvas.outline(x0: x0, y0: y0, x1: x1, y1: y1, theme.selection)
-            }
-        }
+        canvas.pack(into: &buffer, at: map.rect, below: theme.background, attributes: [.picture, .photo])
     }
 
     /// The content size of a matrix, separators included.
@@ -197,9 +132,9 @@ enum PictureDrawer {
     }
 
     /// A 1 x n strip as a list: label, colour swatch, value; one line per entry.
-    static func drawStrip(_ m: MatrixField, view: ViewResult, at r: CellRect, colormap: String, theme: Theme,
-                          into buf: inout CellBuffer) {
-        let cmap = QuantisedColormap(name: colormap, min: view.rangeMin, max: view.rangeMax)
+    static func drawStrip(_ m: MatrixField, view: ViewResult, at r: CellRect, colormap: String, tier: ColorTier = .truecolor,
+                          theme: Theme, into buf: inout CellBuffer) {
+        let cmap = HeatPalette(name: colormap, min: view.rangeMin, max: view.rangeMax, tier: tier)
         buf.put("carriers", x: r.x, y: r.y, fg: theme.carrierToken, bg: theme.background, attributes: .bold, maxWidth: r.width)
         for i in 0..<min(m.cols, r.height - 1) {
             let v = m.values[i]
@@ -222,10 +157,10 @@ enum PictureDrawer {
 
     /// Draws a matrix: each entry `scale` pixels square (area-averaged when the matrix is larger
     /// than the space), carrier rows / columns set apart by a separator line, the query row marked.
-    static func drawMatrix(_ m: MatrixField, view: ViewResult, map: PictureMap, colormap: String,
+    static func drawMatrix(_ m: MatrixField, view: ViewResult, map: PictureMap, colormap: String, tier: ColorTier = .truecolor,
                            theme: Theme, into buffer: inout CellBuffer) {
         guard case let .matrix(_, _, gr, gc) = map.content else { return }
-        let cmap = QuantisedColormap(name: colormap, min: view.rangeMin, max: view.rangeMax)
+        let cmap = HeatPalette(name: colormap, min: view.rangeMin, max: view.rangeMax, tier: tier)
         var canvas = PixelCanvas(width: map.pixelWidth, height: map.pixelHeight, fill: theme.pictureBackground)
         let s = map.scale
         // Content units covered by pixel i: [floor(i/s), floor((i+1)/s)) at least one.

@@ -12,7 +12,7 @@ public enum RenderBenchmark {
     public static func run(explorer: Explorer, onTerminal: Bool, options: ExplorerOptions,
                            width: Int = 200, height: Int = 60, rounds: Int = 8) throws -> String {
         var lines: [String] = []
-        func measure(_ label: String, tier: ColorTier, draw: ((CellBuffer) -> Void)?) {
+        func measure(_ label: String, tier: ColorTier, mode: PictureMode = .blocks, draw: ((Frame) -> Void)?) {
             var state = explorer.initialState(width: width, height: height)
             var times: [Double] = []
             var cold: [Double] = []
@@ -20,10 +20,10 @@ public enum RenderBenchmark {
                 for k in keys {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     state = KeyHandling.handle(state, k).0
-                    let f = explorer.frame(state, tier: tier)
+                    let f = explorer.frame(state, tier: tier, mode: mode)
                     state.picture = f.picture
                     state.sideMatrix = f.sideMatrix
-                    draw?(f.buffer)
+                    draw?(f)
                     let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                     if round == 0 { cold.append(ms) } else { times.append(ms) }
                 }
@@ -35,12 +35,31 @@ public enum RenderBenchmark {
                                 label, width, height, mean, p(0.5), p(0.95), times.last ?? 0,
                                 cold.isEmpty ? 0 : cold[cold.count / 2], cold.last ?? 0))
         }
-        measure("renderer only (truecolor)", tier: .truecolor, draw: nil)
-        measure("renderer only (256)", tier: .palette256, draw: nil)
+        measure("renderer only (truecolor, half blocks)", tier: .truecolor, draw: nil)
+        measure("renderer only (256, half blocks)", tier: .palette256, draw: nil)
+        measure("renderer only (pixels, cells of 7x14)", tier: .truecolor, mode: .pixels(cellWidth: 7, cellHeight: 14), draw: nil)
         if onTerminal {
             let term = try Terminal(options: options.terminal)
             let size = term.size
-            measure("with ncurses flush (\(term.tier.rawValue), screen \(size.width)x\(size.height))", tier: term.tier) { term.draw($0) }
+            let mode = term.pictureMode
+            var pictureSize = "none (half blocks)"
+            var waiting: [Double] = []
+            // Until the terminal has taken the frame: a status report asked after it is answered
+            // only once everything before it was handled (pictures included).
+            let what = mode == .blocks ? "half blocks" : "\(term.display.graphics.graphics.rawValue) picture"
+            measure("with ncurses flush and \(what), until the terminal answers (\(term.tier.rawValue), screen "
+                    + "\(size.width)x\(size.height))", tier: term.tier, mode: mode) { f in
+                term.draw(f.buffer, pictures: f.pictures)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = TerminalExchange.waitForTerminal()
+                waiting.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                if let p = f.pictures.first { pictureSize = "\(p.image.width)x\(p.image.height) px" }
+            }
+            waiting.sort()
+            lines.append(String(format: "of which waiting for the terminal to handle what was written: median %.2f ms",
+                                waiting.isEmpty ? 0 : waiting[waiting.count / 2]))
+            lines.append("picture: \(pictureSize), cells of \(term.display.graphics.cellWidth)x\(term.display.graphics.cellHeight) px"
+                         + (term.display.graphics.kittyFiles ? ", kitty reads pictures from temporary files" : ""))
             term.stop()
         }
         return lines.joined(separator: "\n")

@@ -37,16 +37,18 @@ public final class ExplorerContext: @unchecked Sendable {
     }
 }
 
-/// A drawn frame and where its picture (and the matrix beside it, if any) went, for mouse clicks.
+/// A drawn frame and where its picture (and the matrix beside it, if any) went, for mouse clicks;
+/// in pixel mode also the pictures to place over the cells left blank for them.
 public struct Frame {
     public var buffer: CellBuffer
     public var picture: PictureMap?
     public var sideMatrix: PictureMap? = nil
+    public var pictures: [FramePicture] = []
 }
 
 public enum Renderer {
     public static func render(_ state: AppState, view: Result<ViewResult, Error>, context: ExplorerContext,
-                              theme: Theme = .standard, tier: ColorTier = .truecolor) -> Frame {
+                              theme: Theme = .standard, tier: ColorTier = .truecolor, mode: PictureMode = .blocks) -> Frame {
         let w = state.screenWidth, h = state.screenHeight
         var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
         let layout = Layout.compute(width: w, height: h)
@@ -71,14 +73,29 @@ public enum Renderer {
                 attributes: .bold, maxWidth: layout.title.width)
 
         // Picture: a matrix when the view has only a matrix, else the image with the field, and
-        // a view's extra matrix (carrier strip, carrier matrix) beside it when there is room.
+        // a view's extra matrix (carrier strip, carrier matrix) beside it when there is room. In
+        // pixel mode the figure code draws all of it at the terminal's resolution; the help
+        // overlay then shows over the half-block picture (no picture protocol draws below text).
         var picture: PictureMap? = nil, sideMatrix: PictureMap? = nil
+        var pictures: [FramePicture] = []
         let area = layout.pictureArea
-        if let v = result, v.field == nil, let m = v.matrix {
+        if case let .pixels(cw, ch) = mode, !state.showHelp {
+            let heat = HeatPalette(name: state.colormap, min: 0, max: 1)
+            let options = FigureOptions(colormap: heat.map, opacity: theme.fieldOpacity)
+            let matrixOnly = result.map { $0.field == nil && $0.matrix != nil } ?? false
+            let (pic, map, side) = PixelPicture.render(result, input: context.sampler.image, area: area, cellWidth: cw,
+                                                       cellHeight: ch, options: options, matrixOnly: matrixOnly,
+                                                       background: theme.background)
+            buf.fill(x: pic.rect.x, y: pic.rect.y, width: pic.rect.width, height: pic.rect.height,
+                     with: Cell(fg: theme.text, bg: theme.background))
+            pictures.append(pic)
+            picture = map
+            sideMatrix = side
+        } else if let v = result, v.field == nil, let m = v.matrix {
             let (cw, ch) = PictureDrawer.matrixUnits(m)
             let map = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch,
                                      in: CellRect(x: area.x + 1, y: area.y, width: max(1, area.width - 2), height: area.height))
-            PictureDrawer.drawMatrix(m, view: v, map: map, colormap: state.colormap, theme: theme, into: &buf)
+            PictureDrawer.drawMatrix(m, view: v, map: map, colormap: state.colormap, tier: tier, theme: theme, into: &buf)
             picture = map
         } else {
             var imageArea = area
@@ -93,7 +110,7 @@ public enum Renderer {
                         imageArea.width = area.width - stripWidth - 1
                         PictureDrawer.drawStrip(m, view: v, at: CellRect(x: area.x + imageArea.width + 1, y: area.y,
                                                                           width: stripWidth, height: area.height),
-                                                colormap: state.colormap, theme: theme, into: &buf)
+                                                colormap: state.colormap, tier: tier, theme: theme, into: &buf)
                     }
                 } else {
                     let (cw, ch) = PictureDrawer.matrixUnits(m)
@@ -103,23 +120,24 @@ public enum Renderer {
                         imageArea.width = area.width - matrixWidth - 3
                         let mArea = CellRect(x: area.x + imageArea.width + 2, y: area.y, width: matrixWidth, height: area.height)
                         let mmap = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch, in: mArea)
-                        PictureDrawer.drawMatrix(m, view: v, map: mmap, colormap: state.colormap, theme: theme, into: &buf)
+                        PictureDrawer.drawMatrix(m, view: v, map: mmap, colormap: state.colormap, tier: tier, theme: theme,
+                                                 into: &buf)
                         sideMatrix = mmap
                     }
                 }
             }
             let map = PictureMap.fit(content: .image, width: iw, height: ih, in: imageArea)
-            PictureDrawer.drawImage(result, map: map, sampler: context.sampler, colormap: state.colormap,
+            PictureDrawer.drawImage(result, map: map, sampler: context.sampler, colormap: state.colormap, tier: tier,
                                     theme: theme, into: &buf)
             picture = map
         }
-        if let v = result { drawColorbar(v, state: state, layout: layout, theme: theme, into: &buf) }
+        if let v = result { drawColorbar(v, state: state, layout: layout, theme: theme, tier: tier, into: &buf) }
         Panel.draw(state, view: result, context: context, rect: layout.panel, theme: theme, into: &buf)
         drawStatus(state, layout: layout, theme: theme, into: &buf)
         drawFooter(layout: layout, theme: theme, into: &buf)
         if state.showHelp { drawHelp(layout: layout, theme: theme, into: &buf) }
         Palette.adapt(&buf, to: tier, background: theme.background)
-        return Frame(buffer: buf, picture: picture, sideMatrix: sideMatrix)
+        return Frame(buffer: buf, picture: picture, sideMatrix: sideMatrix, pictures: pictures)
     }
 
     static func drawHeader(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
@@ -140,7 +158,10 @@ public enum Renderer {
         }
     }
 
-    static func drawColorbar(_ v: ViewResult, state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+    /// The colour scale: with a stepped palette (few colours) exactly its steps, each an equal
+    /// share of the bar.
+    static func drawColorbar(_ v: ViewResult, state: AppState, layout: Layout, theme: Theme, tier: ColorTier,
+                             into buf: inout CellBuffer) {
         let r = layout.colorbar
         let lo = formatValue(v.rangeMin), hi = formatValue(v.rangeMax)
         let label = v.scaleLabel
@@ -152,7 +173,7 @@ public enum Renderer {
             return
         }
         x += buf.put(lo + " ", x: x, y: r.y, fg: theme.text, bg: theme.background)
-        let cmap = QuantisedColormap(name: state.colormap, min: v.rangeMin, max: v.rangeMax)
+        let cmap = HeatPalette(name: state.colormap, min: v.rangeMin, max: v.rangeMax, tier: tier)
         for i in 0..<barWidth {
             let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(barWidth))
             buf[x + i, r.y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)

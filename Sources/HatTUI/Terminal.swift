@@ -17,7 +17,11 @@ public struct TerminalOptions: Sendable {
     /// "auto", "truecolor", "256", "16", "8" or "mono".
     public var color: String
     public var mouse: Bool
-    public init(color: String = "auto", mouse: Bool = true) { self.color = color; self.mouse = mouse }
+    /// "auto", "kitty", "sixel", "iterm2" or "blocks".
+    public var graphics: String
+    public init(color: String = "auto", mouse: Bool = true, graphics: String = "auto") {
+        self.color = color; self.mouse = mouse; self.graphics = graphics
+    }
     /// The values `color` takes.
     public static let colorChoices = ["auto", "truecolor", "256", "16", "8", "mono"]
 }
@@ -26,6 +30,10 @@ public final class Terminal {
     public let tier: ColorTier
     /// Which terminfo entry is in use ("xterm-direct" when true colour was switched on).
     public let terminalName: String
+    /// What detection decided (DisplaySetup.swift): picture protocol, colour tier, reasons.
+    public let display: DisplaySetup
+    private let graphics: GraphicsOutput?
+    private var previous: CellBuffer? = nil
     private let screen: OpaquePointer
     private let window: UnsafeMutablePointer<WINDOW>
     private var pairs: [UInt64: Int32] = [:]
@@ -73,17 +81,16 @@ public final class Terminal {
         ProcessSignals.install()
         setlocale(LC_ALL, "")
         let env = ProcessInfo.processInfo.environment
-        let noColor = !(env["NO_COLOR"] ?? "").isEmpty
-        let request = options.color.lowercased()
-        let colorterm = (env["COLORTERM"] ?? "").lowercased()
-        let wantDirect = request == "truecolor"
-            || (request == "auto" && !noColor && (colorterm == "truecolor" || colorterm == "24bit"))
+        // Questions to the terminal go out before ncurses reads the keyboard.
+        let setup = DisplayDetection.detect(graphicsRequest: options.graphics, colorRequest: options.color,
+                                            environment: env, terminfoColors: Terminal.terminfoColors)
+        display = setup
         var name = env["TERM"] ?? "xterm"
         var scr: OpaquePointer? = nil
         let out = fdopen(1, "w"), inp = fdopen(0, "r")
-        if wantDirect && Terminal.terminfoExists("xterm-direct") {
-            scr = newterm("xterm-direct", out, inp)
-            if scr != nil { name = "xterm-direct" }
+        if let entry = setup.terminfoEntry {
+            scr = newterm(entry, out, inp)
+            if scr != nil { name = entry }
         }
         if scr == nil { scr = newterm(nil, out, inp) }
         guard let s = scr else {
@@ -108,36 +115,51 @@ public final class Terminal {
         // falling back to the old X10 form on terminals without it.
         raw(); noecho(); nonl()
         curs_set(0)
-        let mouseOn = "\u{1b}[?1000h\u{1b}[?1006h", mouseOff = "\u{1b}[?1006l\u{1b}[?1000l"
-        var leave = Array(mouseOff.utf8)
+        // Until the pictures are set up: the tty mode and the main screen.
+        var leave = Array(Terminal.mouseOff.utf8)
         for cap in ["rmcup", "cnorm", "sgr0"] { leave += Terminal.capability(cap) }
         ProcessSignals.setTerminalRestore(modeFD: 0, mode: saved, outputFD: 1, leave: leave)
         Terminal.registerExitHook()
         input = TerminalInput(fd: 0)
 
-        // Colour tier: the request capped by what the terminal reports.
+        // Colour tier: what detection decided, capped by what the chosen entry can send.
         var colors = 0
-        if has_colors() && request != "mono" && !(noColor && request == "auto") {
+        if has_colors() && setup.tier != .mono {
             start_color()
             colors = Int(hs_colors())
         }
         let possible: ColorTier = colors >= 1 << 24 ? .truecolor : colors >= 256 ? .palette256
             : colors >= 16 ? .ansi16 : colors >= 8 ? .ansi8 : .mono
-        let asked: ColorTier? = request == "auto" ? nil : ColorTier(rawValue: request)
         let order = ColorTier.allCases
-        if let a = asked, let ai = order.firstIndex(of: a), let pi = order.firstIndex(of: possible) {
-            tier = order[max(ai, pi)]
-        } else {
-            tier = possible
-        }
+        tier = order[max(order.firstIndex(of: setup.tier) ?? 0, order.firstIndex(of: possible) ?? 0)]
         pairCapacity = max(0, Int(hs_color_pairs()) - 1)
 
+        var pictureLeaving: [UInt8] = []
+        if setup.graphics.graphics.isPixels {
+            // Pictures live in cells: ncurses must not shift them sideways with insert/delete.
+            idcok(window, false)
+            graphics = GraphicsOutput(choice: setup.graphics, env: env)
+            pictureLeaving = graphics?.removeAll ?? []
+            if setup.graphics.setSixelRegisters {
+                _ = TerminalExchange.writeAll(TerminalQueries.setSixelRegisters(setup.graphics.sixelColors), to: 1)
+                pictureLeaving += TerminalQueries.resetSixelRegisters
+            }
+            LeavingBytes.set(pictureLeaving)
+        } else {
+            graphics = nil
+        }
+        // What a signal writes when it ends the process: pictures deleted while still on the
+        // alternate screen, then mouse off and the main screen back.
+        ProcessSignals.setTerminalRestore(modeFD: 0, mode: saved, outputFD: 1, leave: pictureLeaving + leave)
+
         mouse = options.mouse
-        if mouse { StandardStreams.writeAll(1, Array(mouseOn.utf8)) }
+        if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOn.utf8)) }
     }
 
     private let mouse: Bool
     private var stopped = false
+    /// Mouse reports on (press, release, wheel; SGR 1006 form where the terminal has it) and off.
+    static let mouseOn = "\u{1b}[?1000h\u{1b}[?1006h", mouseOff = "\u{1b}[?1006l\u{1b}[?1000l"
 
     deinit { stop() }
 
@@ -146,7 +168,8 @@ public final class Terminal {
         guard !stopped else { return }
         stopped = true
         input.stop()
-        if mouse { StandardStreams.writeAll(1, Array("\u{1b}[?1006l\u{1b}[?1000l".utf8)) }
+        LeavingBytes.write()   // pictures deleted while still on the alternate screen
+        if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
         endwin()
         ProcessSignals.clearTerminalRestore()
     }
@@ -166,6 +189,19 @@ public final class Terminal {
     nonisolated(unsafe) private static var exitHookRegistered = false
 
     public var size: (width: Int, height: Int) { (Int(hs_cols()), Int(hs_lines())) }
+
+    /// Colours in terminfo entry `entry`, nil when there is no such entry.
+    static func terminfoColors(_ entry: String) -> Int? {
+        guard !entry.isEmpty, terminfoExists(entry) else { return nil }
+        let n = hs_terminfo_colors(entry)
+        return n < 0 ? nil : Int(n)
+    }
+
+    /// How the picture area is drawn: real pixels with the detected cell size, or half blocks.
+    public var pictureMode: PictureMode {
+        display.graphics.graphics.isPixels
+            ? .pixels(cellWidth: display.graphics.cellWidth, cellHeight: display.graphics.cellHeight) : .blocks
+    }
 
     static func terminfoExists(_ entry: String) -> Bool {
         let env = ProcessInfo.processInfo.environment
@@ -269,8 +305,34 @@ public final class Terminal {
         return out
     }
 
-    /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate.
-    public func draw(_ buffer: CellBuffer) {
+    /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate; then
+    /// the pictures over the cells left blank for them (GraphicsOutput).
+    public func draw(_ buffer: CellBuffer, pictures: [FramePicture] = []) {
+        let cleared = graphics?.needsClear(for: pictures) ?? false
+        if cleared { clearok(window, true) }
+        drawCells(buffer)
+        if let g = graphics {
+            let old = previous
+            let resized = old.map { $0.width != buffer.width || $0.height != buffer.height } ?? true
+            if cleared || resized { g.screenCleared() }
+            let bytes = g.update(pictures) { rect in
+                cleared || resized || !Terminal.sameCells(old, buffer, in: rect)
+            }
+            if !bytes.isEmpty { _ = TerminalExchange.writeAll(bytes, to: 1) }
+            previous = buffer
+        }
+    }
+
+    /// Whether `a` and `b` have the same cells inside `rect`.
+    static func sameCells(_ a: CellBuffer?, _ b: CellBuffer, in rect: CellRect) -> Bool {
+        guard let a, a.width == b.width, a.height == b.height else { return false }
+        for y in max(0, rect.y) ..< min(b.height, rect.y + rect.height) {
+            for x in max(0, rect.x) ..< min(b.width, rect.x + rect.width) where a[x, y] != b[x, y] { return false }
+        }
+        return true
+    }
+
+    private func drawCells(_ buffer: CellBuffer) {
         let w = min(buffer.width, Int(hs_cols())), h = min(buffer.height, Int(hs_lines()))
         let pairOf = pairNumbers(buffer)
         werase(window)

@@ -1,5 +1,8 @@
 // Every colour of the explorer, named by what it means, in one place (htop's habit). The renderer
-// never writes a literal colour; a new theme is a new value of this struct.
+// never writes a literal colour; a new theme is a new value of this struct. The picture's marks
+// (query, windows, carrier boxes) are the PNG figures' colours (FigureStyle), since the figure
+// code draws the picture on screen too.
+import HatViews
 
 public struct Theme: Sendable {
     /// Screen background and ordinary text.
@@ -41,8 +44,9 @@ public struct Theme: Sendable {
         background: CellColor(18, 18, 24), text: CellColor(220, 220, 220), dimText: CellColor(130, 130, 140),
         heading: CellColor(120, 190, 255), barBackground: CellColor(44, 48, 62), barText: CellColor(220, 220, 230),
         activeTab: CellColor(120, 190, 255), activeTabText: CellColor(10, 10, 20), key: CellColor(255, 200, 90),
-        selection: CellColor(255, 60, 200), windowGrid: CellColor(235, 235, 235), selectedWindow: CellColor(255, 210, 60),
-        carrierToken: CellColor(60, 220, 255), carrierTokenHighlight: CellColor(120, 255, 120),
+        selection: CellColor(FigureStyle.query), windowGrid: CellColor(FigureStyle.windowGrid),
+        selectedWindow: CellColor(FigureStyle.selectedWindow),
+        carrierToken: CellColor(FigureStyle.carrierBox), carrierTokenHighlight: CellColor(FigureStyle.highlightedCarrierBox),
         matrixSeparator: CellColor(255, 255, 255), pictureBackground: CellColor(0, 0, 0),
         statusOK: CellColor(120, 230, 120), statusError: CellColor(255, 110, 110),
         overlayBackground: CellColor(30, 32, 44), overlayBorder: CellColor(120, 190, 255), fieldOpacity: 0.7)

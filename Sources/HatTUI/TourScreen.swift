@@ -3,6 +3,7 @@
 // PictureDrawer, the step's text on the right, key hints at the bottom), and a run loop that can
 // own the terminal (`hatscope tour`) or borrow the explorer's (`t` in the explorer).
 import Foundation
+import HatImaging
 import HatRecording
 import HatViews
 
@@ -58,15 +59,22 @@ public final class TourScreen {
         self.colormap = colormap
     }
 
-    /// One frame (tests and `--print-frame` use this without a terminal).
+    /// One frame's cells (tests and `--print-frame` use this without a terminal).
     public func frame(_ state: TourState, tier: ColorTier = .truecolor) -> CellBuffer {
+        render(state, tier: tier).buffer
+    }
+
+    /// One frame; in pixel mode the step's picture is drawn by the figure code and placed over
+    /// the cells left blank for it.
+    public func render(_ state: TourState, tier: ColorTier = .truecolor, mode: PictureMode = .blocks) -> Frame {
         let w = state.screenWidth, h = state.screenHeight
         var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
-        defer { Palette.adapt(&buf, to: tier, background: theme.background) }
+        var pictures: [FramePicture] = []
         guard w >= Layout.minWidth, h >= Layout.minHeight, !steps.isEmpty else {
             let msg = "terminal too small for the tour: need \(Layout.minWidth) x \(Layout.minHeight) (now \(w) x \(h))"
             buf.put(msg, x: 0, y: max(0, h / 2), fg: theme.text, bg: theme.background, attributes: .bold, maxWidth: w)
-            return buf
+            Palette.adapt(&buf, to: tier, background: theme.background)
+            return Frame(buffer: buf, picture: nil)
         }
         let step = steps[min(state.index, steps.count - 1)]
         drawHeader(state, step, into: &buf)
@@ -81,15 +89,26 @@ public final class TourScreen {
             TourStatsDrawer.draw(stats, rect: CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: bottom - top),
                                  theme: theme, colormap: colormap, into: &buf)
         } else {
-            let map = PictureMap.fit(content: .image, width: context.sampler.width, height: context.sampler.height, in: area)
-            PictureDrawer.drawImage(step.picture, map: map, sampler: context.sampler, colormap: colormap, theme: theme, into: &buf)
+            if case let .pixels(cw, ch) = mode {
+                var v = step.picture
+                v?.matrix = nil
+                let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default, opacity: theme.fieldOpacity)
+                let (pic, _, _) = PixelPicture.render(v, input: context.sampler.image, area: area, cellWidth: cw, cellHeight: ch,
+                                                      options: options, matrixOnly: false, background: theme.background)
+                pictures.append(pic)
+            } else {
+                let map = PictureMap.fit(content: .image, width: context.sampler.width, height: context.sampler.height, in: area)
+                PictureDrawer.drawImage(step.picture, map: map, sampler: context.sampler, colormap: colormap, tier: tier,
+                                        theme: theme, into: &buf)
+            }
             if let v = step.picture, v.field != nil {
-                drawScale(v, x: area.x, y: top + picRows, width: area.width, into: &buf)
+                drawScale(v, x: area.x, y: top + picRows, width: area.width, tier: tier, into: &buf)
             }
         }
         drawText(step, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), into: &buf)
         drawFooter(state, into: &buf)
-        return buf
+        Palette.adapt(&buf, to: tier, background: theme.background)
+        return Frame(buffer: buf, picture: nil, pictures: pictures)
     }
 
     func drawHeader(_ state: TourState, _ step: TourStep, into buf: inout CellBuffer) {
@@ -110,7 +129,7 @@ public final class TourScreen {
         }
     }
 
-    func drawScale(_ v: ViewResult, x: Int, y: Int, width: Int, into buf: inout CellBuffer) {
+    func drawScale(_ v: ViewResult, x: Int, y: Int, width: Int, tier: ColorTier, into buf: inout CellBuffer) {
         let lo = Renderer.formatValue(v.rangeMin), hi = Renderer.formatValue(v.rangeMax)
         let bar = min(32, width - lo.count - hi.count - v.scaleLabel.count - 5)
         var cx = x
@@ -119,10 +138,10 @@ public final class TourScreen {
             return
         }
         cx += buf.put(lo + " ", x: cx, y: y, fg: theme.text, bg: theme.background)
-        let cmap = QuantisedColormap(name: colormap, min: v.rangeMin, max: v.rangeMax)
+        let cmap = HeatPalette(name: colormap, min: v.rangeMin, max: v.rangeMax, tier: tier)
         for i in 0 ..< bar {
             let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(bar))
-            buf[cx + i, y] = Cell(glyph: " ", fg: c, bg: c)
+            buf[cx + i, y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
         }
         cx += bar
         cx += buf.put(" " + hi + "  ", x: cx, y: y, fg: theme.text, bg: theme.background)
@@ -179,13 +198,15 @@ public final class TourScreen {
     public func run(on term: Terminal, start: Int = 0) {
         let size = term.size
         var state = TourState(count: steps.count, index: start, screenWidth: size.width, screenHeight: size.height)
-        term.draw(frame(state, tier: term.tier))
+        var f = render(state, tier: term.tier, mode: term.pictureMode)
+        term.draw(f.buffer, pictures: f.pictures)
         while true {
             let (next, quit) = TourKeys.handle(state, term.readKey())
             if quit { return }
             if next != state {
                 state = next
-                term.draw(frame(state, tier: term.tier))
+                f = render(state, tier: term.tier, mode: term.pictureMode)
+                term.draw(f.buffer, pictures: f.pictures)
             }
         }
     }

@@ -71,7 +71,7 @@ enum TourStatsDrawer {
         let cellW = max(1, min(3, (rect.width - labelW) / heads))
         let values = stats.window.map { Float($0.meanDistance) }
         let hi = Float(StatsCharts.niceCeiling(Double(values.max() ?? 1)))
-        let cmap = QuantisedColormap(name: colormap, min: 0, max: hi)
+        let cmap = HeatPalette(name: colormap, min: 0, max: hi)
         buf.put("window attention distance, blocks x heads (0-\(Int(hi)) px)", x: rect.x, y: rect.y, fg: theme.heading,
                 bg: theme.background, attributes: .bold, maxWidth: rect.width)
         var byCell: [Int: Float] = [:]

@@ -5,20 +5,21 @@ import HatImaging
 
 public typealias RGB = (UInt8, UInt8, UInt8)
 
-/// Colours named by meaning, chosen in one place (white page for papers and slides).
-enum FigureStyle {
-    static let background: RGB = (255, 255, 255)
-    static let text: RGB = (25, 25, 25)
-    static let mutedText: RGB = (95, 95, 95)
-    static let panelBackground: RGB = (235, 235, 235)
-    static let windowGrid: RGB = (255, 255, 255)
-    static let selectedWindow: RGB = (255, 176, 0)
-    static let carrierBox: RGB = (0, 200, 230)
-    static let highlightedCarrierBox: RGB = (0, 255, 255)
-    static let query: RGB = (230, 20, 40)
-    static let matrixSeparator: RGB = (255, 255, 255)
-    static let highlightRow: RGB = (230, 20, 40)
-    static let frame: RGB = (60, 60, 60)
+/// Colours named by meaning, chosen in one place (white page for papers and slides). The
+/// terminal's theme takes its picture colours from here too: one palette for screen and file.
+public enum FigureStyle {
+    public static let background: RGB = (255, 255, 255)
+    public static let text: RGB = (25, 25, 25)
+    public static let mutedText: RGB = (95, 95, 95)
+    public static let panelBackground: RGB = (235, 235, 235)
+    public static let windowGrid: RGB = (255, 255, 255)
+    public static let selectedWindow: RGB = (255, 176, 0)
+    public static let carrierBox: RGB = (0, 200, 230)
+    public static let highlightedCarrierBox: RGB = (0, 255, 255)
+    public static let query: RGB = (230, 20, 40)
+    public static let matrixSeparator: RGB = (255, 255, 255)
+    public static let highlightRow: RGB = (230, 20, 40)
+    public static let frame: RGB = (60, 60, 60)
 }
 
 struct Canvas {

@@ -19,11 +19,20 @@ public struct FigureOptions: Sendable, Equatable {
     public var showText: Bool
     /// Colour range to use instead of the view's own (montages with a shared scale).
     public var rangeOverride: ClosedRange<Float>?
+    /// A stepped palette instead of the smooth colour map (terminals with few colours): value
+    /// fraction t takes steps[floor(t * count)]. Figures leave it nil.
+    public var steps: [RGB]?
 
     public init(colormap: Colormap = .default, opacity: Float = 0.7, scale: Int = 2, showText: Bool = true,
-                rangeOverride: ClosedRange<Float>? = nil) {
+                rangeOverride: ClosedRange<Float>? = nil, steps: [RGB]? = nil) {
         self.colormap = colormap; self.opacity = min(max(opacity, 0), 1); self.scale = min(max(scale, 1), 16)
-        self.showText = showText; self.rangeOverride = rangeOverride
+        self.showText = showText; self.rangeOverride = rangeOverride; self.steps = steps
+    }
+
+    public static func == (a: FigureOptions, b: FigureOptions) -> Bool {
+        a.colormap == b.colormap && a.opacity == b.opacity && a.scale == b.scale && a.showText == b.showText
+            && a.rangeOverride == b.rangeOverride
+            && a.steps?.map { [$0.0, $0.1, $0.2] } == b.steps?.map { [$0.0, $0.1, $0.2] }
     }
 }
 
@@ -153,26 +162,40 @@ public enum FigureRenderer {
 }
 
 /// The figure's body: the input image with the field and overlays, and the matrix beside it.
-/// Also the unit a montage tiles.
+/// Also the unit a montage tiles, and (at any pixel size, `ScreenPicture`) the terminal's picture.
 struct Body {
     let view: ViewResult
     let input: RGBImage
     let options: FigureOptions
     let matrix: MatrixLayout?
     let range: (min: Float, max: Float)
+    /// Output pixels per input pixel: options.scale for figures, any positive value on a screen.
+    let scale: Double
+    /// False: the matrix alone (a matrix view on a screen), no image.
+    let showImage: Bool
     static let gap = 14
 
     init(view: ViewResult, input: RGBImage, options: FigureOptions) {
+        self.init(view: view, input: input, options: options, scale: Double(options.scale))
+    }
+
+    /// `matrixLayout`: how to lay out the matrix (default: as tall as the image).
+    init(view: ViewResult, input: RGBImage, options: FigureOptions, scale: Double, showImage: Bool = true,
+         matrixLayout: MatrixLayout? = nil) {
         self.view = view; self.input = input; self.options = options
+        self.scale = scale; self.showImage = showImage
         if let r = options.rangeOverride { range = (r.lowerBound, r.upperBound) } else {
             range = (view.rangeMin, view.rangeMax)
         }
-        matrix = view.matrix.map { MatrixLayout($0, available: input.height * options.scale) }
+        let imageH = showImage ? Int((Double(input.height) * scale).rounded(.down)) : 0
+        matrix = matrixLayout ?? view.matrix.map { MatrixLayout($0, available: imageH) }
     }
 
-    var imageWidth: Int { input.width * options.scale }
-    var imageHeight: Int { input.height * options.scale }
-    var width: Int { imageWidth + (matrix.map { Body.gap + $0.width } ?? 0) }
+    var imageWidth: Int { showImage ? Int((Double(input.width) * scale).rounded(.down)) : 0 }
+    var imageHeight: Int { showImage ? Int((Double(input.height) * scale).rounded(.down)) : 0 }
+    /// Left edge of the matrix inside the body.
+    var matrixX: Int { showImage ? imageWidth + Body.gap : 0 }
+    var width: Int { matrix.map { matrixX + $0.width } ?? imageWidth }
     var height: Int { max(imageHeight, matrix?.height ?? 0) }
 
     /// Maps a value to [0, 1] on the colour scale.
@@ -181,44 +204,70 @@ struct Body {
         return span > 0 ? (v - range.min) / span : (v > range.min ? 1 : 0)
     }
 
+    /// The colour of a value: the colour map, or its stepped palette when the options give one.
+    func color(_ v: Float) -> RGB {
+        guard let steps = options.steps, !steps.isEmpty else { return options.colormap.rgb(unit(v)) }
+        let i = Int((min(max(unit(v), 0), 1) * Float(steps.count)).rounded(.down))
+        return steps[min(i, steps.count - 1)]
+    }
+
+    /// Input pixel edge `v` (or a token edge in input pixels) in body pixels.
+    @inline(__always) func px(_ v: Int) -> Int { Int((Double(v) * scale).rounded(.down)) }
+
     func draw(on canvas: inout Canvas, x: Int, y: Int) {
-        let s = options.scale
-        canvas.blit(input, x: x, y: y, factor: s)
+        if showImage { drawImage(on: &canvas, x: x, y: y) }
+        if let m = matrix {
+            m.draw(on: &canvas, x: x + matrixX, y: y, body: self)
+        }
+    }
+
+    private func drawImage(on canvas: inout Canvas, x: Int, y: Int) {
+        let whole = scale.rounded(.down)
+        if scale >= 1 && scale == whole {
+            canvas.blit(input, x: x, y: y, factor: Int(whole))
+        } else {
+            canvas.blit(Resample.toSize(input, width: imageWidth, height: imageHeight), x: x, y: y)
+        }
         let clip = (x: x, y: y, w: imageWidth, h: imageHeight)
         if let f = view.field {
-            let cell = f.cellSize * s
             for r in 0 ..< f.rows {
+                let y0 = px(r * f.cellSize), y1 = px((r + 1) * f.cellSize)
                 for c in 0 ..< f.cols {
                     let v = f.values[r * f.cols + c]
                     guard !v.isNaN else { continue }
-                    canvas.blend(x: x + c * cell, y: y + r * cell, w: cell, h: cell,
-                                 options.colormap.rgb(unit(v)), alpha: options.opacity, clip: clip)
+                    let x0 = px(c * f.cellSize), x1 = px((c + 1) * f.cellSize)
+                    canvas.blend(x: x + x0, y: y + y0, w: x1 - x0, h: y1 - y0, color(v), alpha: options.opacity, clip: clip)
                 }
             }
         }
         drawOverlays(on: &canvas, x: x, y: y, clip: clip)
-        if let m = matrix {
-            m.draw(on: &canvas, x: x + imageWidth + Body.gap, y: y, body: self)
-        }
     }
 
     private func drawOverlays(on canvas: inout Canvas, x: Int, y: Int, clip: (x: Int, y: Int, w: Int, h: Int)) {
-        let s = options.scale
+        // Line widths and dashes follow the scale (at least one pixel, so they survive small screens).
+        let s = max(1, Int(scale.rounded()))
         let o = view.overlays
         func rect(_ r: PixelRect, _ color: RGB, thickness: Int = 1, dash: Int = 0, alpha: Float = 1) {
-            canvas.stroke(x: x + r.x0 * s, y: y + r.y0 * s, w: r.width * s, h: r.height * s, color,
+            let x0 = px(r.x0), y0 = px(r.y0)
+            canvas.stroke(x: x + x0, y: y + y0, w: px(r.x0 + r.width) - x0, h: px(r.y0 + r.height) - y0, color,
                           thickness: thickness, dash: dash, alpha: alpha, clip: clip)
         }
         for r in o.windowRects { rect(r, FigureStyle.windowGrid, alpha: 0.55) }
         for r in o.carrierBoxes { rect(r, FigureStyle.carrierBox, dash: 3 * s, alpha: 0.6) }
-        for r in o.highlightedBoxes { rect(r, FigureStyle.highlightedCarrierBox, thickness: s, dash: 4 * s) }
-        if let r = o.selectedWindow { rect(r, FigureStyle.selectedWindow, thickness: 2 * s) }
+        // Below one pixel per input pixel (half blocks) lines stay one pixel wide and dashes short.
+        let small = scale < 1
+        for r in o.highlightedBoxes {
+            rect(r, FigureStyle.highlightedCarrierBox, thickness: s, dash: small ? 2 : 4 * s)
+        }
+        if let r = o.selectedWindow { rect(r, FigureStyle.selectedWindow, thickness: small ? 1 : 2 * s) }
         if let r = o.query {
             // A red outline with a thin white inner line: visible on any colormap colour.
-            rect(r, FigureStyle.query, thickness: max(2, s + 1))
-            let t = max(2, s + 1)
-            canvas.stroke(x: x + r.x0 * s + t, y: y + r.y0 * s + t, w: r.width * s - 2 * t, h: r.height * s - 2 * t,
-                          (255, 255, 255), clip: clip)
+            let t = small ? 1 : max(2, s + 1)
+            rect(r, FigureStyle.query, thickness: t)
+            let x0 = px(r.x0), y0 = px(r.y0), w = px(r.x0 + r.width) - x0, h = px(r.y0 + r.height) - y0
+            if !small || (w - 2 * t >= 3 && h - 2 * t >= 3) {
+                canvas.stroke(x: x + x0 + t, y: y + y0 + t, w: w - 2 * t, h: h - 2 * t, (255, 255, 255), clip: clip)
+            }
         }
     }
 }

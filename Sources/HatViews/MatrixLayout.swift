@@ -14,12 +14,14 @@ struct MatrixLayout {
     static let separator = 3
     static let markerBar = 4
 
-    init(_ m: MatrixField, available: Int) {
+    /// `available`: pixels of height the matrix may take; `availableWidth`: of width (figures
+    /// leave it to follow the height).
+    init(_ m: MatrixField, available: Int, availableWidth: Int? = nil) {
         matrix = m
         let sepRows = m.markedRows > 0 && m.markedRows < m.rows ? MatrixLayout.separator : 0
         let sepCols = m.markedCols > 0 && m.markedCols < m.cols ? MatrixLayout.separator : 0
         let fit = (max(available, 64) - Canvas.lineHeight - sepRows - MatrixLayout.markerBar) / max(m.rows, 1)
-        let fitW = (max(available, 240) - sepCols) / max(m.cols, 1)
+        let fitW = ((availableWidth.map { $0 - MatrixLayout.markerBar - 1 } ?? max(available, 240)) - sepCols) / max(m.cols, 1)
         // One pixel per cell at the least: a 2304 x 2304 window matrix (21k models at 768) stays
         // 2304 pixels wide instead of growing without bound.
         cell = max(1, min(32, fit, fitW))
@@ -59,7 +61,7 @@ struct MatrixLayout {
         for i in 0 ..< m.rows {
             for j in 0 ..< m.cols {
                 let v = m.values[i * m.cols + j]
-                let color = v.isNaN ? FigureStyle.panelBackground : body.options.colormap.rgb(body.unit(v))
+                let color = v.isNaN ? FigureStyle.panelBackground : body.color(v)
                 canvas.fill(x: gx + colOffset(j), y: gy + rowOffset(i), w: cell, h: cell, color)
             }
         }

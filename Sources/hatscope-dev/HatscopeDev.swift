@@ -18,7 +18,7 @@ struct HatscopeDev: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hatscope-dev",
         abstract: "Developer tool: explorer and tour frames as text/PNG, synthetic runs, render and startup timing.",
-        subcommands: [Frame.self, Explore.self, Tour.self])
+        subcommands: [Frame.self, Explore.self, Tour.self, Detect.self])
 
     static func main() {
         ProcessSignals.install()
@@ -111,6 +111,7 @@ struct Explore: ParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.") var color = "auto"
+    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks.") var graphics = "auto"
     @Flag(help: "Do not use the mouse.") var noMouse = false
     @Option(help: "Folder for e / E exports.") var exportDir = "."
     @Flag(help: "Time frame rendering (results on stderr).") var benchRender = false
@@ -119,7 +120,8 @@ struct Explore: ParsableCommand {
     func run() throws {
         let start = DispatchTime.now()
         if !benchRender { try Terminal.checkUsable(command: "explore", alternative: nil) }
-        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse), exportDirectory: exportDir)
+        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
+                                      exportDirectory: exportDir)
         let explorer = Explorer(context: try source.context(), options: options)
         if benchRender {
             let text = try RenderBenchmark.run(explorer: explorer, onTerminal: Terminal.isInteractive, options: options)
@@ -135,6 +137,20 @@ struct Explore: ParsableCommand {
             return
         }
         try explorer.run()
+    }
+}
+
+/// What the terminal answered to detection and what was decided, without taking the screen.
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Ask the terminal what it can show and print the decision (stderr).")
+
+    @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.") var color = "auto"
+    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks.") var graphics = "auto"
+
+    func run() throws {
+        // Report on stderr: stdout is the terminal being asked.
+        let setup = DisplaySetup.probe(TerminalOptions(color: color, mouse: false, graphics: graphics.lowercased()))
+        StandardStreams.error(setup.report + "\n")
     }
 }
 

@@ -19,7 +19,9 @@ struct Explore: ParsableCommand {
 
         Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q, Esc or Ctrl-C quit; every other key is ignored. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
 
-        Colours: --color auto uses 24-bit colour when COLORTERM says truecolor (and the xterm-direct terminfo entry exists), else 256/16/8 colours or monochrome shades; NO_COLOR is honoured.
+        Pictures: --graphics auto shows real pixels with the kitty graphics protocol, sixel or iTerm2 images when the terminal answers that it has them (half blocks inside tmux/screen or when unsure); kitty, sixel, iterm2 force one, blocks turns them off.
+
+        Colours: --color auto asks the terminal (COLORTERM, then palette entry 255, XTGETTCAP, a 24-bit colour read back) and uses 24-bit, 256, 16 or 8 colours; a value forces a tier; NO_COLOR is honoured.
 
         Needs a terminal; to write figures without one use `hatscope export`.
 
@@ -35,6 +37,9 @@ struct Explore: ParsableCommand {
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
     var color: String = "auto"
 
+    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks (half blocks).")
+    var graphics: String = "auto"
+
     @Flag(help: "Do not use the mouse.")
     var noMouse = false
 
@@ -48,6 +53,9 @@ struct Explore: ParsableCommand {
         guard TerminalOptions.colorChoices.contains(color.lowercased()) else {
             throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
         }
+        guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
+            throw ValidationError("--graphics must be auto, kitty, sixel, iterm2 or blocks (got \(graphics))")
+        }
         guard Colormap(rawValue: colormap) != nil else {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -59,7 +67,7 @@ struct Explore: ParsableCommand {
         let context = ExplorerContext(recording: run.recording, modelName: run.modelName,
                                       checkpointLabel: run.checkpointLabel, imageLabel: run.inputLabel,
                                       classNames: run.classNames)
-        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse),
+        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
                                       exportDirectory: exportDir, colormap: colormap)
         try Explorer(context: context, options: options).run()
         for n in run.notes { note(n) }

@@ -27,6 +27,8 @@ struct Tour: ParsableCommand {
         g / G: first / last step; q, Esc or Ctrl-C: leave. `t` in the explorer opens the same tour \
         (`T` at its last step).
 
+        Pictures and colours: --graphics and --color as for explore.
+
         Needs a terminal.
 
         Examples:
@@ -44,6 +46,9 @@ struct Tour: ParsableCommand {
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
     var color: String = "auto"
 
+    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks (half blocks).")
+    var graphics: String = "auto"
+
     @Flag(help: "Do not use the mouse.")
     var noMouse = false
 
@@ -54,6 +59,9 @@ struct Tour: ParsableCommand {
         guard TerminalOptions.colorChoices.contains(color.lowercased()) else {
             throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
         }
+        guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
+            throw ValidationError("--graphics must be auto, kitty, sixel, iterm2 or blocks (got \(graphics))")
+        }
     }
 
     func run() throws {
@@ -62,7 +70,7 @@ struct Tour: ParsableCommand {
         let label = run.isDemo ? "demo checkpoint" : run.checkpointFile + " (sha256 " + String(run.digest.value.prefix(12)) + ")"
         let context = ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: label,
                                       classNames: run.classNames)
-        try TourScreen(context: context).run(options: TerminalOptions(color: color, mouse: !noMouse), start: step - 1)
+        try TourScreen(context: context).run(options: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()), start: step - 1)
         for n in run.notes { note(n) }
     }
 }

@@ -38,6 +38,10 @@ final class PaletteTests: XCTestCase {
         XCTAssertEqual(Palette.indexANSI(CellColor(250, 10, 10), count: 16), 9)
         XCTAssertEqual(Palette.indexANSI(CellColor(250, 10, 10), count: 8), 1)
         XCTAssertEqual(Palette.indexANSI(CellColor(20, 20, 20), count: 8), 0)
+        // Greys stay grey (RGB-nearest would make mid grey magenta in 8 colours).
+        XCTAssertEqual(Palette.indexANSI(CellColor(130, 130, 140), count: 8), 7)
+        XCTAssertEqual(Palette.indexANSI(CellColor(110, 110, 110), count: 8), 0)
+        XCTAssertEqual(Palette.indexANSI(CellColor(130, 130, 140), count: 16), 8)
     }
 
     func testMonoTurnsPicturesIntoShadesAndEmphasisIntoReverse() {

@@ -60,9 +60,17 @@ final class RendererTests: XCTestCase {
         XCTAssertTrue(near.contains { $0.fg == theme.selection || $0.bg == theme.selection }, "query outline")
         let pic = cells(f, in: p.rect)
         XCTAssertTrue(pic.contains { $0.fg == theme.selectedWindow || $0.bg == theme.selectedWindow }, "selected window")
-        XCTAssertTrue(pic.contains { $0.fg == theme.windowGrid || $0.bg == theme.windowGrid }, "window grid")
-        XCTAssertTrue(pic.contains { $0.fg == theme.carrierTokenHighlight || $0.bg == theme.carrierTokenHighlight },
-                      "the query window's carrier pooling boxes")
+        // The grid and the carrier boxes are blended over the picture (as in the figures): the
+        // cells along them differ from a frame drawn without them.
+        let view = try Views.compute(s.view, recording: Fixture.recording, selection: s.selection)
+        for (name, strip) in [("window grid", { (v: inout ViewResult) in v.overlays.windowRects = [] }),
+                              ("the query window's carrier pooling boxes", { (v: inout ViewResult) in
+                                  v.overlays.highlightedBoxes = []; v.overlays.carrierBoxes = [] })] {
+            var without = view
+            strip(&without)
+            let g = Renderer.render(s, view: .success(without), context: Fixture.context)
+            XCTAssertNotEqual(cells(g, in: p.rect), pic, name)
+        }
         // The top-left quarter is another window: no field there in the local view, so its
         // cells equal the image drawn without any view.
         var bare = try Views.compute(s.view, recording: Fixture.recording, selection: s.selection)
@@ -89,7 +97,9 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(s.view, .carrier)
         let f = Fixture.frame(s)
         let p = try XCTUnwrap(f.picture)
-        XCTAssertTrue(cells(f, in: p.rect).contains { $0.fg == theme.carrierToken || $0.bg == theme.carrierToken })
+        // Carrier boxes are dashed and blended at 0.6 over the picture; the selected carrier's box
+        // is drawn solid in the highlight colour.
+        XCTAssertTrue(cells(f, in: p.rect).contains { $0.fg == theme.carrierTokenHighlight || $0.bg == theme.carrierTokenHighlight })
     }
 
     func testFailedViewSaysWhyInTheTitle() {

@@ -12,6 +12,16 @@ final class SpecialFilesE2ETests: XCTestCase {
 
     static let demoImage = DemoTests.assets.appendingPathComponent("demo/images/demo_05.png").path
 
+    /// A character device no bug can harm the system with: as root (who could replace the
+    /// system's /dev/full or /dev/null) a private copy made with mknod; otherwise the system's,
+    /// which a non-root process cannot replace.
+    func device(_ name: String, minor: UInt32) -> String {
+        guard getuid() == 0 else { return "/dev/" + name }
+        let path = dir + "/" + name
+        XCTAssertEqual(mknod(path, S_IFCHR | 0o666, dev_t(1 << 8 | minor)), 0, "mknod c 1 \(minor)")  // glibc makedev(1, minor)
+        return path
+    }
+
     func fileType(_ path: String) -> mode_t {
         var st = stat()
         return lstat(path, &st) == 0 ? st.st_mode & S_IFMT : 0
@@ -21,8 +31,7 @@ final class SpecialFilesE2ETests: XCTestCase {
     /// to every writing command stays a device, and the command succeeds by writing into it.
     func testACharacterDeviceOutputIsWrittenIntoNeverReplaced() throws {
         guard getuid() == 0 else { throw XCTSkip("mknod needs root; the FIFO test covers the rule for special files") }
-        let dev = dir + "/n"
-        XCTAssertEqual(mknod(dev, S_IFCHR | 0o666, dev_t(1 << 8 | 3)), 0, "mknod c 1 3")  // glibc makedev(1, 3)
+        let dev = device("n", minor: 3)
         let npy = dir + "/x.npy"
         XCTAssertEqual(try shell("$H preprocess --model faster_vit_0_224 --image \(shellQuoted(Self.demoImage)) --out \(npy)").code, 0)
         let commands = [
@@ -55,11 +64,12 @@ final class SpecialFilesE2ETests: XCTestCase {
         XCTAssertEqual(Int(stdout.out.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count)
     }
 
-    /// Item 1: writing into /dev/full fails with one line, and the device is still there.
+    /// Item 1: writing into a full device fails with one line, and the device is still there.
     func testAFullDeviceIsOneLine() throws {
-        let r = try shell("$H record --out /dev/full")
-        assertOneLineFailure(r, mentions: ["no space"], "record --out /dev/full")
-        XCTAssertEqual(fileType("/dev/full"), S_IFCHR)
+        let full = device("full", minor: 7)
+        let r = try shell("$H record --out \(full)")
+        assertOneLineFailure(r, mentions: ["no space"], "record --out a full device")
+        XCTAssertEqual(fileType(full), S_IFCHR)
     }
 
     /// Item 2: an image from a FIFO, from `<(cat ...)`, from /dev/stdin and from `-` is read once
@@ -109,13 +119,14 @@ final class SpecialFilesE2ETests: XCTestCase {
     /// Item 10: with stderr closed or full, an error still ends with exit status 1 (not a trap);
     /// with stdout closed or full, a command that prints fails with 1 instead of claiming success.
     func testClosedOrFullStandardStreams() throws {
-        for redirect in ["2>&-", "2>/dev/full"] {
+        let full = device("errfull", minor: 7)
+        for redirect in ["2>&-", "2>\(full)"] {
             let r = try shell("$H info /nonexistent \(redirect); echo $? >&1")
             XCTAssertEqual(r.out.trimmingCharacters(in: .whitespacesAndNewlines), "1", redirect)
             let parse = try shell("$H --no-such-option \(redirect); echo $?")
             XCTAssertEqual(parse.out.trimmingCharacters(in: .whitespacesAndNewlines), "1", "parse error, \(redirect)")
         }
-        for redirect in [">&-", ">/dev/full"] {
+        for redirect in [">&-", ">\(device("full", minor: 7))"] {
             let r = try shell("$H predict \(redirect)")
             assertOneLineFailure(r, mentions: ["standard output"], "predict \(redirect)")
         }

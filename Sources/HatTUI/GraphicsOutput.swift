@@ -1,0 +1,110 @@
+// Puts the frame's pictures on screen after ncurses has drawn the text, and takes them off again:
+// remembers what is shown where, re-sends a picture only when its pixels changed or the cells
+// under it were redrawn, and says when the screen must be cleared first (sixel and iTerm2
+// pictures live in the cells: a picture that moved or went away would otherwise stay behind).
+import Foundation
+import HatImaging
+
+final class GraphicsOutput {
+    let choice: GraphicsChoice
+    let payload: KittyPayload
+    private struct Shown { var rect: CellRect; var hash: Int; var id: UInt32 }
+    private var shown: [Shown] = []
+    private var nextID: UInt32 = 0x4853_0001   // "HS..": away from other programs' small ids
+
+    init(choice: GraphicsChoice, env: [String: String]) {
+        self.choice = choice
+        // Over SSH bytes cost more than PNG encoding time.
+        payload = (env["SSH_CONNECTION"] ?? env["SSH_TTY"] ?? "").isEmpty ? .rgb : .png
+    }
+
+    static func hash(_ image: RGBImage) -> Int {
+        var h = Hasher()
+        h.combine(image.width); h.combine(image.height)
+        image.pixels.withUnsafeBytes { h.combine(bytes: $0) }
+        return h.finalize()
+    }
+
+    /// Whether the screen must be cleared (and fully redrawn by ncurses) before this frame:
+    /// a cell-based picture moved, changed size or went away.
+    func needsClear(for pictures: [FramePicture]) -> Bool {
+        guard choice.graphics == .sixel || choice.graphics == .iterm2 else { return false }
+        return shown.contains { old in !pictures.contains { $0.rect == old.rect } }
+    }
+
+    /// Forgets what is on screen (after a clear: everything must be sent again).
+    func screenCleared() {
+        if choice.graphics == .kitty { return }
+        shown.removeAll()
+    }
+
+    /// The bytes that bring the screen from what is shown to `pictures`. `damaged(rect)`: ncurses
+    /// rewrote some cell inside rect in this frame.
+    func update(_ pictures: [FramePicture], damaged: (CellRect) -> Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        var next: [Shown] = []
+        let wrap = choice.tmuxPassthrough
+        func emit(_ b: [UInt8]) { out += wrap && choice.graphics != .kitty ? PictureEncoders.tmuxWrap(b) : b }
+        for p in pictures {
+            let h = GraphicsOutput.hash(p.image)
+            let old = shown.first { $0.rect == p.rect }
+            switch choice.graphics {
+            case .kitty:
+                if let o = old, o.hash == h {
+                    next.append(o)      // unchanged: kitty keeps it where it is
+                    continue
+                }
+                let id = nextID
+                nextID = nextID &+ 1
+                let bytes: [UInt8]
+                if choice.kittyFiles, let file = KittyFiles.file(for: p.image.pixels) {
+                    let b = PictureEncoders.kittyTransmitFile(file, width: p.image.width, height: p.image.height, id: id,
+                                                             columns: p.rect.width, rows: p.rect.height)
+                    bytes = wrap ? PictureEncoders.tmuxWrap(b) : b
+                } else {
+                    guard let b = try? PictureEncoders.kittyTransmit(p.image, id: id, columns: p.rect.width,
+                                                                     rows: p.rect.height, payload: payload,
+                                                                     passthrough: wrap) else { continue }
+                    bytes = b
+                }
+                out += PictureEncoders.saveCursor + PictureEncoders.moveTo(x: p.rect.x, y: p.rect.y) + bytes
+                    + PictureEncoders.restoreCursor
+                next.append(Shown(rect: p.rect, hash: h, id: id))
+            case .sixel, .iterm2:
+                if let o = old, o.hash == h, !damaged(p.rect) {
+                    next.append(o)
+                    continue
+                }
+                let bytes: [UInt8]?
+                if choice.graphics == .sixel {
+                    bytes = try? SixelEncoder.encode(p.image, colors: choice.sixelColors)
+                } else {
+                    bytes = try? PictureEncoders.iterm2(p.image, columns: p.rect.width, rows: p.rect.height)
+                }
+                guard let b = bytes else { continue }
+                out += PictureEncoders.saveCursor + PictureEncoders.moveTo(x: p.rect.x, y: p.rect.y)
+                emit(b)
+                out += PictureEncoders.restoreCursor
+                next.append(Shown(rect: p.rect, hash: h, id: 0))
+            case .blocks:
+                break
+            }
+        }
+        if choice.graphics == .kitty {
+            // Pictures replaced or gone: delete after the new ones are up (no blank frame).
+            for o in shown where !next.contains(where: { $0.id == o.id }) {
+                let d = PictureEncoders.kittyDelete(id: o.id)
+                out += wrap ? PictureEncoders.tmuxWrap(d) : d
+            }
+        }
+        shown = next
+        return out
+    }
+
+    /// What takes every picture off the screen when leaving (kitty: delete them; sixel and
+    /// iTerm2 pictures go with the alternate screen ncurses leaves).
+    var removeAll: [UInt8] {
+        guard choice.graphics == .kitty else { return [] }
+        return choice.tmuxPassthrough ? PictureEncoders.tmuxWrap(PictureEncoders.kittyDeleteAll) : PictureEncoders.kittyDeleteAll
+    }
+}
