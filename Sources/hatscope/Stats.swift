@@ -82,10 +82,10 @@ struct Stats: ParsableCommand {
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw CLIError("--images \(dir): no such folder")
             }
-            let names: [String]
-            do { names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted() } catch {
-                throw CLIError("--images \(dir): cannot list it (\(FileError.reason(EACCES)))")
-            }
+            // opendir first: its errno names the problem (FileManager's error would not).
+            guard let handle = opendir(dir) else { throw CLIError("--images \(dir): cannot list it (\(FileError.reason()))") }
+            closedir(handle)
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
             let found = names.filter { n in
                 let l = n.lowercased()
                 return !n.hasPrefix(".") && (l.hasSuffix(".png") || l.hasSuffix(".jpg") || l.hasSuffix(".jpeg"))
