@@ -1,6 +1,7 @@
 // Key handling as a pure function: (state, key) -> (state, effects). It never draws and never
 // touches the terminal, so tests drive it with plain values. The binding table below is the one
-// source for the footer hints and the help overlay.
+// source of what each key does (KeyHandling dispatches through it) and of every key name on
+// screen: the footer, the help overlay, the status line and the tour's explorer hints.
 import HatViews
 
 /// An input event, already decoded from ncurses.
@@ -29,35 +30,128 @@ public enum Effect: Equatable, Sendable {
     case quit
 }
 
+/// One key and the explorer action it triggers.
+public struct KeyAction: Sendable, Equatable {
+    public let key: Key
+    public let action: ExplorerAction
+    public init(_ key: Key, _ action: ExplorerAction) { self.key = key; self.action = action }
+}
+
+/// A footer hint: the key text, its label, a shorter label for narrow screens, and a priority
+/// (hints with the highest number are left out first when even the short ones do not fit).
+public struct FooterHint: Sendable, Equatable {
+    public let key: String, label: String, short: String, priority: Int
+}
+
+/// A row of the key table: keys that belong together ("s / S"), what they do, and their footer hint.
+public struct KeyBinding: Sendable, Equatable {
+    public let keys: [KeyAction]
+    /// How the help overlay names the keys ("s / S").
+    public let label: String
+    /// What the keys do, as the help overlay says it.
+    public let help: String
+    public let footer: FooterHint?
+
+    init(_ keys: [KeyAction], label: String? = nil, _ help: String, footer: FooterHint? = nil) {
+        self.keys = keys
+        self.label = label ?? keys.map { KeyBindings.name($0.key) }.joined(separator: " / ")
+        self.help = help; self.footer = footer
+    }
+}
+
 public enum KeyBindings {
-    /// (keys, what they do, footer label or nil when only in the help overlay).
-    public static let table: [(keys: String, action: String, hint: String?)] = [
-        ("\u{2190}\u{2193}\u{2191}\u{2192} h j k l", "move the query token (crosses windows)", "query"),
-        ("Tab / Shift-Tab", "next / previous view", "view"),
-        ("s / S", "next / previous stage (1-2 convolutional: energy)", "stage"),
-        ("b / B", "next / previous block", "block"),
-        ("n / N", "next / previous head, with \"mean of heads\" after the last", "head"),
-        ("m", "mean of heads on / off", "mean"),
-        ("w / W", "next / previous window (same spot inside it)", "window"),
-        ("r / R", "carrier view: next / previous carrier token; other views: query = carrier slot of the window", "carrier"),
-        ("c", "next colour map", "colors"),
-        ("e", "export the current view as PNG", "export"),
-        ("E", "export the montage of all heads as PNG", nil),
-        ("t / T", "guided tour of this image (T: straight to the per-head statistics)", "tour"),
-        ("mouse click", "pick the query token (and its window); on a matrix, its query row", nil),
-        ("mouse wheel", "next / previous head", nil),
-        ("?", "this help (any other key than q closes it)", "help"),
-        ("q / Esc / Ctrl-C", "quit", "quit"),
+    /// The one key table: KeyHandling dispatches through it, and the footer, the help overlay, the
+    /// status line and the tour's key mentions are all rendered from it.
+    public static let table: [KeyBinding] = [
+        KeyBinding([KeyAction(.left, .queryLeft), KeyAction(.down, .queryDown), KeyAction(.up, .queryUp),
+                    KeyAction(.right, .queryRight), KeyAction(.char("h"), .queryLeft), KeyAction(.char("j"), .queryDown),
+                    KeyAction(.char("k"), .queryUp), KeyAction(.char("l"), .queryRight)],
+                   label: "\u{2190}\u{2193}\u{2191}\u{2192} h j k l", "move the query token (crosses windows)",
+                   footer: FooterHint(key: "\u{2190}\u{2191}\u{2193}\u{2192}", label: "query", short: "move", priority: 0)),
+        KeyBinding([KeyAction(.tab, .nextView), KeyAction(.backTab, .previousView)], "next / previous view",
+                   footer: FooterHint(key: "Tab", label: "view", short: "view", priority: 0)),
+        KeyBinding([KeyAction(.char("s"), .nextStage), KeyAction(.char("S"), .previousStage)],
+                   "next / previous stage (1-2 convolutional: energy)",
+                   footer: FooterHint(key: "s", label: "stage", short: "stage", priority: 1)),
+        KeyBinding([KeyAction(.char("b"), .nextBlock), KeyAction(.char("B"), .previousBlock)], "next / previous block",
+                   footer: FooterHint(key: "b", label: "block", short: "blk", priority: 1)),
+        KeyBinding([KeyAction(.char("n"), .nextHead), KeyAction(.char("N"), .previousHead)],
+                   "next / previous head, with \"mean of heads\" after the last",
+                   footer: FooterHint(key: "n", label: "head", short: "head", priority: 1)),
+        KeyBinding([KeyAction(.char("m"), .meanOfHeads)], "mean of heads on / off"),
+        KeyBinding([KeyAction(.char("w"), .nextWindow), KeyAction(.char("W"), .previousWindow)],
+                   "next / previous window (same spot inside it)",
+                   footer: FooterHint(key: "w", label: "window", short: "win", priority: 1)),
+        KeyBinding([KeyAction(.char("r"), .nextCarrier), KeyAction(.char("R"), .previousCarrier)],
+                   "carrier view: next / previous carrier token; other views: query = carrier slot of the window",
+                   footer: FooterHint(key: "r", label: "carrier", short: "ct", priority: 3)),
+        KeyBinding([KeyAction(.char("c"), .nextColormap)], "next colour map",
+                   footer: FooterHint(key: "c", label: "cmap", short: "cmap", priority: 4)),
+        KeyBinding([KeyAction(.char("e"), .exportView)], "export the current view as PNG",
+                   footer: FooterHint(key: "e/E", label: "export", short: "export", priority: 2)),
+        KeyBinding([KeyAction(.char("E"), .exportMontage)], "export the montage of all heads as PNG"),
+        KeyBinding([KeyAction(.char("t"), .tour), KeyAction(.char("T"), .tourStatistics)],
+                   "guided tour of this image (T: straight to the per-head statistics)",
+                   footer: FooterHint(key: "t", label: "tour", short: "tour", priority: 2)),
+        KeyBinding([KeyAction(.mousePress(x: 0, y: 0), .pick)], label: "mouse click",
+                   "pick the query token (and its window); on a matrix, its query row"),
+        KeyBinding([KeyAction(.wheelDown, .nextHead), KeyAction(.wheelUp, .previousHead)], label: "mouse wheel",
+                   "next / previous head"),
+        KeyBinding([KeyAction(.char("?"), .help)], "this help (any other key than q closes it)",
+                   footer: FooterHint(key: "?", label: "help", short: "help", priority: 0)),
+        KeyBinding([KeyAction(.char("q"), .quit), KeyAction(.escape, .quit), KeyAction(.interrupt, .quit)], "quit",
+                   footer: FooterHint(key: "q", label: "quit", short: "quit", priority: 0)),
     ]
 
-    /// Footer hints in display order: key, label, a shorter label for narrow screens, and a
-    /// priority (hints with the highest number are left out first when even short ones don't fit).
-    public static let footer: [(key: String, label: String, short: String, priority: Int)] = [
-        ("\u{2190}\u{2191}\u{2193}\u{2192}", "query", "move", 0), ("Tab", "view", "view", 0),
-        ("s", "stage", "stage", 1), ("b", "block", "blk", 1), ("n", "head", "head", 1),
-        ("w", "window", "win", 1), ("r", "carrier", "ct", 3), ("t", "tour", "tour", 2), ("c", "cmap", "cmap", 4),
-        ("e/E", "export", "export", 2), ("?", "help", "help", 0), ("q", "quit", "quit", 0),
+    /// The status line's hints when there is no message: key action and what it does.
+    public static let statusHints: [(action: ExplorerAction, text: String)] = [
+        (.help, "help"), (.exportView, "export this view"), (.exportMontage, "export all heads"),
     ]
+
+    /// Footer hints in table order.
+    public static var footer: [FooterHint] { table.compactMap(\.footer) }
+
+    /// The action `key` triggers, or nil (a mouse press anywhere is `.pick`).
+    public static func action(for key: Key) -> ExplorerAction? {
+        if case .mousePress = key { return .pick }
+        for row in table { if let k = row.keys.first(where: { $0.key == key }) { return k.action } }
+        return nil
+    }
+
+    /// The keys bound to `action`, in table order.
+    public static func keys(for action: ExplorerAction) -> [Key] {
+        table.flatMap { $0.keys.filter { $0.action == action }.map(\.key) }
+    }
+
+    /// How the keys of `actions` are named on screen: the row's label when the actions are exactly
+    /// one row's ("r / R"), else the first key of each action joined by " / ".
+    public static func label(for actions: [ExplorerAction]) -> String {
+        let wanted = Set(actions)
+        if let row = table.first(where: { Set($0.keys.map(\.action)) == wanted }) { return row.label }
+        return actions.compactMap { keys(for: $0).first.map(name) }.joined(separator: " / ")
+    }
+
+    /// A key's name on screen: "s", "Tab", "Shift-Tab", "Esc", "\u{2190}", "Space", "Backspace".
+    public static func name(_ key: Key) -> String {
+        switch key {
+        case .char(" "): return "Space"
+        case .char("\u{7f}"), .char("\u{8}"): return "Backspace"
+        case let .char(c): return String(c)
+        case .up: return "\u{2191}"
+        case .down: return "\u{2193}"
+        case .left: return "\u{2190}"
+        case .right: return "\u{2192}"
+        case .tab: return "Tab"
+        case .backTab: return "Shift-Tab"
+        case .escape: return "Esc"
+        case .enter: return "Enter"
+        case .interrupt: return "Ctrl-C"
+        case .mousePress: return "click"
+        case .wheelUp: return "wheel up"
+        case .wheelDown: return "wheel down"
+        case .resize, .unknown: return ""
+        }
+    }
 }
 
 public enum KeyHandling {
@@ -67,6 +161,7 @@ public enum KeyHandling {
             s.screenWidth = w; s.screenHeight = h
             return (s, [.redraw])
         }
+        // Ctrl-C quits from anywhere, the help overlay included (it is also in the quit row).
         if key == .interrupt { return (s, [.quit]) }
         // Input that is no key (Alt+key, function keys, terminal reports) changes nothing.
         if key == .unknown { return (state, []) }
@@ -78,36 +173,38 @@ public enum KeyHandling {
         }
         s.status = ""; s.statusIsError = false
         guard let stage = s.stage else {
-            return key == .char("q") || key == .escape ? (s, [.quit]) : (s, [])
+            return KeyBindings.action(for: key) == .quit ? (s, [.quit]) : (s, [])
         }
-        switch key {
-        case .char("q"), .escape: return (s, [.quit])
-        case .char("?"): s.showHelp = true
-        case .left, .char("h"): moveQuery(&s, stage, dr: 0, dc: -1)
-        case .right, .char("l"): moveQuery(&s, stage, dr: 0, dc: 1)
-        case .up, .char("k"): moveQuery(&s, stage, dr: -1, dc: 0)
-        case .down, .char("j"): moveQuery(&s, stage, dr: 1, dc: 0)
-        case .tab: cycleView(&s, stage, by: 1)
-        case .backTab: cycleView(&s, stage, by: -1)
-        case .char("s"): stepStage(&s, by: 1)
-        case .char("S"): stepStage(&s, by: -1)
-        case .char("b"): stepBlock(&s, stage, by: 1)
-        case .char("B"): stepBlock(&s, stage, by: -1)
-        case .char("n"), .wheelDown: stepHead(&s, stage, by: 1)
-        case .char("N"), .wheelUp: stepHead(&s, stage, by: -1)
-        case .char("m"):
+        guard let action = KeyBindings.action(for: key) else { return (state, []) }
+        switch action {
+        case .quit: return (s, [.quit])
+        case .help: s.showHelp = true
+        case .queryLeft: moveQuery(&s, stage, dr: 0, dc: -1)
+        case .queryRight: moveQuery(&s, stage, dr: 0, dc: 1)
+        case .queryUp: moveQuery(&s, stage, dr: -1, dc: 0)
+        case .queryDown: moveQuery(&s, stage, dr: 1, dc: 0)
+        case .nextView: cycleView(&s, stage, by: 1)
+        case .previousView: cycleView(&s, stage, by: -1)
+        case .nextStage: stepStage(&s, by: 1)
+        case .previousStage: stepStage(&s, by: -1)
+        case .nextBlock: stepBlock(&s, stage, by: 1)
+        case .previousBlock: stepBlock(&s, stage, by: -1)
+        case .nextHead: stepHead(&s, stage, by: 1)
+        case .previousHead: stepHead(&s, stage, by: -1)
+        case .meanOfHeads:
             if stage.heads > 0 { s.selection.head = s.selection.head == nil ? 0 : nil }
-        case .char("w"): stepWindow(&s, stage, by: 1)
-        case .char("W"): stepWindow(&s, stage, by: -1)
-        case .char("r"): stepCarrier(&s, stage, by: 1)
-        case .char("R"): stepCarrier(&s, stage, by: -1)
-        case .char("c"): s.colormapIndex = (s.colormapIndex + 1) % s.colormaps.count
-        case .char("e"): return (s, [.export(s.view, s.selection), .redraw])
-        case .char("E"): return (s, [.exportMontage(s.view, s.selection), .redraw])
-        case .char("t"): return (s, [.openTour(step: 0), .redraw])
-        case .char("T"): return (s, [.openTour(step: .max), .redraw])
-        case let .mousePress(x, y): click(&s, stage, x: x, y: y)
-        default: return (state, [])
+        case .nextWindow: stepWindow(&s, stage, by: 1)
+        case .previousWindow: stepWindow(&s, stage, by: -1)
+        case .nextCarrier: stepCarrier(&s, stage, by: 1)
+        case .previousCarrier: stepCarrier(&s, stage, by: -1)
+        case .nextColormap: s.colormapIndex = (s.colormapIndex + 1) % s.colormaps.count
+        case .exportView: return (s, [.export(s.view, s.selection), .redraw])
+        case .exportMontage: return (s, [.exportMontage(s.view, s.selection), .redraw])
+        case .tour: return (s, [.openTour(step: 0), .redraw])
+        case .tourStatistics: return (s, [.openTour(step: .max), .redraw])
+        case .pick:
+            guard case let .mousePress(x, y) = key else { return (state, []) }
+            click(&s, stage, x: x, y: y)
         }
         return (s, [.redraw])
     }
@@ -123,7 +220,8 @@ public enum KeyHandling {
     static func cycleView(_ s: inout AppState, _ st: ExplorerStage, by d: Int) {
         let views = st.views
         guard views.count > 1 else {
-            s.status = "stage \(st.level + 1) is convolutional: it has only the energy view (s: next stage)"
+            let next = KeyBindings.keys(for: .nextStage).first.map(KeyBindings.name) ?? "?"
+            s.status = "stage \(st.level + 1) is convolutional: it has only the energy view (\(next): next stage)"
             return
         }
         let i = views.firstIndex(of: s.view) ?? 0

@@ -186,8 +186,14 @@ public enum Renderer {
     static func drawStatus(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
         let r = layout.status
         if state.status.isEmpty {
-            buf.put(" ? help   e export this view   E export all heads", x: r.x, y: r.y, fg: theme.dimText,
-                    bg: theme.background, maxWidth: r.width)
+            // Hints from the key table: key names in the key colour, like the footer's.
+            var x = r.x + 1
+            for h in KeyBindings.statusHints {
+                let key = KeyBindings.label(for: [h.action])
+                guard x + key.unicodeScalars.count + h.text.count + 4 <= r.x + r.width else { break }
+                x += buf.put(key, x: x, y: r.y, fg: theme.key, bg: theme.background, attributes: .bold)
+                x += buf.put(" " + h.text + "   ", x: x, y: r.y, fg: theme.dimText, bg: theme.background)
+            }
         } else {
             buf.put(" " + state.status, x: r.x, y: r.y, fg: state.statusIsError ? theme.statusError : theme.statusOK,
                     bg: theme.background, attributes: .bold, maxWidth: r.width)
@@ -199,8 +205,7 @@ public enum Renderer {
         buf.fill(x: r.x, y: r.y, width: r.width, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
         // Full labels if they all fit; else short labels with one space between hints, leaving
         // out the least important ones until they fit.
-        typealias Hint = (key: String, label: String, short: String, priority: Int)
-        func total(_ hints: [Hint], short: Bool) -> Int {
+        func total(_ hints: [FooterHint], short: Bool) -> Int {
             hints.reduce(0) { $0 + $1.key.unicodeScalars.count + 1 + (short ? $1.short.count + 1 : $1.label.count + 2) }
         }
         var shown = KeyBindings.footer
@@ -222,13 +227,13 @@ public enum Renderer {
     }
 
     static func drawHelp(layout: Layout, theme: Theme, into buf: inout CellBuffer) {
-        let keyWidth = KeyBindings.table.map { $0.keys.unicodeScalars.count }.max() ?? 10
+        let keyWidth = KeyBindings.table.map { $0.label.unicodeScalars.count }.max() ?? 10
         let boxWidth = min(layout.width - 4, 96)
         let textWidth = boxWidth - keyWidth - 6
         var lines: [(String, String)] = []
         for b in KeyBindings.table {
-            let parts = wrap(b.action, width: max(10, textWidth))
-            for (i, p) in parts.enumerated() { lines.append((i == 0 ? b.keys : "", p)) }
+            let parts = wrap(b.help, width: max(10, textWidth))
+            for (i, p) in parts.enumerated() { lines.append((i == 0 ? b.label : "", p)) }
         }
         let boxHeight = min(layout.height - 2, lines.count + 4)
         let x0 = (layout.width - boxWidth) / 2, y0 = max(0, (layout.height - boxHeight) / 2)

@@ -1,7 +1,8 @@
-// The guided tour on screen: pure key handling over a small state, a pure frame renderer into a
-// CellBuffer (header with progress, the step's picture on the left drawn by the explorer's
-// PictureDrawer, the step's text on the right, key hints at the bottom), and a run loop that can
-// own the terminal (`hatscope tour`) or borrow the explorer's (`t` in the explorer).
+// The guided tour on screen: pure key handling over a small state and its key table, a pure frame
+// renderer into a CellBuffer (header with progress, the step's picture on the left drawn by the
+// explorer's PictureDrawer, the step's text on the right with its explorer hints spelled in keys,
+// key hints at the bottom), and a run loop that can own the terminal (`hatscope tour`) or borrow
+// the explorer's (`t` in the explorer). What a step says comes from HatViews' TourGuide.
 import Foundation
 import HatImaging
 import HatRecording
@@ -20,26 +21,50 @@ public struct TourState: Equatable, Sendable {
     public var isLast: Bool { index >= count - 1 }
 }
 
+/// What a key does in the tour.
+public enum TourAction: Sendable, Equatable {
+    case next, back, first, last, leave
+}
+
+/// A row of the tour's key table: the keys, the ones the footer names, the action and its label.
+public struct TourKeyBinding: Sendable {
+    public let keys: [Key]
+    public let shown: [Key]
+    public let action: TourAction
+    public let label: String
+}
+
 public enum TourKeys {
-    /// (keys, action) for the footer.
-    public static let hints: [(String, String)] = [
-        ("Space/\u{2192}", "next"), ("Backspace/\u{2190}", "back"), ("g/G", "first/last"), ("q/Esc", "leave the tour"),
+    /// The tour's key table: handling, the footer and its test all read it.
+    public static let table: [TourKeyBinding] = [
+        TourKeyBinding(keys: [.char(" "), .enter, .right, .down, .char("l"), .char("j"), .char("n"), .wheelDown, .tab],
+                       shown: [.char(" "), .right], action: .next, label: "next"),
+        TourKeyBinding(keys: [.char("\u{7f}"), .char("\u{8}"), .left, .up, .char("h"), .char("k"), .char("p"), .wheelUp, .backTab],
+                       shown: [.char("\u{7f}"), .left], action: .back, label: "back"),
+        TourKeyBinding(keys: [.char("g")], shown: [.char("g")], action: .first, label: "first"),
+        TourKeyBinding(keys: [.char("G")], shown: [.char("G")], action: .last, label: "last"),
+        TourKeyBinding(keys: [.char("q"), .escape, .interrupt], shown: [.char("q"), .escape], action: .leave, label: "leave the tour"),
     ]
 
-    /// Next state and whether to quit. Space, Enter, right/down arrow, l/j/n go forward;
-    /// Backspace (DEL or ^H), left/up arrow, h/k/p go back; g / G first / last; q / Esc quit.
+    /// (keys, action) for the footer: "Space/\u{2192}", "next".
+    public static var hints: [(String, String)] {
+        table.map { ($0.shown.map(KeyBindings.name).joined(separator: "/"), $0.label) }
+    }
+
+    /// Next state and whether to leave.
     public static func handle(_ s: TourState, _ key: Key) -> (state: TourState, quit: Bool) {
         var n = s
-        switch key {
-        case .char("q"), .escape, .interrupt: return (s, true)
-        case .char(" "), .enter, .right, .down, .char("l"), .char("j"), .char("n"), .wheelDown, .tab:
-            n.index = min(s.index + 1, max(s.count - 1, 0))
-        case .char("\u{7f}"), .char("\u{8}"), .left, .up, .char("h"), .char("k"), .char("p"), .wheelUp, .backTab:
-            n.index = max(s.index - 1, 0)
-        case .char("g"): n.index = 0
-        case .char("G"): n.index = max(s.count - 1, 0)
-        case let .resize(w, h): n.screenWidth = w; n.screenHeight = h
-        default: break
+        if case let .resize(w, h) = key {
+            n.screenWidth = w; n.screenHeight = h
+            return (n, false)
+        }
+        guard let action = table.first(where: { $0.keys.contains(key) })?.action else { return (s, false) }
+        switch action {
+        case .leave: return (s, true)
+        case .next: n.index = min(s.index + 1, max(s.count - 1, 0))
+        case .back: n.index = max(s.index - 1, 0)
+        case .first: n.index = 0
+        case .last: n.index = max(s.count - 1, 0)
         }
         return (n, false)
     }
@@ -48,18 +73,21 @@ public enum TourKeys {
 /// Draws and runs the tour for one recording.
 public final class TourScreen {
     let context: ExplorerContext
-    public let steps: [TourStep]
+    /// The steps (HatViews builds them from the recording; this screen only draws them).
+    public let guide: TourGuide
     let theme: Theme
     let colormap: String
 
     public init(context: ExplorerContext, theme: Theme = .standard, colormap: String = "viridis") {
         self.context = context
-        steps = TourContent.steps(context.recording, classNames: context.classNames)
+        guide = TourGuide(recording: context.recording, classNames: context.classNames)
         self.theme = theme
         self.colormap = colormap
     }
 
-    /// One frame's cells (tests and `--print-frame` use this without a terminal).
+    public var stepCount: Int { guide.count }
+
+    /// One frame's cells (tests and `hatscope-dev frame` use this without a terminal).
     public func frame(_ state: TourState, tier: ColorTier = .truecolor) -> CellBuffer {
         render(state, tier: tier).buffer
     }
@@ -70,42 +98,54 @@ public final class TourScreen {
         let w = state.screenWidth, h = state.screenHeight
         var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
         var pictures: [FramePicture] = []
-        guard w >= Layout.minWidth, h >= Layout.minHeight, !steps.isEmpty else {
+        guard w >= Layout.minWidth, h >= Layout.minHeight, guide.count > 0 else {
             let msg = "terminal too small for the tour: need \(Layout.minWidth) x \(Layout.minHeight) (now \(w) x \(h))"
             buf.put(msg, x: 0, y: max(0, h / 2), fg: theme.text, bg: theme.background, attributes: .bold, maxWidth: w)
             Palette.adapt(&buf, to: tier, background: theme.background)
             return Frame(buffer: buf, picture: nil)
         }
-        let step = steps[min(state.index, steps.count - 1)]
+        let step = guide.step(state.index)
         drawHeader(state, step, into: &buf)
 
-        // Left: picture (+ colour bar); right: text. The text panel gets ~42% of the width.
-        let panelWidth = max(34, min(72, w * 42 / 100))
-        let leftWidth = w - panelWidth - 1
+        // Left: picture (+ colour bar); right: text. The text panel gets ~42% of the width, more
+        // (up to ~65%) when the step's text would not fit otherwise.
         let top = 2, bottom = h - 2  // rows [top, bottom) between header+blank and footer
-        let picRows = max(1, bottom - top - (step.picture?.field != nil ? 1 : 0))
+        let text = textLines(step)
+        var panelWidth = max(34, min(72, w * 42 / 100))
+        while panelWidth < w * 65 / 100 && layout(text, width: panelWidth - 1).count > bottom - top { panelWidth += 2 }
+        let leftWidth = w - panelWidth - 1
+        // A colour bar under pictures with values (a field or a matrix).
+        let hasScale = step.picture.map { $0.field != nil || $0.matrix != nil } ?? false
+        let picRows = max(1, bottom - top - (hasScale ? 1 : 0))
         let area = CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: picRows)
         if let stats = step.statistics {
             TourStatsDrawer.draw(stats, rect: CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: bottom - top),
                                  theme: theme, colormap: colormap, into: &buf)
         } else {
+            // A matrix alone (the block step's window matrix), or the image with the field.
+            let matrixOnly = step.picture.map { $0.field == nil && $0.matrix != nil } ?? false
             if case let .pixels(cw, ch) = mode {
                 var v = step.picture
-                v?.matrix = nil
+                if !matrixOnly { v?.matrix = nil }
                 let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default, opacity: theme.fieldOpacity)
                 let (pic, _, _) = PixelPicture.render(v, input: context.sampler.image, area: area, cellWidth: cw, cellHeight: ch,
-                                                      options: options, matrixOnly: false, background: theme.background)
+                                                      options: options, matrixOnly: matrixOnly, background: theme.background)
                 pictures.append(pic)
+            } else if matrixOnly, let v = step.picture, let m = v.matrix {
+                let (cw, ch) = PictureDrawer.matrixUnits(m)
+                let map = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch,
+                                         in: CellRect(x: area.x + 1, y: area.y, width: max(1, area.width - 2), height: area.height))
+                PictureDrawer.drawMatrix(m, view: v, map: map, colormap: colormap, tier: tier, theme: theme, into: &buf)
             } else {
                 let map = PictureMap.fit(content: .image, width: context.sampler.width, height: context.sampler.height, in: area)
                 PictureDrawer.drawImage(step.picture, map: map, sampler: context.sampler, colormap: colormap, tier: tier,
                                         theme: theme, into: &buf)
             }
-            if let v = step.picture, v.field != nil {
+            if let v = step.picture, hasScale {
                 drawScale(v, x: area.x, y: top + picRows, width: area.width, tier: tier, into: &buf)
             }
         }
-        drawText(step, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), into: &buf)
+        drawText(text, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), into: &buf)
         drawFooter(state, into: &buf)
         Palette.adapt(&buf, to: tier, background: theme.background)
         return Frame(buffer: buf, picture: nil, pictures: pictures)
@@ -115,10 +155,10 @@ public final class TourScreen {
         let w = buf.width
         buf.fill(x: 0, y: 0, width: w, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
         var x = buf.put(" hatscope tour ", x: 0, y: 0, fg: theme.heading, bg: theme.barBackground, attributes: .bold)
-        x += buf.put(" step \(state.index + 1)/\(steps.count) ", x: x, y: 0, fg: theme.activeTabText, bg: theme.activeTab,
+        x += buf.put(" step \(state.index + 1)/\(guide.count) ", x: x, y: 0, fg: theme.activeTabText, bg: theme.activeTab,
                      attributes: .bold)
         // Progress: one mark per step, filled up to the current one.
-        let marks = (0 ..< steps.count).map { $0 <= state.index ? "\u{25CF}" : "\u{25CB}" }.joined()
+        let marks = (0 ..< guide.count).map { $0 <= state.index ? "\u{25CF}" : "\u{25CB}" }.joined()
         let right = " " + context.modelName + "  " + marks + " "
         let room = w - x - right.unicodeScalars.count - 1
         if room > 4 {
@@ -148,31 +188,75 @@ public final class TourScreen {
         buf.put(v.scaleLabel, x: cx, y: y, fg: theme.dimText, bg: theme.background, maxWidth: x + width - cx)
     }
 
-    func drawText(_ step: TourStep, rect: CellRect, into buf: inout CellBuffer) {
-        var y = rect.y
-        let end = rect.y + rect.height
-        func lines(_ text: String, _ color: CellColor, _ attrs: CellAttributes = [], indent: Int = 0, first: String = "") {
-            for (i, l) in Renderer.wrap(text, width: max(1, rect.width - indent)).enumerated() {
-                guard y < end else { return }
-                if i == 0 && !first.isEmpty {
-                    buf.put(first, x: rect.x, y: y, fg: theme.key, bg: theme.background, attributes: .bold)
-                }
-                buf.put(l, x: rect.x + indent, y: y, fg: color, bg: theme.background, attributes: attrs, maxWidth: rect.width - indent)
-                y += 1
+    /// A paragraph of the text panel: its runs, colour, attributes, indent and bullet, and the
+    /// blank line after it.
+    struct Paragraph {
+        var runs: [TextRun]
+        var color: CellColor
+        var attributes: CellAttributes = []
+        var indent = 0
+        var bullet = ""
+        var gapAfter = false
+    }
+
+    /// The step's text, top to bottom: title, "does not apply", facts, sentences, explorer hints.
+    func textLines(_ step: TourStep) -> [Paragraph] {
+        var out = [Paragraph(runs: [TextRun(step.title)], color: theme.heading, attributes: .bold, gapAfter: step.applies)]
+        if !step.applies {
+            out.append(Paragraph(runs: [TextRun("does not apply to \(context.modelName)")], color: theme.statusError,
+                                 attributes: .bold, gapAfter: true))
+        }
+        for f in step.facts {
+            // Numbered facts (the block's steps) carry their number instead of a bullet.
+            let numbered = f.first?.isNumber == true && f.contains(". ")
+            out.append(Paragraph(runs: [TextRun(f)], color: theme.text, indent: numbered ? 0 : 2, bullet: numbered ? "" : "\u{2022}"))
+        }
+        if !step.facts.isEmpty { out[out.count - 1].gapAfter = true }
+        for s in step.sentences { out.append(Paragraph(runs: [TextRun(s)], color: theme.text, gapAfter: true)) }
+        if !step.explorer.isEmpty {
+            out.append(Paragraph(runs: [TextRun("In the explorer, from where it opens:")], color: theme.dimText))
+            for l in TourHints.lines(step.explorer, geometry: context.geometry) {
+                out.append(Paragraph(runs: l, color: theme.dimText, indent: 2))
             }
         }
-        lines(step.title, theme.heading, .bold)
-        if !step.applies {
-            lines("does not apply to \(context.modelName)", theme.statusError, .bold)
+        return out
+    }
+
+    /// The panel's lines at `width`: (paragraph index, first line of it, placed runs), blank lines
+    /// as nil.
+    func layout(_ text: [Paragraph], width: Int) -> [(p: Int, first: Bool, runs: [(x: Int, run: TextRun)])?] {
+        var out: [(p: Int, first: Bool, runs: [(x: Int, run: TextRun)])?] = []
+        for (i, para) in text.enumerated() {
+            for (j, l) in TourHints.wrap(para.runs, width: max(1, width - para.indent)).enumerated() {
+                out.append((i, j == 0, l))
+            }
+            if para.gapAfter { out.append(nil) }
         }
-        y += 1
-        for f in step.facts { lines(f, theme.text, indent: 2, first: "\u{2022}") }
-        y += 1
-        for s in step.sentences {
-            lines(s, theme.text)
-            if y < end - 1 { y += 1 }
+        return out
+    }
+
+    func drawText(_ text: [Paragraph], rect: CellRect, into buf: inout CellBuffer) {
+        var lines = layout(text, width: rect.width)
+        while lines.last.map({ $0 == nil }) == true { lines.removeLast() }
+        // Too long even at the widest panel: drop blank lines first, then cut with a mark.
+        if lines.count > rect.height { lines.removeAll { $0 == nil } }
+        let cut = lines.count > rect.height
+        for (row, line) in lines.prefix(cut ? rect.height - 1 : rect.height).enumerated() {
+            guard let line else { continue }
+            let para = text[line.p], y = rect.y + row
+            if line.first && !para.bullet.isEmpty {
+                buf.put(para.bullet, x: rect.x, y: y, fg: theme.dimText, bg: theme.background)
+            }
+            for (x, run) in line.runs {
+                buf.put(run.text, x: rect.x + para.indent + x, y: y, fg: run.isKey ? theme.key : para.color,
+                        bg: theme.background, attributes: run.isKey ? .bold : para.attributes,
+                        maxWidth: rect.width - para.indent - x)
+            }
         }
-        if !step.explorerKeys.isEmpty { lines(step.explorerKeys, theme.dimText) }
+        if cut {
+            buf.put("\u{2026} (a larger terminal shows the rest)", x: rect.x, y: rect.y + rect.height - 1,
+                    fg: theme.dimText, bg: theme.background, maxWidth: rect.width)
+        }
     }
 
     func drawFooter(_ state: TourState, into buf: inout CellBuffer) {
@@ -197,7 +281,7 @@ public final class TourScreen {
     /// leaves the tour, the terminal still set up.
     public func run(on term: Terminal, start: Int = 0) {
         let size = term.size
-        var state = TourState(count: steps.count, index: start, screenWidth: size.width, screenHeight: size.height)
+        var state = TourState(count: guide.count, index: start, screenWidth: size.width, screenHeight: size.height)
         var f = render(state, tier: term.tier, mode: term.pictureMode)
         term.draw(f.buffer, pictures: f.pictures)
         while true {

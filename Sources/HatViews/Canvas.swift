@@ -17,6 +17,8 @@ public enum FigureStyle {
     public static let carrierBox: RGB = (0, 200, 230)
     public static let highlightedCarrierBox: RGB = (0, 255, 255)
     public static let query: RGB = (230, 20, 40)
+    /// The tour's route between windows (Overlays.path).
+    public static let path: RGB = (255, 60, 200)
     public static let matrixSeparator: RGB = (255, 255, 255)
     public static let highlightRow: RGB = (230, 20, 40)
     public static let frame: RGB = (60, 60, 60)
@@ -99,6 +101,17 @@ struct Canvas {
             blend(x: x, y: y + s, w: t, h: len, color, alpha: alpha, clip: clip)
             blend(x: x + w - t, y: y + s, w: t, h: len, color, alpha: alpha, clip: clip)
             s += 2 * dash
+        }
+    }
+
+    /// A straight line from (x0, y0) to (x1, y1): `thickness` x `thickness` squares stamped at
+    /// every step of the longer axis.
+    mutating func line(x0: Int, y0: Int, x1: Int, y1: Int, _ color: RGB, thickness: Int = 1,
+                       clip: (x: Int, y: Int, w: Int, h: Int)? = nil) {
+        let n = max(abs(x1 - x0), abs(y1 - y0), 1), t = max(thickness, 1)
+        for i in 0 ... n {
+            let x = x0 + (x1 - x0) * i / n, y = y0 + (y1 - y0) * i / n
+            fill(x: x - t / 2, y: y - t / 2, w: t, h: t, color, clip: clip)
         }
     }
 

@@ -260,6 +260,14 @@ struct Body {
             rect(r, FigureStyle.highlightedCarrierBox, thickness: s, dash: small ? 2 : 4 * s)
         }
         if let r = o.selectedWindow { rect(r, FigureStyle.selectedWindow, thickness: small ? 1 : 2 * s) }
+        // The route (the tour's path between windows): each stop outlined, a line between
+        // consecutive stops' centres.
+        for r in o.path { rect(r, FigureStyle.path, thickness: small ? 1 : s) }
+        for (a, b) in zip(o.path, o.path.dropFirst()) {
+            canvas.line(x0: x + Int(a.centerX * scale), y0: y + Int(a.centerY * scale),
+                        x1: x + Int(b.centerX * scale), y1: y + Int(b.centerY * scale),
+                        FigureStyle.path, thickness: small ? 1 : max(2, s), clip: clip)
+        }
         if let r = o.query {
             // A red outline with a thin white inner line: visible on any colormap colour.
             let t = small ? 1 : max(2, s + 1)

@@ -9,19 +9,9 @@ enum PropagationView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {
         let q = try StageQuery(rec, sel)
         let stage = q.stage
-        guard let prop = stage.propagation else { throw ViewError.notApplicable(reasonOff(rec, stage)) }
-        let cells = stage.paddedHeight * stage.paddedWidth
-        let ch = stage.channels
-        guard ch > 0, prop.count == cells * ch else {
-            throw ViewError.notApplicable("the recorded propagation term has \(prop.count) values, expected \(cells) x \(ch)")
-        }
         var field = q.emptyField()
-        for i in 0 ..< cells {
-            var s: Double = 0
-            let o = i * ch
-            for c in 0 ..< ch { let v = Double(prop[o + c]); s += v * v }  // prop: (cells, channels)
-            field.values[i] = Float(s.squareRoot())
-        }
+        field.values = try norms(rec, stage)
+        let cells = field.values.count, ch = stage.channels
         let range = ViewStats.range(field.values)
         var o = q.windowOverlays()
         o.query = nil
@@ -44,6 +34,23 @@ enum PropagationView {
                           explanation: explanation, field: field, matrix: nil, overlays: o,
                           rangeMin: range.min, rangeMax: range.max, scaleLabel: "|propagation| (L2 over channels)",
                           numbers: numbers)
+    }
+
+    /// The L2 norm over channels of the propagation term at every cell of the padded grid,
+    /// [paddedHeight * paddedWidth] row-major; throws `notApplicable` when there is none.
+    static func norms(_ rec: Recording, _ stage: TransformerStageRecord) throws -> [Float] {
+        guard let prop = stage.propagation else { throw ViewError.notApplicable(reasonOff(rec, stage)) }
+        let cells = stage.paddedHeight * stage.paddedWidth
+        let ch = stage.channels
+        guard ch > 0, prop.count == cells * ch else {
+            throw ViewError.notApplicable("the recorded propagation term has \(prop.count) values, expected \(cells) x \(ch)")
+        }
+        return (0 ..< cells).map { i in
+            var s: Double = 0
+            let o = i * ch
+            for c in 0 ..< ch { let v = Double(prop[o + c]); s += v * v }  // prop: (cells, channels)
+            return Float(s.squareRoot())
+        }
     }
 
     static func reasonOff(_ rec: Recording, _ stage: TransformerStageRecord) -> String {

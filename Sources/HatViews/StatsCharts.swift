@@ -18,6 +18,19 @@ public enum StatsMetric: String, CaseIterable, Sendable {
         }
     }
 
+    /// How the number is computed, one sentence under each chart's title (the full text:
+    /// HeadStatistics.swift, stats.json).
+    public var definition: String {
+        switch self {
+        case .meanDistance:
+            return "Per query: sum over keys of probability x distance between their centres in input pixels (a carrier at its pooling box's centre), averaged over queries."
+        case .normalizedEntropy:
+            return "Per query: -sum p ln p / ln(number of keys), 0 = one key, 1 = uniform; averaged over queries."
+        case .carrierShare:
+            return "Per window token: its attention on the window's carrier tokens, summed; averaged over tokens."
+        }
+    }
+
     func value(_ s: HeadStat) -> Double? {
         switch self {
         case .meanDistance: return s.meanDistance
@@ -73,16 +86,19 @@ public enum StatsCharts {
         let labelW = (rowLabels.map { Canvas.textWidth($0) }.max() ?? 0) + 6
         let title = "\(metric.label): \(attention.rawValue) attention"
         let sub = "\(stats.model), \(stats.inputHeight) x \(stats.inputWidth) input, \(stats.recordings) image(s)"
-        let left = 10 + 12 + labelW, top = 10 + 2 * Canvas.lineHeight + 6
         let gridW = cols * cellW, gridH = max(rows, 1) * cellH
+        let left = 10 + 12 + labelW
         let barX = left + gridW + 16, barH = max(gridH, 120)
         let ticks = niceTicks(0, hi, target: 5)
         let tickW = ticks.map { Canvas.textWidth(tickText($0)) }.max() ?? 0
         let width = max(barX + 14 + 6 + tickW + 10, left + Canvas.textWidth(title) + 10, Canvas.textWidth(sub) + 20)
+        let definition = Canvas.wrap(metric.definition, maxWidth: width - 20)
+        let top = 10 + (2 + definition.count) * Canvas.lineHeight + 6
         let height = top + max(gridH, barH) + 14 + Canvas.lineHeight + 10
         var c = Canvas(width: width, height: height)
         c.text(title, x: 10, y: 10)
         c.text(sub, x: 10, y: 10 + Canvas.lineHeight, FigureStyle.mutedText)
+        for (i, l) in definition.enumerated() { c.text(l, x: 10, y: 10 + (2 + i) * Canvas.lineHeight, FigureStyle.mutedText) }
         // Cells.
         for r in 0 ..< rows {
             for h in 0 ..< cols {
@@ -138,15 +154,18 @@ public enum StatsCharts {
         let plotW = depth * slot, plotH = 260
         let title = "\(metric.label) per head"
         let sub = "\(stats.model), \(stats.inputHeight) x \(stats.inputWidth) input, \(stats.recordings) image(s)"
-        let left = 10 + Canvas.lineHeight + tickW + 8, top = 10 + 4 * Canvas.lineHeight + 4
+        let left = 10 + Canvas.lineHeight + tickW + 8
         let width = max(left + plotW + 20, Canvas.textWidth(title) + 20, Canvas.textWidth(sub) + 20)
+        let definition = Canvas.wrap(metric.definition, maxWidth: width - 20)
+        let top = 10 + (4 + definition.count) * Canvas.lineHeight + 4
         let height = top + plotH + 3 * Canvas.lineHeight + 16
         var c = Canvas(width: width, height: height)
         c.text(title, x: 10, y: 10)
         c.text(sub, x: 10, y: 10 + Canvas.lineHeight, FigureStyle.mutedText)
+        for (i, l) in definition.enumerated() { c.text(l, x: 10, y: 10 + (2 + i) * Canvas.lineHeight, FigureStyle.mutedText) }
         // Legend.
         var lx = 10
-        let ly = 10 + 2 * Canvas.lineHeight
+        let ly = 10 + (2 + definition.count) * Canvas.lineHeight
         for (label, color, present) in [("window attention", Style.windowDot, !stats.window.isEmpty),
                                         ("carrier attention", Style.carrierDot, !stats.carrier.isEmpty)] where present {
             dot(&c, x: lx + 3, y: ly + 4, color)

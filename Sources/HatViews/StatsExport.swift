@@ -60,7 +60,8 @@ extension HeadStatistics {
         return try enc.encode(doc)
     }
 
-    /// One line per stage and attention for a terminal: the head range of each number.
+    /// One line per stage and attention for a terminal: the head range of each number, then what
+    /// each number shown means.
     public func textSummary() -> [String] {
         var lines = ["\(model) at \(inputHeight) x \(inputWidth), \(recordings) recording(s)"]
         for st in stages {
@@ -75,6 +76,10 @@ extension HeadStatistics {
                 lines.append(line)
             }
         }
+        var shown: [StatsMetric] = [.meanDistance, .normalizedEntropy]
+        if (window + carrier).contains(where: { $0.carrierShare != nil }) { shown.append(.carrierShare) }
+        let names: [StatsMetric: String] = [.meanDistance: "mean distance", .normalizedEntropy: "entropy", .carrierShare: "carrier share"]
+        for m in shown { lines.append("\(names[m]!): " + m.definition) }
         return lines
     }
 

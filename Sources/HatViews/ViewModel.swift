@@ -71,6 +71,9 @@ public struct Overlays: Sendable, Equatable {
     /// Carrier boxes drawn emphasised (the selected carrier, or the query window's carriers).
     public var highlightedBoxes: [PixelRect] = []
     public var query: PixelRect?
+    /// A path drawn as a line through the centres of these boxes, in order, each box outlined
+    /// (the tour's route of information from a token in one window to a token in another).
+    public var path: [PixelRect] = []
     public init() {}
 }
 

@@ -94,8 +94,8 @@ struct Frame: ParsableCommand {
             buffer = explorer.frame(state, tier: tier).buffer
         case "tour":
             let tour = TourScreen(context: context)
-            guard (1 ... tour.steps.count).contains(step) else { throw ValidationError("--step must be 1-\(tour.steps.count)") }
-            let state = TourState(count: tour.steps.count, index: step - 1, screenWidth: parts[0], screenHeight: parts[1])
+            guard (1 ... tour.stepCount).contains(step) else { throw ValidationError("--step must be 1-\(tour.stepCount)") }
+            let state = TourState(count: tour.stepCount, index: step - 1, screenWidth: parts[0], screenHeight: parts[1])
             buffer = tour.frame(state, tier: tier)
         default:
             throw ValidationError("--screen must be explore or tour")

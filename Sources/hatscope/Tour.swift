@@ -1,6 +1,7 @@
 // `hatscope tour`: run the model once on an image, then walk through its forward pass one screen
-// per step (patch embedding, conv stages, carrier tokens, carrier attention, window attention,
-// propagation, the last stage, the prediction), every number taken from this run. Everything that
+// per step (TourGuide in HatViews: patch embedding, conv stages, carrier tokens, carrier and
+// window attention, one block in order, crossing windows, propagation, the last stage, the
+// prediction, every head at once), every number taken from the model and this run. Everything that
 // can fail runs before the screen is taken over.
 import ArgumentParser
 import Foundation
@@ -17,15 +18,17 @@ struct Tour: ParsableCommand {
         abstract: "A guided tour of FasterViT's hierarchical attention on your image, step by step.",
         discussion: """
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image \
-        (--image / --input: PNG or JPEG, or a .npy / safetensors tensor; default the demo image). The model runs once; each of the 9 \
-        screens then explains one part of the forward pass with the real shapes and numbers of \
-        this run and highlights it on the picture; the last one plots how far every head looks \
-        (per-head mean attention distance, as `hatscope stats` computes it). Parts the loaded variant does not have (no \
-        carrier tokens in the 21k models, no propagation in faster_vit_0/1/2) say so.
+        (--image / --input: PNG or JPEG, or a .npy / safetensors tensor; default the demo image). \
+        The model runs once; each of the \(TourStepKind.allCases.count) screens then explains one \
+        part of the forward pass with the shapes and numbers of the loaded model and this run, \
+        highlights it on the picture and says which explorer keys show it; the last one plots how \
+        far every head looks (per-head mean attention distance, as `hatscope stats` computes it). \
+        Parts the loaded variant does not have (no carrier tokens in the 21k models, no \
+        propagation in faster_vit_0/1/2) say why.
 
         Keys: Space, Enter or the right arrow: next step; Backspace or the left arrow: previous; \
-        g / G: first / last step; q, Esc or Ctrl-C: leave. `t` in the explorer opens the same tour \
-        (`T` at its last step).
+        g / G: first / last step; q, Esc or Ctrl-C: leave. `t` in the explorer opens the same \
+        tour, `T` its last screen.
 
         Pictures and colours: --graphics and --color as for explore.
 

@@ -88,6 +88,11 @@ final class KeyDecoderTests: XCTestCase {
         XCTAssertEqual(KeyHandling.handle(help, .interrupt).1, [.quit])
         XCTAssertEqual(KeyHandling.handle(help, .char("q")).1, [.quit])
         XCTAssertEqual(KeyHandling.handle(help, .escape).1, [.redraw], "Esc closes the help")
+        // The tour's key table: Ctrl-C leaves it, noise changes nothing.
+        let tour = TourState(count: 11, index: 3)
+        XCTAssertTrue(TourKeys.handle(tour, .interrupt).quit)
+        XCTAssertEqual(TourKeys.handle(tour, .unknown).state, tour)
+        XCTAssertFalse(TourKeys.handle(tour, .unknown).quit)
     }
 
     // MARK: - Fuzz

@@ -140,7 +140,7 @@ final class RendererTests: XCTestCase {
         s.showHelp = true
         let text = Fixture.frame(s).buffer.text
         for b in KeyBindings.table {
-            XCTAssertTrue(text.contains(b.keys), "help lacks \(b.keys)")
+            XCTAssertTrue(text.contains(b.label), "help lacks \(b.label)")
         }
     }
 

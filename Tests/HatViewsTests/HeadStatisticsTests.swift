@@ -213,8 +213,12 @@ final class HeadStatisticsTests: XCTestCase {
         XCTAssertEqual((obj?["carrier"] as? [Any])?.count, 48)
         XCTAssertEqual(obj?["model"] as? String, "faster_vit_0_224")
         XCTAssertNotNil((obj?["definitions"] as? [String: String])?["meanDistance"])
-        // header, stage 3 (+ window, carrier), stage 4 (+ window)
-        XCTAssertEqual(s.textSummary().count, 6)
+        // header, stage 3 (+ window, carrier), stage 4 (+ window), then what each number means
+        let summary = s.textSummary()
+        XCTAssertEqual(summary.count, 6 + 3)
+        XCTAssertTrue(summary[6].hasPrefix("mean distance: Per query: sum over keys of probability x distance"), summary[6])
+        XCTAssertTrue(summary[8].hasPrefix("carrier share: "), summary[8])
+        XCTAssertEqual(HeadStatistics.compute(SyntheticRecording.make(config: model21k)).textSummary().filter { $0.hasPrefix("carrier share") }, [])
     }
 }
 

@@ -103,12 +103,12 @@ final class StatsTourCLITests: XCTestCase {
     }
 
     func testTourPrintsAFrameOfEachStep() throws {
-        for step in 1 ... 9 {
+        for step in 1 ... 11 {
             let r = try shell("$D frame --screen tour --synthetic --size 120x40 --step \(step)")
             XCTAssertEqual(r.code, 0, r.err)
-            XCTAssertTrue(r.out.contains("step \(step)/9"), r.out)
+            XCTAssertTrue(r.out.contains("step \(step)/11"), r.out)
         }
-        let bad = try shell("$D frame --screen tour --synthetic --size 120x40 --step 10")
+        let bad = try shell("$D frame --screen tour --synthetic --size 120x40 --step 12")
         XCTAssertNotEqual(bad.code, 0)
     }
 
