@@ -73,7 +73,7 @@ struct Frame: ParsableCommand {
     @Option(help: "explore or tour.") var screen = "explore"
     @Option(help: "WIDTHxHEIGHT in cells.") var size = "120x38"
     @Option(help: "Keys for the explorer's handler before the frame.") var keys = ""
-    @Option(help: "Tour step (1-9).") var step = 1
+    @Option(help: "Tour step (1-\(TourStepKind.allCases.count)).") var step = 1
     @Option(help: "Colour tier: truecolor, 256, 16, 8, mono.") var color = "truecolor"
     @Option(help: "Also write the frame as a PNG here.") var png: String?
 
