@@ -5,10 +5,13 @@
 //   HatViews (views, figures, statistics) -> HatRecording, HatImaging
 //   HatTUI (terminal explorer, tour) -> HatViews, HatRecording, HatImaging
 //   HatRecordingFile (the recording file: writer, memory-mapped reader) -> HatRecording, HatCheckpoint
-//   hatscope (thin executable) -> everything; it alone wires the engine to the views.
+//   HatPipeline (model loading, the one input reader, runs over many inputs) -> HatModel, HatViews,
+//     HatCheckpoint, HatImaging: the one library that wires the engine to the views
+//   hatscope (thin executable), hatscope-dev (developer tool) -> HatPipeline, HatTUI, ...
 // HatRecording (configuration, the one stage geometry, recording types) uses no other module, and
-// the layers that draw never import HatModel. HatCheckpoint and HatImaging are file formats at the
-// edges; each C library is wrapped by exactly one Swift file.
+// the layers that draw never import HatModel. HatSystem (files, signals, messages) uses no other
+// module. HatCheckpoint and HatImaging are file formats at the edges; each C library is wrapped by
+// exactly one Swift file.
 import Foundation
 import PackageDescription
 
@@ -34,6 +37,7 @@ let package = Package(
     name: "hatscope",
     products: [
         .executable(name: "hatscope", targets: ["hatscope"]),
+        .executable(name: "hatscope-dev", targets: ["hatscope-dev"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,10 +50,13 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CSixel", path: "Sources/CSixel", providers: [.apt(["libsixel-dev"])]),
 
+        // Process plumbing: files written whole or into special files, inputs read once and
+        // bounded, cleanup and terminal restore on signals, messages on stderr.
+        .target(name: "HatSystem"),
         // Numeric core: tensors, OpenBLAS GEMM, the ops FasterViT needs.
         .target(name: "HatCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
-        .target(name: "HatCheckpoint", dependencies: ["HatCore"]),
+        .target(name: "HatCheckpoint", dependencies: ["HatCore", "HatSystem"]),
         // Model configuration and presets, the one stage geometry, the recording types. Pure data.
         // (numericSettings: float16 <-> float32 conversion of mapped maps in hardware.)
         .target(name: "HatRecording", swiftSettings: numericSettings),
@@ -59,19 +66,30 @@ let package = Package(
         // FasterViT forward pass and the attention recorder that fills a Recording.
         .target(name: "HatModel", dependencies: ["HatCore", "HatRecording"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
-        .target(name: "HatImaging", dependencies: ["HatCore", "CPNG", "CJPEG"]),
+        .target(name: "HatImaging", dependencies: ["HatCore", "HatSystem", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.
-        .target(name: "HatViews", dependencies: ["HatRecording", "HatImaging"]),
+        .target(name: "HatViews", dependencies: ["HatRecording", "HatImaging", "HatSystem"]),
         // Terminal explorer: cell buffer, renderer, key handling, ncursesw; pictures as kitty
         // graphics, sixel (libsixel) or iTerm2 images.
-        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "CNCursesW", "CSixel"]),
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "HatSystem", "CNCursesW", "CSixel"]),
+        // What the commands share: loading a model, reading network inputs (one reader for every
+        // subcommand), runs over many inputs, the stage/block numbering, memory checks.
+        .target(name: "HatPipeline", dependencies: ["HatCore", "HatCheckpoint", "HatRecording", "HatRecordingFile", "HatModel", "HatImaging",
+                                                    "HatViews", "HatSystem"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
-            "HatCore", "HatCheckpoint", "HatRecording", "HatRecordingFile", "HatModel", "HatImaging", "HatViews", "HatTUI",
+            "HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging", "HatViews", "HatTUI", "HatSystem",
+            "HatPipeline", "HatRecordingFile",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Developer tool (frames as text/PNG, synthetic runs, timing); not part of the user CLI.
+        .executableTarget(name: "hatscope-dev", dependencies: [
+            "HatCore", "HatRecording", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline", "HatRecordingFile",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
+        .testTarget(name: "HatSystemTests", dependencies: ["HatSystem"]),
         .testTarget(name: "HatRecordingTests", dependencies: ["HatRecording"]),
         .testTarget(name: "HatRecordingFileTests", dependencies: ["HatRecordingFile", "HatRecording", "HatCheckpoint"],
                     resources: [.copy("Fixtures")]),

@@ -14,11 +14,13 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case limit(String)
     /// The checkpoint holds no state dict where one was expected (wrapper selection).
     case noStateDict(String)
+    /// A .npy array (a network input, not a checkpoint) that cannot be read.
+    case array(String)
 
     /// The message without the kind of failure in front.
     public var message: String {
         switch self {
-        case .io(let m), .malformed(let m), .unsupported(let m), .unsafe(let m), .limit(let m), .noStateDict(let m): return m
+        case let .io(m), let .malformed(m), let .unsupported(m), let .unsafe(m), let .limit(m), let .noStateDict(m), let .array(m): return m
         }
     }
 
@@ -30,6 +32,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case .unsafe(let m): return "refused unsafe pickle: \(m) (nothing in the file was executed)"
         case .limit(let m): return "checkpoint exceeds a safety limit: \(m)"
         case .noStateDict(let m): return "no state dict found: \(m)"
+        case .array(let m): return "bad .npy array: \(m)"
         }
     }
 }

@@ -3,6 +3,7 @@
 // (safetensors/src/tensor.rs): header size cap, offsets sorted and tiling the buffer exactly, byte
 // lengths matching shape x dtype, no duplicate names, checked arithmetic throughout.
 import HatCore
+import HatSystem
 
 public struct SafeTensorsFile {
     /// Tensors converted to float32, in file (offset) order.
@@ -65,6 +66,35 @@ public enum SafeTensors {
         let file = try MappedFile(path: path)
         defer { file.release() }
         return try parse(file.bytes, context: path, dropPages: file.dropPages)
+    }
+
+    /// True when `bytes` could start a safetensors file: a little-endian header length within
+    /// the limit, then `{`.
+    public static func sniff(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= 9 else { return false }
+        let n = (0 ..< 8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+        return n >= 2 && n <= UInt64(maxHeaderSize) && bytes[8] == UInt8(ascii: "{")
+    }
+
+    /// The size a safetensors file declares (header + the end of its last tensor), from its first
+    /// bytes; more than `maxBytes` of data is refused.
+    public static func sizeBound(_ prefix: UnsafeRawBufferPointer, maxBytes: Int) -> InputFile.Bound {
+        guard prefix.count >= 9 else { return .needMore }
+        guard sniff(prefix) else { return .invalid("not a safetensors file") }
+        let n = Int((0 ..< 8).reduce(UInt64(0)) { $0 | UInt64(prefix[$1]) << (8 * UInt64($1)) })
+        guard prefix.count >= 8 + n else { return .needMore }
+        guard case let .object(items)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: prefix[8 ..< 8 + n]), context: "header") else {
+            return .invalid("malformed safetensors header")
+        }
+        var end = 0
+        for (name, value) in items where name != "__metadata__" {
+            guard case let .object(fields) = value else { continue }
+            for (k, v) in fields where k == "data_offsets" {
+                if case let .array(a) = v, a.count == 2, case let .integer(e) = a[1] { end = max(end, e) }
+            }
+        }
+        guard end <= maxBytes else { return .invalid("it declares \(end >> 20) MB of tensors, over the \(maxBytes >> 20) MB limit") }
+        return .atMost(8 + n + end, why: "a safetensors file with this header")
     }
 
     /// Parses a complete safetensors image in memory. `dropPages` is told the byte range of each
@@ -206,7 +236,7 @@ public enum SafeTensors {
         var header = Array(("{" + parts.joined(separator: ",") + "}").utf8)
         // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
         while (header.count % 8) != 0 { header.append(0x20) }
-        let out = try AtomicFile(path: path)
+        let out = try OutputFile(path: path)
         do {
             var len = UInt64(header.count).littleEndian
             try withUnsafeBytes(of: &len) { try out.write($0) }

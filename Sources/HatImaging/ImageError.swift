@@ -1,4 +1,5 @@
 // Typed errors of HatImaging, each one line a person can act on (the CLI prints `hatscope: <it>`).
+import HatSystem
 
 /// Why an image could not be read, decoded, or written.
 public enum ImageError: Error, Equatable, CustomStringConvertible {
@@ -20,7 +21,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAnImage(let path):
-            return "\(path.map { "'\($0)' is" } ?? "data is") not a PNG or JPEG image"
+            return "\(path.map { "\(UserMessage.name($0)) is" } ?? "data is") not a PNG or JPEG image"
         case .corrupt(let format, let message):
             return "corrupt or truncated \(format): \(message)"
         case .empty(let format, let w, let h):
@@ -29,11 +30,24 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
             return "\(format) is \(w)x\(h), over the limit of \(limits.maxSide) pixels per side "
                 + "and \(limits.maxPixels / 1_000_000) megapixels"
         case .unreadable(let path, let reason):
-            return "cannot read '\(path)': \(reason)"
+            return "cannot read \(UserMessage.name(path)): \(reason)"
         case .unwritable(let path, let reason):
-            return "cannot write '\(path)': \(reason)"
+            return "cannot write \(UserMessage.name(path)): \(reason)"
         case .invalidImage(let why):
             return "invalid image: \(why)"
+        }
+    }
+}
+
+extension ImageError {
+    /// The file layer's reasons, as this module's errors.
+    init(_ e: FileError) {
+        switch e {
+        case let .unwritable(path, reason), let .folder(path, reason): self = .unwritable(path: path, reason: reason)
+        case let .unreadable(path, reason), let .tooLarge(path, reason), let .unrecognised(path, reason):
+            self = .unreadable(path: path, reason: reason)
+        case let .empty(path):
+            self = .notAnImage(path: path)
         }
     }
 }

@@ -76,7 +76,8 @@ public enum Preprocess {
         let (rw, rh) = resizedSize(width: image.width, height: image.height,
                                    scaleH: scaleH, scaleW: scaleW, mode: settings.cropMode)
         guard rw > 0, rh > 0, rw <= 65536, rh <= 65536 else {
-            throw PreprocessError.badSettings("resizing \(image.width)x\(image.height) gives \(rw)x\(rh)")
+            throw PreprocessError.aspectRatio(width: image.width, height: image.height,
+                                              maxRatio: 65536 / max(1, min(scaleH, scaleW)))
         }
         let resized = PillowResample.bicubic(image, width: rw, height: rh)
         // CenterCrop pads with 0 (torchvision) or, in border mode, with round(255 * mean).
@@ -190,12 +191,18 @@ public enum PreprocessError: Error, Equatable, CustomStringConvertible {
     case badSettings(String)
     case emptyImage(width: Int, height: Int)
     case badTensor(shape: [Int])
+    /// The image is so elongated that resizing its shorter side to the model's size makes the
+    /// longer one absurd (over 65536 pixels).
+    case aspectRatio(width: Int, height: Int, maxRatio: Int)
 
     public var description: String {
         switch self {
         case .badSettings(let why): return "bad preprocessing settings: \(why)"
         case .emptyImage(let w, let h): return "cannot preprocess an empty \(w)x\(h) image"
         case .badTensor(let shape): return "expected a [1, 3, H, W] image tensor, got \(describe(shape: shape))"
+        case let .aspectRatio(w, h, r):
+            return "a \(w)x\(h) image is too elongated for this model's preprocessing (aspect ratios up to \(r):1 "
+                + "are supported); crop it first, or use crop_mode squash in --config"
         }
     }
 }

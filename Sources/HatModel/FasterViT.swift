@@ -54,11 +54,18 @@ public final class FasterViT: @unchecked Sendable {
             throw bad("level \(level): \(c.stageDim(level)) channels do not split into \(c.heads[level]) heads")
         }
         guard c.resolution.count == 2, c.resolution.allSatisfy({ $0 > 0 }) else { throw bad("resolution must be [H, W]") }
+        guard c.resolution.allSatisfy({ $0 <= ModelConfig.maxInputSide }) else {
+            throw bad("resolution \(c.resolution[0])x\(c.resolution[1]) is larger than hatscope takes (\(ModelConfig.maxInputSide) pixels per side at most)")
+        }
     }
 
     /// The model's geometry for an input of height x width pixels, or a ModelError when these
     /// weights cannot run at that size.
     public func geometry(height: Int, width: Int) throws -> ModelGeometry {
+        guard height <= ModelConfig.maxInputSide, width <= ModelConfig.maxInputSide else {
+            throw ModelError.resolution(height: height, width: width,
+                                        reason: "larger than hatscope takes (\(ModelConfig.maxInputSide) pixels per side at most)")
+        }
         guard height >= 32, width >= 32, height % 32 == 0, width % 32 == 0 else {
             throw ModelError.resolution(height: height, width: width,
                                         reason: "height and width must be positive multiples of 32 (the official any-res model sizes level i as H/2^(2+i))")
@@ -86,7 +93,7 @@ public final class FasterViT: @unchecked Sendable {
 
     /// Whether every value is finite: x * 0 is 0 for finite x and NaN for NaN or infinity, and a
     /// NaN survives the sum. Eight lanes at a time (a closure per element cost ~0.3 ms per input).
-    static func allFinite(_ v: [Float]) -> Bool {
+    public static func allFinite(_ v: [Float]) -> Bool {
         v.withUnsafeBufferPointer { b in
             guard let p = b.baseAddress else { return true }
             var acc = SIMD8<Float>(), i = 0

@@ -78,6 +78,10 @@ extension ModelConfig {
         try c.encode(cropMode, forKey: .cropMode)
     }
 
+    /// The largest input side hatscope runs (the official presets go up to 768). One limit for
+    /// configurations and input tensors alike; memory is checked separately before a run.
+    public static let maxInputSide = 4096
+
     /// Rejects configurations no FasterViT can have, with the reason.
     public func validate() throws {
         func bad(_ why: String) -> DecodingError {
@@ -95,6 +99,9 @@ extension ModelConfig {
         }
         guard ctSize > 0, mlpRatio > 0, numClasses > 0 else { throw bad("ct_size, mlp_ratio and num_classes must be positive") }
         guard resolution.count == 2, resolution.allSatisfy({ $0 > 0 }) else { throw bad("resolution must be [height, width] > 0") }
+        guard resolution.allSatisfy({ $0 <= ModelConfig.maxInputSide }) else {
+            throw bad("resolution \(resolution[0])x\(resolution[1]) is larger than hatscope takes (\(ModelConfig.maxInputSide) pixels per side at most)")
+        }
         guard cropMode == "center" || cropMode == "squash" || cropMode == "border" else {
             throw bad("crop_mode must be center, squash or border")
         }
@@ -117,6 +124,9 @@ extension ModelConfig {
                 throw ConfigError(description: ctx.debugDescription.isEmpty ? "not valid JSON" : ctx.debugDescription)
             case let .typeMismatch(_, ctx), let .valueNotFound(_, ctx):
                 let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+                if path.isEmpty {
+                    throw ConfigError(description: "the file must hold one JSON object with the model's fields (dim, depths, num_heads, ...)")
+                }
                 throw ConfigError(description: "field \(path) has the wrong type (\(ctx.debugDescription))")
             @unknown default:
                 throw ConfigError(description: "\(e)")

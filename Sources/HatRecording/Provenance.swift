@@ -37,7 +37,8 @@ public struct Provenance: Codable, Equatable, Sendable {
 
     /// The file the network input was made from.
     public struct Input: Codable, Equatable, Sendable {
-        /// "image" (a photo through the eval transform), "npy" or "safetensors" (a tensor fed as is).
+        /// "image" (a photo through the eval transform), "npy" or "safetensors" (a tensor fed as
+        /// is), "recording" (another recording's input).
         public var kind: String
         /// As given on the command line ("-" = standard input).
         public var path: String

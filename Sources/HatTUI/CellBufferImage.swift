@@ -1,6 +1,6 @@
-// A cell buffer as a picture (hidden `--frame-png`): each cell 6 x 12 pixels, half blocks as two
-// colours, other glyphs in the bitmap font. For reviewing layouts and goldens by eye without a
-// terminal.
+// A cell buffer as a picture (`hatscope-dev frame --png`): each cell 6 x 12 pixels, half blocks
+// as two colours, other glyphs in the bitmap font. For reviewing layouts and goldens by eye
+// without a terminal.
 import HatImaging
 
 extension CellBuffer {

@@ -98,7 +98,7 @@ enum LeavingBytes {
 }
 
 extension DisplaySetup {
-    /// Detection without taking the screen (`explore --detect`, tests in real terminals).
+    /// Detection without taking the screen (`hatscope-dev detect`, tests in real terminals).
     public static func probe(_ options: TerminalOptions) -> DisplaySetup {
         DisplayDetection.detect(graphicsRequest: options.graphics, colorRequest: options.color,
                                 environment: ProcessInfo.processInfo.environment, terminfoColors: Terminal.terminfoColors)

@@ -5,6 +5,7 @@
 import Foundation
 import HatImaging
 import HatRecording
+import HatSystem
 import HatViews
 
 public struct ExplorerOptions: Sendable {
@@ -39,6 +40,8 @@ public enum FigureExport {
     }
 
     static func write(_ item: ExportItem, recording: Recording, colormap: String, directory: String) throws -> String {
+        // Created at the first export, like `hatscope export --out` creates its folder.
+        try OutputFolder.ensure(directory, option: "--export-dir")
         let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default)
         let result = try FigureExporter.export([item], recording: recording, folder: directory, options: options,
                                                sharedScale: false)

@@ -11,6 +11,9 @@ public enum Key: Equatable, Sendable {
     case resize(width: Int, height: Int)
     case mousePress(x: Int, y: Int)
     case wheelUp, wheelDown
+    /// Ctrl-C (a key in raw mode, not a signal): quits like q.
+    case interrupt
+    /// Anything else the terminal sent (Alt+key, function keys, reports, malformed bytes): ignored.
     case unknown
 }
 
@@ -94,9 +97,9 @@ public enum KeyBindings {
                    "pick the query token (and its window); on a matrix, its query row"),
         KeyBinding([KeyAction(.wheelDown, .nextHead), KeyAction(.wheelUp, .previousHead)], label: "mouse wheel",
                    "next / previous head"),
-        KeyBinding([KeyAction(.char("?"), .help)], "this help (any key closes it)",
+        KeyBinding([KeyAction(.char("?"), .help)], "this help (any other key than q closes it)",
                    footer: FooterHint(key: "?", label: "help", short: "help", priority: 0)),
-        KeyBinding([KeyAction(.char("q"), .quit), KeyAction(.escape, .quit)], "quit",
+        KeyBinding([KeyAction(.char("q"), .quit), KeyAction(.escape, .quit), KeyAction(.interrupt, .quit)], "quit",
                    footer: FooterHint(key: "q", label: "quit", short: "quit", priority: 0)),
     ]
 
@@ -142,6 +145,7 @@ public enum KeyBindings {
         case .backTab: return "Shift-Tab"
         case .escape: return "Esc"
         case .enter: return "Enter"
+        case .interrupt: return "Ctrl-C"
         case .mousePress: return "click"
         case .wheelUp: return "wheel up"
         case .wheelDown: return "wheel down"
@@ -157,8 +161,12 @@ public enum KeyHandling {
             s.screenWidth = w; s.screenHeight = h
             return (s, [.redraw])
         }
+        // Ctrl-C quits from anywhere, the help overlay included (it is also in the quit row).
+        if key == .interrupt { return (s, [.quit]) }
+        // Input that is no key (Alt+key, function keys, terminal reports) changes nothing.
+        if key == .unknown { return (state, []) }
         if s.showHelp {
-            // Any key closes the help; q still quits.
+            // Any other key closes the help; q still quits.
             s.showHelp = false
             if key == .char("q") { return (s, [.quit]) }
             return (s, [.redraw])

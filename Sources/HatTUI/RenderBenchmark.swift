@@ -1,4 +1,4 @@
-// `hatscope explore --bench-render` (hidden): the time from a keypress to a finished frame at
+// `hatscope-dev explore --bench-render`: the time from a keypress to a finished frame at
 // 200 x 60 - key handling, view computation, rendering into the cell buffer, tier adaptation and,
 // on a terminal, the ncurses flush. Not a test: it prints numbers.
 import Foundation

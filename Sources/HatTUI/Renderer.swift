@@ -260,7 +260,7 @@ public enum Renderer {
                           (x0, y0 + boxHeight - 1, "\u{2514}"), (x0 + boxWidth - 1, y0 + boxHeight - 1, "\u{2518}")] {
             buf[x, y] = Cell(glyph: Unicode.Scalar(g)!, fg: theme.overlayBorder, bg: theme.overlayBackground)
         }
-        buf.put(" Keys (any key closes) ", x: x0 + 2, y: y0, fg: theme.heading, bg: theme.overlayBackground, attributes: .bold)
+        buf.put(" Keys (q quits, any other key closes) ", x: x0 + 2, y: y0, fg: theme.heading, bg: theme.overlayBackground, attributes: .bold)
         for (i, l) in lines.prefix(boxHeight - 4).enumerated() {
             buf.put(l.0, x: x0 + 2, y: y0 + 2 + i, fg: theme.key, bg: theme.overlayBackground, attributes: .bold)
             buf.put(l.1, x: x0 + 4 + keyWidth, y: y0 + 2 + i, fg: theme.text, bg: theme.overlayBackground, maxWidth: textWidth)

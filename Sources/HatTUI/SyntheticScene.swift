@@ -1,5 +1,5 @@
-// A synthetic recording for `hatscope explore --synthetic` and the tests: the real geometry of a
-// preset (from HatViews' SyntheticRecording) with attention that has visible structure (each
+// A synthetic recording for `hatscope-dev explore --synthetic` and the tests: the real geometry
+// of a preset (from HatViews' SyntheticRecording) with attention that has visible structure (each
 // head looks at a neighbourhood of a different size) over a drawn scene (sky, sun, ground), so a
 // frame shows something recognisable without a model.
 import Foundation

@@ -1,8 +1,12 @@
 // The only file that talks to ncursesw: screen setup and restore, colour tiers and colour pairs,
-// input decoding, and copying a CellBuffer to the screen (werase, one wnoutrefresh, one doupdate
-// per frame). Everything above it works on plain values.
+// and copying a CellBuffer to the screen (werase, one wnoutrefresh, one doupdate per frame).
+// Input does not go through ncurses: TerminalInput reads the raw bytes and KeyDecoder turns them
+// into keys. The terminal runs in raw mode (no flow control, no signal keys: Ctrl-S cannot freeze
+// it, Ctrl-C arrives as a key) and ProcessSignals puts it back if any signal ends the process.
+// Everything above this file works on plain values.
 import CNCursesW
 import Foundation
+import HatSystem
 
 public struct TerminalError: Error, CustomStringConvertible {
     public let description: String
@@ -18,34 +22,8 @@ public struct TerminalOptions: Sendable {
     public init(color: String = "auto", mouse: Bool = true, graphics: String = "auto") {
         self.color = color; self.mouse = mouse; self.graphics = graphics
     }
-}
-
-// State the signal handlers and the atexit hook read. Written only on the main thread while no
-// signal handler can run concurrently with it in a way that matters (set before, cleared after).
-nonisolated(unsafe) private var screenActive = false
-nonisolated(unsafe) private var mouseActive = false
-nonisolated(unsafe) private var handlersInstalled = false
-
-/// Leaves curses and switches mouse reporting off; safe to call more than once.
-private func restoreScreen() {
-    guard screenActive else { return }
-    screenActive = false
-    LeavingBytes.write()   // pictures deleted while still on the alternate screen
-    if mouseActive {
-        mouseActive = false
-        // Mouse tracking modes 1000/1002/1003/1006 off, written straight to the tty.
-        let off = "\u{1b}[?1000l\u{1b}[?1002l\u{1b}[?1003l\u{1b}[?1006l"
-        _ = off.withCString { write(1, $0, strlen($0)) }
-    }
-    endwin()
-}
-
-/// Fatal signals (Swift traps are SIGILL/SIGTRAP) and SIGINT/SIGTERM: restore the terminal,
-/// restore the default action and raise the signal again so the exit status tells what happened.
-private func signalHandler(_ sig: Int32) {
-    restoreScreen()
-    signal(sig, SIG_DFL)
-    raise(sig)
+    /// The values `color` takes.
+    public static let colorChoices = ["auto", "truecolor", "256", "16", "8", "mono"]
 }
 
 public final class Terminal {
@@ -67,13 +45,40 @@ public final class Terminal {
     private var rowAttrs: [attr_t] = []
     private var rowPairs: [Int32] = []
 
+    private let input: TerminalInput
+
     public static var isInteractive: Bool { isatty(0) == 1 && isatty(1) == 1 }
+
+    /// Refuses, before anything is loaded, what cannot show a screen: no terminal on stdin and
+    /// stdout, no TERM, or a TERM the system's terminfo does not know. `alternative` says what to
+    /// use instead.
+    public static func checkUsable(command: String, alternative: String?) throws {
+        guard isInteractive else {
+            throw TerminalError(description: "\(command) needs a terminal (stdin and stdout must be a TTY)"
+                                + (alternative.map { "; " + $0 } ?? ""))
+        }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        guard !term.isEmpty else {
+            throw TerminalError(description: "TERM is not set, so the terminal's type is unknown; set it (for example export TERM=xterm-256color) and try again")
+        }
+        guard term != "dumb" else {
+            throw TerminalError(description: "the terminal type \"dumb\" (TERM) cannot move the cursor; run \(command) in a full terminal"
+                                + (alternative.map { " or " + $0.replacingOccurrences(of: "to write figures without one ", with: "") } ?? ""))
+        }
+        guard terminfoExists(term) else {
+            throw TerminalError(description: "the terminal type \"\(UserMessage.escaped(term))\" (TERM) is not in this system's terminfo database; set TERM to a known type such as xterm-256color, or install ncurses-term")
+        }
+    }
 
     /// Takes over the screen. Call only after everything that can fail without a screen has run.
     public init(options: TerminalOptions) throws {
         guard Terminal.isInteractive else {
             throw TerminalError(description: "not a terminal (stdin/stdout are not a TTY)")
         }
+        // The tty mode to return to, whatever happens next.
+        var saved = termios()
+        tcgetattr(0, &saved)
+        ProcessSignals.install()
         setlocale(LC_ALL, "")
         let env = ProcessInfo.processInfo.environment
         // Questions to the terminal go out before ncurses reads the keyboard.
@@ -89,7 +94,7 @@ public final class Terminal {
         }
         if scr == nil { scr = newterm(nil, out, inp) }
         guard let s = scr else {
-            throw TerminalError(description: "cannot set up the terminal \"\(name)\" (is TERM right?)")
+            throw TerminalError(description: "cannot set up the terminal \"\(UserMessage.escaped(name))\" (TERM); set TERM to your terminal's type, e.g. xterm-256color")
         }
         set_term(s)
         guard hs_can_address_cursor() == 1 else {
@@ -104,14 +109,18 @@ public final class Terminal {
         }
         window = win
         terminalName = name
-        screenActive = true
-        Terminal.installHandlers()
 
-        cbreak(); noecho(); nonl()
-        keypad(window, true)
+        // Raw: no line editing, no echo, no flow control (Ctrl-S), no signal keys (Ctrl-C, Ctrl-\,
+        // Ctrl-Z arrive as bytes). The mouse reports press, release and wheel in SGR form (1006),
+        // falling back to the old X10 form on terminals without it.
+        raw(); noecho(); nonl()
         curs_set(0)
-        set_escdelay(25)
-        intrflush(window, false)
+        // Until the pictures are set up: the tty mode and the main screen.
+        var leave = Array(Terminal.mouseOff.utf8)
+        for cap in ["rmcup", "cnorm", "sgr0"] { leave += Terminal.capability(cap) }
+        ProcessSignals.setTerminalRestore(modeFD: 0, mode: saved, outputFD: 1, leave: leave)
+        Terminal.registerExitHook()
+        input = TerminalInput(fd: 0)
 
         // Colour tier: what detection decided, capped by what the chosen entry can send.
         var colors = 0
@@ -125,46 +134,61 @@ public final class Terminal {
         tier = order[max(order.firstIndex(of: setup.tier) ?? 0, order.firstIndex(of: possible) ?? 0)]
         pairCapacity = max(0, Int(hs_color_pairs()) - 1)
 
+        var pictureLeaving: [UInt8] = []
         if setup.graphics.graphics.isPixels {
             // Pictures live in cells: ncurses must not shift them sideways with insert/delete.
             idcok(window, false)
             graphics = GraphicsOutput(choice: setup.graphics, env: env)
-            var leaving = graphics?.removeAll ?? []
+            pictureLeaving = graphics?.removeAll ?? []
             if setup.graphics.setSixelRegisters {
                 _ = TerminalExchange.writeAll(TerminalQueries.setSixelRegisters(setup.graphics.sixelColors), to: 1)
-                leaving += TerminalQueries.resetSixelRegisters
+                pictureLeaving += TerminalQueries.resetSixelRegisters
             }
-            LeavingBytes.set(leaving)
+            LeavingBytes.set(pictureLeaving)
         } else {
             graphics = nil
         }
+        // What a signal writes when it ends the process: pictures deleted while still on the
+        // alternate screen, then mouse off and the main screen back.
+        ProcessSignals.setTerminalRestore(modeFD: 0, mode: saved, outputFD: 1, leave: pictureLeaving + leave)
 
-        if options.mouse {
-            let mask = hs_button1_pressed() | hs_button4_pressed() | hs_button5_pressed()
-            mousemask(mask, nil)
-            mouseinterval(0)
-            mouseActive = true
-        }
+        mouse = options.mouse
+        if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOn.utf8)) }
     }
+
+    private let mouse: Bool
+    private var stopped = false
+    /// Mouse reports on (press, release, wheel; SGR 1006 form where the terminal has it) and off.
+    static let mouseOn = "\u{1b}[?1000h\u{1b}[?1006h", mouseOff = "\u{1b}[?1006l\u{1b}[?1000l"
 
     deinit { stop() }
 
     /// Gives the screen back (idempotent).
     public func stop() {
-        if mouseActive { mousemask(0, nil) }
-        restoreScreen()
+        guard !stopped else { return }
+        stopped = true
+        input.stop()
+        LeavingBytes.write()   // pictures deleted while still on the alternate screen
+        if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
+        endwin()
+        ProcessSignals.clearTerminalRestore()
     }
+
+    /// A terminfo string capability's bytes (empty when the terminal has none).
+    static func capability(_ name: String) -> [UInt8] {
+        guard let p = tigetstr(name), Int(bitPattern: p) != -1 else { return [] }
+        return Array(String(cString: p).utf8)
+    }
+
+    /// An exit() while the screen is up (an error path) still gives it back.
+    private static func registerExitHook() {
+        guard !exitHookRegistered else { return }
+        exitHookRegistered = true
+        atexit { ProcessSignals.restoreTerminal() }
+    }
+    nonisolated(unsafe) private static var exitHookRegistered = false
 
     public var size: (width: Int, height: Int) { (Int(hs_cols()), Int(hs_lines())) }
-
-    private static func installHandlers() {
-        guard !handlersInstalled else { return }
-        handlersInstalled = true
-        for sig in [SIGSEGV, SIGABRT, SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, signalHandler)
-        }
-        atexit { restoreScreen() }
-    }
 
     /// Colours in terminfo entry `entry`, nil when there is no such entry.
     static func terminfoColors(_ entry: String) -> Int? {
@@ -196,41 +220,20 @@ public final class Terminal {
 
     // MARK: - Input
 
-    /// Blocks for the next key, resize or mouse event.
+    /// Blocks for the next key, resize or mouse event. A terminal that went away reads as
+    /// `.interrupt`, so every loop ends.
     public func readKey() -> Key {
-        var ch: wint_t = 0
-        let r = wget_wch(window, &ch)
-        if r == KEY_CODE_YES {
-            switch Int32(ch) {
-            case KEY_UP: return .up
-            case KEY_DOWN: return .down
-            case KEY_LEFT: return .left
-            case KEY_RIGHT: return .right
-            case KEY_BTAB: return .backTab
-            // With keypad on, ncurses turns the terminal's Backspace (kbs) into KEY_BACKSPACE; pass it
-            // on as DEL, the byte Backspace sends otherwise (the tour steps back on it).
-            case KEY_BACKSPACE: return .char("\u{7f}")
-            case KEY_ENTER: return .enter
-            case KEY_RESIZE: return .resize(width: Int(hs_cols()), height: Int(hs_lines()))
-            case KEY_MOUSE:
-                var x: Int32 = 0, y: Int32 = 0
-                var b: mmask_t = 0
-                guard hs_getmouse(&x, &y, &b) == 1 else { return .unknown }
-                if b & hs_button4_pressed() != 0 { return .wheelUp }
-                if b & hs_button5_pressed() != 0 { return .wheelDown }
-                if b & (hs_button1_pressed() | hs_button1_clicked()) != 0 { return .mousePress(x: Int(x), y: Int(y)) }
-                return .unknown
-            default: return .unknown
+        switch input.next() {
+        case let .key(k):
+            return k
+        case .resized:
+            var ws = winsize()
+            if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 {
+                resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
             }
-        }
-        guard r == OK else { return .unknown }
-        switch ch {
-        case 9: return .tab
-        case 27: return .escape
-        case 10, 13: return .enter
-        default:
-            guard let s = Unicode.Scalar(UInt32(ch)) else { return .unknown }
-            return .char(Character(s))
+            return .resize(width: Int(hs_cols()), height: Int(hs_lines()))
+        case .closed:
+            return .interrupt
         }
     }
 

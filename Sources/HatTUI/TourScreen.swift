@@ -43,7 +43,7 @@ public enum TourKeys {
                        shown: [.char("\u{7f}"), .left], action: .back, label: "back"),
         TourKeyBinding(keys: [.char("g")], shown: [.char("g")], action: .first, label: "first"),
         TourKeyBinding(keys: [.char("G")], shown: [.char("G")], action: .last, label: "last"),
-        TourKeyBinding(keys: [.char("q"), .escape], shown: [.char("q"), .escape], action: .leave, label: "leave the tour"),
+        TourKeyBinding(keys: [.char("q"), .escape, .interrupt], shown: [.char("q"), .escape], action: .leave, label: "leave the tour"),
     ]
 
     /// (keys, action) for the footer: "Space/\u{2192}", "next".
@@ -87,7 +87,7 @@ public final class TourScreen {
 
     public var stepCount: Int { guide.count }
 
-    /// One frame's cells (tests and `--print-frame` use this without a terminal).
+    /// One frame's cells (tests and `hatscope-dev frame` use this without a terminal).
     public func frame(_ state: TourState, tier: ColorTier = .truecolor) -> CellBuffer {
         render(state, tier: tier).buffer
     }

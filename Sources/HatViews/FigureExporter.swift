@@ -5,6 +5,7 @@
 import Foundation
 import HatImaging
 import HatRecording
+import HatSystem
 
 /// One figure to write: a view at a selection, or a montage of all heads of that view.
 public struct ExportItem: Sendable, Equatable {
@@ -93,9 +94,10 @@ public enum FigureExporter {
     /// Renders and writes `items` into `folder` (which must exist). Views that do not apply are
     /// not written; they are returned as skipped with their reason (one entry per view, stage and
     /// reason). Two items with the same file name are written once. `progress(done, total, file)`
-    /// is called after each item.
+    /// is called after each item. With a `batch`, the files become final only when the caller
+    /// commits it (all together); without, each file is final once written.
     public static func export(_ items: [ExportItem], recording: Recording, folder: String,
-                              options: FigureOptions, sharedScale: Bool,
+                              options: FigureOptions, sharedScale: Bool, batch: OutputBatch? = nil,
                               progress: ((Int, Int, String) -> Void)? = nil) throws
         -> (figures: [Manifest.Figure], skipped: [Manifest.Skipped], timing: ExportTiming) {
         let input = FigureRenderer.inputImage(recording)
@@ -142,7 +144,7 @@ public enum FigureExporter {
             let t2 = now()
             let png = try PNGCodec.encode(image)
             let t3 = now()
-            try ImageIO.writeAtomically(png, to: folder + "/" + name)
+            if let batch { try batch.write(png, to: folder + "/" + name) } else { try OutputFile.write(png, to: folder + "/" + name) }
             let t4 = now()
             timing.encodeMs += t3 - t2
             timing.writeMs += t4 - t3

@@ -73,6 +73,14 @@ public struct HeadStatistics: Sendable, Equatable, Codable {
     public var carrier: [HeadStat]
     /// Blocks whose maps were not in the recordings ("stage 3 block 2: window attention not recorded").
     public var missing: [String]
+    /// Inputs that could not be used, with the reason (set by the caller that ran them).
+    public var skipped: [Skipped] = []
+
+    public struct Skipped: Sendable, Equatable, Codable {
+        public var input: String
+        public var reason: String
+        public init(input: String, reason: String) { self.input = input; self.reason = reason }
+    }
 
     /// Statistics of a single recording.
     public static func compute(_ recording: Recording) -> HeadStatistics {

@@ -3,6 +3,7 @@
 // preprocessed, the relative-position buffers used, the rendering settings, and per figure its
 // file, view, selection, value range and numbers. Written with sorted keys and no timestamps, so the same export gives the same bytes.
 import Foundation
+import HatSystem
 import HatImaging
 import HatRecording
 
@@ -126,9 +127,10 @@ public struct Manifest: Codable, Equatable, Sendable {
         return try d.decode(Manifest.self, from: Data(bytes))
     }
 
-    /// Writes `folder/manifest.json` atomically.
-    public func write(toFolder folder: String) throws {
-        try ImageIO.writeAtomically(try encoded(), to: folder + "/manifest.json")
+    /// Writes `folder/manifest.json` (whole or not at all; with a batch, when it is committed).
+    public func write(toFolder folder: String, batch: OutputBatch? = nil) throws {
+        let bytes = try encoded()
+        if let batch { try batch.write(bytes, to: folder + "/manifest.json") } else { try OutputFile.write(bytes, to: folder + "/manifest.json") }
     }
 
     public static func read(path: String) throws -> Manifest {

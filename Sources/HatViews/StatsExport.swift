@@ -49,9 +49,11 @@ extension HeadStatistics {
             let window: [HeadStat]
             let carrier: [HeadStat]
             let missing: [String]
+            let skipped: [Skipped]
         }
         let doc = Document(model: model, input: [inputHeight, inputWidth], recordings: recordings, stages: stages,
-                           definitions: Self.definitions, window: window, carrier: carrier, missing: missing)
+                           definitions: Self.definitions, window: window, carrier: carrier, missing: missing,
+                           skipped: skipped)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -44,7 +44,7 @@ public struct TourStep: Sendable {
         self.sentences = sentences; self.explorer = explorer; self.picture = picture; self.statistics = statistics
     }
 
-    /// Title, facts and sentences as one text (tests, `--print-frame` checks).
+    /// Title, facts and sentences as one text (tests, `hatscope-dev frame` checks).
     public var text: String { ([title] + facts + sentences).joined(separator: "\n") }
 }
 

@@ -3,8 +3,8 @@
 // by the commands that load a checkpoint (inside ModelOptions, where they replace the variant
 // inferred from the tensors) and by `preprocess`, which has no checkpoint and needs one of them.
 import ArgumentParser
-import Foundation
 import HatModel
+import HatPipeline
 import HatRecording
 
 struct ConfigOptions: ParsableArguments {
@@ -20,43 +20,8 @@ struct ConfigOptions: ParsableArguments {
                                valueName: "HxW"))
     var resolution: String?
 
-    /// --resolution as [H, W], or nil.
-    func parsedResolution() throws -> [Int]? {
-        guard let text = resolution else { return nil }
-        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.count == 2, let h = parts[0], let w = parts[1], h > 0, w > 0, h <= 16384, w <= 16384 else {
-            throw CLIError("--resolution must be HEIGHTxWIDTH, e.g. 224x320 (got '\(text)')")
-        }
-        guard h % 32 == 0, w % 32 == 0 else {
-            throw CLIError("--resolution \(h)x\(w): height and width must be multiples of 32 (the official any-res model sizes level i as H/2^(2+i))")
-        }
-        return [h, w]
-    }
+    var choice: ConfigChoice { ConfigChoice(preset: model, file: config, resolution: resolution) }
 
-    /// Checked here rather than in `validate()` so the message takes the project's one-line
-    /// `hatscope: ...` form with exit status 1 (callers route errors through `fail`).
-    func checkChoice() throws {
-        if model != nil && config != nil { throw CLIError("use either --model or --config, not both") }
-        if let m = model, ModelConfig.preset(named: m) == nil {
-            throw CLIError("unknown model '\(m)'; presets: \(ModelConfig.presets.map(\.name).joined(separator: ", "))")
-        }
-    }
-
-    /// The configuration given by --config or --model (with --resolution applied), or nil when
-    /// neither is.
-    func chosen() throws -> ModelConfig? {
-        try checkChoice()
-        let size = try parsedResolution()
-        var found: ModelConfig?
-        if let file = config {
-            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read --config \(file)") }
-            do { found = try ModelConfig.decodeJSON(data) } catch {
-                throw CLIError("--config \(file) is not a valid model configuration: \(error)")
-            }
-        } else {
-            found = model.flatMap { ModelConfig.preset(named: $0) }
-        }
-        if let size { found?.resolution = size }
-        return found
-    }
+    /// The configuration given by --config or --model, or nil when neither is.
+    func chosen() throws -> ModelConfig? { try choice.chosen() }
 }

@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import HatCheckpoint
 import HatModel
+import HatPipeline
+import HatSystem
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +16,8 @@ struct Convert: ParsableCommand {
         Output: a safetensors file holding every tensor of the selected state dict (learned weights \
         and buffers, 'module.' removed) as float32 in file order, with metadata: format=pt, source \
         file name and SHA-256, the state dict used, and the inferred FasterViT variant when the \
-        tensors are a FasterViT. Written atomically (temporary name, then rename). Training extras \
+        tensors are a FasterViT. Written whole or not at all (temporary name, then rename; a FIFO or \
+        device is written into; - is standard output). Training extras \
         (optimizer, args, ...) are not copied; `hatscope info` lists them.
 
         Example:
@@ -32,26 +35,24 @@ struct Convert: ParsableCommand {
     var ema = false
 
     func run() throws {
-        do {
-            let sd = try StateDictLoader.load(path: input, ema: ema)
-            let sha = try SHA256.hex(ofFile: input)
-            var meta: [String: String] = [
-                "format": "pt",
-                "source": (input as NSString).lastPathComponent,
-                "source_sha256": sha,
-                "state_dict": sd.source,
-                "converted_by": "hatscope \(HatScopeVersion.string)",
-            ]
-            if let variant = try? VariantInference.analyze(shapes: sd.shapes) {
-                meta["fastervit_variant"] = variant.config.name
-            }
-            let tensors = sd.order.compactMap { name in sd.tensors[name].map { (name: name, tensor: $0) } }
-            try SafeTensors.write(tensors, metadata: meta, to: output)
-            let count = tensors.reduce(0) { $0 + $1.tensor.count }
-            print("wrote \(output): \(tensors.count) tensors, \(count) values (float32) from \(sd.source)"
-                  + (meta["fastervit_variant"].map { ", variant \($0)" } ?? ""))
-        } catch {
-            fail(error)
+        try OutputFile.preflight(output)
+        let (sd, _) = try ModelLoader.readStateDict(ModelRequest(checkpoint: input, ema: ema), path: input)
+        let sha = try SHA256.hex(ofFile: input)
+        var meta: [String: String] = [
+            "format": "pt",
+            "source": (input as NSString).lastPathComponent,
+            "source_sha256": sha,
+            "state_dict": sd.source,
+            "converted_by": "hatscope \(HatScopeVersion.string)",
+        ]
+        if let variant = try? VariantInference.analyze(shapes: sd.shapes) {
+            meta["fastervit_variant"] = variant.config.name
         }
+        let tensors = sd.order.compactMap { name in sd.tensors[name].map { (name: name, tensor: $0) } }
+        try SafeTensors.write(tensors, metadata: meta, to: output)
+        let count = tensors.reduce(0) { $0 + $1.tensor.count }
+        let summary = "wrote \(output == "-" ? "standard output" : output): \(tensors.count) tensors, \(count) values (float32) from \(sd.source)"
+            + (meta["fastervit_variant"].map { ", variant \($0)" } ?? "")
+        if output == "-" { StandardStreams.error(summary + "\n") } else { print(summary) }
     }
 }

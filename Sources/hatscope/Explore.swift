@@ -6,6 +6,7 @@ import Foundation
 import HatCore
 import HatImaging
 import HatModel
+import HatPipeline
 import HatTUI
 import HatViews
 
@@ -14,9 +15,9 @@ struct Explore: ParsableCommand {
         commandName: "explore",
         abstract: "Explore FasterViT's hierarchical attention in the terminal (the default command).",
         discussion: """
-        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image, PNG or JPEG, default the demo image), or a recording file (--recording, from `hatscope record` or tools/record_torch.py; the model does not run). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image / --input: PNG or JPEG, or a .npy / safetensors tensor [1, 3, H, W], - for standard input; default the demo image), or a recording file (--recording, from `hatscope record` or tools/record_torch.py; the model does not run). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
 
-        Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q or Esc quit. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
+        Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q, Esc or Ctrl-C quit; every other key is ignored. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
 
         Pictures: --graphics auto shows real pixels with the kitty graphics protocol, sixel or iTerm2 images when the terminal answers that it has them (half blocks inside tmux/screen or when unsure); kitty, sixel, iterm2 force one, blocks turns them off.
 
@@ -32,10 +33,8 @@ struct Explore: ParsableCommand {
         """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOption
     @OptionGroup var recording: RecordingOptions
-
-    @Option(help: "Image to explore (PNG or JPEG); default: the demo image.")
-    var image: String?
 
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
     var color: String = "auto"
@@ -46,22 +45,14 @@ struct Explore: ParsableCommand {
     @Flag(help: "Do not use the mouse.")
     var noMouse = false
 
-    @Option(help: "Folder for PNG figures written with e / E.")
+    @Option(help: "Folder for PNG figures written with e / E (created at the first export).")
     var exportDir: String = "."
 
     @Option(help: "Initial colour map: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
     var colormap: String = Colormap.default.rawValue
 
-    @Flag(help: .hidden) var synthetic = false
-    @Flag(help: .hidden) var benchRender = false
-    @Option(help: .hidden) var printFrame: String?
-    @Flag(help: .hidden) var timeStartup = false
-    @Option(help: .hidden) var framePng: String?
-    @Option(help: .hidden) var keys: String = ""
-    @Flag(help: .hidden) var detect = false
-
     func validate() throws {
-        guard ["auto", "truecolor", "256", "16", "8", "mono"].contains(color.lowercased()) else {
+        guard TerminalOptions.colorChoices.contains(color.lowercased()) else {
             throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
         }
         guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
@@ -73,98 +64,23 @@ struct Explore: ParsableCommand {
     }
 
     func run() throws {
-        let start = DispatchTime.now()
-        let interactive = printFrame == nil && !benchRender
-        if interactive && !Terminal.isInteractive {
-            fail(CLIError("explore needs a terminal (stdin and stdout must be a TTY); to write figures without one use `hatscope export`"))
-        }
-        var isDir: ObjCBool = false
-        if interactive && !(FileManager.default.fileExists(atPath: exportDir, isDirectory: &isDir) && isDir.boolValue) {
-            fail(CLIError("--export-dir \(exportDir): no such folder"))
-        }
-        if detect {
-            // What the terminal answered and what was decided, without taking the screen.
-            // Report on stderr: stdout is the terminal being asked.
-            let setup = DisplaySetup.probe(TerminalOptions(color: color, mouse: false, graphics: graphics.lowercased()))
-            FileHandle.standardError.write(Data((setup.report + "\n").utf8))
-            return
-        }
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
+        try Terminal.checkUsable(command: "explore", alternative: "to write figures without one use `hatscope export`")
         let context: ExplorerContext
-        do { context = try loadContext() } catch { fail(error) }
+        var notes: [String] = []
+        if recording.isGiven {
+            let (path, rec) = try recording.single(for: "explore")
+            context = ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
+        } else {
+            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
+            context = ExplorerContext(recording: run.recording, modelName: run.modelName,
+                                      checkpointLabel: run.checkpointLabel, imageLabel: run.inputLabel,
+                                      classNames: run.classNames)
+            notes = run.notes
+        }
         let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
                                       exportDirectory: exportDir, colormap: colormap)
-        let explorer = Explorer(context: context, options: options)
-        if let spec = printFrame {
-            let parts = spec.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2 else { fail(CLIError("--print-frame wants WIDTHxHEIGHT")) }
-            let tier = ColorTier(rawValue: color == "auto" ? "truecolor" : color.lowercased()) ?? .truecolor
-            // --keys: characters fed to the key handler first (debugging, docs).
-            var state = explorer.initialState(width: parts[0], height: parts[1])
-            for ch in keys {
-                let key: Key = ch == ">" ? .tab : ch == "<" ? .backTab : .char(ch)
-                state = KeyHandling.handle(state, key).0
-            }
-            let f = explorer.frame(state, tier: tier)
-            if let png = framePng {
-                do { try ImageIO.writePNG(f.buffer.image(), to: png) } catch { fail(error) }
-            }
-            print(f.buffer.text, terminator: "")
-            return
-        }
-        if benchRender {
-            // Results on stderr so stdout can stay the terminal being measured.
-            do {
-                let text = try RenderBenchmark.run(explorer: explorer, onTerminal: Terminal.isInteractive, options: options)
-                FileHandle.standardError.write(Data((text + "\n").utf8))
-            } catch { fail(error) }
-            return
-        }
-        do {
-            if timeStartup {
-                // Startup to first frame: leave at once and say how long it took.
-                var ms = 0.0
-                try explorer.run(onFirstFrame: {
-                    ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
-                }, quitAfterFirstFrame: true)
-                FileHandle.standardError.write(Data(String(format: "startup to first frame: %.1f ms\n", ms).utf8))
-            } else {
-                try explorer.run()
-            }
-        } catch {
-            fail(error)
-        }
-    }
-
-    /// Model + image -> one recorded forward pass (or a recording file, or the synthetic recording).
-    func loadContext() throws -> ExplorerContext {
-        if recording.isGiven {
-            try recording.checkAlone(model.givenOptions + [("--image", image != nil), ("--synthetic", synthetic)])
-            let (path, rec) = try recording.single(for: "explore")
-            return ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
-        }
-        if synthetic {
-            // --model / --config pick the configuration whose geometry the synthetic recording takes.
-            let config = try model.choice.chosen()
-            return ExplorerContext(recording: SyntheticScene.recording(config: config), checkpointLabel: "synthetic (no model)",
-                                   imageLabel: "drawn scene")
-        }
-        let loaded = try model.load()
-        let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-        let imagePath = try image ?? DemoAssets.defaultImage
-        let input = try preprocessImage(path: imagePath, config: loaded.config).tensor    // [1, 3, H, W]
-        // Every block's attention is kept while it fits the recorder's budget (all official
-        // variants at 224); otherwise the recorder keeps the last block per stage and says so.
-        let recorder = AttentionRecorder()
-        _ = try net.forward(input, recorder: recorder)
-        var recording = try recorder.recording()
-        // Said in the Notes panel when it matters: stored buffers that differ, or --buffers geometry.
-        let audit = loaded.bufferAudit(resolution: [input.shape[2], input.shape[3]])
-        if audit.forwardBuffersDiffer || loaded.buffers == .geometry { recording.notes.append(audit.summary()) }
-        let isDemo = model.checkpoint == nil
-        let file = (loaded.checkpointPath as NSString).lastPathComponent
-        return ExplorerContext(recording: recording, modelName: loaded.config.name,
-                               checkpointLabel: isDemo ? "demo (\(file))" : file,
-                               imageLabel: (imagePath as NSString).lastPathComponent,
-                               classNames: Predict.classNames(for: loaded))
+        try Explorer(context: context, options: options).run()
+        for n in notes { note(n) }
     }
 }

@@ -7,7 +7,9 @@ import HatCheckpoint
 import HatCore
 import HatImaging
 import HatModel
+import HatPipeline
 import HatRecording
+import HatSystem
 import HatViews
 
 struct Export: ParsableCommand {
@@ -16,15 +18,18 @@ struct Export: ParsableCommand {
         abstract: "Write PNG heatmaps of FasterViT's attention and a manifest.json to a folder.",
         discussion: """
         Inputs: a checkpoint (--checkpoint; default the embedded demo model), and an image \
-        (--image, PNG or JPEG, preprocessed exactly like timm's eval transform for the model; \
-        default the demo image) or a ready network input (--input X.npy, [1,3,H,W] float32); \
-        or a recording file (--recording R, from `hatscope record` or tools/record_torch.py): \
-        then the model does not run, and the PNGs are the same bytes as from the checkpoint.
+        (--image / --input, PNG or JPEG, preprocessed exactly like timm's eval transform for the \
+        model; or a ready network input, .npy or safetensors [1,3,H,W]; - for standard input; \
+        default the demo image); or a recording file (--recording R, from `hatscope record` or \
+        tools/record_torch.py): then the model does not run, and the PNGs are the same bytes as \
+        from the checkpoint.
 
         Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
         version, model, checkpoint sha256, image, preprocessing, the relative-position buffers \
         used (--buffers) and how they compare with the geometry, every selection, value ranges, \
-        file names), enough to make any figure again.
+        file names), enough to make any figure again. All files appear together when the run \
+        succeeds, none when it fails (a folder it created is removed again); the folder is \
+        locked for the run, so a second export into it is refused until the first is done.
 
         Views: local (a query's window attention and its carrier tokens), carrier (one carrier \
         token's global attention over the whole image, and the N x N matrix), propagation (what \
@@ -34,7 +39,8 @@ struct Export: ParsableCommand {
         that applies to the stage. --montage adds, per view, one figure with every head of the \
         block and their mean.
 
-        Selection: stages are numbered 1-4 (stage 3 = levels.2); blocks, heads, windows and \
+        Selection: stages are numbered 1-4 (stage 3 = levels.2; --stage also takes levels.2); \
+        blocks (or --block levels.2.blocks.1, which names the stage too), heads, windows and \
         token rows/columns count from 0. The query is --query ROW,COL on the stage's token \
         grid, or --window W with --query-index K (the K-th token of the window, row-major; \
         default its centre token); --carrier-slot S makes the query the window's S-th carrier \
@@ -43,7 +49,7 @@ struct Export: ParsableCommand {
         --all writes every view for every block and head (and the montages) of every stage, \
         with a progress bar when stderr is a terminal. File names are deterministic: \
         local_s3_b2_h4_w1_q3-5.png is view, stage, block, head (hmean = mean of heads), window, \
-        query row-col. --timing prints where the time went.
+        query row-col.
 
         Examples:
           hatscope export --image cat.jpg --out figs
@@ -51,19 +57,14 @@ struct Export: ParsableCommand {
               --out figs --view local --view reach --block 2 --head 4 --query 3,5
           hatscope export --input x.npy --out figs --view carrier --carrier 5 \\
               --montage --shared-scale
-          hatscope export --image cat.jpg --out all --all --scale 1 --timing
           hatscope export --recording rec.safetensors --out figs --view local --montage
+          hatscope export --image cat.jpg --out all --all --scale 1
         """)
 
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOption
     @OptionGroup var recording: RecordingOptions
-
-    @Option(help: "Image file (PNG or JPEG); default: the demo image when --input is not given.")
-    var image: String?
-
-    @Option(help: "Network input as .npy ([1,3,H,W] float32), fed as is instead of an image.")
-    var input: String?
 
     @Option(help: "Output folder for the PNGs and manifest.json (created if missing).")
     var out: String
@@ -71,11 +72,11 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("view"), help: "View to write (repeatable): \(ViewKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var views: [String] = []
 
-    @Option(help: "Stage 1-4 (1-2 convolutional: energy only; 3-4 transformer).")
-    var stage: Int = 3
+    @Option(help: "Stage 1-4 (1-2 convolutional: energy only; 3-4 transformer), or levels.0-levels.3. Default: 3.")
+    var stage: String?
 
-    @Option(help: "Block of the stage, from 0.")
-    var block: Int = 0
+    @Option(help: "Block of the stage, from 0, or an official path levels.L.blocks.B.")
+    var block: String = "0"
 
     @Option(help: "Head, from 0, or 'mean' for the mean over heads.")
     var head: String = "mean"
@@ -92,8 +93,8 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("carrier-slot"), help: "Make the query the window's S-th carrier token.")
     var carrierSlot: Int?
 
-    @Option(help: "Carrier token (grid order, from 0) for the carrier view.")
-    var carrier: Int = 0
+    @Option(help: "Carrier token (grid order, from 0) for the carrier view; default 0.")
+    var carrier: Int?
 
     @Option(help: "Colour map: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
     var colormap: String = Colormap.default.rawValue
@@ -113,19 +114,22 @@ struct Export: ParsableCommand {
     @Flag(help: "Write every view (or every --view) for every block and head of every stage.")
     var all = false
 
-    @Flag(help: "Print the forward, render and encode/write times (ms) to stderr.")
-    var timing = false
-
-    /// Every option check, before anything loads; CLIError -> `hatscope: ...` and exit 1.
-    func checkOptions() throws {
-        try recording.checkAlone(model.givenOptions + [("--image", image != nil), ("--input", input != nil)])
-        if image != nil && input != nil { throw CLIError("give either --image or --input, not both") }
+    /// Every option check, before anything loads.
+    func checkOptions() throws -> (level: Int, block: Int) {
         guard Colormap(rawValue: colormap) != nil else {
             throw CLIError("unknown colour map '\(colormap)' (choose \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard opacity.isFinite && (0 ... 1).contains(opacity) else { throw CLIError("--opacity must be between 0 and 1") }
         guard (1 ... 8).contains(scale) else { throw CLIError("--scale must be 1-8") }
-        guard (1 ... 4).contains(stage) else { throw CLIError("--stage must be 1-4 (stage 3 is levels.2)") }
+        var level = try stage.map { try StageNumbering.level($0, option: "--stage") } ?? 2
+        let (blockLevel, b) = try StageNumbering.block(block, option: "--block")
+        if let l = blockLevel {
+            // --block levels.L.blocks.B names the stage; --stage, when given too, must agree.
+            if stage != nil && l != level {
+                throw CLIError("--block \(block) is in stage \(l + 1), but --stage says \(level + 1)")
+            }
+            level = l
+        }
         for v in views where ViewKind(rawValue: v) == nil {
             throw CLIError("unknown view '\(v)' (choose \(ViewKind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -135,6 +139,8 @@ struct Export: ParsableCommand {
             throw CLIError("give the query either as --query ROW,COL or as --window W [--query-index K]")
         }
         if queryIndex != nil && window == nil { throw CLIError("--query-index needs --window") }
+        if let c = carrier, c < 0 { throw CLIError("--carrier must be a number from 0 (got \(c))") }
+        return (level, b)
     }
 
     func parsedHead() throws -> Int? {
@@ -153,28 +159,29 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        do { try export() } catch { fail(error) }
-    }
-
-    private func export() throws {
-        try checkOptions()
-        let level = stage - 1
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
+        let (level, block) = try checkOptions()
         let kinds = views.compactMap(ViewKind.init(rawValue:))
         let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default, opacity: opacity, scale: scale)
-        try prepareFolder(out)
+        let folder = try OutputFolder(out, option: "--out")
+        let batch = OutputBatch()
 
         let t0 = Date()
         var t1 = Date()
         var forwardMs = 0.0
         let recording: Recording
-        var preprocessing: Manifest.Preprocessing?
         var source = Manifest.Source()
+        var preprocessing: Manifest.Preprocessing?
         var checkpoint: Manifest.Checkpoint?
         var buffers: Manifest.Buffers?
+        var notes: [String] = []
         if self.recording.isGiven {
             // A recording file: drawn as recorded, no model.
             let (path, rec) = try self.recording.single(for: "export")
             recording = rec
+            if !all && level >= 2 {
+                try StageNumbering.check(level: level, block: block, config: rec.config, option: "--block", item: self.block)
+            }
             let p = rec.provenance
             checkpoint = p.checkpoint.map { Manifest.Checkpoint(path: $0.path, sha256: $0.sha256 ?? "unknown") }
             if let i = p.input { if i.kind == "image" { source.image = i.path } else { source.input = i.path } }
@@ -182,35 +189,34 @@ struct Export: ParsableCommand {
             preprocessing = p.preprocessing
             buffers = Manifest.Buffers(choice: p.buffers, comparison: "as recorded (see the recording's notes)")
         } else {
-            let given = try input.map { try NPY.read(path: $0) }
-            let loaded = try model.load(inputResolution: given.flatMap(EngineInput.resolution))
-            loaded.digest.start()  // the manifest / header shows the hash: hash while the model runs
-            let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            let config = loaded.config
-            let tensor: Tensor
-            if let npy = input, let given {
-                tensor = given
-                source.input = npy
-            } else {
-                let path = try image ?? DemoAssets.defaultImage
-                tensor = try preprocessImage(path: path, config: config).tensor
+            let path = try input.path()
+            let file = try NetworkInputReader.open(path)
+            let run = try model.run(inputResolution: file.resolution)
+            run.loaded.digest.start()  // the manifest shows the hash: hash while the model runs
+            let config = run.config
+            let x = try file.input(for: config)
+            if x.kind == .image {
                 source.image = path
                 preprocessing = Manifest.Preprocessing(height: config.resolution[0], width: config.resolution[1],
                                                        cropPct: config.cropPct, cropMode: config.cropMode)
+            } else {
+                source.input = path
             }
             // Without --all only the selected stage's blocks up to the selected one are needed
             // (rollout runs through them); carrier maps are always kept by the recorder.
-            let keep: Set<BlockID>? = all || level < 2 ? nil : Set((0 ... max(block, 0)).map { BlockID(level: level, block: $0) })
-            let recorder = AttentionRecorder(options: RecorderOptions(blocks: keep))
+            let keep: Set<BlockID>? = all || level < 2 ? nil : Set((0 ... block).map { BlockID(level: level, block: $0) })
+            if !all && level >= 2 {
+                try StageNumbering.check(level: level, block: block, config: config, option: "--block", item: self.block)
+            }
             t1 = Date()
-            _ = try net.forward(tensor, recorder: recorder)
+            recording = try run.record(x, options: RecorderOptions(blocks: keep))
             forwardMs = Date().timeIntervalSince(t1) * 1000
-            recording = try recorder.recording()
-            checkpoint = Manifest.Checkpoint(path: loaded.checkpointPath, sha256: loaded.checkpointSHA256)
-            buffers = Manifest.Buffers(choice: loaded.buffers.rawValue,
-                                       comparison: loaded.bufferAudit(resolution: [tensor.shape[2], tensor.shape[3]]).summary())
+            checkpoint = Manifest.Checkpoint(path: run.loaded.checkpointPath, sha256: run.loaded.checkpointSHA256)
+            buffers = Manifest.Buffers(choice: run.loaded.buffers.rawValue,
+                                       comparison: run.loaded.bufferAudit(resolution: [x.tensor.shape[2], x.tensor.shape[3]]).summary())
+            notes = run.loaded.notes + run.notes
         }
-        let selection = try makeSelection(recording, level: level)
+        let selection = try makeSelection(recording, level: level, block: block, kinds: kinds)
 
         let items: [ExportItem]
         if all {
@@ -221,30 +227,32 @@ struct Export: ParsableCommand {
             let chosen = kinds.isEmpty ? (level < 2 ? [.energy] : ViewKind.allCases.filter { $0 != .energy }) : kinds
             items = FigureExporter.plan(chosen, selection: selection, montage: montage)
         }
-        let bar = all && isatty(STDERR_FILENO) != 0 ? ProgressBar() : nil
+        let bar = all ? ProgressLine(label: "export", total: items.count) : nil
         let result = try FigureExporter.export(items, recording: recording, folder: out, options: options,
-                                               sharedScale: sharedScale) { done, total, name in
-            bar?.update(done, total, name)
+                                               sharedScale: sharedScale, batch: batch) { done, _, name in
+            bar?.update(done, item: name)
         }
         bar?.finish()
-
+        guard !result.figures.isEmpty else {
+            throw CLIError("no figure applies: " + result.skipped.map { "\($0.view.rawValue): \($0.reason)" }.joined(separator: "; "))
+        }
         let manifest = Manifest(version: HatScopeVersion.string, model: recording.config, checkpoint: checkpoint,
                                 source: source, preprocessing: preprocessing, inputHeight: recording.inputHeight,
                                 inputWidth: recording.inputWidth, rendering: Manifest.Rendering(options, sharedScale: sharedScale),
                                 figures: result.figures, skipped: result.skipped, buffers: buffers)
-        guard !result.figures.isEmpty else {
-            throw CLIError("no figure applies: " + result.skipped.map { "\($0.view.rawValue): \($0.reason)" }.joined(separator: "; "))
-        }
-        try manifest.write(toFolder: out)
+        try manifest.write(toFolder: out, batch: batch)
+        try batch.commit()
+        folder.finish()
         if !all {
-            for s in result.skipped { warn("skipped \(s.view.rawValue): \(s.reason)") }
+            for s in result.skipped { note("skipped \(s.view.rawValue): \(s.reason)") }
         }
         print("wrote \(result.figures.count) figure\(result.figures.count == 1 ? "" : "s") and manifest.json to \(out)"
               + (all && !result.skipped.isEmpty ? " (\(result.skipped.count) view/stage combinations do not apply; see manifest.json)" : ""))
-        if timing {
+        for n in notes { note(n) }
+        if DeveloperSwitches.timing {
             let t = result.timing
             let n = Double(max(t.figures, 1))
-            warn(String(format: "timing: load+preprocess %.0f ms, forward %.0f ms; %d figures: views %.1f ms, render %.1f ms, PNG encode %.1f ms, write %.1f ms (%.1f ms per figure; slowest %.1f ms wall, %.1f ms CPU: %@); total %.0f ms",
+            StandardStreams.error(String(format: "timing: load+preprocess %.0f ms, forward %.0f ms; %d figures: views %.1f ms, render %.1f ms, PNG encode %.1f ms, write %.1f ms (%.1f ms per figure; slowest %.1f ms wall, %.1f ms CPU: %@); total %.0f ms\n",
                         t1.timeIntervalSince(t0) * 1000, forwardMs, t.figures, t.computeMs, t.renderMs, t.encodeMs, t.writeMs,
                         (t.computeMs + t.renderMs + t.encodeMs + t.writeMs) / n, t.slowestMs, t.slowestCPUMs, t.slowestFile,
                         Date().timeIntervalSince(t0) * 1000))
@@ -252,61 +260,33 @@ struct Export: ParsableCommand {
     }
 
     /// The selection from the options, checked against the recorded stage.
-    private func makeSelection(_ rec: Recording, level: Int) throws -> Selection {
-        var sel = Selection(level: level, block: block, head: try parsedHead(), carrier: carrier)
+    private func makeSelection(_ rec: Recording, level: Int, block: Int, kinds: [ViewKind]) throws -> Selection {
+        var sel = Selection(level: level, block: block, head: try parsedHead(), carrier: carrier ?? 0)
         guard let st = rec.stages.first(where: { $0.level == level }) else { return sel }  // conv stage: energy only
         if let (r, c) = try parsedQuery() {
             sel.queryRow = r; sel.queryCol = c
         } else if let w = window {
             guard w >= 0 && w < st.windowCount else {
-                throw CLIError("--window \(w): stage \(stage) has windows 0-\(st.windowCount - 1)")
+                throw CLIError("--window \(w): stage \(level + 1) has windows 0-\(st.windowCount - 1)")
             }
             let n = st.windowSize * st.windowSize
             let k = queryIndex ?? (st.windowSize / 2) * st.windowSize + st.windowSize / 2
-            guard k >= 0 && k < n else { throw CLIError("--query-index \(k): windows of stage \(stage) have tokens 0-\(n - 1)") }
+            guard k >= 0 && k < n else { throw CLIError("--query-index \(k): windows of stage \(level + 1) have tokens 0-\(n - 1)") }
             let p = st.geometry.tokenPosition(window: w, local: k)
             sel.queryRow = p.row; sel.queryCol = p.col
         } else {
             sel.queryRow = st.height / 2; sel.queryCol = st.width / 2
         }
         sel.carrierSlot = carrierSlot
+        // An explicit --carrier is checked like --block: out of range is an error, not a skip.
+        if let c = carrier, c >= st.carriers.count {
+            throw CLIError(st.carriers.isEmpty ? "--carrier \(c): stage \(level + 1) has no carrier tokens"
+                                               : "--carrier \(c): stage \(level + 1) has carrier tokens 0-\(st.carriers.count - 1)")
+        }
         // Checks block, head, query and slot against the recording with one clear message.
         do { _ = try Views.compute(.matrix, recording: rec, selection: sel) } catch let e as ViewError {
             if case .invalidSelection = e { throw CLIError(e.description) }
         }
         return sel
     }
-
-    /// Creates the output folder when missing and checks it can be written.
-    private func prepareFolder(_ path: String) throws {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw CLIError("--out \(path) is a file, not a folder") }
-        } else {
-            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-                throw CLIError("cannot create output folder \(path): \(error.localizedDescription)")
-            }
-        }
-        guard access(path, W_OK) == 0 else { throw CLIError("output folder \(path) is not writable") }
-    }
-
-    private func warn(_ s: String) {
-        FileHandle.standardError.write(("hatscope: " + s + "\n").data(using: .utf8) ?? Data())
-    }
-}
-
-/// A one-line progress bar on stderr, redrawn in place.
-private final class ProgressBar {
-    private var lastDrawn = -1
-    func update(_ done: Int, _ total: Int, _ name: String) {
-        let width = 30
-        let filled = total > 0 ? done * width / total : width
-        guard filled != lastDrawn || done == total || done % 10 == 0 else { return }
-        lastDrawn = filled
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let shown = name.count > 40 ? String(name.prefix(40)) : name
-        let line = "\r[\(bar)] \(done)/\(total) \(shown)" + String(repeating: " ", count: max(0, 40 - shown.count))
-        FileHandle.standardError.write(line.data(using: .utf8) ?? Data())
-    }
-    func finish() { FileHandle.standardError.write("\n".data(using: .utf8) ?? Data()) }
 }

@@ -4,6 +4,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatPipeline
 import HatRecording
 
 struct Info: ParsableCommand {
@@ -22,7 +23,8 @@ struct Info: ParsableCommand {
         relative_position_index; relative_bias deploy caches against the position MLPs), and the \
         checkpoint's other entries (epoch, optimizer, args, ...). --ema describes the EMA weights; \
         --resolution the model built for another input size.
-        Exit status 1 when the tensors do not match the model (the mismatch is listed).
+        Exit status 1 when the tensors do not match the model (the mismatch is listed in full) or \
+        hold NaN or infinite values (listed per tensor; --allow-nonfinite accepts them).
 
         Example:
           hatscope info fastervit_0_224_1k.pth.tar
@@ -35,19 +37,10 @@ struct Info: ParsableCommand {
     @OptionGroup var options: ModelOptions
 
     func run() throws {
-        do {
-            try report()
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            fail(error)
-        }
-    }
-
-    private func report() throws {
-        let path = try options.checkpointPath(override: self.path)
-        _ = try options.bufferChoice()
-        let (sd, sha) = try options.readStateDict(path: path)
+        let request = options.request
+        let path = try ModelLoader.checkpointPath(request, override: self.path)
+        _ = try request.bufferChoice()
+        let (sd, sha) = try ModelLoader.readStateDict(request, path: path)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         print("checkpoint    \(path)")
         print("              \(sd.format) format, \(megabytes(size)), sha256 \(sha.value)")
@@ -58,8 +51,8 @@ struct Info: ParsableCommand {
 
         var config: ModelConfig, notes: [String]
         do {
-            (config, notes) = try options.resolveConfig(shapes: sd.shapes)
-            notes += try options.settleResolution(&config, shapes: sd.shapes, input: nil, path: path, describing: true)
+            (config, notes) = try ModelLoader.resolveConfig(request, shapes: sd.shapes)
+            notes += try ModelLoader.settleResolution(request, &config, shapes: sd.shapes, input: nil, path: path, describing: true)
         } catch {
             printExtras(sd.extras)
             throw error
@@ -67,7 +60,7 @@ struct Info: ParsableCommand {
         let inferredCustom = options.model == nil && options.config == nil && config.name == "custom"
         if inferredCustom {
             // Named like everywhere else (titles, recordings): by the checkpoint's own arch entry.
-            let arch = ModelOptions.archName(in: sd.extras)
+            let arch = ModelLoader.archName(in: sd.extras)
             print("variant       \(arch ?? "custom") (\(arch == nil ? "" : "the checkpoint's arch; ")a custom configuration "
                   + "inferred from the tensor shapes: no official preset matches)")
         } else {
@@ -106,14 +99,25 @@ struct Info: ParsableCommand {
                   + (skipped > 0 ? "\(skipped) not used at \(config.resolution[0])x\(config.resolution[1]) (carrier-token parts this input size skips)" : "none unused"))
             try printBuffers(sd, config: config)
         } catch let e as WeightError {
-            let lines = WeightMapping.report(e)
+            // The full list here: the other commands show ten lines and point to this one.
+            let lines = WeightMapping.report(e, limit: Int.max)
             mismatch = lines[0]
             print("mapping       MISMATCH")
             for line in lines { print("              \(line)") }
         }
+        let nonFinite = NonFiniteReport.scan(sd.tensors.filter { !WeightMapping.isDerived($0.key) })
+        if nonFinite.isEmpty {
+            print("values        all finite")
+        } else {
+            print("values        NON-FINITE: \(nonFinite.summary)")
+            for line in nonFinite.lines { print("              \(line)") }
+        }
         printExtras(sd.extras)
         if let m = mismatch {
             throw CLIError("\(path) does not match \(config.name): \(m)")
+        }
+        if !nonFinite.isEmpty && !options.allowNonfinite {
+            throw CLIError("\(path): \(nonFinite.summary) (listed above; --allow-nonfinite loads it anyway)")
         }
     }
 
@@ -149,7 +153,7 @@ struct Info: ParsableCommand {
     /// runs on (--buffers).
     private func printBuffers(_ sd: LoadedStateDict, config: ModelConfig) throws {
         let derived = sd.tensors.filter { WeightMapping.isDerived($0.key) }
-        let choice = try options.bufferChoice()
+        let choice = try options.request.bufferChoice()
         let reads = choice == .stored
             ? "stored (--buffers): the model reads the checkpoint's relative_coords_table and relative_position_index where they fit this input, as the official forward does"
             : "geometry (--buffers): relative_coords_table and relative_position_index recomputed, the checkpoint's ignored"

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import HatCore
 import HatModel
+import HatPipeline
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,10 +12,12 @@ struct Predict: ParsableCommand {
         discussion: """
         Input: a checkpoint (--checkpoint; default: the embedded demo model, a small FasterViT \
         trained on "do the two marked shapes share a colour?") and one or more PNG/JPEG images \
-        (--image, repeatable; default: a shipped demo image). Each image goes through the \
+        (--image / --input, repeatable; default: a shipped demo image; .npy and safetensors \
+        tensors and - for standard input work too). Each image goes through the \
         model's eval transform (resize, crop, ImageNet mean/std), then one forward pass.
         Output (stdout): per image, the top --top classes with softmax probability, class index \
-        and logit; with --json one JSON document instead (every logit included).
+        and logit; with --json one JSON document instead (every logit included; NaN or infinite \
+        values, possible only with --allow-nonfinite, are null).
         Class names: a classes.txt (or <checkpoint>.classes.txt) beside the checkpoint with one \
         name per class; else ImageNet-1k names for 1000-class models; else "class N".
 
@@ -26,8 +29,7 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .customLong("image"), help: ArgumentHelp("Image to classify (PNG or JPEG); repeat for several.", valueName: "file"))
-    var images: [String] = []
+    @OptionGroup var input: InputOption
 
     @Option(help: "How many classes to print per image.")
     var top: Int = 5
@@ -40,30 +42,28 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let paths = images.isEmpty ? [try DemoAssets.defaultImage] : images
-            let loaded = try model.load()
-            let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            let names = Self.classNames(for: loaded)
-            var results: [Output.Image] = []
-            for path in paths {
-                let input = try preprocessImage(path: path, config: loaded.config).tensor   // [1, 3, H, W]
-                let logits = try net.forward(input).data                                 // [classes]
-                results.append(Output.Image(image: path, logits: logits,
-                                            top: Self.ranked(logits, names: names, count: top)))
-            }
-            let output = Output(checkpoint: loaded.checkpointPath, model: loaded.config.name,
-                                classes: loaded.config.numClasses, results: results)
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(output), as: UTF8.self))
-            } else {
-                print(Self.text(output))
-            }
-        } catch {
-            fail(error)
+        let paths = input.inputs.isEmpty ? [try DemoAssets.defaultImage] : input.inputs
+        // The first input is read before the model: a tensor's size can decide the model's.
+        let first = try NetworkInputReader.open(paths[0])
+        let run = try model.run(inputResolution: first.resolution)
+        let names = Self.classNames(for: run.loaded)
+        var results: [Output.Image] = []
+        for (i, path) in paths.enumerated() {
+            let x = try (i == 0 ? first : NetworkInputReader.open(path)).input(for: run.config)
+            let logits = try run.logits(x)                                   // [classes]
+            results.append(Output.Image(image: path, logits: logits.map(Output.finite),
+                                        top: Self.ranked(logits, names: names, count: top)))
         }
+        let output = Output(checkpoint: run.loaded.checkpointPath, model: run.config.name,
+                            classes: run.config.numClasses, results: results)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+        } else {
+            print(Self.text(output))
+        }
+        for n in run.loaded.notes + run.notes { note(n) }
     }
 
     /// Names for every class index: beside-the-checkpoint file, ImageNet-1k, or "class N".
@@ -78,10 +78,12 @@ struct Predict: ParsableCommand {
         guard let maxLogit = logits.max() else { return [] }
         let exps = logits.map { Double(exp($0 - maxLogit)) }
         let total = exps.reduce(0, +)
-        let order = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+        // NaN ranks last (it compares false with everything, which sorting cannot use).
+        let key = logits.map { $0.isNaN ? -Float.infinity : $0 }
+        let order = logits.indices.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }
         return order.prefix(count).map { i in
             Output.Entry(index: i, name: i < names.count ? names[i] : "class \(i)",
-                         probability: exps[i] / total, logit: logits[i])
+                         probability: Output.finite(exps[i] / total), logit: Output.finite(logits[i]))
         }
     }
 
@@ -94,26 +96,37 @@ struct Predict: ParsableCommand {
             for (rank, e) in r.top.enumerated() {
                 let name = e.name.count > width ? String(e.name.prefix(width - 1)) + "…" : e.name
                 let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
-                lines.append(String(format: "  %2d. ", rank + 1) + padded
-                    + String(format: "  %6.2f%%  (class %d, logit %.4f)", e.probability * 100, e.index, Double(e.logit)))
+                let p = e.probability.map { String(format: "%6.2f%%", $0 * 100) } ?? "   NaN "
+                let l = e.logit.map { String(format: "%.4f", Double($0)) } ?? "NaN"
+                lines.append(String(format: "  %2d. ", rank + 1) + padded + "  \(p)  (class \(e.index), logit \(l))")
             }
         }
         return lines.joined(separator: "\n")
     }
 
-    /// What `predict` reports; also its --json schema.
+    /// What `predict` reports; also its --json schema. Non-finite numbers are nil (JSON null):
+    /// JSON has no NaN.
     struct Output: Encodable {
         struct Entry: Encodable {
             let index: Int
             let name: String
-            let probability: Double
-            let logit: Float
+            let probability: Double?
+            let logit: Float?
+            enum CodingKeys: String, CodingKey { case index, name, probability, logit }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(index, forKey: .index)
+                try c.encode(name, forKey: .name)
+                try c.encode(probability, forKey: .probability)   // null when not finite
+                try c.encode(logit, forKey: .logit)
+            }
         }
         struct Image: Encodable {
             let image: String
-            let logits: [Float]
+            let logits: [Float?]
             let top: [Entry]
         }
+        static func finite<F: BinaryFloatingPoint>(_ v: F) -> F? { v.isFinite ? v : nil }
         let checkpoint: String
         let model: String
         let classes: Int

@@ -1,19 +1,17 @@
 // `hatscope stats`: per-head attention statistics (mean attention distance in input pixels,
 // normalized entropy, share of attention on carrier tokens) for every transformer block, averaged
-// over one image or a folder of images, written as stats.csv, stats.json and PNG charts.
-//
-// Throughput: the engine already spreads one forward pass over the cores (OpenBLAS + parallel
-// loops), but its small per-window products leave cores idle. `--jobs` runs that many forward
-// passes at once, each on its own thread with OpenBLAS single-threaded; `--jobs 0` (default)
-// picks the number of cores when there are at least that many images (see README for timings).
+// over one image or a folder of images, written as stats.csv, stats.json and PNG charts. The runs
+// themselves (worker threads, skipped inputs) are HatPipeline's StatsRunner.
 import ArgumentParser
 import Foundation
 import HatCheckpoint
 import HatCore
 import HatImaging
 import HatModel
+import HatPipeline
 import HatRecording
 import HatRecordingFile
+import HatSystem
 import HatViews
 
 struct Stats: ParsableCommand {
@@ -21,13 +19,17 @@ struct Stats: ParsableCommand {
         commandName: "stats",
         abstract: "Per-head attention statistics (distance, entropy, carrier share) over one image or a folder.",
         discussion: """
-        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and images: --image \
-        (repeatable) and/or --images DIR (every .png/.jpg/.jpeg in it, sorted by name), each \
-        preprocessed like timm's eval transform; or ready network inputs --input X.npy \
-        (or a .safetensors file holding a tensor named "input"); or recording files \
-        (--recording R, repeatable; the model does not run and their maps are read in place).
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and inputs: --image / \
+        --input (repeatable: a PNG/JPEG photo, preprocessed like timm's eval transform, or a .npy \
+        or safetensors tensor [1, 3, H, W]; - for standard input) and/or --images DIR (every \
+        .png/.jpg/.jpeg in it, sorted by name). An input that cannot be used (unreadable, \
+        corrupt, another size) is skipped: named on stderr and in stats.json's "skipped" list; \
+        the run completes with the others (exit status 1 only when none could be used). Or \
+        recording files (--recording R, repeatable; the model does not run and their maps are \
+        read in place).
 
-        Output, in --out (created if missing): stats.csv (one row per attention, stage, block and \
+        Output, in --out (created if missing; all files appear together, none on failure; the \
+        folder is locked for the run): stats.csv (one row per attention, stage, block and \
         head), stats.json (the same with the definitions and stage shapes), and PNG charts: \
         scatter_distance.png / scatter_entropy.png (x = block, one dot per head; window attention \
         blue, carrier attention orange) and heatmap_<attention>_<number>.png (blocks x heads).
@@ -43,21 +45,16 @@ struct Stats: ParsableCommand {
         Examples:
           hatscope stats --image cat.jpg --out stats
           hatscope stats --checkpoint fastervit_0.pth.tar --images photos/ --out st
-          hatscope stats --images photos/ --out stats --jobs 1 --scale 3
           hatscope stats --recording a.safetensors --recording b.safetensors --out stats
+          hatscope stats --images photos/ --out stats --jobs 1 --scale 3
         """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOption
     @OptionGroup var recording: RecordingOptions
-
-    @Option(name: .customLong("image"), help: "Image file (PNG or JPEG); repeatable.")
-    var images: [String] = []
 
     @Option(name: .customLong("images"), help: "Folder of images (.png, .jpg, .jpeg; not recursive).")
     var folder: String?
-
-    @Option(name: .customLong("input"), help: "Network input [1,3,H,W] float32 as .npy (or .safetensors holding \"input\"), fed as is; repeatable.")
-    var inputs: [String] = []
 
     @Option(help: "Output folder (created if missing).")
     var out: String
@@ -71,12 +68,9 @@ struct Stats: ParsableCommand {
     @Option(help: "Colour map of the heatmaps: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
     var colormap: String = Colormap.default.rawValue
 
-    @Flag(help: "Print the time spent in forward passes and statistics to stderr.")
-    var timing = false
-
     func validate() throws {
-        if images.isEmpty && folder == nil && inputs.isEmpty && !recording.isGiven {
-            throw ValidationError("give --image FILE, --images DIR, --input X.npy or --recording R")
+        if input.inputs.isEmpty && folder == nil && !recording.isGiven {
+            throw ValidationError("give --image FILE (or --input), --images DIR or --recording R")
         }
         guard jobs >= 0 && jobs <= 64 else { throw ValidationError("--jobs must be 0-64 (got \(jobs))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
@@ -85,22 +79,18 @@ struct Stats: ParsableCommand {
         }
     }
 
-    func run() throws {
-        do { try compute() } catch { fail(error) }
-    }
-
-    /// Every image path: --image in order, then the folder's images sorted by name.
-    func imagePaths() throws -> [String] {
-        var paths = images + inputs
-        for p in paths where !FileManager.default.isReadableFile(atPath: p) {
-            throw CLIError("\(p): no such file or not readable")
-        }
+    /// Every input: --image/--input in order, then the folder's images sorted by name.
+    func inputPaths() throws -> [String] {
+        var paths = input.inputs
         if let dir = folder {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw CLIError("--images \(dir): no such folder")
             }
-            let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            // opendir first: its errno names the problem (FileManager's error would not).
+            guard let handle = opendir(dir) else { throw CLIError("--images \(dir): cannot list it (\(FileError.reason()))") }
+            closedir(handle)
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
             let found = names.filter { n in
                 let l = n.lowercased()
                 return !n.hasPrefix(".") && (l.hasSuffix(".png") || l.hasSuffix(".jpg") || l.hasSuffix(".jpeg"))
@@ -111,189 +101,72 @@ struct Stats: ParsableCommand {
         return paths
     }
 
-    private func compute() throws {
-        try recording.checkAlone(model.givenOptions + [("--image", !images.isEmpty), ("--images", folder != nil),
-                                                       ("--input", !inputs.isEmpty)])
-        let paths = recording.isGiven ? recording.paths : try imagePaths()
-        try StatsOutput.prepareFolder(out)
-        let workers = recording.isGiven ? 1 : jobs > 0 ? min(jobs, paths.count) : (paths.count >= Parallel.cores ? Parallel.cores : 1)
-        let bar = isatty(STDERR_FILENO) != 0 ? StatsProgress(total: paths.count) : nil
+    func run() throws {
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty), ("--images", folder != nil)])
+        let paths = recording.isGiven ? recording.paths : try inputPaths()
+        let outFolder = try OutputFolder(out, option: "--out")
+        let batch = OutputBatch()
+        let model = recording.isGiven ? nil : try self.model.run()
+        let workers = recording.isGiven ? 1 : StatsRunner.workers(requested: jobs, inputs: paths.count)
+        let bar = ProgressLine(label: "stats", total: paths.count)
         let t0 = Date()
-        let run: StatsRunner.Result
-        if recording.isGiven {
-            // Recording files: statistics straight from their maps, one file open at a time.
-            var acc = HeadStatisticsAccumulator()
-            for (i, path) in paths.enumerated() {
-                let rec = try RecordingReader.read(path: path)
-                do { try acc.add(rec) } catch { throw CLIError("\(path): \(error)") }
-                bar?.update(i + 1, path)
-            }
-            run = StatsRunner.Result(accumulator: acc, forwardSeconds: 0, statsSeconds: Date().timeIntervalSince(t0))
+        var accumulator = HeadStatisticsAccumulator()
+        var skipped: [(input: String, reason: String)] = []
+        var used = 0, forwardSeconds = 0.0, statsSeconds = 0.0
+        if let model {
+            let run = try StatsRunner.run(model, inputs: paths, workers: workers, progress: { done, name in
+                bar?.update(done, item: name)
+            }, skipped: { entry in
+                // A single input's failure is the command's error (below), not a note.
+                if paths.count > 1 { note("skipped \(entry.input): \(entry.reason)", progress: bar) }
+            })
+            (accumulator, used, forwardSeconds, statsSeconds) = (run.accumulator, run.used, run.forwardSeconds, run.statsSeconds)
+            skipped = run.skipped.map { ($0.input, $0.reason) }
         } else {
-            let loaded = try model.load()
-            let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            run = try StatsRunner.run(net: net, paths: paths, workers: workers) { done, name in
-                bar?.update(done, name)
+            // Recording files: statistics straight from their maps (read in place), one file at a
+            // time; one that cannot be used is skipped like an unusable input.
+            for (i, path) in paths.enumerated() {
+                do {
+                    try accumulator.add(try RecordingReader.read(path: path))
+                    used += 1
+                } catch {
+                    let reason = "\(error)".hasPrefix(path + ": ") ? String("\(error)".dropFirst(path.count + 2)) : "\(error)"
+                    skipped.append((path, reason))
+                    if paths.count > 1 { note("skipped \(path): \(reason)", progress: bar) }
+                }
+                bar?.update(i + 1, item: path)
             }
+            statsSeconds = Date().timeIntervalSince(t0)
         }
         bar?.finish()
-        guard let stats = run.accumulator.statistics else { throw StatisticsError.empty }
+        guard used > 0, var stats = accumulator.statistics else {
+            if paths.count == 1, let only = skipped.first { throw CLIError("\(only.input): \(only.reason)") }
+            throw CLIError("no input could be used (\(skipped.count) skipped, each named above)")
+        }
+        stats.skipped = skipped.map { HeadStatistics.Skipped(input: $0.input, reason: $0.reason) }
         let total = Date().timeIntervalSince(t0)
 
         let t1 = Date()
         let charts = StatsCharts.all(stats, colormap: Colormap(rawValue: colormap) ?? .default, scale: scale)
-        try StatsOutput.write(Array(stats.csv().utf8), to: (out as NSString).appendingPathComponent("stats.csv"))
-        try StatsOutput.write(Array(try stats.json()), to: (out as NSString).appendingPathComponent("stats.json"))
+        try batch.write(Array(stats.csv().utf8), to: outFolder.file("stats.csv"))
+        try batch.write(Array(try stats.json()), to: outFolder.file("stats.json"))
         for (name, image) in charts {
-            try ImageIO.writePNG(image, to: (out as NSString).appendingPathComponent(name))
+            try ImageIO.writePNG(image, to: outFolder.file(name), batch: batch)
         }
+        try batch.commit()
+        outFolder.finish()
         let writeMs = Date().timeIntervalSince(t1) * 1000
 
         for line in stats.textSummary() { print(line) }
         for m in stats.missing { print("  missing: \(m)") }
-        print("wrote stats.csv, stats.json and \(charts.count) charts to \(out)")
-        if timing {
-            let perImage = total / Double(paths.count) * 1000
-            FileHandle.standardError.write(Data(String(
-                format: "timing: %d image(s), %d job(s): %.0f ms total, %.0f ms per image (forward %.0f ms, statistics %.0f ms summed over jobs), writing %.0f ms\n",
-                paths.count, workers, total * 1000, perImage, run.forwardSeconds * 1000, run.statsSeconds * 1000, writeMs).utf8))
+        print("wrote stats.csv, stats.json and \(charts.count) charts to \(out)"
+              + (skipped.isEmpty ? "" : " (\(used) of \(paths.count) inputs; \(skipped.count) skipped, listed in stats.json)"))
+        for n in (model?.loaded.notes ?? []) + (model?.notes ?? []) { note(n) }
+        if DeveloperSwitches.timing {
+            let perImage = total / Double(max(1, paths.count)) * 1000
+            StandardStreams.error(String(
+                format: "timing: %d input(s), %d job(s): %.0f ms total, %.0f ms per input (forward %.0f ms, statistics %.0f ms summed over jobs), writing %.0f ms\n",
+                paths.count, workers, total * 1000, perImage, forwardSeconds * 1000, statsSeconds * 1000, writeMs))
         }
     }
-}
-
-/// Runs the forward passes (one per image) on `workers` threads and sums the statistics.
-enum StatsRunner {
-    struct Result {
-        var accumulator: HeadStatisticsAccumulator
-        var forwardSeconds: Double
-        var statsSeconds: Double
-    }
-
-    /// One image: preprocess, forward with the recorder, statistics into `acc`.
-    static func process(_ path: String, net: FasterViT, into acc: inout HeadStatisticsAccumulator,
-                        forward: inout Double, stats: inout Double) throws {
-        let tensor = try networkInput(path, config: net.config)
-        // Every block is needed; the recorder's memory budget still applies (huge inputs keep
-        // fewer blocks and the missing ones are listed).
-        let recorder = AttentionRecorder(options: RecorderOptions(blocks: nil, maxAttentionBytes: 1 << 30))
-        let t0 = Date()
-        _ = try net.forward(tensor, recorder: recorder)
-        let recording = try recorder.recording()
-        let t1 = Date()
-        do { try acc.add(recording) } catch { throw CLIError("\(path): \(error)") }
-        forward += t1.timeIntervalSince(t0)
-        stats += Date().timeIntervalSince(t1)
-    }
-
-    /// A ready input (.npy, or .safetensors holding "input") fed as is, else an image through the
-    /// model's eval transform.
-    static func networkInput(_ path: String, config: ModelConfig) throws -> Tensor {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".npy") { return try NPY.read(path: path) }
-        if lower.hasSuffix(".safetensors") {
-            guard let t = try SafeTensors.read(path: path)["input"] else {
-                throw CLIError("\(path): no tensor named \"input\" in it")
-            }
-            return t
-        }
-        return try preprocessImage(path: path, config: config).tensor
-    }
-
-    static func run(net: FasterViT, paths: [String], workers: Int,
-                    progress: @escaping @Sendable (Int, String) -> Void) throws -> Result {
-        if workers <= 1 {
-            var acc = HeadStatisticsAccumulator()
-            var f = 0.0, s = 0.0
-            for (i, p) in paths.enumerated() {
-                try process(p, net: net, into: &acc, forward: &f, stats: &s)
-                progress(i + 1, p)
-            }
-            return Result(accumulator: acc, forwardSeconds: f, statsSeconds: s)
-        }
-        // Parallel forwards: each thread owns an accumulator; a lock hands out image indices.
-        final class Shared: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0, done = 0
-            var failure: Error?
-            var results: [Result] = []
-        }
-        let shared = Shared()
-        let previous = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(previous) }
-        let group = DispatchGroup()
-        for _ in 0 ..< workers {
-            group.enter()
-            Thread {
-                var acc = HeadStatisticsAccumulator()
-                var f = 0.0, s = 0.0
-                while true {
-                    shared.lock.lock()
-                    let i = shared.next
-                    let stop = i >= paths.count || shared.failure != nil
-                    shared.next += 1
-                    shared.lock.unlock()
-                    if stop { break }
-                    do {
-                        try process(paths[i], net: net, into: &acc, forward: &f, stats: &s)
-                    } catch {
-                        shared.lock.lock(); if shared.failure == nil { shared.failure = error }; shared.lock.unlock()
-                        break
-                    }
-                    shared.lock.lock(); shared.done += 1; let d = shared.done; shared.lock.unlock()
-                    progress(d, paths[i])
-                }
-                shared.lock.lock(); shared.results.append(Result(accumulator: acc, forwardSeconds: f, statsSeconds: s)); shared.lock.unlock()
-                group.leave()
-            }.start()
-        }
-        group.wait()
-        if let e = shared.failure { throw e }
-        var total = Result(accumulator: HeadStatisticsAccumulator(), forwardSeconds: 0, statsSeconds: 0)
-        for r in shared.results {
-            try total.accumulator.merge(r.accumulator)
-            total.forwardSeconds += r.forwardSeconds
-            total.statsSeconds += r.statsSeconds
-        }
-        return total
-    }
-}
-
-/// Files of the stats command.
-enum StatsOutput {
-    static func prepareFolder(_ dir: String) throws {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw CLIError("--out \(dir) exists and is not a folder") }
-            return
-        }
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw CLIError("--out \(dir): cannot create the folder (\(error.localizedDescription))")
-        }
-    }
-
-    /// Temp name in the same folder, then rename: never a half-written file.
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        let f = try AtomicFile(path: path)
-        do { try f.write(bytes); try f.commit() } catch { f.discard(); throw error }
-    }
-}
-
-/// "stats [=======>      ] 12/40 cat.jpg" on stderr, redrawn in place.
-final class StatsProgress: @unchecked Sendable {
-    let total: Int
-    private let lock = NSLock()
-    init(total: Int) { self.total = total }
-
-    func update(_ done: Int, _ name: String) {
-        lock.lock(); defer { lock.unlock() }
-        let width = 30
-        let filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
-        let file = (name as NSString).lastPathComponent
-        let line = "\rstats [\(bar)] \(done)/\(total) \(file.prefix(40))\u{1B}[K"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
 }

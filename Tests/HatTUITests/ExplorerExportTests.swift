@@ -42,7 +42,9 @@ final class ExplorerExportTests: XCTestCase {
     }
 
     func testExportProblemsBecomeAStatusLine() throws {
-        let missing = dir.appendingPathComponent("no/such/folder").path
+        // A file where the export folder should be: it cannot be created.
+        try Data("x".utf8).write(to: dir.appendingPathComponent("plain"))
+        let missing = dir.appendingPathComponent("plain/folder").path
         let explorer = Explorer(context: Fixture.context, options: ExplorerOptions(exportDirectory: missing))
         var s = explorer.initialState(width: 120, height: 40)
         s = KeyHandling.handle(s, .char("S")).0                 // energy view: no montage
@@ -50,7 +52,8 @@ final class ExplorerExportTests: XCTestCase {
         XCTAssertTrue(isError)
         XCTAssertTrue(msg.hasPrefix("export failed:"), msg)
         let (msg2, isError2) = try XCTUnwrap(explorer.perform(.export(s.view, s.selection), state: s))
-        XCTAssertTrue(isError2, "writing into a missing folder fails cleanly: \(msg2)")
+        XCTAssertTrue(isError2, "writing where no folder can be made fails cleanly: \(msg2)")
+        XCTAssertTrue(msg2.contains("not a"), msg2)
     }
 
     func testPropagationViewOnAVariantWithPropagation() throws {

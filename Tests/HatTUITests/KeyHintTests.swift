@@ -51,6 +51,7 @@ final class KeyHintTests: XCTestCase {
         case "Tab": return [.tab]
         case "Shift-Tab": return [.backTab]
         case "Esc": return [.escape]
+        case "Ctrl-C": return [.interrupt]
         case "Enter": return [.enter]
         case "Space": return [.char(" ")]
         case "Backspace": return [.char("\u{7f}")]

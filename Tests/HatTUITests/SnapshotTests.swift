@@ -1,6 +1,6 @@
 // Golden snapshots of whole frames (glyphs + a colour summary) at several sizes and colour tiers
 // and of every view. Regenerate with HATSCOPE_UPDATE_GOLDENS=1 and review the diff (and
-// `hatscope explore --synthetic --print-frame WxH --frame-png f.png` to look at one).
+// `hatscope-dev frame --synthetic --size WxH --png f.png` to look at one).
 import XCTest
 @testable import HatTUI
 import HatViews

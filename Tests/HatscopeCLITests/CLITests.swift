@@ -4,9 +4,8 @@ import Foundation
 
 /// Runs the hatscope binary built beside the test bundle.
 func runHatscope(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> (code: Int32, out: String, err: String) {
-    let bin = productsDirectory.appendingPathComponent("hatscope")
     let p = Process()
-    p.executableURL = bin
+    p.executableURL = URL(fileURLWithPath: hatscopeBinary)
     p.arguments = args
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }

@@ -6,24 +6,11 @@ import Foundation
 import XCTest
 
 final class ExploreE2ETests: XCTestCase {
-    var socket = ""
+    var tmux: TmuxServer!
     var session = "explore"
-    var work: URL!
+    var work: URL { URL(fileURLWithPath: tmux.work) }
 
-    /// Runs tmux on this test's private server; returns stdout.
-    /// Runs through the shell with output to a file: Foundation's Process waits forever here
-    /// because the tmux server started by the first call keeps inherited descriptors open.
-    @discardableResult
-    func tmux(_ args: [String]) throws -> String {
-        let outPath = work.appendingPathComponent("tmux-out").path
-        func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let line = (["tmux", "-L", socket] + args).map(quote).joined(separator: " ")
-            + " </dev/null >" + quote(outPath) + " 2>/dev/null"
-        _ = system(line)
-        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    }
-
-    static var tmuxAvailable: Bool { system("tmux -V >/dev/null 2>&1 </dev/null") == 0 }
+    static var tmuxAvailable: Bool { TmuxServer.available }
 
     /// The demo checkpoint beside the build (the binary finds it the same way).
     static var demoAvailable: Bool {
@@ -40,23 +27,19 @@ final class ExploreE2ETests: XCTestCase {
         return false
     }
 
-    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
-
-    /// Polls the screen until `condition` holds (or fails after `timeout` seconds).
-    @discardableResult
-    func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = ""
-        while Date() < deadline {
-            last = try screen()
-            if condition(last) { return last }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        XCTFail("timed out waiting for \(what); screen:\n\(last)")
-        return last
+    /// The explorer command line: the real one on the demo, else the developer tool's synthetic scene.
+    static var explorerCommand: String {
+        demoAvailable ? "'\(hatscopeBinary)' explore" : "'\(hatscopeDevBinary)' explore --synthetic"
     }
 
-    func keys(_ k: String...) throws { try tmux(["send-keys", "-t", session] + k) }
+    func screen() throws -> String { try tmux.screen(session) }
+
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
+        try tmux.waitFor(session, what, timeout: timeout, condition)
+    }
+
+    func keys(_ k: String...) throws { try tmux.keys(session, k) }
 
     func line(_ s: String, _ i: Int) -> String {
         let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
@@ -64,25 +47,15 @@ final class ExploreE2ETests: XCTestCase {
     }
 
     override func setUpWithError() throws {
-        guard Self.tmuxAvailable else {
-            throw XCTSkip("tmux is not installed: the explorer end-to-end test needs it (./dev.sh test installs it)")
-        }
-        socket = "hatscope-e2e-\(getpid())"
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("hatscope-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        tmux = try TmuxServer(tag: "explore")
     }
 
-    override func tearDownWithError() throws {
-        _ = try? tmux(["kill-server"])
-        if let w = work { try? FileManager.default.removeItem(at: w) }
-    }
+    override func tearDownWithError() throws { tmux = nil }
 
     func testExploreStepsExportsResizesAndQuits() throws {
-        let bin = productsDirectory.appendingPathComponent("hatscope").path
-        let args = Self.demoAvailable ? "" : "--synthetic"
         let rc = work.appendingPathComponent("rc").path
-        let cmd = "cd '\(work.path)' && TERM=xterm-256color NO_COLOR= '\(bin)' explore \(args) --export-dir '\(work.path)'; echo $? > '\(rc)'; sleep 5"
-        try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd])
+        let cmd = "cd '\(work.path)' && TERM=xterm-256color NO_COLOR= \(Self.explorerCommand) --export-dir '\(work.path)/figs'; echo $? > '\(rc)'; sleep 5"
+        try tmux.start(session, width: 120, height: 40, cmd)
 
         // First frame: header with the view tabs, the title with the selection, the footer.
         let first = try waitFor("the first frame", timeout: 30) { $0.contains("hatscope") && $0.contains("quit") }
@@ -134,20 +107,22 @@ final class ExploreE2ETests: XCTestCase {
         try keys("s")
         try waitFor("stage 3 again") { $0.contains("stage 3/4") }
 
-        // Help overlay, closed by any key.
+        // Help overlay, closed by any key but q.
         try keys("?")
-        try waitFor("help") { $0.contains("Keys (any key closes)") }
+        try waitFor("help") { $0.contains("Keys (q quits, any other key closes)") }
         try keys("x")
-        try waitFor("help closed") { !$0.contains("Keys (any key closes)") }
+        try waitFor("help closed") { !$0.contains("Keys (q quits") }
 
-        // Export: a PNG appears in --export-dir and the status line says where.
+        // Export: the missing --export-dir is created at the first export (like export --out),
+        // a PNG appears in it and the status line says where.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.path + "/figs"), "not created before it is used")
         try keys("e")
         let exported = try waitFor("the export message", timeout: 20) { $0.contains("wrote ") }
-        let pngs = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.hasSuffix(".png") }
+        let pngs = try FileManager.default.contentsOfDirectory(atPath: work.path + "/figs").filter { $0.hasSuffix(".png") }
         XCTAssertEqual(pngs.count, 1, "\(pngs)")
         if let name = pngs.first {
             XCTAssertTrue(exported.contains(name), "status names the file")
-            let bytes = [UInt8](try Data(contentsOf: work.appendingPathComponent(name)))
+            let bytes = [UInt8](try Data(contentsOf: work.appendingPathComponent("figs/" + name)))
             XCTAssertGreaterThan(bytes.count, 33)
             XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "PNG signature")
             XCTAssertEqual(Array(bytes[12..<16]), Array("IHDR".utf8), "IHDR first")
@@ -156,12 +131,12 @@ final class ExploreE2ETests: XCTestCase {
         }
 
         // Resize: re-laid out at once; too small gets a clear message; back again.
-        try tmux(["resize-window", "-t", session, "-x", "90", "-y", "30"])
+        try tmux.run(["resize-window", "-t", session, "-x", "90", "-y", "30"])
         let small = try waitFor("the 90x30 layout") { $0.split(separator: "\n").count <= 30 && $0.contains("quit") }
         XCTAssertTrue(small.split(separator: "\n").allSatisfy { $0.count <= 90 })
-        try tmux(["resize-window", "-t", session, "-x", "50", "-y", "15"])
+        try tmux.run(["resize-window", "-t", session, "-x", "50", "-y", "15"])
         try waitFor("the too-small message") { $0.contains("terminal too small") }
-        try tmux(["resize-window", "-t", session, "-x", "120", "-y", "40"])
+        try tmux.run(["resize-window", "-t", session, "-x", "120", "-y", "40"])
         try waitFor("the full layout again") { $0.contains("quit") && !$0.contains("terminal too small") }
 
         // Quit: exit status 0.
@@ -176,20 +151,19 @@ final class ExploreE2ETests: XCTestCase {
     /// A recording file in a real terminal: no model (the demo assets hidden), keys, `e` export, quit.
     func testExploreARecordingFile() throws {
         guard Self.demoAvailable else { throw XCTSkip("the demo checkpoint is needed to record a file first") }
-        let bin = productsDirectory.appendingPathComponent("hatscope").path
         let rec = work.appendingPathComponent("demo.safetensors").path
         XCTAssertEqual(try runHatscope(["record", "--out", rec]).code, 0)
         let rc = work.appendingPathComponent("rc").path
-        let cmd = "cd '\(work.path)' && HATSCOPE_ASSETS=/nonexistent TERM=xterm-256color '\(bin)' explore --recording '\(rec)' "
-            + "--export-dir '\(work.path)'; echo $? > '\(rc)'; sleep 5"
-        try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd])
+        let cmd = "cd '\(work.path)' && HATSCOPE_ASSETS=/nonexistent TERM=xterm-256color '\(hatscopeBinary)' explore --recording '\(rec)' "
+            + "--export-dir '\(work.path)/figs'; echo $? > '\(rc)'; sleep 5"
+        try tmux.start(session, width: 120, height: 40, cmd)
         let first = try waitFor("the first frame", timeout: 30) { $0.contains("hatscope") && $0.contains("quit") }
         XCTAssertTrue(first.contains("faster_vit_demo_224"), first)
         try keys("Tab")
         try waitFor("the carrier view") { self.line($0, 1).hasPrefix(" carrier") }
         try keys("e")
         try waitFor("the export message", timeout: 20) { $0.contains("wrote ") }
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.hasSuffix(".png") }.count, 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.path + "/figs").filter { $0.hasSuffix(".png") }.count, 1)
         try keys("q")
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: rc) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
@@ -197,36 +171,8 @@ final class ExploreE2ETests: XCTestCase {
         XCTAssertEqual((try? String(contentsOfFile: rc, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), "0")
     }
 
-    /// SIGTERM and a crash signal restore the terminal (cooked mode, echo) and end the process
-    /// with that signal's status.
-    func testSignalsRestoreTheTerminal() throws {
-        let bin = productsDirectory.appendingPathComponent("hatscope").path
-        for (sig, status) in [("TERM", 143), ("SEGV", 139)] {
-            let tag = work.appendingPathComponent(sig).path
-            session = "sig\(sig)"
-            // The inner shell execs the explorer, so its pid is the explorer's.
-            let cmd = "sh -c 'echo $$ > \(tag).pid; exec env TERM=xterm-256color \(bin) explore --synthetic'; "
-                + "echo $? > \(tag).rc; stty -a > \(tag).stty; sleep 5"
-            try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd])
-            try waitFor("the first frame (\(sig))", timeout: 30) { $0.contains("quit") }
-            let pid = try XCTUnwrap(Int32((try String(contentsOfFile: tag + ".pid", encoding: .utf8))
-                .trimmingCharacters(in: .whitespacesAndNewlines)))
-            kill(pid, sig == "TERM" ? SIGTERM : SIGSEGV)
-            let deadline = Date().addingTimeInterval(10)
-            while !FileManager.default.fileExists(atPath: tag + ".stty") && Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            Thread.sleep(forTimeInterval: 0.2)
-            let rc = (try? String(contentsOfFile: tag + ".rc", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            XCTAssertEqual(rc, "\(status)", "SIG\(sig) ends the explorer with its own status")
-            let stty = (try? String(contentsOfFile: tag + ".stty", encoding: .utf8)) ?? ""
-            let flags = stty.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init)
-            XCTAssertTrue(flags.contains("icanon") && flags.contains("echo"), "terminal restored after SIG\(sig): \(stty)")
-        }
-    }
-
     func testNotATerminalSuggestsExport() throws {
-        let r = try runHatscope(["explore", "--synthetic"])
+        let r = try runHatscope(["explore"])
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.hasPrefix("hatscope: "), r.err)
         XCTAssertTrue(r.err.contains("hatscope export"), r.err)

@@ -188,7 +188,7 @@ final class RealTerminalE2ETests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let termSet = "NO_COLOR= " + (term.map { "TERM=\($0) " } ?? "")
         // First what detection decides in this terminal, then the explorer itself.
-        let inner = "cd \(dir.path) && \(termSet)\(bin) explore --detect --graphics \(graphics) 2>\(dir.path)/detect; "
+        let inner = "cd \(dir.path) && \(termSet)\(hatscopeDevBinary) detect --graphics \(graphics) 2>\(dir.path)/detect; "
             + "\(termSet)\(bin) explore --graphics \(graphics) --export-dir \(dir.path) "
             + "2>\(dir.path)/err; echo $? > \(dir.path)/rc; sleep 60"
         try spawn(terminal + " sh -c \"\(inner)\"", env: "LIBGL_ALWAYS_SOFTWARE=1")

@@ -32,6 +32,28 @@ final class RecordingCLITests: XCTestCase {
         return r.out
     }
 
+    /// An explorer or tour frame as text from the developer tool (`hatscope-dev frame`): the
+    /// demo run when `recording` is nil, else the recording file drawn without the model.
+    func frame(_ screen: String, recording: String? = nil, _ extra: [String] = [], env: [String: String] = [:],
+               file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: hatscopeDevBinary)
+        p.arguments = ["frame", "--screen", screen] + (recording.map { ["--recording", $0] } ?? []) + extra
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "frame \(screen) \(extra): \(String(decoding: e, as: UTF8.self))", file: file, line: line)
+        return String(decoding: o, as: UTF8.self)
+    }
+
     /// Records the demo with a copy of its checkpoint, then deletes the copy.
     func recordDemo(_ name: String, extra: [String] = []) throws -> String {
         let demo = try XCTUnwrap(Self.demoCheckpoint, "the demo checkpoint beside the build")
@@ -98,9 +120,9 @@ final class RecordingCLITests: XCTestCase {
         // Explorer and tour frames: the same as from the checkpoint (labels come from the file),
         // except that the explorer's Notes panel also shows the recording's note on the
         // relative-position buffers, which a live run shows only when they differ.
-        for (cmd, extra) in [("explore", ["--print-frame", "120x38"]), ("tour", ["--print-frame", "120x38", "--step", "9"])] {
-            let a = try run([cmd] + extra).split(separator: "\n", omittingEmptySubsequences: false)
-            let b = try run([cmd, "--recording", rec] + extra, env: noDemo).split(separator: "\n", omittingEmptySubsequences: false)
+        for (cmd, extra) in [("explore", ["--size", "120x38"]), ("tour", ["--size", "120x38", "--step", "9"])] {
+            let a = try frame(cmd, extra).split(separator: "\n", omittingEmptySubsequences: false)
+            let b = try frame(cmd, recording: rec, extra, env: noDemo).split(separator: "\n", omittingEmptySubsequences: false)
             XCTAssertEqual(a.count, b.count, cmd)
             for (i, (x, y)) in zip(a, b).enumerated() where x != y {
                 XCTAssertEqual(cmd, "explore", "tour line \(i): \(x) | \(y)")
@@ -143,6 +165,18 @@ final class RecordingCLITests: XCTestCase {
         XCTAssertTrue(sha?.contains(hashed.checkpoint?.sha256 ?? "-") ?? false, "\(String(describing: sha))")
     }
 
+    func testARecordingAsInputFeedsItsRecordedInput() throws {
+        // The one input reader's third kind: --input R feeds R's `input` (its maps are not read).
+        let first = dir + "/first.safetensors", second = dir + "/second.safetensors"
+        _ = try run(["record", "--out", first])
+        _ = try run(["record", "--input", first, "--out", second])
+        let a = try RecordingReader.read(path: first), b = try RecordingReader.read(path: second)
+        XCTAssertEqual(b.input, a.input)
+        XCTAssertEqual(b.logits, a.logits)
+        XCTAssertEqual(b.provenance.input?.kind, "recording")
+        XCTAssertNil(b.provenance.preprocessing, "fed as is")
+    }
+
     func testBadRecordingsAndOptionClashesAreOneLine() throws {
         let rec = try recordDemo("demo.safetensors")
         func oneLine(_ args: [String], _ words: [String]) throws {
@@ -153,9 +187,10 @@ final class RecordingCLITests: XCTestCase {
             for w in words { XCTAssertTrue(r.err.contains(w), "\(r.err) should mention \(w)") }
         }
         try oneLine(["export", "--recording", rec, "--checkpoint", "x.pth", "--out", dir + "/o"], ["--recording", "--checkpoint"])
-        try oneLine(["explore", "--recording", rec, "--image", "x.png", "--print-frame", "80x24"], ["--image"])
+        try oneLine(["explore", "--recording", rec, "--image", "x.png"], ["--input"])
         try oneLine(["stats", "--recording", rec, "--images", dir, "--out", dir + "/o"], ["--images"])
-        try oneLine(["tour", "--recording", rec, "--recording", rec, "--print-frame", "80x24"], ["one recording"])
+        try oneLine(["tour", "--recording", rec, "--model", "faster_vit_0_224"], ["--model"])
+        try oneLine(["export", "--recording", rec, "--recording", rec, "--out", dir + "/o"], ["one recording"])
         try oneLine(["record", "--dtype", "f8", "--out", dir + "/x.safetensors"], ["--dtype"])
         // A truncated recording, a plain safetensors file, a folder.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: rec))
@@ -163,7 +198,7 @@ final class RecordingCLITests: XCTestCase {
         try oneLine(["export", "--recording", dir + "/cut.safetensors", "--out", dir + "/o"], ["cut.safetensors", "not a hatscope recording"])
         try oneLine(["stats", "--recording", Self.fixtures + "/../../../HatModelTests/Fixtures/fixed224_ct2.expected.safetensors", "--out", dir + "/o"],
                     ["format=hatscope-recording"])
-        try oneLine(["tour", "--recording", dir, "--print-frame", "80x24"], ["not a regular file"])
+        try oneLine(["export", "--recording", dir, "--out", dir + "/o2"], ["not a regular file"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
     }
 
@@ -187,9 +222,9 @@ final class RecordingCLITests: XCTestCase {
         // Every step of the tour (its --help says how many).
         let help = try run(["tour", "--help"])
         let steps = try XCTUnwrap(help.range(of: #"\(1-(\d+)\)"#, options: .regularExpression).flatMap { Int(help[$0].dropFirst(3).dropLast()) })
-        for step in 1 ... steps { _ = try run(["tour", "--recording", bad, "--print-frame", "100x30", "--step", "\(step)"], env: noDemo) }
+        for step in 1 ... steps { _ = try frame("tour", recording: bad, ["--size", "100x30", "--step", "\(step)"], env: noDemo) }
         for keys in ["", ">", ">>", ">>>", ">>>>", "m", "S", "T"] {
-            _ = try run(["explore", "--recording", bad, "--print-frame", "100x30", "--keys", keys], env: noDemo)
+            _ = try frame("explore", recording: bad, ["--size", "100x30", "--keys", keys], env: noDemo)
         }
     }
 
@@ -247,8 +282,8 @@ final class RecordingCLITests: XCTestCase {
             XCTAssertEqual(torch.config.name, factory)
             assertSameRecording(torch, try hatscopeRecording(name), maps: maps)
             // And it draws: the explorer opens it without the model.
-            let frame = try run(["explore", "--recording", Self.fixtures + "/\(name).recording.safetensors", "--print-frame", "100x30"], env: noDemo)
-            XCTAssertTrue(frame.contains(factory), frame)
+            let text = try frame("explore", recording: Self.fixtures + "/\(name).recording.safetensors", ["--size", "100x30"], env: noDemo)
+            XCTAssertTrue(text.contains(factory), text)
         }
         // The any-res case: a non-square 4 x 6 carrier grid in level 2, a 1 x 2 window grid in level 3.
         let small = try RecordingReader.read(path: Self.fixtures + "/small.recording.safetensors")

@@ -104,16 +104,16 @@ final class StatsTourCLITests: XCTestCase {
 
     func testTourPrintsAFrameOfEachStep() throws {
         for step in 1 ... 11 {
-            let r = try runHatscope(["tour", "--synthetic", "--print-frame", "120x40", "--step", String(step)])
+            let r = try shell("$D frame --screen tour --synthetic --size 120x40 --step \(step)")
             XCTAssertEqual(r.code, 0, r.err)
             XCTAssertTrue(r.out.contains("step \(step)/11"), r.out)
         }
-        let bad = try runHatscope(["tour", "--synthetic", "--print-frame", "120x40", "--step", "12"])
+        let bad = try shell("$D frame --screen tour --synthetic --size 120x40 --step 12")
         XCTAssertNotEqual(bad.code, 0)
     }
 
     func testTourWithoutATerminalSaysSo() throws {
-        let r = try runHatscope(["tour", "--synthetic"])
+        let r = try runHatscope(["tour"])
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.contains("needs a terminal"), r.err)
     }

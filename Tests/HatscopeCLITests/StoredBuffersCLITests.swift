@@ -169,7 +169,7 @@ final class StoredBuffersCLITests: XCTestCase {
         XCTAssertEqual(buffers["choice"], "geometry")
         XCTAssertTrue(buffers["comparison"]?.contains("EMA-truncated") ?? false, "\(buffers)")
 
-        let frame = try runHatscope(["explore", "--checkpoint", c.checkpoint, "--ema", "--print-frame", "150x60"])
+        let frame = try shell("$D frame --checkpoint \(shellQuoted(c.checkpoint)) --ema --size 150x60")
         XCTAssertEqual(frame.code, 0, frame.err)
         let text = frame.out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         XCTAssertTrue(text.contains("Notes") && text.contains("EMA-truncated"), frame.out)

@@ -9,14 +9,15 @@
 //   2. the executable's folder and its ancestors: `<dir>/assets` or `<dir>/share/hatscope/assets`,
 //   3. `./assets` in the current directory.
 import Foundation
+import HatSystem
 
 /// Why the embedded demo could not be used; one line each, naming what to do.
-enum DemoAssetsError: Error, CustomStringConvertible {
+public enum DemoAssetsError: Error, CustomStringConvertible {
     case overrideInvalid(String)
     case notFound(searched: [String])
     case unreadable(String, String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .overrideInvalid(let dir):
             return "HATSCOPE_ASSETS=\(dir) does not hold demo/\(DemoAssets.checkpointName); point it at the repository's assets/ folder"
@@ -24,21 +25,21 @@ enum DemoAssetsError: Error, CustomStringConvertible {
             return "the embedded demo (assets/demo/\(DemoAssets.checkpointName)) was not found next to the executable "
                 + "(looked in \(searched.prefix(3).joined(separator: ", "))\(searched.count > 3 ? ", ..." : "")); "
                 + "set HATSCOPE_ASSETS to the repository's assets/ folder or pass --checkpoint"
-        case .unreadable(let path, let why):
-            return "cannot read \(path): \(why)"
+        case .unreadable(_, let why):
+            return why
         }
     }
 }
 
-enum DemoAssets {
-    static let checkpointName = "fastervit_demo.pth.tar"
+public enum DemoAssets {
+    public static let checkpointName = "fastervit_demo.pth.tar"
     /// The image the explorer and `predict` open when none is given: a "same colour" example
     /// whose two shapes (blue square top right, blue circle bottom left) sit in diagonally
     /// opposite stage-3 windows, so the answer has to cross the carrier tokens.
-    static let defaultImageName = "demo_05.png"
+    public static let defaultImageName = "demo_05.png"
 
     /// Absolute path of the `assets/` folder.
-    static func root() throws -> String {
+    public static func root() throws -> String {
         let fm = FileManager.default
         func holdsDemo(_ dir: String) -> Bool {
             fm.fileExists(atPath: dir + "/demo/" + checkpointName)
@@ -69,22 +70,22 @@ enum DemoAssets {
     }
 
     /// The demo checkpoint (official training-dict format, 2 classes).
-    static var checkpoint: String {
+    public static var checkpoint: String {
         get throws { try root() + "/demo/" + checkpointName }
     }
 
     /// The demo image used when no --image is given.
-    static var defaultImage: String {
+    public static var defaultImage: String {
         get throws { try root() + "/demo/images/" + defaultImageName }
     }
 
     /// The demo model's class names, in logit order.
-    static var classNames: [String] {
+    public static var classNames: [String] {
         get throws { try readLines(try root() + "/demo/classes.txt") }
     }
 
     /// The 1000 ImageNet-1k class names in index order, first synonym only ("tench").
-    static func imagenetClasses() throws -> [String] {
+    public static func imagenetClasses() throws -> [String] {
         try readLines(try root() + "/imagenet_classes.txt").map { line in
             String(line.split(separator: ",", maxSplits: 1).first ?? Substring(line))
                 .trimmingCharacters(in: .whitespaces)
@@ -94,7 +95,7 @@ enum DemoAssets {
     /// Names for the classes of the model loaded from `checkpointPath`, or nil when none fit:
     /// a `classes.txt` (or `<checkpoint name>.classes.txt`) beside the checkpoint with exactly
     /// `count` lines wins; otherwise ImageNet-1k names when `count` is 1000.
-    static func classNames(forCheckpoint checkpointPath: String, count: Int) -> [String]? {
+    public static func classNames(forCheckpoint checkpointPath: String, count: Int) -> [String]? {
         let dir = (checkpointPath as NSString).deletingLastPathComponent
         let base = (checkpointPath as NSString).lastPathComponent
         for candidate in [checkpointPath + ".classes.txt", dir + "/" + base + ".classes.txt", dir + "/classes.txt"] {
@@ -104,12 +105,13 @@ enum DemoAssets {
         return nil
     }
 
-    /// Non-empty lines of a UTF-8 text file.
-    static func readLines(_ path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DemoAssetsError.unreadable(path, "no such file or not readable")
+    /// Non-empty lines of a UTF-8 text file (at most 16 MB).
+    public static func readLines(_ path: String) throws -> [String] {
+        let text: String
+        do { text = try InputFile.readText(path, limit: 16 << 20) } catch let e as FileError {
+            throw DemoAssetsError.unreadable(path, e.description)
         }
-        return String(decoding: data, as: UTF8.self)
+        return text
             .split(whereSeparator: \.isNewline)
             .map { String($0).trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }

@@ -1,0 +1,101 @@
+// An output folder for a command that writes several files (export, stats): created when missing
+// (and removed again if the command fails), checked to be a writable folder, and locked for the
+// run, so two runs into one folder cannot mix their files under one manifest: the second is
+// refused at once with one line.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class OutputFolder {
+    public let path: String
+    private var lockFD: Int32 = -1
+    /// Folders this run created, parents first, with their registry tokens.
+    private var created: [(path: String, token: CleanupRegistry.Token)] = []
+
+    /// Creates `path` (and missing parents) if needed and locks it. `option` names the option in
+    /// messages ("--out").
+    public init(_ path: String, option: String) throws {
+        self.path = path
+        func refuse(_ why: String) -> FileError {
+            .folder(path: path, reason: why + " (\(option))")
+        }
+        if path.isEmpty { throw FileError.folder(path: path, reason: "empty folder name (\(option))") }
+        var st = stat()
+        if stat(path, &st) != 0 {
+            guard errno == ENOENT else { throw refuse(FileError.reason()) }
+            try createMissing(refuse)
+        } else if st.st_mode & S_IFMT != S_IFDIR {
+            throw refuse("it exists and is not a folder")
+        }
+        guard access(path, W_OK | X_OK) == 0 else { throw refuse("not writable: " + FileError.reason()) }
+        lockFD = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lockFD >= 0 else { throw refuse(FileError.reason()) }
+        if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+            let busy = errno == EWOULDBLOCK
+            let why = FileError.reason()
+            abandon()
+            throw refuse(busy ? "another hatscope run is writing into it; wait for it to finish or choose another folder"
+                              : "cannot lock it: " + why)
+        }
+    }
+
+    /// Makes `path` (and missing parents) exist as a folder, without a lock: for places that get
+    /// one file at a time (the explorer's export folder).
+    public static func ensure(_ path: String, option: String) throws {
+        let f = try OutputFolder(path, option: option)
+        f.finish()
+    }
+
+    /// The path of `name` inside the folder.
+    public func file(_ name: String) -> String { path.hasSuffix("/") ? path + name : path + "/" + name }
+
+    /// The command succeeded: keep the folder, release the lock.
+    public func finish() {
+        for c in created { CleanupRegistry.unregister(c.token) }
+        created.removeAll()
+        unlock()
+    }
+
+    /// The command failed: remove the folders this run created (when empty), release the lock.
+    public func abandon() {
+        for c in created.reversed() {
+            _ = rmdir(c.path)
+            CleanupRegistry.unregister(c.token)
+        }
+        created.removeAll()
+        unlock()
+    }
+
+    deinit { abandon() }
+
+    private func unlock() {
+        if lockFD >= 0 { _ = close(lockFD); lockFD = -1 }
+    }
+
+    /// mkdir -p, remembering (and registering) each folder made.
+    private func createMissing(_ refuse: (String) -> FileError) throws {
+        var missing: [String] = []
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        while !p.isEmpty && p != "/" && p != "." {
+            var st = stat()
+            if stat(p, &st) == 0 {
+                guard st.st_mode & S_IFMT == S_IFDIR else { throw refuse("\(p) is not a folder") }
+                break
+            }
+            missing.append(p)
+            let (parent, _) = OutputFile.split(p)
+            p = parent
+        }
+        for dir in missing.reversed() {
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+                let why = FileError.reason()
+                abandon()
+                throw refuse("cannot create \(dir): " + why)
+            }
+            created.append((dir, CleanupRegistry.registerCreatedFolder(dir)))
+        }
+    }
+}
