@@ -36,22 +36,10 @@ final class RecordingCLITests: XCTestCase {
     /// demo run when `recording` is nil, else the recording file drawn without the model.
     func frame(_ screen: String, recording: String? = nil, _ extra: [String] = [], env: [String: String] = [:],
                file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: hatscopeDevBinary)
-        p.arguments = ["frame", "--screen", screen] + (recording.map { ["--recording", $0] } ?? []) + extra
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "frame \(screen) \(extra): \(String(decoding: e, as: UTF8.self))", file: file, line: line)
-        return String(decoding: o, as: UTF8.self)
+        let args = ["frame", "--screen", screen] + (recording.map { ["--recording", $0] } ?? []) + extra
+        let r = try runHatscope(args, env: env, binary: hatscopeDevBinary)
+        XCTAssertEqual(r.code, 0, "frame \(screen) \(extra): \(r.err)", file: file, line: line)
+        return r.out
     }
 
     /// Records the demo with a copy of its checkpoint, then deletes the copy.
