@@ -1,5 +1,5 @@
 // 3x3 convolutions (padding 1) as im2col + one sgemm per tile of output pixels, and the depthwise
-// 3x3 convolution as a direct loop. Activations are NCHW with batch 1: [C, H, W]. The model runs
+// 3x3 convolution as a direct loop. Activations are NCHW: [images, C, H, W]. The model runs
 // the strided convolutions (patch embedding, downsamplers) here; the stride-1 convolutions of the
 // residual blocks go through WinogradConv.swift, built from a Conv3x3 after BatchNorm folding.
 //
@@ -40,17 +40,18 @@ public struct Conv3x3: Sendable {
     }
 
 
-    /// y [outChannels, ho, wo] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
-    /// y += conv(x) + bias instead (the residual add of a block, folded into the GEMM's beta = 1).
-    /// `scratch` is kept for source compatibility and no longer used: each tile has its own
-    /// columns buffer (see below).
+    /// y [images, outChannels, ho, wo] = act(conv(x [images, inChannels, h, w]) + bias); with
+    /// `accumulate`, y += conv(x) + bias instead (the residual add of a block, folded into the
+    /// GEMM's beta = 1). `scratch` is kept for source compatibility and no longer used: each tile
+    /// has its own columns buffer (see below).
     ///
-    /// The output is cut into tiles of whole output rows, a multiple of the core count, each
-    /// small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2. One task per tile does
-    /// im2col, a single-threaded sgemm and the bias/activation epilogue on its own columns: the
-    /// columns are read back from L2 rather than memory, the epilogue touches the tile while it is
-    /// cached, and a convolution costs one parallel dispatch instead of three per tile.
-    public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
+    /// Each image's output is cut into tiles of whole output rows, a multiple of the core count,
+    /// each small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2. One task per tile (of
+    /// every image: a batch is more tiles, each computed exactly as at batch 1) does im2col, a
+    /// single-threaded sgemm and the bias/activation epilogue on its own columns: the columns are
+    /// read back from L2 rather than memory, the epilogue touches the tile while it is cached, and
+    /// a convolution costs one parallel dispatch instead of three per tile.
+    public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, scratch: inout [Float],
                       epilogue: Epilogue = .none, accumulate: Bool = false) {
         let (ho, wo) = outputSize(height: h, width: w)
@@ -66,7 +67,9 @@ public struct Conv3x3: Sendable {
         weight.withUnsafeBufferPointer { wBuf in
             bias.withUnsafeBufferPointer { bBuf in
                 let wp = wBuf.baseAddress!, bp = bBuf.baseAddress!
-                Parallel.forEach(tiles) { tile in
+                Parallel.forEach(images * tiles) { item in
+                    let image = item / tiles, tile = item % tiles
+                    let xi = x + image * cin * h * w, yi = y + image * cout * pixels
                     let oy0 = tile * rowsPerTile, oy1 = min(ho, oy0 + rowsPerTile)
                     let p = (oy1 - oy0) * wo
                     // cols [k, p]: cols[r, q] for r = ci*9 + ky*3 + kx, q = (oy - oy0) * wo + ox
@@ -74,15 +77,15 @@ public struct Conv3x3: Sendable {
                     defer { cols.deallocate() }
                     for ci in 0..<cin {
                         for r9 in 0..<9 {
-                            Conv3x3.im2colRow(x + ci * h * w, h: h, w: w, stride: s, ky: r9 / 3, kx: r9 % 3,
+                            Conv3x3.im2colRow(xi + ci * h * w, h: h, w: w, stride: s, ky: r9 / 3, kx: r9 % 3,
                                               oy0: oy0, oy1: oy1, wo: wo, into: cols + (ci * 9 + r9) * p)
                         }
                     }
                     BLAS.sgemm(transA: false, transB: false, m: cout, n: p, k: k,
                                a: wp, lda: k, b: cols, ldb: p,
-                               beta: accumulate ? 1 : 0, c: y + oy0 * wo, ldc: pixels)
+                               beta: accumulate ? 1 : 0, c: yi + oy0 * wo, ldc: pixels)
                     for o in 0..<cout {
-                        let d = y + o * pixels + oy0 * wo
+                        let d = yi + o * pixels + oy0 * wo
                         let v = bp[o]
                         if v != 0 { for i in 0..<p { d[i] += v } }
                         switch epilogue {
@@ -174,13 +177,16 @@ public struct DepthwiseConv3x3: Sendable {
         self.bias = bias?.data ?? [Float](repeating: 0, count: weight.shape[0])
     }
 
-    /// y [C, h, w] = dwconv(x [C, h, w]).
-    public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int, into y: UnsafeMutablePointer<Float>) {
+    /// y [images, C, h, w] = dwconv(x [images, C, h, w]).
+    public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
+                      into y: UnsafeMutablePointer<Float>) {
+        let channels = self.channels
         weight.withUnsafeBufferPointer { wb in
             bias.withUnsafeBufferPointer { bb in
-                Parallel.forRanges(channels, minPerChunk: 8) { chans in
-                    for c in chans {
-                        let src = x + c * h * w, dst = y + c * h * w
+                Parallel.forRanges(images * channels, minPerChunk: 8) { planes in
+                    for plane in planes {
+                        let c = plane % channels
+                        let src = x + plane * h * w, dst = y + plane * h * w
                         let k = wb.baseAddress! + c * 9
                         for oy in 0..<h {
                             for ox in 0..<w {

@@ -76,28 +76,32 @@ public struct WinogradConv3x3: Sendable {
         transformed = u
     }
 
-    /// y [outChannels, h, w] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
-    /// y += conv(x) + bias (no activation then: a residual add ends a block).
-    public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
+    /// y [images, outChannels, h, w] = act(conv(x [images, inChannels, h, w]) + bias); with
+    /// `accumulate`, y += conv(x) + bias (no activation then: a residual add ends a block).
+    /// A batch is more tiles (numbered image by image, row-major inside each), so the bands and
+    /// their products span images; every output is computed as at batch 1.
+    public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
                       accumulate: Bool = false) {
         precondition(!(accumulate && epilogue != .none), "an activation after a residual add is not a conv epilogue")
         let cin = inChannels, cout = outChannels
         let cinP = (cin + 7) / 8 * 8
-        let th = (h + 3) / 4, tw = (w + 3) / 4, tiles = th * tw
+        let th = (h + 3) / 4, tw = (w + 3) / 4, tilesPerImage = th * tw, tiles = images * tilesPerImage
         let ph = 4 * th + 2, pw = 4 * tw + 2
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw * cinP)   // [ph, pw, cinP]
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: images * ph * pw * cinP)   // [images, ph, pw, cinP]
         defer { padded.deallocate() }
-        Parallel.forRanges(ph, minPerChunk: 4) { rows in
-            for r in rows {
-                let dst = padded + r * pw * cinP
+        Parallel.forRanges(images * ph, minPerChunk: 4) { rows in
+            for ir in rows {
+                let image = ir / ph, r = ir % ph
+                let dst = padded + ir * pw * cinP
                 let iy = r - 1
                 guard iy >= 0 && iy < h else { dst.update(repeating: 0, count: pw * cinP); continue }
                 // Columns 0 and w+1..<pw are padding; channels cin..<cinP are zero too.
                 dst.update(repeating: 0, count: cinP)
                 (dst + (w + 1) * cinP).update(repeating: 0, count: (pw - w - 1) * cinP)
+                let xi = x + image * cin * h * w
                 for c in 0..<cin {
-                    let src = x + (c * h + iy) * w
+                    let src = xi + (c * h + iy) * w
                     var ix = 0
                     while ix < w { dst[(ix + 1) * cinP + c] = src[ix]; ix += 1 }
                 }
@@ -119,6 +123,8 @@ public struct WinogradConv3x3: Sendable {
         bands = min(tiles, (bands + cores - 1) / cores * cores)
         let perBand = (tiles + bands - 1) / bands
         bands = (tiles + perBand - 1) / perBand
+        let geometry = TileGeometry(tilesPerImage: tilesPerImage, tilesPerRow: tw, height: h, width: w,
+                                    imageStride: cout * h * w)
         transformed.withUnsafeBufferPointer { uBuf in
             bias.withUnsafeBufferPointer { bBuf in
                 let up = uBuf.baseAddress!, bp = bBuf.baseAddress!
@@ -129,8 +135,9 @@ public struct WinogradConv3x3: Sendable {
                     let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * n8)  // [cout, 36, n8]
                     defer { v.deallocate(); m.deallocate() }
                     for t in 0..<n {
-                        let ty = (t0 + t) / tw, tx = (t0 + t) % tw
-                        let patch = padded + (4 * ty * pw + 4 * tx) * cinP
+                        let image = (t0 + t) / tilesPerImage, local = (t0 + t) % tilesPerImage
+                        let ty = local / tw, tx = local % tw
+                        let patch = padded + ((image * ph + 4 * ty) * pw + 4 * tx) * cinP
                         var c = 0
                         while c < cinP {
                             WinogradConv3x3.inputTransform(patch + c, rowStride: pw * cinP, colStride: cinP,
@@ -150,8 +157,8 @@ public struct WinogradConv3x3: Sendable {
                         var t = 0
                         while t < n {
                             WinogradConv3x3.outputTransform(m + o * 36 * n8 + t, positionStride: n8,
-                                                            firstTile: t0 + t, lanes: min(8, n - t), tilesPerRow: tw,
-                                                            bias: bp[o], epilogue: epilogue, height: h, width: w,
+                                                            firstTile: t0 + t, lanes: min(8, n - t), geometry: geometry,
+                                                            bias: bp[o], epilogue: epilogue,
                                                             into: y + o * h * w, accumulate: accumulate)
                             t += 8
                         }
@@ -159,6 +166,13 @@ public struct WinogradConv3x3: Sendable {
                 }
             }
         }
+    }
+
+    /// Where the tiles of a batch land in the output: tile i of the batch is tile i % tilesPerImage
+    /// (row-major over tilesPerRow) of image i / tilesPerImage, whose channel planes start
+    /// imageStride floats apart.
+    struct TileGeometry {
+        let tilesPerImage: Int, tilesPerRow: Int, height: Int, width: Int, imageStride: Int
     }
 
     /// (B^T X B) for X = one 6x6 patch of 8 channels: 36 SIMD8 values, each written to
@@ -202,13 +216,13 @@ public struct WinogradConv3x3: Sendable {
         return (m0 + p12 + p34, d12 + 2 * d34, p12 + 4 * p34, d12 + 8 * d34 + m5)
     }
 
-    /// The 4x4 output blocks of `lanes` consecutive tiles (from `firstTile`, row-major over
-    /// tilesPerRow) for one output channel: A^T M A + bias, then the activation, then y (=|+=)
+    /// The 4x4 output blocks of `lanes` consecutive tiles of the batch (from `firstTile`, see
+    /// TileGeometry) for one output channel: A^T M A + bias, then the activation, then y (=|+=)
     /// the block, cut at the bottom and right edges.
     @inline(__always)
     static func outputTransform(_ m: UnsafePointer<Float>, positionStride s: Int, firstTile: Int, lanes: Int,
-                                tilesPerRow tw: Int, bias: Float, epilogue: Epilogue,
-                                height h: Int, width w: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                geometry g: TileGeometry, bias: Float, epilogue: Epilogue,
+                                into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         // (M A) [6 rows, 4 columns], then A^T M A [4, 4]: 8 tiles per value.
         withUnsafeTemporaryAllocation(of: V8.self, capacity: 24) { cb in
             withUnsafeTemporaryAllocation(of: V8.self, capacity: 16) { ob in
@@ -232,11 +246,15 @@ public struct WinogradConv3x3: Sendable {
                 // Lane l of value k is the float at k * 8 + l: plain scalar loads through a raw
                 // pointer, and the tile position is stepped rather than divided out per lane.
                 let raw = UnsafeRawPointer(op)
-                var ty = firstTile / tw, tx = firstTile % tw
+                let h = g.height, w = g.width, tw = g.tilesPerRow
+                var image = firstTile / g.tilesPerImage
+                let local = firstTile % g.tilesPerImage
+                var ty = local / tw, tx = local % tw
+                var yi = y + image * g.imageStride
                 for l in 0..<lanes {
                     let rows = min(4, h - 4 * ty), colsHere = min(4, w - 4 * tx)
                     for i in 0..<rows {
-                        let dst = y + (4 * ty + i) * w + 4 * tx, src = (32 * i + l) * 4
+                        let dst = yi + (4 * ty + i) * w + 4 * tx, src = (32 * i + l) * 4
                         if accumulate {
                             for j in 0..<colsHere { dst[j] += raw.load(fromByteOffset: src + 32 * j, as: Float.self) }
                         } else {
@@ -244,7 +262,10 @@ public struct WinogradConv3x3: Sendable {
                         }
                     }
                     tx += 1
-                    if tx == tw { tx = 0; ty += 1 }
+                    if tx == tw {
+                        tx = 0; ty += 1
+                        if ty * tw == g.tilesPerImage { ty = 0; image += 1; yi = y + image * g.imageStride }
+                    }
                 }
             }
         }

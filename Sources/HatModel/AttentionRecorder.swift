@@ -1,7 +1,8 @@
 // The attention recorder: an observer passed into `FasterViT.forward`. When absent nothing is
 // captured and nothing extra is computed. When present it receives, per transformer block, the
 // softmax outputs written straight into its buffers by the attention kernels, plus geometry, the
-// propagation term, conv-stage energies and the logits, and assembles a `Recording` (a plain value).
+// propagation term, conv-stage energies and the logits, and assembles a `Recording` (a plain value)
+// per image of the batch: image i's recording is exactly what a forward of image i alone records.
 //
 // Memory: window attention maps grow with T^2 (faster_vit_4_21k_768: 16 x 2304^2 floats = 340 MB
 // per level-2 block). `RecorderOptions.blocks` keeps chosen blocks only; otherwise, when all maps
@@ -30,36 +31,48 @@ public struct RecorderOptions: Sendable {
 
 public final class AttentionRecorder: @unchecked Sendable {
     public let options: RecorderOptions
-    /// The last forward pass's recording, nil before any.
-    public private(set) var result: Recording?
+    /// The last forward pass's recordings, one per image of the batch; empty before any.
+    public private(set) var results: [Recording] = []
 
     private var config: ModelConfig?
+    private var images = 1
     private var inputHeight = 0, inputWidth = 0
+    /// [images, 3, H, W] as fed (occlusions applied)
     private var input: [Float] = []
-    private var convStages: [ConvStageRecord] = []
-    private var stages: [TransformerStageRecord] = []
+    /// Per image.
+    private var convStages: [[ConvStageRecord]] = []
+    private var stages: [[TransformerStageRecord]] = []
     private var notes: [String] = []
     private var kept: Set<BlockID> = []
 
     public init(options: RecorderOptions = .init()) { self.options = options }
 
-    /// The recording of the last forward pass.
+    /// The recording of the last forward pass (its first image when it was a batch).
     public func recording() throws -> Recording {
-        guard let r = result else { throw ModelError.configuration("no forward pass was recorded yet") }
+        guard let r = results.first else { throw ModelError.configuration("no forward pass was recorded yet") }
         return r
+    }
+
+    /// The recordings of the last forward pass, one per image.
+    public func recordings() throws -> [Recording] {
+        guard !results.isEmpty else { throw ModelError.configuration("no forward pass was recorded yet") }
+        return results
     }
 
     // MARK: - Called by the model
 
-    func begin(config: ModelConfig, input: Tensor, layouts: [StageLayout], heads: [Int], depths: [Int]) {
+    /// `input` [images, 3, H, W] as the network sees it. The block budget applies per image, so
+    /// each image keeps the blocks it would keep alone.
+    func begin(config: ModelConfig, input: [Float], shape: [Int], layouts: [StageLayout], heads: [Int], depths: [Int]) {
         self.config = config
-        inputHeight = input.shape[2]
-        inputWidth = input.shape[3]
-        self.input = input.data
-        convStages = []
-        stages = []
+        images = shape[0]
+        inputHeight = shape[2]
+        inputWidth = shape[3]
+        self.input = input
+        convStages = Array(repeating: [], count: images)
+        stages = Array(repeating: [], count: images)
         notes = []
-        result = nil
+        results = []
         var all: [(BlockID, Int)] = []
         for (i, l) in layouts.enumerated() {
             let bytes = l.windowCount * heads[i] * l.tokensPerWindow * l.tokensPerWindow * 4
@@ -85,26 +98,32 @@ public final class AttentionRecorder: @unchecked Sendable {
         }
     }
 
+    /// x [images, C, h, w]
     func convStage(level: Int, output x: FloatBuffer, channels c: Int, height h: Int, width w: Int) {
         let pixels = h * w
-        var energy = [Float](repeating: 0, count: pixels)
-        for ch in 0..<c {
-            let row = x.pointer + ch * pixels
-            for i in 0..<pixels { energy[i] += row[i] * row[i] }
+        for image in 0..<images {
+            var energy = [Float](repeating: 0, count: pixels)
+            for ch in 0..<c {
+                let row = x.pointer + (image * c + ch) * pixels
+                for i in 0..<pixels { energy[i] += row[i] * row[i] }
+            }
+            for i in 0..<pixels { energy[i] = energy[i].squareRoot() }
+            convStages[image].append(ConvStageRecord(level: level, stride: 1 << (level + 2), height: h, width: w,
+                                                     channels: c, energy: energy))
         }
-        for i in 0..<pixels { energy[i] = energy[i].squareRoot() }
-        convStages.append(ConvStageRecord(level: level, stride: 1 << (level + 2), height: h, width: w,
-                                          channels: c, energy: energy))
     }
 
+    /// One stage's buffers for the whole batch, image after image.
     final class StageTape {
-        let level: Int, layout: StageLayout, heads: Int, channels: Int
+        let level: Int, layout: StageLayout, heads: Int, channels: Int, images: Int
+        /// Per block: [images, windows, heads, T, T] and [images, heads, N, N]
         var window: [FloatBuffer?], carrier: [FloatBuffer?]
+        /// [images, paddedH * paddedW, C]
         var propagation: FloatBuffer?
         let keep: (Int) -> Bool
 
-        init(level: Int, layout: StageLayout, heads: Int, channels: Int, depth: Int, keep: @escaping (Int) -> Bool) {
-            self.level = level; self.layout = layout; self.heads = heads; self.channels = channels
+        init(level: Int, layout: StageLayout, heads: Int, channels: Int, depth: Int, images: Int, keep: @escaping (Int) -> Bool) {
+            self.level = level; self.layout = layout; self.heads = heads; self.channels = channels; self.images = images
             window = Array(repeating: nil, count: depth)
             carrier = Array(repeating: nil, count: depth)
             self.keep = keep
@@ -114,18 +133,18 @@ public final class AttentionRecorder: @unchecked Sendable {
             var taps = HATBlock.Taps()
             let t = layout.tokensPerWindow
             if keep(j) {
-                let b = FloatBuffer(count: layout.windowCount * heads * t * t, zeroed: false)
+                let b = FloatBuffer(count: images * layout.windowCount * heads * t * t, zeroed: false)
                 window[j] = b
                 taps.windowProbs = b.pointer
             }
             if layout.hierarchical {
                 let n = layout.carrierCount
-                let b = FloatBuffer(count: heads * n * n, zeroed: false)
+                let b = FloatBuffer(count: images * heads * n * n, zeroed: false)
                 carrier[j] = b
                 taps.carrierProbs = b.pointer
             }
             if propagate {
-                let b = FloatBuffer(count: layout.paddedHeight * layout.paddedWidth * channels)
+                let b = FloatBuffer(count: images * layout.paddedHeight * layout.paddedWidth * channels)
                 propagation = b
                 taps.propagation = b.pointer
             }
@@ -135,7 +154,7 @@ public final class AttentionRecorder: @unchecked Sendable {
 
     func beginStage(level: Int, layout: StageLayout, heads: Int, channels: Int, depth: Int) -> StageTape {
         let kept = self.kept
-        return StageTape(level: level, layout: layout, heads: heads, channels: channels, depth: depth) {
+        return StageTape(level: level, layout: layout, heads: heads, channels: channels, depth: depth, images: images) {
             kept.contains(BlockID(level: level, block: $0))
         }
     }
@@ -168,26 +187,36 @@ public final class AttentionRecorder: @unchecked Sendable {
                 }
             }
         }
-        var blocks: [BlockRecord] = []
         let t = l.tokensPerWindow, n = l.carrierCount
+        /// Image i's part of a batch buffer holding `per` floats per image.
+        func slice(_ b: FloatBuffer, _ image: Int, _ per: Int) -> [Float] {
+            Array(UnsafeBufferPointer(start: b.pointer + image * per, count: per))
+        }
+        var blocks: [[BlockRecord]] = Array(repeating: [], count: images)
         for j in 0..<tape.window.count {
-            let win = tape.window[j].map {
-                AttentionMaps(groups: l.windowCount, heads: tape.heads, queries: t, keys: t, probs: $0.array)
+            for image in 0..<images {
+                let win = tape.window[j].map {
+                    AttentionMaps(groups: l.windowCount, heads: tape.heads, queries: t, keys: t,
+                                  probs: slice($0, image, l.windowCount * tape.heads * t * t))
+                }
+                let car = tape.carrier[j].map {
+                    AttentionMaps(groups: 1, heads: tape.heads, queries: n, keys: n, probs: slice($0, image, tape.heads * n * n))
+                }
+                blocks[image].append(BlockRecord(window: win, carrier: car))
             }
             tape.window[j] = nil  // free as we go: peak memory stays one block above the result
-            let car = tape.carrier[j].map {
-                AttentionMaps(groups: 1, heads: tape.heads, queries: n, keys: n, probs: $0.array)
-            }
             tape.carrier[j] = nil
-            blocks.append(BlockRecord(window: win, carrier: car))
         }
-        stages.append(TransformerStageRecord(
-            level: tape.level, stride: stride, height: l.height, width: l.width,
-            paddedHeight: l.paddedHeight, paddedWidth: l.paddedWidth, windowSize: w,
-            windowRows: l.srH, windowCols: l.srW, heads: tape.heads, ctSize: l.ctSize,
-            carrierRows: l.carrierRows, carrierCols: l.carrierCols, windowRects: rects, carriers: carriers,
-            windowCarriers: windowCarriers, blocks: blocks, propagation: tape.propagation?.array,
-            channels: tape.channels))
+        for image in 0..<images {
+            stages[image].append(TransformerStageRecord(
+                level: tape.level, stride: stride, height: l.height, width: l.width,
+                paddedHeight: l.paddedHeight, paddedWidth: l.paddedWidth, windowSize: w,
+                windowRows: l.srH, windowCols: l.srW, heads: tape.heads, ctSize: l.ctSize,
+                carrierRows: l.carrierRows, carrierCols: l.carrierCols, windowRects: rects, carriers: carriers,
+                windowCarriers: windowCarriers, blocks: blocks[image],
+                propagation: tape.propagation.map { slice($0, image, l.paddedHeight * l.paddedWidth * tape.channels) },
+                channels: tape.channels))
+        }
         if l.hierarchical && !l.squareCarrierGrid {
             notes.append("level \(tape.level): \(l.srH)x\(l.srW) windows (not square): as in the official any-res code, "
                          + "hat_pos_embed is skipped and windows receive carrier tokens in swapped order (see windowCarriers)")
@@ -196,10 +225,16 @@ public final class AttentionRecorder: @unchecked Sendable {
 
     func note(_ text: String) { notes.append(text) }
 
+    /// logits [images, classes]
     func finish(logits: [Float]) {
         guard let config else { return }
-        result = Recording(config: config, inputHeight: inputHeight, inputWidth: inputWidth, input: input,
-                           convStages: convStages, stages: stages, logits: logits, notes: notes)
+        let classes = logits.count / images, pixels = 3 * inputHeight * inputWidth
+        results = (0..<images).map { image in
+            Recording(config: config, inputHeight: inputHeight, inputWidth: inputWidth,
+                      input: Array(input[(image * pixels)..<((image + 1) * pixels)]),
+                      convStages: convStages[image], stages: stages[image],
+                      logits: Array(logits[(image * classes)..<((image + 1) * classes)]), notes: notes)
+        }
         input = []
         convStages = []
         stages = []

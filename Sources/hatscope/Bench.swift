@@ -8,19 +8,22 @@ import HatModel
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the forward pass (median of --repeat runs), with and without the attention recorder.",
+        abstract: "Time the forward pass (median of --repeat runs) of one image or a batch, with and without the attention recorder.",
         discussion: """
         Input: a checkpoint (--checkpoint; variant inferred or given with --model/--config) and \
-        optionally an input tensor (--input: .npy or .safetensors [1, 3, H, W], or a PNG/JPEG \
-        preprocessed with the model's eval transform). Without --input a fixed pseudo-random \
-        normal input at the model's resolution is used.
+        optionally an input tensor (--input: .npy or .safetensors [N, 3, H, W], or a PNG/JPEG \
+        preprocessed with the model's eval transform). Without --input fixed pseudo-random \
+        normal inputs at the model's resolution are used. --batch N runs N images as one batch \
+        (an input holding one image is repeated N times; one holding N images is used as is).
         Output (stdout): `forward_ms: <median>` (no recorder) and `forward_record_ms: <median>` \
-        (every attention map recorded), plus the thread count and load time.
+        (every attention map recorded, one recording per image), each the time of the whole \
+        batch, then the same per image and in images/s, plus the thread count and load time.
         Compare with PyTorch on the same checkpoint and input (runs this command too and prints \
         the ratios): tools/bench_torch.py --model M --checkpoint C --input X.npy --hatscope <this binary>.
 
         Example:
           hatscope bench --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --repeat 20
+          hatscope bench --checkpoint fastervit_0_224_1k.pth.tar --batch 16
         """)
 
     @OptionGroup var source: ModelOptions
@@ -34,15 +37,20 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed warm-up runs per mode.")
     var warmup: Int = 2
 
+    @Option(help: "Images per forward pass (one batch).")
+    var batch: Int = 1
+
     func run() throws {
         do {
             guard `repeat` >= 1, warmup >= 0 else { throw CLIError("--repeat must be at least 1 and --warmup not negative") }
+            guard batch >= 1 else { throw CLIError("--batch must be at least 1") }
             let t0 = DispatchTime.now()
             let loaded = try source.load()
             let config = loaded.config
             let model = try FasterViT(config: config, weights: loaded.weights)
             let loadMs = ms(since: t0)
-            let x = try input.map { try EngineInput.load($0, config: config) } ?? EngineInput.pseudoRandom(config: config)
+            let x = try input.map { try batched(EngineInput.load($0, config: config), from: $0) }
+                ?? EngineInput.pseudoRandom(config: config, images: batch)
             try model.validate(input: x)
             func median(_ v: [Double]) -> Double {
                 let r = v.sorted()
@@ -57,7 +65,7 @@ struct Bench: ParsableCommand {
                     let s = DispatchTime.now(), c = processCPUms()
                     let rec = record ? AttentionRecorder() : nil
                     _ = try model.forward(x, recorder: rec)
-                    if let rec { _ = try rec.recording() }
+                    if let rec { _ = try rec.recordings() }
                     runs.append(ms(since: s))
                     cpu.append(processCPUms() - c)
                 }
@@ -70,9 +78,25 @@ struct Bench: ParsableCommand {
             print(String(format: "forward_ms: %.2f", plain))
             print(String(format: "forward_record_ms: %.2f", recorded))
             print(String(format: "cpu_ms_per_forward: %.1f (recording off) %.1f (on)", plainCPU, recordedCPU))
+            let n = Double(batch)
+            print(String(format: "per_image_ms: %.2f (recording off) %.2f (on)", plain / n, recorded / n))
+            print(String(format: "images_per_s: %.2f (recording off) %.2f (on)", 1000 * n / plain, 1000 * n / recorded))
         } catch {
             fail(error)
         }
+    }
+
+    /// The input as a batch of --batch images: one image repeated, or N images as they are.
+    private func batched(_ t: Tensor, from path: String) throws -> Tensor {
+        guard t.shape.count == 4 else { return t }   // validate(input:) names the problem
+        if t.shape[0] == batch { return t }
+        guard t.shape[0] == 1 else {
+            throw CLIError("\(path) holds \(t.shape[0]) images; --batch \(batch) needs 1 (repeated) or \(batch)")
+        }
+        var data: [Float] = []
+        data.reserveCapacity(batch * t.count)
+        for _ in 0..<batch { data.append(contentsOf: t.data) }
+        return Tensor(shape: [batch] + t.shape.dropFirst(), data: data)
     }
 
     private func processCPUms() -> Double {

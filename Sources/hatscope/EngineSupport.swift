@@ -21,16 +21,25 @@ enum EngineInput {
         return try preprocessImage(path: path, config: config).tensor
     }
 
-    /// A fixed pseudo-random standard-normal input at the model's resolution.
-    static func pseudoRandom(config: ModelConfig) -> Tensor {
+    /// `t` when it holds one image ([1, 3, H, W]); commands that show one image refuse batches.
+    static func single(_ t: Tensor, from path: String) throws -> Tensor {
+        guard t.shape.count != 4 || t.shape[0] == 1 else {
+            throw CLIError("\(path) holds \(t.shape[0]) images \(describe(shape: t.shape)); this command takes one ([1, 3, H, W])")
+        }
+        return t
+    }
+
+    /// A fixed pseudo-random standard-normal input at the model's resolution: `images` different
+    /// images [images, 3, H, W] (the first is the same at any count).
+    static func pseudoRandom(config: ModelConfig, images: Int = 1) -> Tensor {
         let h = config.resolution[0], w = config.resolution[1]
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func uniform() -> Double {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return (Double(state >> 11) + 0.5) / Double(1 << 53)
         }
-        var data = [Float](repeating: 0, count: 3 * h * w)
+        var data = [Float](repeating: 0, count: images * 3 * h * w)
         for i in 0..<data.count { data[i] = Float((-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform())) }
-        return Tensor(shape: [1, 3, h, w], data: data)
+        return Tensor(shape: [images, 3, h, w], data: data)
     }
 }

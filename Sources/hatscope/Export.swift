@@ -165,7 +165,7 @@ struct Export: ParsableCommand {
         var source = Manifest.Source()
         let tensor: Tensor
         if let npy = input {
-            tensor = try NPY.read(path: npy)
+            tensor = try EngineInput.single(NPY.read(path: npy), from: npy)
             source.input = npy
         } else {
             let path = try image ?? DemoAssets.defaultImage

@@ -51,7 +51,8 @@ struct Record: ParsableCommand {
             let options = RecorderOptions(blocks: try parseBlocks(), maxAttentionBytes: max(0, maxAttentionMB) << 20)
             let loaded = try model.load()
             let net = try FasterViT(config: loaded.config, weights: loaded.weights)
-            let x = try EngineInput.load(input ?? DemoAssets.defaultImage, config: loaded.config)
+            let path = try input ?? DemoAssets.defaultImage
+            let x = try EngineInput.single(EngineInput.load(path, config: loaded.config), from: path)
             try net.validate(input: x)
             let recorder = AttentionRecorder(options: options)
             _ = try net.forward(x, recorder: recorder)

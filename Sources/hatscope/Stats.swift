@@ -153,7 +153,7 @@ enum StatsRunner {
     /// One image: preprocess, forward with the recorder, statistics into `acc`.
     static func process(_ path: String, net: FasterViT, into acc: inout HeadStatisticsAccumulator,
                         forward: inout Double, stats: inout Double) throws {
-        let tensor = try networkInput(path, config: net.config)
+        let tensor = try EngineInput.single(networkInput(path, config: net.config), from: path)
         // Every block is needed; the recorder's memory budget still applies (huge inputs keep
         // fewer blocks and the missing ones are listed).
         let recorder = AttentionRecorder(options: RecorderOptions(blocks: nil, maxAttentionBytes: 1 << 30))
