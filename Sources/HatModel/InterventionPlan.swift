@@ -28,7 +28,7 @@ extension Intervention {
             guard l.hierarchical else {
                 let why = config.hat[l.level]
                     ? "at \(height)x\(width) the stage is a single \(l.window)x\(l.window) window"
-                    : "hierarchical attention is off in this stage (hat)"
+                    : "hierarchical attention (hat) is off in this stage"
                 throw no("levels.\(l.level) has no carrier tokens (\(why)): \(what)")
             }
         }
