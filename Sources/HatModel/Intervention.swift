@@ -48,6 +48,25 @@ public struct PixelMask: Sendable, Hashable, Codable {
     }
     /// The number of occluded pixels.
     public var count: Int { bits.reduce(0) { $0 + ($1 ? 1 : 0) } }
+
+    /// The `--occlude MASK.png` rule: the mask image (RGB bytes, row-major, `srcWidth` x
+    /// `srcHeight`) resized nearest-neighbour to the network input height x width (source pixel
+    /// floor(i * src / dst), as PyTorch's `nearest`), a pixel occluded where the mask is white
+    /// (every channel >= 128).
+    public init(whiteOf rgb: [UInt8], width srcWidth: Int, height srcHeight: Int,
+                resizedTo height: Int, _ width: Int, label: String) {
+        precondition(rgb.count == srcWidth * srcHeight * 3 && srcWidth > 0 && srcHeight > 0, "mask image size")
+        var bits = [Bool](repeating: false, count: height * width)
+        for r in 0..<height {
+            let sr = min(srcHeight - 1, r * srcHeight / height)
+            for c in 0..<width {
+                let sc = min(srcWidth - 1, c * srcWidth / width)
+                let p = (sr * srcWidth + sc) * 3
+                bits[r * width + c] = rgb[p] >= 128 && rgb[p + 1] >= 128 && rgb[p + 2] >= 128
+            }
+        }
+        self.init(height: height, width: width, bits: bits, label: label)
+    }
 }
 
 public enum Intervention: Sendable, Hashable, Codable, CustomStringConvertible {

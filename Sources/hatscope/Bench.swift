@@ -18,6 +18,8 @@ struct Bench: ParsableCommand {
         Output (stdout): `forward_ms: <median>` (no recorder) and `forward_record_ms: <median>` \
         (every attention map recorded, one recording per image), each the time of the whole \
         batch, then the same per image and in images/s, plus the thread count and load time.
+        Interventions (--cut-global levels.2 ...) apply to every image: the time of a forward \
+        with them.
         Compare with PyTorch on the same checkpoint and input (runs this command too and prints \
         the ratios): tools/bench_torch.py --model M --checkpoint C --input X.npy --hatscope <this binary>.
 
@@ -27,6 +29,8 @@ struct Bench: ParsableCommand {
         """)
 
     @OptionGroup var source: ModelOptions
+
+    @OptionGroup(title: "Interventions (applied to every image; repeatable)") var interventions: InterventionOptions
 
     @Option(help: "Input tensor (.npy / .safetensors, [1, 3, H, W]) or a PNG/JPEG image.")
     var input: String?
@@ -52,6 +56,7 @@ struct Bench: ParsableCommand {
             let x = try input.map { try batched(EngineInput.load($0, config: config), from: $0) }
                 ?? EngineInput.pseudoRandom(config: config, images: batch)
             try model.validate(input: x)
+            let edits = try interventions.resolve(config: config, height: x.shape[2], width: x.shape[3])
             func median(_ v: [Double]) -> Double {
                 let r = v.sorted()
                 return r.count % 2 == 1 ? r[r.count / 2] : (r[r.count / 2 - 1] + r[r.count / 2]) / 2
@@ -59,12 +64,12 @@ struct Bench: ParsableCommand {
             // Wall time per forward, and CPU time of the whole process per forward (all threads;
             // a steadier figure on a busy machine).
             func time(_ record: Bool) throws -> (wall: Double, cpu: Double) {
-                for _ in 0..<warmup { _ = try model.forward(x, recorder: record ? AttentionRecorder() : nil) }
+                for _ in 0..<warmup { _ = try model.forward(x, recorder: record ? AttentionRecorder() : nil, interventions: edits) }
                 var runs: [Double] = [], cpu: [Double] = []
                 for _ in 0..<`repeat` {
                     let s = DispatchTime.now(), c = processCPUms()
                     let rec = record ? AttentionRecorder() : nil
-                    _ = try model.forward(x, recorder: rec)
+                    _ = try model.forward(x, recorder: rec, interventions: edits)
                     if let rec { _ = try rec.recordings() }
                     runs.append(ms(since: s))
                     cpu.append(processCPUms() - c)
@@ -74,6 +79,7 @@ struct Bench: ParsableCommand {
             let (plain, plainCPU) = try time(false)
             let (recorded, recordedCPU) = try time(true)
             print("model: \(config.name) input: \(describe(shape: x.shape)) threads: \(Parallel.cores) (OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threads) thread per product, products split over the cores)")
+            if !edits.isEmpty { print("interventions: " + edits.map(\.description).joined(separator: " ")) }
             print(String(format: "load_ms: %.1f", loadMs))
             print(String(format: "forward_ms: %.2f", plain))
             print(String(format: "forward_record_ms: %.2f", recorded))

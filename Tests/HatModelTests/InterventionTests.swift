@@ -227,6 +227,21 @@ final class InterventionTests: XCTestCase {
         }
     }
 
+    /// --occlude MASK.png: white (every channel >= 128) pixels, resized nearest-neighbour.
+    func testMaskImageResizedNearestNeighbour() {
+        // 2 x 3 mask: white, grey (127: not white), white / black, white, yellow (blue 0: not white).
+        let rgb: [UInt8] = [255, 255, 255, 127, 200, 200, 128, 128, 128,
+                            0, 0, 0, 255, 255, 255, 255, 255, 0]
+        let m = PixelMask(whiteOf: rgb, width: 3, height: 2, resizedTo: 4, 6, label: "m.png")
+        XCTAssertEqual(m.label, "m.png")
+        let rows = (0..<4).map { r in (0..<6).map { m.bits[r * 6 + $0] ? "#" : "." }.joined() }
+        XCTAssertEqual(rows, ["##..##", "##..##", "..##..", "..##.."])
+        XCTAssertEqual(m.count, 12)
+        // Shrinking picks floor(i * src / dst): 3 -> 2 columns read source columns 0 and 1.
+        let small = PixelMask(whiteOf: rgb, width: 3, height: 2, resizedTo: 2, 2, label: "m")
+        XCTAssertEqual(small.bits, [true, false, false, true])
+    }
+
     func testTokenBoxCoversItsPixels() {
         let box = TokenBox(stage: 3, rows: 1...2, cols: 13...13)
         let (rows, cols) = Intervention.pixelSpan(of: box, height: 224, width: 224)

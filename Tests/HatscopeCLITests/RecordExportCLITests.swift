@@ -73,6 +73,11 @@ final class RecordExportCLITests: XCTestCase {
         assertOneLineFailure(try runHatscope(["record", "--input", dir + "/four.npy", "--out", out]), mentions: "channel")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
 
+        // A batch is for `bench` (and the library); record writes one image's recording.
+        try writeNPY(dir + "/two.npy", shape: [2, 3, 224, 224], value: 0)
+        assertOneLineFailure(try runHatscope(["record", "--input", dir + "/two.npy", "--out", out]), mentions: "2 images")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+
         try writeNPY(dir + "/nan.npy", shape: [1, 3, 224, 224], value: .nan)
         assertOneLineFailure(try runHatscope(["record", "--input", dir + "/nan.npy", "--out", out]), mentions: "nan")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
