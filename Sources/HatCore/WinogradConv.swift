@@ -78,36 +78,35 @@ public struct WinogradConv3x3: Sendable {
 
     /// y [images, outChannels, h, w] = act(conv(x [images, inChannels, h, w]) + bias); with
     /// `accumulate`, y += conv(x) + bias (no activation then: a residual add ends a block).
-    /// A batch is more tiles (numbered image by image, row-major inside each), so the bands and
-    /// their products span images; every output is computed as at batch 1.
+    /// Image by image, each exactly as at batch 1: one image's padded input and its bands' V and
+    /// M stay in the caches, where bands spanning a batch were measured slower per image.
     public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
                       accumulate: Bool = false) {
         precondition(!(accumulate && epilogue != .none), "an activation after a residual add is not a conv epilogue")
+        let cinP = (inChannels + 7) / 8 * 8
+        let th = (h + 3) / 4, tw = (w + 3) / 4
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: (4 * th + 2) * (4 * tw + 2) * cinP)
+        defer { padded.deallocate() }
+        for image in 0..<images {
+            applyOne(x + image * inChannels * h * w, height: h, width: w, padded: padded,
+                     into: y + image * outChannels * h * w, epilogue: epilogue, accumulate: accumulate)
+        }
+    }
+
+    /// One image: x [inChannels, h, w] -> y [outChannels, h, w]; `padded` holds
+    /// (4*th + 2) * (4*tw + 2) * cinP floats of scratch.
+    private func applyOne(_ x: UnsafePointer<Float>, height h: Int, width w: Int, padded: UnsafeMutablePointer<Float>,
+                          into y: UnsafeMutablePointer<Float>, epilogue: Epilogue, accumulate: Bool) {
         let cin = inChannels, cout = outChannels
         let cinP = (cin + 7) / 8 * 8
-        let th = (h + 3) / 4, tw = (w + 3) / 4, tilesPerImage = th * tw, tiles = images * tilesPerImage
+        let th = (h + 3) / 4, tw = (w + 3) / 4, tiles = th * tw
         let ph = 4 * th + 2, pw = 4 * tw + 2
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: images * ph * pw * cinP)   // [images, ph, pw, cinP]
-        defer { padded.deallocate() }
-        Parallel.forRanges(images * ph, minPerChunk: 4) { rows in
-            for ir in rows {
-                let image = ir / ph, r = ir % ph
-                let dst = padded + ir * pw * cinP
-                let iy = r - 1
-                guard iy >= 0 && iy < h else { dst.update(repeating: 0, count: pw * cinP); continue }
-                // Columns 0 and w+1..<pw are padding; channels cin..<cinP are zero too.
-                dst.update(repeating: 0, count: cinP)
-                (dst + (w + 1) * cinP).update(repeating: 0, count: (pw - w - 1) * cinP)
-                let xi = x + image * cin * h * w
-                for c in 0..<cin {
-                    let src = xi + (c * h + iy) * w
-                    var ix = 0
-                    while ix < w { dst[(ix + 1) * cinP + c] = src[ix]; ix += 1 }
-                }
-                if cinP > cin {
-                    for ix in 0..<w { (dst + (ix + 1) * cinP + cin).update(repeating: 0, count: cinP - cin) }
-                }
+        // padded [ph, pw, cinP]: zero-padded, channels-last (padded row r, column q = x[r - 1, q - 1]).
+        Parallel.forRanges(ph, minPerChunk: 4) { rows in
+            for r in rows {
+                WinogradConv3x3.padRow(x, channels: cin, height: h, width: w, row: r - 1, paddedWidth: pw,
+                                       channelStride: cinP, into: padded + r * pw * cinP)
             }
         }
         // Equal bands of tiles, one task each (a multiple of the core count), V + M of a band about
@@ -123,8 +122,6 @@ public struct WinogradConv3x3: Sendable {
         bands = min(tiles, (bands + cores - 1) / cores * cores)
         let perBand = (tiles + bands - 1) / bands
         bands = (tiles + perBand - 1) / perBand
-        let geometry = TileGeometry(tilesPerImage: tilesPerImage, tilesPerRow: tw, height: h, width: w,
-                                    imageStride: cout * h * w)
         transformed.withUnsafeBufferPointer { uBuf in
             bias.withUnsafeBufferPointer { bBuf in
                 let up = uBuf.baseAddress!, bp = bBuf.baseAddress!
@@ -135,9 +132,8 @@ public struct WinogradConv3x3: Sendable {
                     let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * n8)  // [cout, 36, n8]
                     defer { v.deallocate(); m.deallocate() }
                     for t in 0..<n {
-                        let image = (t0 + t) / tilesPerImage, local = (t0 + t) % tilesPerImage
-                        let ty = local / tw, tx = local % tw
-                        let patch = padded + ((image * ph + 4 * ty) * pw + 4 * tx) * cinP
+                        let ty = (t0 + t) / tw, tx = (t0 + t) % tw
+                        let patch = padded + (4 * ty * pw + 4 * tx) * cinP
                         var c = 0
                         while c < cinP {
                             WinogradConv3x3.inputTransform(patch + c, rowStride: pw * cinP, colStride: cinP,
@@ -157,8 +153,8 @@ public struct WinogradConv3x3: Sendable {
                         var t = 0
                         while t < n {
                             WinogradConv3x3.outputTransform(m + o * 36 * n8 + t, positionStride: n8,
-                                                            firstTile: t0 + t, lanes: min(8, n - t), geometry: geometry,
-                                                            bias: bp[o], epilogue: epilogue,
+                                                            firstTile: t0 + t, lanes: min(8, n - t), tilesPerRow: tw,
+                                                            bias: bp[o], epilogue: epilogue, height: h, width: w,
                                                             into: y + o * h * w, accumulate: accumulate)
                             t += 8
                         }
@@ -168,11 +164,45 @@ public struct WinogradConv3x3: Sendable {
         }
     }
 
-    /// Where the tiles of a batch land in the output: tile i of the batch is tile i % tilesPerImage
-    /// (row-major over tilesPerRow) of image i / tilesPerImage, whose channel planes start
-    /// imageStride floats apart.
-    struct TileGeometry {
-        let tilesPerImage: Int, tilesPerRow: Int, height: Int, width: Int, imageStride: Int
+    /// One row of the zero-padded, channels-last input: dst [pw, cinP] = x[iy, q - 1] of every
+    /// channel of x [cin, h, w] (zeros for iy outside 0..<h, columns 0 and w+1..<pw, and channels
+    /// cin..<cinP).
+    static func padRow(_ x: UnsafePointer<Float>, channels cin: Int, height h: Int, width w: Int, row iy: Int,
+                       paddedWidth pw: Int, channelStride cinP: Int, into dst: UnsafeMutablePointer<Float>) {
+        guard iy >= 0 && iy < h else { dst.update(repeating: 0, count: pw * cinP); return }
+        dst.update(repeating: 0, count: cinP)
+        (dst + (w + 1) * cinP).update(repeating: 0, count: (pw - w - 1) * cinP)
+        // 8 channels x 8 pixels at a time, transposed in registers; then the rest.
+        let plane = h * w, c8 = cin - cin % 8, w8 = w - w % 8
+        var c = 0
+        while c < c8 {
+            let src = x + (c * h + iy) * w
+            var ix = 0
+            while ix < w8 {
+                let p = src + ix
+                let t = transpose8(load(p), load(p + plane), load(p + 2 * plane), load(p + 3 * plane),
+                                   load(p + 4 * plane), load(p + 5 * plane), load(p + 6 * plane), load(p + 7 * plane))
+                let d = dst + (ix + 1) * cinP + c
+                store(t.0, d); store(t.1, d + cinP); store(t.2, d + 2 * cinP); store(t.3, d + 3 * cinP)
+                store(t.4, d + 4 * cinP); store(t.5, d + 5 * cinP); store(t.6, d + 6 * cinP); store(t.7, d + 7 * cinP)
+                ix += 8
+            }
+            for k in 0..<8 {
+                let s = src + k * plane
+                var ix = w8
+                while ix < w { dst[(ix + 1) * cinP + c + k] = s[ix]; ix += 1 }
+            }
+            c += 8
+        }
+        while c < cin {
+            let src = x + (c * h + iy) * w
+            var ix = 0
+            while ix < w { dst[(ix + 1) * cinP + c] = src[ix]; ix += 1 }
+            c += 1
+        }
+        if cinP > cin {
+            for ix in 0..<w { (dst + (ix + 1) * cinP + cin).update(repeating: 0, count: cinP - cin) }
+        }
     }
 
     /// (B^T X B) for X = one 6x6 patch of 8 channels: 36 SIMD8 values, each written to
@@ -216,13 +246,13 @@ public struct WinogradConv3x3: Sendable {
         return (m0 + p12 + p34, d12 + 2 * d34, p12 + 4 * p34, d12 + 8 * d34 + m5)
     }
 
-    /// The 4x4 output blocks of `lanes` consecutive tiles of the batch (from `firstTile`, see
-    /// TileGeometry) for one output channel: A^T M A + bias, then the activation, then y (=|+=)
+    /// The 4x4 output blocks of `lanes` consecutive tiles (from `firstTile`, row-major over
+    /// tilesPerRow) for one output channel: A^T M A + bias, then the activation, then y (=|+=)
     /// the block, cut at the bottom and right edges.
     @inline(__always)
     static func outputTransform(_ m: UnsafePointer<Float>, positionStride s: Int, firstTile: Int, lanes: Int,
-                                geometry g: TileGeometry, bias: Float, epilogue: Epilogue,
-                                into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                tilesPerRow tw: Int, bias: Float, epilogue: Epilogue,
+                                height h: Int, width w: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         // (M A) [6 rows, 4 columns], then A^T M A [4, 4]: 8 tiles per value.
         withUnsafeTemporaryAllocation(of: V8.self, capacity: 24) { cb in
             withUnsafeTemporaryAllocation(of: V8.self, capacity: 16) { ob in
@@ -243,18 +273,46 @@ public struct WinogradConv3x3: Sendable {
                 case .relu: for k in 0..<16 { op[k] = op[k].replacing(with: 0, where: op[k] .< 0) }
                 case .gelu: for k in 0..<16 { op[k] = Activations.gelu(op[k]) }
                 }
+                var ty = firstTile / tw, tx = firstTile % tw
+                if w % 4 == 0 && h % 4 == 0 {
+                    // Whole 4x4 blocks: the lanes' rows interleaved once into rows [4][32]
+                    // (rows[i][4l + j] = op[4i + j][l]), then each run of lanes that sits side by
+                    // side in one tile row is a contiguous copy of 4 * run floats per output row.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) { rb in
+                        let rows = rb.baseAddress!
+                        for i in 0..<4 {
+                            let a = op[4 * i], b = op[4 * i + 1], c = op[4 * i + 2], d = op[4 * i + 3]
+                            let r = rows + 32 * i
+                            store(V8(a[0], b[0], c[0], d[0], a[1], b[1], c[1], d[1]), r)
+                            store(V8(a[2], b[2], c[2], d[2], a[3], b[3], c[3], d[3]), r + 8)
+                            store(V8(a[4], b[4], c[4], d[4], a[5], b[5], c[5], d[5]), r + 16)
+                            store(V8(a[6], b[6], c[6], d[6], a[7], b[7], c[7], d[7]), r + 24)
+                        }
+                        var l = 0
+                        while l < lanes {
+                            let run = min(lanes - l, tw - tx)
+                            for i in 0..<4 {
+                                let dst = y + (4 * ty + i) * w + 4 * tx, src = rows + 32 * i + 4 * l
+                                if accumulate {
+                                    for q in 0..<(4 * run) { dst[q] += src[q] }
+                                } else {
+                                    dst.update(from: src, count: 4 * run)
+                                }
+                            }
+                            l += run
+                            tx += run
+                            if tx == tw { tx = 0; ty += 1 }
+                        }
+                    }
+                    return
+                }
                 // Lane l of value k is the float at k * 8 + l: plain scalar loads through a raw
                 // pointer, and the tile position is stepped rather than divided out per lane.
                 let raw = UnsafeRawPointer(op)
-                let h = g.height, w = g.width, tw = g.tilesPerRow
-                var image = firstTile / g.tilesPerImage
-                let local = firstTile % g.tilesPerImage
-                var ty = local / tw, tx = local % tw
-                var yi = y + image * g.imageStride
                 for l in 0..<lanes {
                     let rows = min(4, h - 4 * ty), colsHere = min(4, w - 4 * tx)
                     for i in 0..<rows {
-                        let dst = yi + (4 * ty + i) * w + 4 * tx, src = (32 * i + l) * 4
+                        let dst = y + (4 * ty + i) * w + 4 * tx, src = (32 * i + l) * 4
                         if accumulate {
                             for j in 0..<colsHere { dst[j] += raw.load(fromByteOffset: src + 32 * j, as: Float.self) }
                         } else {
@@ -262,13 +320,30 @@ public struct WinogradConv3x3: Sendable {
                         }
                     }
                     tx += 1
-                    if tx == tw {
-                        tx = 0; ty += 1
-                        if ty * tw == g.tilesPerImage { ty = 0; image += 1; yi = y + image * g.imageStride }
-                    }
+                    if tx == tw { tx = 0; ty += 1 }
                 }
             }
         }
+    }
+
+    /// The 8 x 8 transpose of rows r0...r7 (result k holds element k of every row), in the three
+    /// shuffle stages of AVX (unpack, shuffle, 128-bit permute): the element patterns below are
+    /// the ones the compiler lowers to one instruction each.
+    @inline(__always)
+    static func transpose8(_ r0: V8, _ r1: V8, _ r2: V8, _ r3: V8, _ r4: V8, _ r5: V8, _ r6: V8, _ r7: V8)
+        -> (V8, V8, V8, V8, V8, V8, V8, V8) {
+        func lo(_ a: V8, _ b: V8) -> V8 { V8(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
+        func hi(_ a: V8, _ b: V8) -> V8 { V8(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
+        func even(_ a: V8, _ b: V8) -> V8 { V8(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }
+        func odd(_ a: V8, _ b: V8) -> V8 { V8(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) }
+        func low(_ a: V8, _ b: V8) -> V8 { V8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) }
+        func high(_ a: V8, _ b: V8) -> V8 { V8(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7]) }
+        let t0 = lo(r0, r1), t1 = hi(r0, r1), t2 = lo(r2, r3), t3 = hi(r2, r3)
+        let t4 = lo(r4, r5), t5 = hi(r4, r5), t6 = lo(r6, r7), t7 = hi(r6, r7)
+        let u0 = even(t0, t2), u1 = odd(t0, t2), u2 = even(t1, t3), u3 = odd(t1, t3)
+        let u4 = even(t4, t6), u5 = odd(t4, t6), u6 = even(t5, t7), u7 = odd(t5, t7)
+        return (low(u0, u4), low(u1, u5), low(u2, u6), low(u3, u7),
+                high(u0, u4), high(u1, u5), high(u2, u6), high(u3, u7))
     }
 
     @inline(__always)

@@ -1,9 +1,10 @@
 // Batch forward: a batch of N distinct images gives, image by image, the logits and recording of N
 // single-image forwards, on every parity fixture (square, non-square any-res, padded, propagation,
-// no carriers, carrier weights unused). Not bitwise: OpenBLAS's sgemm rounds a row differently
-// depending on where it sits in the product (its edge kernels sum in another order), and a batch
-// moves every image's rows; measured differences stay below 8e-7 (tolerance
-// 1e-6: logits and conv energies relative to their largest magnitude, probabilities absolute).
+// no carriers, carrier weights unused). The convolutional stages run image by image and agree
+// bitwise; the transformer stages do not: OpenBLAS's sgemm rounds a row differently depending on
+// where it sits in the product (its edge kernels sum in another order), and a batch stacks every
+// image's rows into one product. Measured differences stay below 6e-7 (tolerance 1e-6: logits,
+// energies and propagation terms relative to their largest magnitude, probabilities absolute).
 // Parity of a batch with the official model at batch N: InterventionTests
 // (tools/gen_intervention_fixtures.py).
 import Foundation
