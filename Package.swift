@@ -1,7 +1,13 @@
 // swift-tools-version:6.0
 // hatscope: FasterViT on the CPU, its hierarchical attention recorded and explored.
-// Dependency direction: C system libraries <- HatCore <- HatModel <- HatViews <- HatTUI <- hatscope;
-// HatCheckpoint and HatImaging are file formats at the edges.
+// Dependency direction, "A -> B" = A uses B (picture in docs/architecture.md):
+//   HatModel (forward pass, recorder) -> HatCore (tensors, kernels on OpenBLAS), HatRecording
+//   HatViews (views, figures, statistics) -> HatRecording, HatImaging
+//   HatTUI (terminal explorer, tour) -> HatViews, HatRecording, HatImaging
+//   hatscope (thin executable) -> everything; it alone wires the engine to the views.
+// HatRecording (configuration, the one stage geometry, recording types) uses no other module, and
+// the layers that draw never import HatModel. HatCheckpoint and HatImaging are file formats at the
+// edges; each C library is wrapped by exactly one Swift file.
 import Foundation
 import PackageDescription
 
@@ -42,29 +48,32 @@ let package = Package(
         .target(name: "HatCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
         .target(name: "HatCheckpoint", dependencies: ["HatCore"]),
-        // FasterViT configuration, forward pass, attention recorder.
-        .target(name: "HatModel", dependencies: ["HatCore"], swiftSettings: numericSettings),
+        // Model configuration and presets, the one stage geometry, the recording types. Pure data.
+        .target(name: "HatRecording"),
+        // FasterViT forward pass and the attention recorder that fills a Recording.
+        .target(name: "HatModel", dependencies: ["HatCore", "HatRecording"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
         .target(name: "HatImaging", dependencies: ["HatCore", "CPNG", "CJPEG"]),
         // Views computed from a Recording, PNG figures, export, statistics.
-        .target(name: "HatViews", dependencies: ["HatModel", "HatImaging"]),
+        .target(name: "HatViews", dependencies: ["HatRecording", "HatImaging"]),
         // Terminal explorer: cell buffer, renderer, key handling, ncursesw.
-        .target(name: "HatTUI", dependencies: ["HatViews", "HatModel", "HatImaging", "CNCursesW"]),
+        .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "CNCursesW"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
-            "HatCore", "HatCheckpoint", "HatModel", "HatImaging", "HatViews", "HatTUI",
+            "HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging", "HatViews", "HatTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
-        .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatCore"],
+        .testTarget(name: "HatRecordingTests", dependencies: ["HatRecording"]),
+        .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatRecording", "HatCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatCheckpoint", "HatCore"],
+        .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatRecording", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatImagingTests", dependencies: ["HatImaging", "HatCheckpoint", "HatCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatModel", "HatImaging", "HatCore"]),
-        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatModel", "HatCore"]),
+        .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
+        .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording"]),
         .testTarget(name: "HatscopeCLITests", dependencies: []),
     ]
 )

@@ -12,7 +12,6 @@
 #include <ncursesw/curses.h>
 #include <ncursesw/term.h>
 
-static inline int hs_color_pair(int n) { return COLOR_PAIR(n); }
 static inline int hs_lines(void) { return LINES; }
 static inline int hs_cols(void) { return COLS; }
 static inline int hs_colors(void) { return COLORS; }
@@ -20,10 +19,8 @@ static inline int hs_color_pairs(void) { return COLOR_PAIRS; }
 static inline WINDOW *hs_stdscr(void) { return stdscr; }
 static inline mmask_t hs_button1_pressed(void) { return BUTTON1_PRESSED; }
 static inline mmask_t hs_button1_clicked(void) { return BUTTON1_CLICKED; }
-static inline mmask_t hs_button1_released(void) { return BUTTON1_RELEASED; }
 static inline mmask_t hs_button4_pressed(void) { return BUTTON4_PRESSED; }
 static inline mmask_t hs_button5_pressed(void) { return BUTTON5_PRESSED; }
-static inline mmask_t hs_all_mouse_events(void) { return ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION; }
 static inline attr_t hs_a_bold(void) { return A_BOLD; }
 static inline attr_t hs_a_reverse(void) { return A_REVERSE; }
 static inline attr_t hs_a_underline(void) { return A_UNDERLINE; }
@@ -37,17 +34,9 @@ static inline int hs_getmouse(int *x, int *y, mmask_t *bstate) {
     return 1;
 }
 
-/// Puts one wide character with attributes and an extended colour pair (through setcchar's opts
-/// pointer, so pair numbers beyond the attribute field's 8 bits work) at (y, x) of `win`.
-static inline int hs_put_cell(WINDOW *win, int y, int x, wchar_t ch, attr_t attrs, int pair) {
-    cchar_t cc;
-    wchar_t wch[2] = { ch, 0 };
-    if (setcchar(&cc, wch, attrs, 0, &pair) != OK) return ERR;
-    return mvwadd_wch(win, y, x, &cc);
-}
-
-/// Same for a whole row of cells: chars[i], attrs[i], pairs[i] for i < n starting at (y, x).
-/// One call per row keeps the Swift/C crossing cheap.
+/// Puts a row of wide characters with attributes and extended colour pairs (through setcchar's
+/// opts pointer, so pair numbers beyond the attribute field's 8 bits work): chars[i], attrs[i],
+/// pairs[i] for i < n starting at (y, x) of `win`. One call per row keeps the Swift/C crossing cheap.
 static inline int hs_put_row(WINDOW *win, int y, int x, const wchar_t *chars, const attr_t *attrs,
                              const int *pairs, int n) {
     int last = ERR;

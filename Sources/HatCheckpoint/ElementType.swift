@@ -15,14 +15,6 @@ public enum ElementType: String, Sendable, CaseIterable {
         case .int8, .uint8, .bool: return 1
         }
     }
-
-    /// Whether the value is a floating-point weight (as opposed to an integer/bool buffer).
-    public var isFloatingPoint: Bool {
-        switch self {
-        case .float32, .float16, .bfloat16, .float64: return true
-        default: return false
-        }
-    }
 }
 
 /// IEEE half -> float, exact for every value (subnormals, infinities, NaN payload top bits).
@@ -42,29 +34,6 @@ public enum ElementType: String, Sendable, CaseIterable {
     return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
 }
 
-/// float -> IEEE half with round-to-nearest-even (used by tests and writers of F16 files).
-func floatToHalf(_ f: Float) -> UInt16 {
-    let b = f.bitPattern
-    let sign = UInt16((b >> 16) & 0x8000)
-    let exp = Int((b >> 23) & 0xFF)
-    let mant = b & 0x7F_FFFF
-    if exp == 255 { return sign | 0x7C00 | (mant != 0 ? 0x200 : 0) }
-    let e = exp - 127 + 15
-    if e >= 31 { return sign | 0x7C00 }
-    if e <= 0 {
-        if e < -10 { return sign }
-        let m = mant | 0x80_0000
-        let shift = UInt32(14 - e)
-        var r = m >> shift
-        let rem = m & ((1 << shift) - 1), half = UInt32(1) << (shift - 1)
-        if rem > half || (rem == half && r & 1 == 1) { r += 1 }
-        return sign | UInt16(r)
-    }
-    var r = UInt32(e) << 10 | (mant >> 13)
-    let rem = mant & 0x1FFF
-    if rem > 0x1000 || (rem == 0x1000 && r & 1 == 1) { r += 1 }
-    return sign | UInt16(r)
-}
 
 enum ElementConversion {
     /// Element `i` of `raw` (byte offset i * size) as Float.

@@ -82,7 +82,6 @@ struct ByteReader {
     }
 
     var remaining: Int { end - position }
-    var atEnd: Bool { position >= end }
 
     mutating func need(_ n: Int) throws {
         if n < 0 || n > end - position {

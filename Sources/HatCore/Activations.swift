@@ -46,11 +46,7 @@ public enum Activations {
         Parallel.forRanges(count, minPerChunk: 32768) { r in reluSerial(x + r.lowerBound, count: r.count) }
     }
 
-    /// Softmax of each row of x [rows, n], in place (max-subtracted, as PyTorch).
-    public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, length n: Int) {
-        for r in 0..<rows { softmaxRow(x + r * n, n) }
-    }
-
+    /// Softmax of one row of n values, in place (max-subtracted, as PyTorch).
     @inline(__always)
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
         var i = 0

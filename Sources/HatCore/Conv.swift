@@ -39,21 +39,16 @@ public struct Conv3x3: Sendable {
         ((height - 1) / stride + 1, (width - 1) / stride + 1)
     }
 
-
-    /// y [images, outChannels, ho, wo] = act(conv(x [images, inChannels, h, w]) + bias); with
-    /// `accumulate`, y += conv(x) + bias instead (the residual add of a block, folded into the
-    /// GEMM's beta = 1). `scratch` is kept for source compatibility and no longer used: each tile
-    /// has its own columns buffer (see below).
+    /// y [images, outChannels, ho, wo] = act(conv(x [images, inChannels, h, w]) + bias).
     ///
     /// Each image's output is cut into tiles of whole output rows, a multiple of the core count,
-    /// each small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2. One task per tile (of
-    /// every image: a batch is more tiles, each computed exactly as at batch 1) does im2col, a
-    /// single-threaded sgemm and the bias/activation epilogue on its own columns: the columns are
-    /// read back from L2 rather than memory, the epilogue touches the tile while it is cached, and
-    /// a convolution costs one parallel dispatch instead of three per tile.
+    /// each small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2; a batch is more tiles,
+    /// each computed exactly as at batch 1. One task per tile does
+    /// im2col, a single-threaded sgemm and the bias/activation epilogue on its own columns: the
+    /// columns are read back from L2 rather than memory, the epilogue touches the tile while it is
+    /// cached, and a convolution costs one parallel dispatch instead of three per tile.
     public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
-                      into y: UnsafeMutablePointer<Float>, scratch: inout [Float],
-                      epilogue: Epilogue = .none, accumulate: Bool = false) {
+                      into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none) {
         let (ho, wo) = outputSize(height: h, width: w)
         let pixels = ho * wo
         let k = inChannels * 9
@@ -83,7 +78,7 @@ public struct Conv3x3: Sendable {
                     }
                     BLAS.sgemm(transA: false, transB: false, m: cout, n: p, k: k,
                                a: wp, lda: k, b: cols, ldb: p,
-                               beta: accumulate ? 1 : 0, c: yi + oy0 * wo, ldc: pixels)
+                               c: yi + oy0 * wo, ldc: pixels)
                     for o in 0..<cout {
                         let d = yi + o * pixels + oy0 * wo
                         let v = bp[o]
@@ -133,10 +128,9 @@ public struct Conv3x3: Sendable {
         let h = x.shape[x.shape.count - 2], w = x.shape[x.shape.count - 1]
         let (ho, wo) = outputSize(height: h, width: w)
         var y = [Float](repeating: 0, count: outChannels * ho * wo)
-        var scratch: [Float] = []
         x.data.withUnsafeBufferPointer { xb in
             y.withUnsafeMutableBufferPointer { yb in
-                apply(xb.baseAddress!, height: h, width: w, into: yb.baseAddress!, scratch: &scratch)
+                apply(xb.baseAddress!, height: h, width: w, into: yb.baseAddress!)
             }
         }
         return Tensor(shape: [1, outChannels, ho, wo], data: y)

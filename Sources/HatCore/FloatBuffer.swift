@@ -24,21 +24,3 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public func fill(_ v: Float) { pointer.update(repeating: v, count: count) }
 }
-
-#if os(Linux)
-/// glibc's mallopt(3); <malloc.h> is not part of the Glibc module map, so it is declared here.
-@_silgen_name("mallopt")
-private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
-#endif
-
-public enum MemoryPolicy {
-    /// Keeps freed activation buffers (up to 32 MB each) in the heap for reuse instead of
-    /// returning them to the kernel: every forward pass allocates the same sizes again, and fresh
-    /// pages cost a page fault and zeroing each time. Process-wide; called by the model's init.
-    public static func reuseFreedBuffers() {
-        #if os(Linux)
-        _ = glibcMallopt(-3, 32 << 20)    // M_MMAP_THRESHOLD
-        _ = glibcMallopt(-1, 256 << 20)   // M_TRIM_THRESHOLD
-        #endif
-    }
-}

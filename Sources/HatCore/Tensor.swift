@@ -27,11 +27,6 @@ public struct Tensor: Sendable, Equatable {
 
     /// Number of elements of a shape (1 for a scalar's empty shape).
     public static func count(of shape: [Int]) -> Int { shape.reduce(1, *) }
-
-    /// The same elements under another shape with the same element count.
-    public func reshaped(_ newShape: [Int]) -> Tensor {
-        Tensor(shape: newShape, data: data)
-    }
 }
 
 /// Shape as people write it: [1, 3, 224, 224].

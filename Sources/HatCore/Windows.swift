@@ -1,18 +1,10 @@
-// Moving tokens between an NCHW feature map and windowed token rows, and carrier-token orders.
+// Moving tokens between an NCHW feature map and windowed token rows.
 //
 // Window layout (official window_partition): a padded map [C, Hp, Wp] is cut into (Hp/w) x (Wp/w)
 // windows, row-major; inside a window the w*w tokens are row-major. Token rows are [tokens, C].
 // Windows can hold `lead` extra rows in front (the carrier tokens), so a window occupies
-// T = lead + w*w rows and token t of window k sits at row k*T + lead + t.
-//
-// Carrier orders (official TokenInitializer / ct_dewindow / ct_window), with a carrier grid of
-// (c*srH) x (c*srW) tokens:
-// - "window list" order: window k = a*srW + b (row-major windows), then its c x c tokens row-major:
-//   list index ((a*srW + b)*c + i)*c + j  <->  grid (a*c + i, b*c + j).
-// - ct_window in faster_vit_any_res.py is called with height and width swapped: it reads the
-//   grid's flat row-major storage as if it had c*srW rows of c*srH columns, so window k = a*srH + b
-//   (a < srW, b < srH) receives flat grid index (a*c + i)*(c*srH) + b*c + j for its token (i, j).
-//   For square grids this is the inverse of the list order; otherwise windows get other CTs.
+// T = lead + w*w rows and token t of window k sits at row k*T + lead + t. Which carrier tokens go
+// into the lead rows, in which order, is part of the stage geometry (HatRecording/StageGeometry.swift).
 
 public enum Windows {
     /// x [C, h, w] -> y [C, hp, wp], zero padded right and bottom (a batch [images, C, ...] is
@@ -77,21 +69,5 @@ public enum Windows {
                 }
             }
         }
-    }
-
-    /// Grid index (row-major over the (c*srH) x (c*srW) carrier grid) of window-list index `l`.
-    @inline(__always)
-    public static func carrierGridIndex(listIndex l: Int, ctSize c: Int, windowCols srW: Int) -> Int {
-        let cc = c * c
-        let k = l / cc, t = l % cc
-        let a = k / srW, b = k % srW, i = t / c, j = t % c
-        return (a * c + i) * (c * srW) + b * c + j
-    }
-
-    /// Flat grid index that the official (swapped) ct_window hands to window `k`, token `t` (< c*c).
-    @inline(__always)
-    public static func carrierSwappedSource(window k: Int, token t: Int, ctSize c: Int, windowRows srH: Int) -> Int {
-        let a = k / srH, b = k % srH, i = t / c, j = t % c
-        return (a * c + i) * (c * srH) + b * c + j
     }
 }

@@ -1,8 +1,9 @@
 // The attention recorder: an observer passed into `FasterViT.forward`. When absent nothing is
 // captured and nothing extra is computed. When present it receives, per transformer block, the
-// softmax outputs written straight into its buffers by the attention kernels, plus geometry, the
-// propagation term, conv-stage energies and the logits, and assembles a `Recording` (a plain value)
-// per image of the batch: image i's recording is exactly what a forward of image i alone records.
+// softmax outputs written straight into its buffers by the attention kernels, plus the propagation
+// term, conv-stage energies and the logits, and assembles a `Recording` (a plain value) around the
+// forward's ModelGeometry, one per image of the batch: image i's recording is what a forward of
+// image i alone records.
 //
 // Memory: window attention maps grow with T^2 (faster_vit_4_21k_768: 16 x 2304^2 floats = 340 MB
 // per level-2 block). `RecorderOptions.blocks` keeps chosen blocks only; otherwise, when all maps
@@ -10,6 +11,7 @@
 // Carrier maps (small) are always kept. What was dropped is listed in `Recording.notes`.
 import Foundation
 import HatCore
+import HatRecording
 
 /// A transformer block: official level index (2 or 3) and block index inside the level.
 public struct BlockID: Hashable, Sendable, CustomStringConvertible {
@@ -63,20 +65,20 @@ public final class AttentionRecorder: @unchecked Sendable {
 
     /// `input` [images, 3, H, W] as the network sees it. The block budget applies per image, so
     /// each image keeps the blocks it would keep alone.
-    func begin(config: ModelConfig, input: [Float], shape: [Int], layouts: [StageLayout], heads: [Int], depths: [Int]) {
+    func begin(config: ModelConfig, input: [Float], images: Int, geometry: ModelGeometry) {
         self.config = config
-        images = shape[0]
-        inputHeight = shape[2]
-        inputWidth = shape[3]
+        self.images = images
+        inputHeight = geometry.inputHeight
+        inputWidth = geometry.inputWidth
         self.input = input
         convStages = Array(repeating: [], count: images)
         stages = Array(repeating: [], count: images)
         notes = []
         results = []
         var all: [(BlockID, Int)] = []
-        for (i, l) in layouts.enumerated() {
-            let bytes = l.windowCount * heads[i] * l.tokensPerWindow * l.tokensPerWindow * 4
-            for j in 0..<depths[i] { all.append((BlockID(level: l.level, block: j), bytes)) }
+        for l in geometry.stages {
+            let bytes = l.windowCount * l.heads * l.tokensPerWindow * l.tokensPerWindow * 4
+            for j in 0..<l.depth { all.append((BlockID(level: l.level, block: j), bytes)) }
         }
         if let chosen = options.blocks {
             kept = chosen
@@ -85,8 +87,8 @@ public final class AttentionRecorder: @unchecked Sendable {
             if total <= options.maxAttentionBytes {
                 kept = Set(all.map { $0.0 })
             } else {
-                kept = Set(layouts.enumerated().compactMap { i, l in
-                    depths[i] > 0 ? BlockID(level: l.level, block: depths[i] - 1) : nil
+                kept = Set(geometry.stages.compactMap { l in
+                    l.depth > 0 ? BlockID(level: l.level, block: l.depth - 1) : nil
                 })
                 notes.append("window attention of all \(all.count) blocks would take \(total >> 20) MB "
                              + "(budget \(options.maxAttentionBytes >> 20) MB): kept only the last block of each stage")
@@ -98,9 +100,9 @@ public final class AttentionRecorder: @unchecked Sendable {
         }
     }
 
-    /// x [images, C, h, w]
-    func convStage(level: Int, output x: FloatBuffer, channels c: Int, height h: Int, width w: Int) {
-        let pixels = h * w
+    /// x: the stage's output [images, channels, height, width] as `g` describes it.
+    func convStage(_ g: ConvStageGeometry, output x: FloatBuffer) {
+        let c = g.channels, pixels = g.height * g.width
         for image in 0..<images {
             var energy = [Float](repeating: 0, count: pixels)
             for ch in 0..<c {
@@ -108,43 +110,44 @@ public final class AttentionRecorder: @unchecked Sendable {
                 for i in 0..<pixels { energy[i] += row[i] * row[i] }
             }
             for i in 0..<pixels { energy[i] = energy[i].squareRoot() }
-            convStages[image].append(ConvStageRecord(level: level, stride: 1 << (level + 2), height: h, width: w,
-                                                     channels: c, energy: energy))
+            convStages[image].append(ConvStageRecord(geometry: g, energy: energy))
         }
     }
 
     /// One stage's buffers for the whole batch, image after image.
     final class StageTape {
-        let level: Int, layout: StageLayout, heads: Int, channels: Int, images: Int
+        let layout: StageGeometry
+        let images: Int
         /// Per block: [images, windows, heads, T, T] and [images, heads, N, N]
         var window: [FloatBuffer?], carrier: [FloatBuffer?]
         /// [images, paddedH * paddedW, C]
         var propagation: FloatBuffer?
         let keep: (Int) -> Bool
 
-        init(level: Int, layout: StageLayout, heads: Int, channels: Int, depth: Int, images: Int, keep: @escaping (Int) -> Bool) {
-            self.level = level; self.layout = layout; self.heads = heads; self.channels = channels; self.images = images
-            window = Array(repeating: nil, count: depth)
-            carrier = Array(repeating: nil, count: depth)
+        init(layout: StageGeometry, images: Int, keep: @escaping (Int) -> Bool) {
+            self.layout = layout
+            self.images = images
+            window = Array(repeating: nil, count: layout.depth)
+            carrier = Array(repeating: nil, count: layout.depth)
             self.keep = keep
         }
 
         func taps(block j: Int, propagate: Bool) -> HATBlock.Taps {
             var taps = HATBlock.Taps()
-            let t = layout.tokensPerWindow
+            let t = layout.tokensPerWindow, heads = layout.heads
             if keep(j) {
                 let b = FloatBuffer(count: images * layout.windowCount * heads * t * t, zeroed: false)
                 window[j] = b
                 taps.windowProbs = b.pointer
             }
-            if layout.hierarchical {
+            if layout.hasCarriers {
                 let n = layout.carrierCount
                 let b = FloatBuffer(count: images * heads * n * n, zeroed: false)
                 carrier[j] = b
                 taps.carrierProbs = b.pointer
             }
             if propagate {
-                let b = FloatBuffer(count: images * layout.paddedHeight * layout.paddedWidth * channels)
+                let b = FloatBuffer(count: images * layout.paddedHeight * layout.paddedWidth * layout.channels)
                 propagation = b
                 taps.propagation = b.pointer
             }
@@ -152,41 +155,14 @@ public final class AttentionRecorder: @unchecked Sendable {
         }
     }
 
-    func beginStage(level: Int, layout: StageLayout, heads: Int, channels: Int, depth: Int) -> StageTape {
-        let kept = self.kept
-        return StageTape(level: level, layout: layout, heads: heads, channels: channels, depth: depth, images: images) {
-            kept.contains(BlockID(level: level, block: $0))
-        }
+    func beginStage(_ layout: StageGeometry) -> StageTape {
+        let kept = self.kept, level = layout.level
+        return StageTape(layout: layout, images: images) { kept.contains(BlockID(level: level, block: $0)) }
     }
 
     func endStage(_ tape: StageTape?) {
         guard let tape else { return }
         let l = tape.layout
-        let stride = 1 << (tape.level + 2)
-        let w = l.window
-        var rects: [PixelRect] = []
-        for a in 0..<l.srH {
-            for b in 0..<l.srW {
-                rects.append(PixelRect(x0: b * w * stride, y0: a * w * stride, width: w * stride, height: w * stride))
-            }
-        }
-        var carriers: [CarrierGeometry] = []
-        var windowCarriers: [[Int]] = Array(repeating: [], count: l.windowCount)
-        if l.hierarchical {
-            let c = l.ctSize
-            for r in 0..<l.carrierRows {
-                for q in 0..<l.carrierCols {
-                    let box = PixelRect(x0: q * l.poolStrideW * stride, y0: r * l.poolStrideH * stride,
-                                        width: l.poolKernelW * stride, height: l.poolKernelH * stride)
-                    carriers.append(CarrierGeometry(row: r, col: q, window: (r / c) * l.srW + q / c, box: box))
-                }
-            }
-            for k in 0..<l.windowCount {
-                windowCarriers[k] = (0..<(c * c)).map {
-                    Windows.carrierSwappedSource(window: k, token: $0, ctSize: c, windowRows: l.srH)
-                }
-            }
-        }
         let t = l.tokensPerWindow, n = l.carrierCount
         /// Image i's part of a batch buffer holding `per` floats per image.
         func slice(_ b: FloatBuffer, _ image: Int, _ per: Int) -> [Float] {
@@ -196,11 +172,11 @@ public final class AttentionRecorder: @unchecked Sendable {
         for j in 0..<tape.window.count {
             for image in 0..<images {
                 let win = tape.window[j].map {
-                    AttentionMaps(groups: l.windowCount, heads: tape.heads, queries: t, keys: t,
-                                  probs: slice($0, image, l.windowCount * tape.heads * t * t))
+                    AttentionMaps(groups: l.windowCount, heads: l.heads, queries: t, keys: t,
+                                  probs: slice($0, image, l.windowCount * l.heads * t * t))
                 }
                 let car = tape.carrier[j].map {
-                    AttentionMaps(groups: 1, heads: tape.heads, queries: n, keys: n, probs: slice($0, image, tape.heads * n * n))
+                    AttentionMaps(groups: 1, heads: l.heads, queries: n, keys: n, probs: slice($0, image, l.heads * n * n))
                 }
                 blocks[image].append(BlockRecord(window: win, carrier: car))
             }
@@ -208,17 +184,11 @@ public final class AttentionRecorder: @unchecked Sendable {
             tape.carrier[j] = nil
         }
         for image in 0..<images {
-            stages[image].append(TransformerStageRecord(
-                level: tape.level, stride: stride, height: l.height, width: l.width,
-                paddedHeight: l.paddedHeight, paddedWidth: l.paddedWidth, windowSize: w,
-                windowRows: l.srH, windowCols: l.srW, heads: tape.heads, ctSize: l.ctSize,
-                carrierRows: l.carrierRows, carrierCols: l.carrierCols, windowRects: rects, carriers: carriers,
-                windowCarriers: windowCarriers, blocks: blocks[image],
-                propagation: tape.propagation.map { slice($0, image, l.paddedHeight * l.paddedWidth * tape.channels) },
-                channels: tape.channels))
+            let propagation = tape.propagation.map { slice($0, image, l.paddedHeight * l.paddedWidth * l.channels) }
+            stages[image].append(TransformerStageRecord(geometry: l, blocks: blocks[image], propagation: propagation))
         }
-        if l.hierarchical && !l.squareCarrierGrid {
-            notes.append("level \(tape.level): \(l.srH)x\(l.srW) windows (not square): as in the official any-res code, "
+        if l.hasCarriers && !l.squareCarrierGrid {
+            notes.append("level \(l.level): \(l.windowRows)x\(l.windowCols) windows (not square): as in the official any-res code, "
                          + "hat_pos_embed is skipped and windows receive carrier tokens in swapped order (see windowCarriers)")
         }
     }
@@ -231,9 +201,10 @@ public final class AttentionRecorder: @unchecked Sendable {
         let classes = logits.count / images, pixels = 3 * inputHeight * inputWidth
         results = (0..<images).map { image in
             Recording(config: config, inputHeight: inputHeight, inputWidth: inputWidth,
-                      input: Array(input[(image * pixels)..<((image + 1) * pixels)]),
+                      input: images == 1 ? input : Array(input[(image * pixels)..<((image + 1) * pixels)]),
                       convStages: convStages[image], stages: stages[image],
-                      logits: Array(logits[(image * classes)..<((image + 1) * classes)]), notes: notes)
+                      logits: images == 1 ? logits : Array(logits[(image * classes)..<((image + 1) * classes)]),
+                      notes: notes)
         }
         input = []
         convStages = []

@@ -17,8 +17,7 @@ struct Downsample {
         Normalization.layerNorm2d(x.pointer, images: images, pixels: h * w, norm, into: normed.pointer)
         let (ho, wo) = reduction.outputSize(height: h, width: w)
         let y = FloatBuffer(count: images * reduction.outChannels * ho * wo, zeroed: false)  // [images, 2C, ho, wo]
-        var scratch: [Float] = []
-        reduction.apply(normed.pointer, images: images, height: h, width: w, into: y.pointer, scratch: &scratch)
+        reduction.apply(normed.pointer, images: images, height: h, width: w, into: y.pointer)
         return (y, ho, wo)
     }
 }

@@ -4,7 +4,9 @@
 // Weights are read once by official state_dict name, BatchNorms folded, and never change after.
 // Any input resolution whose sides are multiples of 32 runs with the any-res semantics; at the
 // preset's own resolution this is exactly faster_vit.py (the two files agree there).
+// The speed it was tuned for needs EngineOptions.standard applied by the program (HatCore).
 import HatCore
+import HatRecording
 
 public final class FasterViT: @unchecked Sendable {
     public let config: ModelConfig
@@ -19,8 +21,6 @@ public final class FasterViT: @unchecked Sendable {
 
     public init(config: ModelConfig, weights: WeightSource) throws {
         try FasterViT.validate(config)
-        MemoryPolicy.reuseFreedBuffers()
-        BLAS.setThreads(1)   // products are split over the cores by BLAS.sgemmParallel instead
         self.config = config
         let w = WeightReader(weights)
         patchEmbed = try PatchEmbed(w.child("patch_embed"), inDim: config.inDim, dim: config.dim)
@@ -56,32 +56,32 @@ public final class FasterViT: @unchecked Sendable {
         guard c.resolution.count == 2, c.resolution.allSatisfy({ $0 > 0 }) else { throw bad("resolution must be [H, W]") }
     }
 
-    /// The transformer-stage layouts for an input of height x width pixels, or a ModelError.
-    public func layouts(height: Int, width: Int) throws -> [StageLayout] {
+    /// The model's geometry for an input of height x width pixels, or a ModelError when these
+    /// weights cannot run at that size.
+    public func geometry(height: Int, width: Int) throws -> ModelGeometry {
         guard height >= 32, width >= 32, height % 32 == 0, width % 32 == 0 else {
             throw ModelError.resolution(height: height, width: width,
                                         reason: "height and width must be positive multiples of 32 (the official any-res model sizes level i as H/2^(2+i))")
         }
-        return try stages.map { stage in
-            let div = 1 << (2 + stage.level)
-            let l = StageLayout(config: config, level: stage.level, height: height / div, width: width / div)
+        let geometry = ModelGeometry(config: config, inputHeight: height, inputWidth: width)
+        for (stage, l) in zip(stages, geometry.stages) {
             if let reason = stage.incompatibility(l) {
                 throw ModelError.resolution(height: height, width: width, reason: reason)
             }
-            return l
         }
+        return geometry
     }
 
     /// Checks an input tensor: [N, 3, H, W] with N >= 1, finite, a resolution this model can take.
     @discardableResult
-    public func validate(input: Tensor) throws -> [StageLayout] {
+    public func validate(input: Tensor) throws -> ModelGeometry {
         let s = input.shape
         guard s.count == 4, s[0] >= 1 else { throw ModelError.inputShape(s) }
         guard s[1] == 3 else { throw ModelError.channels(s[1]) }
         if !Self.allFinite(input.data) {
             throw ModelError.nonFinite(count: input.data.reduce(0) { $0 + ($1.isFinite ? 0 : 1) })
         }
-        return try layouts(height: s[2], width: s[3])
+        return try geometry(height: s[2], width: s[3])
     }
 
     /// Whether every value is finite: x * 0 is 0 for finite x and NaN for NaN or infinity, and a
@@ -115,24 +115,24 @@ public final class FasterViT: @unchecked Sendable {
     /// Image i's logits and recording are those of image i run alone with perImage[i].
     public func forward(_ input: Tensor, recorder: AttentionRecorder? = nil,
                         perImage: [[Intervention]]) throws -> Tensor {
-        let layouts = try validate(input: input)
+        let geometry = try validate(input: input)
         let images = input.shape[0], height = input.shape[2], width = input.shape[3]
         guard perImage.isEmpty || perImage.count == images else {
             throw InterventionError.batchMismatch(images: images, lists: perImage.count)
         }
-        let plan = try InterventionPlan.make(perImage, config: config, height: height, width: width)
+        let plan = try InterventionPlan.make(perImage, config: config, geometry: geometry)
         var data = input.data   // [N, 3, H, W]
         if let plan { Self.occlude(&data, plan: plan, pixels: height * width) }
-        recorder?.begin(config: config, input: data, shape: input.shape, layouts: layouts,
-                        heads: stages.map(\.heads), depths: stages.map(\.blocks.count))
+        recorder?.begin(config: config, input: data, images: images, geometry: geometry)
         var (x, h, w) = patchEmbed.forward(FloatBuffer(data), images: images, height: height, width: width)
         for (level, part) in convLevels.enumerated() {
             for block in part.blocks { block.forward(x, images: images, height: h, width: w) }
-            recorder?.convStage(level: level, output: x, channels: config.stageDim(level), height: h, width: w)
+            recorder?.convStage(geometry.convStages[level], output: x)
             (x, h, w) = part.downsample.forward(x, images: images, height: h, width: w)
         }
         for (i, stage) in stages.enumerated() {
-            (x, h, w) = stage.forward(x, images: images, height: h, width: w, layout: layouts[i], recorder: recorder, plan: plan)
+            (x, h, w) = stage.forward(x, images: images, height: h, width: w, layout: geometry.stages[i],
+                                      recorder: recorder, plan: plan)
         }
         // norm (BatchNorm2d) then AdaptiveAvgPool2d(1): the affine map commutes with the mean.
         let features = config.stageDim(3)

@@ -3,7 +3,7 @@
 // Buffers, for a batch of `images` and a stage with `windows` windows of w*w tokens and c*c
 // carrier tokens (CTs) each (every image's part follows the previous image's):
 //   x    [images * windows, T, C], T = c*c + w*w: each window's CT slots first, then its tokens
-//   ct   [images * N, C], N = windows * c*c, each image's in window-list order (see Windows.swift)
+//   ct   [images * N, C], N = windows * c*c, each image's in window-list order (StageGeometry)
 // Official order of operations:
 //   x = pos_embed(x)                                    (tokens only)
 //   if hierarchical:
@@ -16,6 +16,7 @@
 //   if hierarchical: ct = the CT slots of x (window-list order);
 //     in the stage's last block with propagation: x += gamma1 * nearest_upsample(ct of the window)
 import HatCore
+import HatRecording
 
 struct HATBlock {
     let dim: Int
@@ -101,9 +102,9 @@ struct HATBlock {
     /// this input's N carrier tokens. Carrier tokens are used when `layout` (this input) has them;
     /// a block loaded with carrier weights runs without them where the stage is a single window,
     /// as the official any-res model built for that size does.
-    func forward(x: FloatBuffer, ct: FloatBuffer?, images: Int, layout: StageLayout, hatBias: AttentionBias?,
+    func forward(x: FloatBuffer, ct: FloatBuffer?, images: Int, layout: StageGeometry, hatBias: AttentionBias?,
                  propagate: Bool, taps: Taps, edits: Edits? = nil) {
-        let c = dim, w = layout.window, ww = w * w
+        let c = dim, w = layout.windowSize, ww = w * w
         let lead = layout.carriersPerWindow, t = layout.tokensPerWindow
         let windows = layout.windowCount, allWindows = images * windows
         let xp = x.pointer
@@ -117,14 +118,14 @@ struct HATBlock {
             }
         }
 
-        if layout.hierarchical, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
+        if layout.hasCarriers, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
             let n = layout.carrierCount
             let cc = lead
             // ct_dewindow: window list -> grid order, grid [images * N, C]
             let grid = FloatBuffer(count: images * n * c, zeroed: false)
             for image in 0..<images {
                 for l in 0..<n {
-                    let g = Windows.carrierGridIndex(listIndex: l, ctSize: layout.ctSize, windowCols: layout.srW)
+                    let g = layout.carrierGridIndex(window: l / cc, slot: l % cc)
                     (grid.pointer + (image * n + g) * c).update(from: ct.pointer + (image * n + l) * c, count: c)
                 }
             }
@@ -146,11 +147,10 @@ struct HATBlock {
             Normalization.layerNorm(grid.pointer, rows: images * n, hatNorm2, into: normed.pointer)
             hatMLP.forward(normed.pointer, rows: images * n, into: out.pointer)
             addResidual(grid.pointer, out.pointer, rows: images * n, channels: c, gamma: gamma2)
-            // ct_window (swapped h/w) into each window's CT slots.
+            // ct_window (swapped h/w for non-square window grids) into each window's CT slots.
             for image in 0..<images {
                 for k in 0..<windows {
-                    for j in 0..<cc {
-                        let src = Windows.carrierSwappedSource(window: k, token: j, ctSize: layout.ctSize, windowRows: layout.srH)
+                    for (j, src) in layout.windowCarriers[k].enumerated() {
                         (xp + ((image * windows + k) * t + j) * c).update(from: grid.pointer + (image * n + src) * c, count: c)
                     }
                 }
@@ -171,7 +171,7 @@ struct HATBlock {
         mlp.forward(normed.pointer, rows: rows, into: gamma4 == nil ? xp : out.pointer, accumulate: gamma4 == nil)
         if gamma4 != nil { addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma4) }
 
-        guard layout.hierarchical, let ct = ct else { return }
+        guard layout.hasCarriers, let ct = ct else { return }
         // ct = CT slots of x, window-list order.
         for k in 0..<allWindows {
             (ct.pointer + k * lead * c).update(from: xp + k * t * c, count: lead * c)
@@ -182,7 +182,7 @@ struct HATBlock {
         let plane = layout.paddedHeight * layout.paddedWidth * c
         for image in 0..<images where !(edits?.noPropagation?[image] ?? false) {
             for k in 0..<windows {
-                let a = k / layout.srW, b = k % layout.srW
+                let (a, b) = layout.windowPosition(k)
                 let wk = image * windows + k
                 for p in 0..<w {
                     let si = Pooling.nearestSource(p, inSize: cs, outSize: w)

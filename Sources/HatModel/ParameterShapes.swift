@@ -9,10 +9,12 @@
 // faster_vit.py builds it (the any-res file also builds an unused one when hat[i] but sr == 1).
 // The official TokenInitializer registers its depthwise conv twice, so both
 // `global_tokenizer.pos_embed.*` and `global_tokenizer.to_global_feature.pos.*` are in checkpoints.
+import HatRecording
 
 extension FasterViT {
     public static func parameterShapes(for config: ModelConfig, resolution: [Int]? = nil) -> [(String, [Int])] {
         let res = resolution ?? config.resolution
+        let geometry = ModelGeometry(config: config, inputHeight: res[0], inputWidth: res[1])
         var out: [(String, [Int])] = []
         func add(_ name: String, _ shape: [Int]) { out.append((name, shape)) }
         func batchNorm(_ p: String, _ c: Int) {
@@ -56,20 +58,20 @@ extension FasterViT {
                     batchNorm("\(b).norm2", c)
                 }
             } else {
-                let layout = StageLayout(config: config, level: level, resolution: res)
+                let layout = geometry.stages[level - 2]
                 let heads = config.heads[level]
                 for j in 0..<config.depths[level] {
                     let b = "\(p).blocks.\(j)"
                     if config.layerScale != nil {
                         add("\(b).gamma3", [c]); add("\(b).gamma4", [c])
-                        if layout.hierarchical { add("\(b).gamma1", [c]); add("\(b).gamma2", [c]) }
+                        if layout.hasCarriers { add("\(b).gamma1", [c]); add("\(b).gamma2", [c]) }
                     }
                     posMLP("\(b).pos_embed", c)
                     layerNorm("\(b).norm1", c)
                     attention("\(b).attn", c, heads)
                     layerNorm("\(b).norm2", c)
                     mlp("\(b).mlp", c)
-                    if layout.hierarchical {
+                    if layout.hasCarriers {
                         layerNorm("\(b).hat_norm1", c)
                         layerNorm("\(b).hat_norm2", c)
                         attention("\(b).hat_attn", c, heads)
@@ -77,7 +79,7 @@ extension FasterViT {
                         if layout.squareCarrierGrid { posMLP("\(b).hat_pos_embed", c) }
                     }
                 }
-                if layout.hierarchical {
+                if layout.hasCarriers {
                     for g in ["pos_embed", "to_global_feature.pos"] {
                         add("\(p).global_tokenizer.\(g).weight", [c, 1, 3, 3])
                         add("\(p).global_tokenizer.\(g).bias", [c])

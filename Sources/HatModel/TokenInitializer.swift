@@ -1,11 +1,12 @@
 // Carrier-token initializer (official TokenInitializer, `levels.I.global_tokenizer`): a depthwise
 // 3x3 convolution with bias, then AvgPool2d(kernel, stride) over the PADDED stage map, giving the
-// (c*srH) x (c*srW) carrier grid; returned in window-list order [N, C] (see Windows.swift).
+// (c*rows) x (c*cols) carrier grid; returned in window-list order [N, C] (see StageGeometry.swift).
 //
 // The official module registers its convolution twice (`pos_embed` and `to_global_feature.pos`);
 // loading a state dict writes both into the one parameter, `to_global_feature.pos` last, so that is
 // the value the official model runs with, and the one used here.
 import HatCore
+import HatRecording
 
 struct TokenInitializer {
     let conv: DepthwiseConv3x3
@@ -19,7 +20,7 @@ struct TokenInitializer {
 
     /// x [images, C, paddedH, paddedW] -> carrier tokens [images * N, C], each image's in
     /// window-list order.
-    func forward(_ x: UnsafePointer<Float>, images: Int, layout: StageLayout) -> FloatBuffer {
+    func forward(_ x: UnsafePointer<Float>, images: Int, layout: StageGeometry) -> FloatBuffer {
         let c = conv.channels, hp = layout.paddedHeight, wp = layout.paddedWidth
         let mixed = FloatBuffer(count: images * c * hp * wp, zeroed: false)      // [images, C, hp, wp]
         conv.apply(x, images: images, height: hp, width: wp, into: mixed.pointer)
@@ -30,10 +31,11 @@ struct TokenInitializer {
                         stride: layout.poolStrideH, layout.poolStrideW, into: pooled.pointer)
         let n = rows * cols
         let ct = FloatBuffer(count: images * n * c, zeroed: false)                // [images * N, C]
+        let cc = layout.carriersPerWindow
         for image in 0..<images {
             let src = pooled.pointer + image * c * n, dst = ct.pointer + image * n * c
             for l in 0..<n {
-                let g = Windows.carrierGridIndex(listIndex: l, ctSize: layout.ctSize, windowCols: layout.srW)
+                let g = layout.carrierGridIndex(window: l / cc, slot: l % cc)
                 for ch in 0..<c { dst[l * c + ch] = src[ch * n + g] }
             }
         }

@@ -3,13 +3,13 @@
 // window, initialise carrier tokens from the padded map, window partition, blocks, window reverse,
 // crop, then the downsampler (levels 0-2).
 import HatCore
+import HatRecording
 
 struct TransformerStage {
     let level: Int
     let dim: Int, heads: Int, window: Int
     /// Whether the loaded weights include the carrier-token parts (fixed at load time).
     let hierarchical: Bool
-    let builtLayout: StageLayout
     let tokenizer: TokenInitializer?
     let blocks: [HATBlock]
     let downsample: Downsample?
@@ -20,9 +20,9 @@ struct TransformerStage {
         dim = config.stageDim(level)
         heads = config.heads[level]
         window = config.windowSize[level]
-        let layout = StageLayout(config: config, level: level, resolution: config.resolution)
-        builtLayout = layout
-        hierarchical = layout.hierarchical
+        let res = config.resolution
+        let layout = ModelGeometry(config: config, inputHeight: res[0], inputWidth: res[1]).stages[level - 2]
+        hierarchical = layout.hasCarriers
         if hierarchical, config.ctSize > window {
             throw ModelError.configuration("ct_size \(config.ctSize) is larger than the level-\(level) window \(window)")
         }
@@ -30,7 +30,7 @@ struct TransformerStage {
         let (d, h, win) = (dim, heads, window)
         blocks = try (0..<config.depths[level]).map { j in
             try HATBlock(w.child("blocks.\(j)"), config: config, dim: d, heads: h, window: win,
-                         hierarchical: layout.hierarchical, squareGrid: layout.squareCarrierGrid,
+                         hierarchical: layout.hasCarriers, squareGrid: layout.squareCarrierGrid,
                          carrierSide: layout.carrierBiasSide)
         }
         downsample = level < 3 ? try Downsample(w.child("downsample"), dim: dim) : nil
@@ -41,11 +41,11 @@ struct TransformerStage {
     /// weights are simply unused where the stage fits one window (the official any-res model
     /// built for that size has no carrier parts and loads checkpoints non-strictly); the reverse
     /// (carrier tokens needed, weights absent) cannot run.
-    func incompatibility(_ l: StageLayout) -> String? {
-        if l.hierarchical && !hierarchical {
-            return "level \(level) would use carrier tokens at this size (\(l.srH)x\(l.srW) windows), but the model was built without them"
+    func incompatibility(_ l: StageGeometry) -> String? {
+        if l.hasCarriers && !hierarchical {
+            return "level \(level) would use carrier tokens at this size (\(l.windowRows)x\(l.windowCols) windows), but the model was built without them"
         }
-        if l.hierarchical && l.squareCarrierGrid && blocks.first?.hatPositions == nil {
+        if l.hasCarriers && l.squareCarrierGrid && blocks.first?.hatPositions == nil {
             return "level \(level) has a square window grid here, but the model was built without hat_pos_embed (non-square build)"
         }
         return nil
@@ -53,7 +53,7 @@ struct TransformerStage {
 
     /// x [images, C, h, w] -> output [images, C', h', w'] (downsampled unless level 3).
     /// `recorder` may be nil; `plan` holds the interventions (nil = none).
-    func forward(_ x: FloatBuffer, images: Int, height h: Int, width wd: Int, layout: StageLayout,
+    func forward(_ x: FloatBuffer, images: Int, height h: Int, width wd: Int, layout: StageGeometry,
                  recorder: AttentionRecorder?, plan: InterventionPlan?) -> (FloatBuffer, Int, Int) {
         let c = dim, w = window
         let hp = layout.paddedHeight, wp = layout.paddedWidth
@@ -63,25 +63,25 @@ struct TransformerStage {
             Windows.pad(x.pointer, channels: images * c, height: h, width: wd, toHeight: hp, width: wp, into: padded.pointer)
         }
         // [images * N, C], each image's in window-list order
-        let ct = layout.hierarchical ? tokenizer?.forward(padded.pointer, images: images, layout: layout) : nil
+        let ct = layout.hasCarriers ? tokenizer?.forward(padded.pointer, images: images, layout: layout) : nil
         let t = layout.tokensPerWindow, lead = layout.carriersPerWindow
         let tokens = FloatBuffer(count: images * layout.windowCount * t * c)    // [images * windows, T, C]
         Windows.partition(padded.pointer, images: images, channels: c, height: hp, width: wp, window: w, lead: lead,
                           into: tokens.pointer)
 
         var hatBias: AttentionBias?
-        let record = recorder?.beginStage(level: level, layout: layout, heads: heads, channels: c, depth: blocks.count)
-        if hierarchical && !layout.hierarchical {
+        let record = recorder?.beginStage(layout)
+        if hierarchical && !layout.hasCarriers {
             recorder?.note("level \(level) is a single window at this input size: its carrier-token weights are unused "
                            + "(as in the official any-res model built for this size)")
         }
         for (j, block) in blocks.enumerated() {
-            if layout.hierarchical {
+            if layout.hasCarriers {
                 // Each block has its own bias MLP; the table depends on this input's carrier grid.
                 hatBias = block.carrierBias(side: layout.carrierBiasSide)
             }
             let last = j == blocks.count - 1
-            let taps = record?.taps(block: j, propagate: last && propagation && layout.hierarchical) ?? HATBlock.Taps()
+            let taps = record?.taps(block: j, propagate: last && propagation && layout.hasCarriers) ?? HATBlock.Taps()
             var edits: HATBlock.Edits?
             if let plan {
                 let e = plan.edits(for: BlockID(level: level, block: j), windowsPerImage: layout.windowCount)

@@ -18,6 +18,7 @@
 // of learned weights only) matches all four; the first (21k_224) is chosen and a note says so;
 // `--model NAME` or `--config FILE.json` picks another. faster_vit_4_224 and faster_vit_4_21k_224 differ
 // in `hat_*` keys and are always told apart.
+import HatRecording
 
 public enum VariantError: Error, Equatable, CustomStringConvertible {
     case notFasterViT(String)

@@ -2,6 +2,7 @@
 // present with its shape, and every learned tensor in the file is read. Derived buffers are
 // ignored (the model recomputes them; their shapes depend on the build resolution).
 import HatCore
+import HatRecording
 
 public enum WeightMapping {
     /// Last name components of buffers the model derives instead of reading.

@@ -1,60 +1,55 @@
 // The explorer's one state struct, and the small summary of a Recording that key handling needs
-// (how many stages, blocks, heads, windows; grid sizes). Drawing reads the state and never
+// (its stages' geometry, grid sizes and recorded blocks). Drawing reads the state and never
 // changes it; only `KeyHandling.handle` makes a new state.
-import HatModel
+import HatRecording
 import HatViews
 
-/// Per-stage sizes the key handler steps through.
-public struct StageGeometry: Equatable, Sendable {
+/// One stage as the explorer steps through it: its grid, and for a transformer stage its geometry
+/// (HatRecording's StageGeometry, the one description of windows and carriers) and recorded blocks.
+public struct ExplorerStage: Equatable, Sendable {
     public var level: Int
-    public var isConvolutional: Bool
+    /// The transformer stage's geometry; nil for a convolutional stage.
+    public var attention: StageGeometry?
     /// Input pixels per token side.
     public var stride: Int
     /// The grid the query moves on: padded token grid (transformer) or feature map (conv).
     public var gridRows: Int, gridCols: Int
-    public var blockCount: Int
     /// Blocks whose attention was kept (all of them unless the recorder skipped some).
     public var recordedBlocks: [Int]
-    public var heads: Int
-    public var windowSize: Int, windowRows: Int, windowCols: Int
-    public var carriersPerWindow: Int
-    public var carrierCount: Int
     public var hasPropagation: Bool
+
+    public var isConvolutional: Bool { attention == nil }
+    /// Attention heads; 0 in a convolutional stage.
+    public var heads: Int { attention?.heads ?? 0 }
 
     /// Views that apply to this stage, in Tab order.
     public var views: [ViewKind] {
-        if isConvolutional { return [.energy] }
+        guard let g = attention else { return [.energy] }
         var v: [ViewKind] = [.local]
-        if carrierCount > 0 { v.append(.carrier) }
+        if g.hasCarriers { v.append(.carrier) }
         if hasPropagation { v.append(.propagation) }
         v += [.reach, .rollout, .matrix]
         return v
     }
-    public var windowCount: Int { windowRows * windowCols }
 }
 
 public struct ExplorerGeometry: Equatable, Sendable {
     /// Ordered by level (0 ... 3).
-    public var stages: [StageGeometry]
+    public var stages: [ExplorerStage]
     public var inputWidth: Int, inputHeight: Int
 
     public init(recording r: Recording) {
-        var s: [StageGeometry] = []
+        var s: [ExplorerStage] = []
         for c in r.convStages {
-            s.append(StageGeometry(level: c.level, isConvolutional: true, stride: c.stride,
-                                   gridRows: c.height, gridCols: c.width, blockCount: 0, recordedBlocks: [],
-                                   heads: 0, windowSize: 0, windowRows: 0, windowCols: 0,
-                                   carriersPerWindow: 0, carrierCount: 0, hasPropagation: false))
+            s.append(ExplorerStage(level: c.level, attention: nil, stride: c.stride, gridRows: c.height,
+                                   gridCols: c.width, recordedBlocks: [], hasPropagation: false))
         }
         for t in r.stages {
             let kept = t.blocks.indices.filter { t.blocks[$0].window != nil }
-            s.append(StageGeometry(level: t.level, isConvolutional: false, stride: t.stride,
+            s.append(ExplorerStage(level: t.level, attention: t.geometry, stride: t.stride,
                                    gridRows: t.paddedHeight, gridCols: t.paddedWidth,
-                                   blockCount: t.blocks.count,
                                    recordedBlocks: kept.isEmpty ? Array(t.blocks.indices) : kept,
-                                   heads: t.heads, windowSize: t.windowSize, windowRows: t.windowRows,
-                                   windowCols: t.windowCols, carriersPerWindow: t.carriersPerWindow,
-                                   carrierCount: t.carriers.count, hasPropagation: t.propagation != nil))
+                                   hasPropagation: t.propagation != nil))
         }
         stages = s.sorted { $0.level < $1.level }
         inputWidth = r.inputWidth; inputHeight = r.inputHeight
@@ -108,13 +103,10 @@ public struct AppState: Equatable, Sendable {
         sideMatrix = nil
     }
 
-    public var stage: StageGeometry? { geometry.stages.first { $0.level == selection.level } }
+    public var stage: ExplorerStage? { geometry.stages.first { $0.level == selection.level } }
     public var stageIndex: Int { geometry.stages.firstIndex { $0.level == selection.level } ?? 0 }
     public var colormap: String { colormaps[colormapIndex % colormaps.count] }
 
     /// The window (row-major) that holds the query, for transformer stages.
-    public var window: Int? {
-        guard let s = stage, !s.isConvolutional, s.windowSize > 0 else { return nil }
-        return (selection.queryRow / s.windowSize) * s.windowCols + selection.queryCol / s.windowSize
-    }
+    public var window: Int? { stage?.attention?.window(row: selection.queryRow, col: selection.queryCol) }
 }

@@ -4,7 +4,7 @@
 // same files as `hatscope export` (FigureRenderer / Montage / FigureNaming from HatViews).
 import Foundation
 import HatImaging
-import HatModel
+import HatRecording
 import HatViews
 
 public struct ExplorerOptions: Sendable {

@@ -108,13 +108,13 @@ public enum KeyHandling {
 
     // MARK: - Steps
 
-    static func moveQuery(_ s: inout AppState, _ st: StageGeometry, dr: Int, dc: Int) {
+    static func moveQuery(_ s: inout AppState, _ st: ExplorerStage, dr: Int, dc: Int) {
         s.selection.queryRow = clamp(s.selection.queryRow + dr, 0, st.gridRows - 1)
         s.selection.queryCol = clamp(s.selection.queryCol + dc, 0, st.gridCols - 1)
         s.selection.carrierSlot = nil
     }
 
-    static func cycleView(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+    static func cycleView(_ s: inout AppState, _ st: ExplorerStage, by d: Int) {
         let views = st.views
         guard views.count > 1 else {
             s.status = "stage \(st.level + 1) is convolutional: it has only the energy view (s: next stage)"
@@ -146,12 +146,12 @@ public enum KeyHandling {
             if old.isConvolutional || s.selection.head != nil {
                 s.selection.head = min(s.selection.head ?? 0, max(0, new.heads - 1))
             }
-            s.selection.carrier = min(s.selection.carrier, max(0, new.carrierCount - 1))
+            s.selection.carrier = min(s.selection.carrier, max(0, (new.attention?.carrierCount ?? 0) - 1))
             s.view = new.views.contains(s.lastTransformerView) ? s.lastTransformerView : (new.views.first ?? .local)
         }
     }
 
-    static func stepBlock(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+    static func stepBlock(_ s: inout AppState, _ st: ExplorerStage, by d: Int) {
         let blocks = st.recordedBlocks
         guard !blocks.isEmpty else { s.status = "stage \(st.level + 1) has no attention blocks"; return }
         let i = blocks.firstIndex(of: s.selection.block) ?? 0
@@ -159,7 +159,7 @@ public enum KeyHandling {
     }
 
     /// Heads 0 ..< H, then the mean of heads (nil), then around again.
-    static func stepHead(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
+    static func stepHead(_ s: inout AppState, _ st: ExplorerStage, by d: Int) {
         guard st.heads > 0 else { return }
         let positions = st.heads + 1
         let i = s.selection.head ?? st.heads
@@ -167,33 +167,31 @@ public enum KeyHandling {
         s.selection.head = n == st.heads ? nil : n
     }
 
-    static func stepWindow(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
-        guard st.windowCount > 0, let w = s.window else { return }
-        let ws = st.windowSize
-        let lr = s.selection.queryRow % ws, lc = s.selection.queryCol % ws
-        let n = wrap(w + d, st.windowCount)
-        s.selection.queryRow = (n / st.windowCols) * ws + lr
-        s.selection.queryCol = (n % st.windowCols) * ws + lc
+    static func stepWindow(_ s: inout AppState, _ st: ExplorerStage, by d: Int) {
+        guard let g = st.attention, let w = s.window else { return }
+        let t = g.localToken(row: s.selection.queryRow, col: s.selection.queryCol)
+        let p = g.tokenPosition(window: wrap(w + d, g.windowCount), local: t)
+        s.selection.queryRow = p.row
+        s.selection.queryCol = p.col
     }
 
-    static func stepCarrier(_ s: inout AppState, _ st: StageGeometry, by d: Int) {
-        if s.view == .carrier {
-            guard st.carrierCount > 0 else { return }
-            s.selection.carrier = wrap(s.selection.carrier + d, st.carrierCount)
+    static func stepCarrier(_ s: inout AppState, _ st: ExplorerStage, by d: Int) {
+        guard let g = st.attention, g.hasCarriers else {
+            if s.view != .carrier { s.status = "no carrier tokens in stage \(st.level + 1)" }
             return
         }
-        guard st.carriersPerWindow > 0 else {
-            s.status = "no carrier tokens in stage \(st.level + 1)"
+        if s.view == .carrier {
+            s.selection.carrier = wrap(s.selection.carrier + d, g.carrierCount)
             return
         }
         // nil (the grid token), 0 ..< c*c, and around.
-        let positions = st.carriersPerWindow + 1
-        let i = s.selection.carrierSlot ?? st.carriersPerWindow
+        let positions = g.carriersPerWindow + 1
+        let i = s.selection.carrierSlot ?? g.carriersPerWindow
         let n = wrap(i + d, positions)
-        s.selection.carrierSlot = n == st.carriersPerWindow ? nil : n
+        s.selection.carrierSlot = n == g.carriersPerWindow ? nil : n
     }
 
-    static func click(_ s: inout AppState, _ st: StageGeometry, x: Int, y: Int) {
+    static func click(_ s: inout AppState, _ st: ExplorerStage, x: Int, y: Int) {
         // The matrix beside the image (carrier view: the N x N carrier attention) takes its clicks.
         if let side = s.sideMatrix, side.rect.contains(x: x, y: y) {
             if let e = side.matrixEntry(cellX: x, cellY: y) { matrixClick(&s, st, row: e.row) }
@@ -214,20 +212,21 @@ public enum KeyHandling {
 
     /// A click on matrix row `row` picks that query: a carrier token in the carrier view's
     /// N x N matrix; in a window's matrix (carriers first, then its w*w tokens) that slot or token.
-    static func matrixClick(_ s: inout AppState, _ st: StageGeometry, row: Int) {
+    static func matrixClick(_ s: inout AppState, _ st: ExplorerStage, row: Int) {
+        guard let g = st.attention else { return }
         if s.view == .carrier {
-            if row < st.carrierCount { s.selection.carrier = row }
+            if row < g.carrierCount { s.selection.carrier = row }
             return
         }
         guard let w = s.window else { return }
-        let c = st.carriersPerWindow, ws = st.windowSize
+        let c = g.carriersPerWindow
         if row < c {
             s.selection.carrierSlot = row
         } else {
-            let t = row - c
-            guard t < ws * ws else { return }
-            s.selection.queryRow = (w / st.windowCols) * ws + t / ws
-            s.selection.queryCol = (w % st.windowCols) * ws + t % ws
+            guard row < g.tokensPerWindow else { return }
+            let p = g.tokenPosition(window: w, local: row - c)
+            s.selection.queryRow = p.row
+            s.selection.queryCol = p.col
             s.selection.carrierSlot = nil
         }
     }

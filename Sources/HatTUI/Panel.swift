@@ -1,6 +1,6 @@
 // The side panel: model and checkpoint, top-5 prediction, the current selection, the view's
 // numbers and its plain-words explanation, top to bottom, cut at the panel's height.
-import HatModel
+import HatRecording
 import HatViews
 
 enum Panel {
@@ -48,18 +48,19 @@ enum Panel {
             pair("view", state.view.rawValue)
             let kind = st.isConvolutional ? "conv" : "attention"
             pair("stage", "\(state.stageIndex + 1)/\(state.geometry.stages.count) \(kind) (levels.\(st.level))")
-            if !st.isConvolutional {
-                pair("block", "\(sel.block) of \(st.blockCount)")
-                pair("head", sel.head.map { "\($0) of \(st.heads)" } ?? "mean of \(st.heads)")
+            if let g = st.attention {
+                pair("block", "\(sel.block) of \(g.depth)")
+                pair("head", sel.head.map { "\($0) of \(g.heads)" } ?? "mean of \(g.heads)")
                 if let win = state.window {
-                    pair("window", "\(win) of \(st.windowCount) (r\(win / max(1, st.windowCols)) c\(win % max(1, st.windowCols)))")
+                    let p = g.windowPosition(win)
+                    pair("window", "\(win) of \(g.windowCount) (r\(p.row) c\(p.col))")
                 }
                 if let slot = sel.carrierSlot {
                     pair("query", "carrier slot \(slot) of the window")
                 } else {
                     pair("query", "token r\(sel.queryRow) c\(sel.queryCol)")
                 }
-                if state.view == .carrier { pair("carrier", "\(sel.carrier) of \(st.carrierCount)") }
+                if state.view == .carrier { pair("carrier", "\(sel.carrier) of \(g.carrierCount)") }
             } else {
                 pair("grid", "\(st.gridRows) x \(st.gridCols), \(st.stride) px per cell")
             }

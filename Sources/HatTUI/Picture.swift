@@ -3,7 +3,7 @@
 // grid. Everything is drawn on a pixel canvas first, then packed two pixels per cell into half
 // blocks (upper half = foreground, lower half = background).
 import HatImaging
-import HatModel
+import HatRecording
 import HatViews
 
 /// An RGB pixel canvas, [height][width] row-major.

@@ -2,7 +2,7 @@
 // the view tabs, title, picture, colorbar, side panel, status line, footer, help overlay. Pure:
 // reads the state, never changes it; the terminal only copies the buffer out.
 import Foundation
-import HatModel
+import HatRecording
 import HatViews
 
 /// What stays fixed while the explorer runs: the recording, the model's description, class

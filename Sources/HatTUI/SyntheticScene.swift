@@ -3,7 +3,7 @@
 // head looks at a neighbourhood of a different size) over a drawn scene (sky, sun, ground), so a
 // frame shows something recognisable without a model.
 import Foundation
-import HatModel
+import HatRecording
 import HatViews
 
 public enum SyntheticScene {

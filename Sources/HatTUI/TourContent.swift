@@ -4,7 +4,7 @@
 // ViewResult computed by HatViews, so the tour draws exactly what the explorer and the PNG
 // figures draw. Nothing here touches the terminal; TourTests check every step's text.
 import Foundation
-import HatModel
+import HatRecording
 import HatViews
 
 /// The parts of FasterViT the tour walks through, in forward order.
@@ -115,27 +115,26 @@ public enum TourContent {
         }
         facts.append("\(cc) carrier tokens per window (\(st.ctSize) x \(st.ctSize)), put in front of its \(w * w) tokens")
         if let first = st.windowCarriers.first {
-            facts.append("window 0 receives " + first.map { Views.carrierLabel(st, $0) }.joined(separator: ", "))
+            facts.append("window 0 receives " + first.map(st.geometry.carrierLabel).joined(separator: ", "))
         }
         // Any-res quirk: with a non-square window grid the official ct_window swaps height and
         // width, so windows receive carriers pooled elsewhere. Say so with the real labels.
-        let swapped = (0 ..< st.windowCount).first { w in
-            w < st.windowCarriers.count && Set(st.windowCarriers[w]) != Set(st.carriers.indices.filter { st.carriers[$0].window == w })
-        }
+        let g = st.geometry
+        let swapped = (0 ..< g.windowCount).first { Set(g.windowCarriers[$0]) != Set(g.pooledCarriers(window: $0)) }
         if let w = swapped {
-            let pooled = st.carriers.indices.filter { st.carriers[$0].window == w }.map { Views.carrierLabel(st, $0) }
+            let pooled = g.pooledCarriers(window: w).map(g.carrierLabel)
             facts.append("official quirk (\(st.windowRows) x \(st.windowCols) windows, not square): window \(w) receives "
-                         + st.windowCarriers[w].map { Views.carrierLabel(st, $0) }.joined(separator: ", ")
+                         + g.windowCarriers[w].map(g.carrierLabel).joined(separator: ", ")
                          + " but pooled " + pooled.joined(separator: ", "))
         }
-        if st.paddedHeight != st.height || st.paddedWidth != st.width {
+        if st.isPadded {
             facts.append("the grid is zero-padded to \(st.paddedHeight) x \(st.paddedWidth) first; boxes may cover padding")
         }
         var o = Overlays()
         o.windowRects = st.windowRects
         o.carrierBoxes = st.carriers.map(\.box)
         if let first = st.windowCarriers.first {
-            o.selectedWindow = st.windowRects.first
+            o.selectedWindow = g.windowRect(0)
             o.highlightedBoxes = first.map { st.carriers[$0].box }
         }
         let picture = ViewResult(kind: .carrier, title: "carrier tokens | \(r.config.name) | stage \(st.level + 1)",
@@ -169,7 +168,7 @@ public enum TourContent {
         let facts = [
             t.stageShape(st),
             "carrier attention: \(n) x \(n) per head, \(maps.heads) heads, all \(n) carriers at once (global)",
-            "block \(b), mean of heads: strongest link \(Views.carrierLabel(st, best.q)) -> \(Views.carrierLabel(st, best.k)) = \(fmt(best.v))",
+            "block \(b), mean of heads: strongest link \(st.geometry.carrierLabel(best.q)) -> \(st.geometry.carrierLabel(best.k)) = \(fmt(best.v))",
             "cost: \(n)^2 = \(n * n) pairs, against (\(st.height * st.width))^2 = \(st.height * st.width * st.height * st.width) for full attention over all tokens",
         ]
         let picture = try? Views.compute(.carrier, recording: t.rec,
@@ -179,7 +178,7 @@ public enum TourContent {
             facts: facts,
             sentences: [
                 "In every block of stage \(st.level + 1) the carrier tokens first attend to each other, all of them at once: this is the only global step, and it is cheap because there are few carriers.",
-                "This is how information crosses window borders. The picture shows what carrier \(Views.carrierLabel(st, best.q)) (bright box) takes from each region.",
+                "This is how information crosses window borders. The picture shows what carrier \(st.geometry.carrierLabel(best.q)) (bright box) takes from each region.",
             ],
             explorerKeys: "explorer: s to stage \(st.level + 1), Tab to the carrier view, t/T to pick a carrier",
             picture: picture)
@@ -197,11 +196,10 @@ public enum TourContent {
         let sel = t.querySelection(st)
         var picture: ViewResult?
         if let b = sel?.block, let maps = st.blocks[b].window, let s = sel {
-            let win = (s.queryRow / w) * st.windowCols + s.queryCol / w
-            let row = cc + (s.queryRow % w) * w + s.queryCol % w
-            let r = headMeanRow(maps, group: win, query: row)
+            let win = st.geometry.window(row: s.queryRow, col: s.queryCol)
+            let r = headMeanRow(maps, group: win, query: st.geometry.attentionRow(row: s.queryRow, col: s.queryCol))
             let (k, v) = argmax(r) ?? (0, 0)
-            facts.append("query r\(s.queryRow) c\(s.queryCol) (window \(win)), block \(b), mean of heads: top key \(keyName(st, win, k)) = \(fmt(v))")
+            facts.append("query r\(s.queryRow) c\(s.queryCol) (window \(win)), block \(b), mean of heads: top key \(st.geometry.keyName(window: win, key: k)) = \(fmt(v))")
             if cc > 0 { facts.append("its \(cc) carriers receive \(pct(r[0 ..< cc].reduce(0, +))) of its attention") }
             picture = try? Views.compute(.local, recording: t.rec, selection: s)
         } else {
@@ -277,11 +275,10 @@ public enum TourContent {
             : "\(st.windowCount) windows of \(st.windowSize * st.windowSize) tokens" + (st.hasCarriers ? " with \(st.carriers.count) carriers" : ", no carriers"))
         var picture: ViewResult?
         if let s = t.querySelection(st), let maps = st.blocks[s.block].window {
-            let w = st.windowSize
-            let win = (s.queryRow / w) * st.windowCols + s.queryCol / w
-            let row = headMeanRow(maps, group: win, query: st.carriersPerWindow + (s.queryRow % w) * w + s.queryCol % w)
+            let win = st.geometry.window(row: s.queryRow, col: s.queryCol)
+            let row = headMeanRow(maps, group: win, query: st.geometry.attentionRow(row: s.queryRow, col: s.queryCol))
             let (k, v) = argmax(row) ?? (0, 0)
-            facts.append("query r\(s.queryRow) c\(s.queryCol), block \(s.block), mean of heads: top key \(keyName(st, win, k)) = \(fmt(v))")
+            facts.append("query r\(s.queryRow) c\(s.queryCol), block \(s.block), mean of heads: top key \(st.geometry.keyName(window: win, key: k)) = \(fmt(v))")
             picture = try? Views.compute(.local, recording: t.rec, selection: s)
         }
         return TourStep(
@@ -381,13 +378,6 @@ public enum TourContent {
             best = (i, x)
         }
         return best
-    }
-
-    static func keyName(_ st: TransformerStageRecord, _ win: Int, _ k: Int) -> String {
-        let cc = st.carriersPerWindow
-        if k < cc { return "carrier " + Views.carrierLabel(st, st.windowCarriers[win][k]) }
-        let p = st.tokenPosition(window: win, local: k - cc)
-        return "token r\(p.row) c\(p.col)"
     }
 
     static func fmt(_ v: Float) -> String {

@@ -1,7 +1,7 @@
 // Facts about a recording that several tour steps share: which stage has carrier tokens, the
 // one-line stage shape, the pooling box size and spacing read off the recorded boxes, why a model
 // has no carriers, the query a step shows, and the plain window-grid picture.
-import HatModel
+import HatRecording
 import HatViews
 
 /// Facts about a recording that several steps share.
@@ -15,20 +15,12 @@ struct Facts {
     var hatStage: TransformerStageRecord? { rec.stages.filter(\.hasCarriers).min { $0.level < $1.level } }
 
     /// "stage 3: 14 x 14 tokens of 256 channels, 2 x 2 windows of 7 x 7"
-    func stageShape(_ st: TransformerStageRecord) -> String {
-        var s = "stage \(st.level + 1): \(st.height) x \(st.width) tokens of \(st.channels) channels, "
-            + "\(st.windowRows) x \(st.windowCols) window\(st.windowCount == 1 ? "" : "s") of \(st.windowSize) x \(st.windowSize)"
-        if st.paddedHeight != st.height || st.paddedWidth != st.width { s += " (padded to \(st.paddedHeight) x \(st.paddedWidth))" }
-        return s
-    }
+    func stageShape(_ st: TransformerStageRecord) -> String { "stage \(st.number): " + st.gridSummary }
 
-    /// Pooling box side and spacing in tokens, read off the recorded boxes.
+    /// Pooling box side and spacing in tokens (along a row of carriers, else a column).
     func pooling(_ st: TransformerStageRecord) -> (kernel: Int, step: Int)? {
-        guard let first = st.carriers.first, st.stride > 0 else { return nil }
-        let kernel = first.box.width / st.stride
-        let step = st.carrierCols > 1 ? (st.carriers[1].box.x0 - first.box.x0) / st.stride
-            : (st.carrierRows > 1 ? (st.carriers[st.carrierCols].box.y0 - first.box.y0) / st.stride : kernel)
-        return (kernel, step)
+        guard st.hasCarriers else { return nil }
+        return (st.poolKernelW, st.carrierCols > 1 ? st.poolStrideW : (st.carrierRows > 1 ? st.poolStrideH : st.poolKernelW))
     }
 
     /// Why there are no carriers, with the real stage shapes.
@@ -53,7 +45,7 @@ struct Facts {
         guard let st else { return nil }
         var o = Overlays()
         o.windowRects = st.windowRects
-        o.selectedWindow = st.windowRects.first
+        o.selectedWindow = st.geometry.windowRect(0)
         return ViewResult(kind: .local, title: "windows | \(rec.config.name) | stage \(st.level + 1)", explanation: [],
                           field: nil, matrix: nil, overlays: o, rangeMin: 0, rangeMax: 1, scaleLabel: "", numbers: [])
     }

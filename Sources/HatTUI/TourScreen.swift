@@ -3,7 +3,7 @@
 // PictureDrawer, the step's text on the right, key hints at the bottom), and a run loop that can
 // own the terminal (`hatscope tour`) or borrow the explorer's (`t` in the explorer).
 import Foundation
-import HatModel
+import HatRecording
 import HatViews
 
 /// Where the tour is.

@@ -6,7 +6,7 @@
 // boxes share tokens. A token cell covered by several boxes shows the MEAN of their values: a
 // uniform attention row then paints a uniform picture, and a cell covered by one box shows exactly
 // that carrier's probability. (The reach view, which spreads mass, adds instead.)
-import HatModel
+import HatRecording
 
 enum CarrierView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {
@@ -20,7 +20,7 @@ enum CarrierView {
         let row = ViewStats.row(maps, group: 0, head: sel.head, query: sel.carrier)  // (N)
         let field = paintBoxes(q, values: row, combine: .mean)
 
-        let labels = (0 ..< n).map { Views.carrierLabel(stage, $0) }
+        let labels = (0 ..< n).map(stage.geometry.carrierLabel)
         let full = ViewStats.matrix(maps, group: 0, head: sel.head)  // (N, N)
         let matrix = MatrixField(rows: n, cols: n, values: full, markedRows: n, markedCols: n,
                                  rowLabels: labels, colLabels: labels, highlightRow: sel.carrier)
@@ -31,7 +31,7 @@ enum CarrierView {
         o.highlightedBoxes = [stage.carriers[sel.carrier].box]
 
         let range = ViewStats.probabilityRange(full)
-        let me = Views.carrierLabel(stage, sel.carrier)
+        let me = stage.geometry.carrierLabel(sel.carrier)
         var numbers: [(String, String)] = [
             ("max of row", ViewStats.fmt(row.max() ?? 0)),
             ("entropy (normalised)", ViewStats.fmt(ViewStats.normalizedEntropy(row))),

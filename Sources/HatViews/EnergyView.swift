@@ -1,7 +1,7 @@
 // Energy view: for the convolutional stages (levels 0 and 1), the L2 norm over channels of the
 // stage's output feature map at each position: where the early features respond strongly.
 // Transformer stages record attention, not feature maps, so the view is not offered there.
-import HatModel
+import HatRecording
 
 enum EnergyView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {

@@ -4,7 +4,7 @@
 // same files under the same names.
 import Foundation
 import HatImaging
-import HatModel
+import HatRecording
 
 /// One figure to write: a view at a selection, or a montage of all heads of that view.
 public struct ExportItem: Sendable, Equatable {

@@ -7,7 +7,7 @@
 // explanation, margin. The image is scaled by an integer factor with nearest-neighbour sampling,
 // so pixels and token cells stay sharp.
 import HatImaging
-import HatModel
+import HatRecording
 
 public struct FigureOptions: Sendable, Equatable {
     public var colormap: Colormap

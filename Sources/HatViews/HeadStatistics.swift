@@ -23,15 +23,7 @@
 // - Several recordings: sums and query counts are pooled, so every query of every image weighs
 //   the same (for one model at one resolution that is the mean of the per-image means).
 import Foundation
-import HatModel
-
-/// Which attention a statistic summarises.
-public enum AttentionKind: String, Sendable, Codable, CaseIterable {
-    /// Per-window attention over the window's carriers and tokens.
-    case window
-    /// Global attention among all carrier tokens of a stage.
-    case carrier
-}
+import HatRecording
 
 /// The numbers of one head of one block.
 public struct HeadStat: Sendable, Equatable, Codable {
@@ -159,8 +151,7 @@ public struct HeadStatisticsAccumulator: Sendable {
                 defer { depth += st.blocks.count }
                 return StatsStage(level: st.level, blocks: st.blocks.count, heads: st.heads, firstDepth: depth,
                                   hasCarriers: st.hasCarriers,
-                                  padded: st.paddedHeight != st.height || st.paddedWidth != st.width,
-                                  summary: Self.summary(st))
+                                  padded: st.isPadded, summary: st.summary)
             }
         }
         for st in rec.stages {
@@ -218,21 +209,19 @@ public struct HeadStatisticsAccumulator: Sendable {
     /// at carrier-attention position i in block b. The identity, except for non-square any-res
     /// carrier grids: there the official code hands each window the CTs `windowCarriers` names
     /// (ct_window with height and width swapped) and the next block reads them back in the
-    /// unswapped order, so content moves between grid positions from block to block. Following
-    /// the content keeps "a carrier sits at the centre of its pooling box" true in every block.
+    /// unswapped order (`carrierGridIndex`), so content moves between grid positions from block to
+    /// block. Following the content keeps "a carrier sits at the centre of its pooling box" true
+    /// in every block.
     static func carrierOrigins(_ st: TransformerStageRecord) -> [[Int]] {
-        let n = st.carriers.count, c = st.ctSize
-        var origin = Array(0 ..< n)
+        let g = st.geometry
+        var origin = Array(0 ..< g.carrierCount)
         var out: [[Int]] = []
         for _ in st.blocks {
             out.append(origin)
             var next = origin
-            for w in 0 ..< st.windowCount where w < st.windowCarriers.count {
-                let wr = w / max(st.windowCols, 1), wc = w % max(st.windowCols, 1)
-                for (slot, ct) in st.windowCarriers[w].enumerated() where ct < n {
-                    // Grid position the next block's de-windowing gives window w's slot.
-                    let g = (wr * c + slot / c) * st.carrierCols + wc * c + slot % c
-                    if g < n { next[g] = origin[ct] }
+            for w in 0 ..< g.windowCount {
+                for (slot, ct) in g.windowCarriers[w].enumerated() {
+                    next[g.carrierGridIndex(window: w, slot: slot)] = origin[ct]
                 }
             }
             origin = next
@@ -256,10 +245,10 @@ public struct HeadStatisticsAccumulator: Sendable {
             var realQueries: [Int] = []  // local token indices of real (unpadded) tokens
             var padKeys: [Int] = []      // attention key indices (cc + t) of padded tokens
             for t in 0 ..< ww {
-                let p = st.tokenPosition(window: win, local: t)
-                let r = st.tokenRect(row: p.row, col: p.col)
+                let p = st.geometry.tokenPosition(window: win, local: t)
+                let r = st.geometry.tokenRect(row: p.row, col: p.col)
                 tx[t] = r.centerX; ty[t] = r.centerY
-                if p.row < st.height && p.col < st.width { realQueries.append(t) } else { padKeys.append(cc + t) }
+                if st.geometry.isReal(row: p.row, col: p.col) { realQueries.append(t) } else { padKeys.append(cc + t) }
             }
             guard !realQueries.isEmpty else { continue }
             // Distances [realQueries.count, T] (float: the 768 px models have T = 2304); the
@@ -356,17 +345,6 @@ public struct HeadStatisticsAccumulator: Sendable {
             s += "; level \(st.level) \(st.height)x\(st.width) w\(st.windowSize) heads \(st.heads)"
                 + " blocks \(st.blocks.count) ct \(st.carrierRows)x\(st.carrierCols)"
         }
-        return s
-    }
-
-    static func summary(_ st: TransformerStageRecord) -> String {
-        var s = "\(st.height) x \(st.width) tokens of \(st.channels) channels, \(st.windowRows) x \(st.windowCols) window\(st.windowCount == 1 ? "" : "s") of "
-            + "\(st.windowSize) x \(st.windowSize)"
-        if st.paddedHeight != st.height || st.paddedWidth != st.width {
-            s += " (padded to \(st.paddedHeight) x \(st.paddedWidth))"
-        }
-        s += st.hasCarriers ? ", \(st.carriers.count) carrier tokens (\(st.carriersPerWindow) per window)"
-            : ", no carrier tokens"
         return s
     }
 }

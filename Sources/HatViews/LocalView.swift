@@ -3,7 +3,7 @@
 // their carrier-grid positions), because their pooling boxes lie on top of the very window
 // tokens being shown and painting both would hide one of them. The carrier boxes are still drawn
 // as highlighted outlines so the reader sees where the carriers come from.
-import HatModel
+import HatRecording
 
 enum LocalView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {
@@ -23,7 +23,7 @@ enum LocalView {
             ("share on carrier tokens", cc > 0 ? ViewStats.percent(carrierShare) : "n/a (no carriers)"),
             ("self attention", ViewStats.fmt(row[q.row])),
         ]
-        if let a = ViewStats.argmax(row) { numbers.append(("strongest key", keyName(q, a))) }
+        if let a = ViewStats.argmax(row) { numbers.append(("strongest key", q.stage.geometry.keyName(window: q.window, key: a))) }
         numbers.append(("keys", "\(row.count)"))
 
         var explanation = [
@@ -39,13 +39,5 @@ enum LocalView {
         return ViewResult(kind: .local, title: q.title("local"), explanation: explanation, field: field,
                           matrix: strip, overlays: q.windowOverlays(), rangeMin: range.min, rangeMax: range.max,
                           scaleLabel: "attention probability", numbers: numbers)
-    }
-
-    /// "carrier r0c1" or "token r3 c5" for a key index of a window row.
-    static func keyName(_ q: StageQuery, _ key: Int) -> String {
-        let cc = q.stage.carriersPerWindow
-        if key < cc { return "carrier " + Views.carrierLabel(q.stage, q.stage.windowCarriers[q.window][key]) }
-        let p = q.stage.tokenPosition(window: q.window, local: key - cc)
-        return "token r\(p.row) c\(p.col)"
     }
 }

@@ -4,7 +4,7 @@
 // numbers. Written with sorted keys and no timestamps, so the same export gives the same bytes.
 import Foundation
 import HatImaging
-import HatModel
+import HatRecording
 
 public struct Manifest: Codable, Equatable, Sendable {
     public struct Checkpoint: Codable, Equatable, Sendable {
@@ -153,9 +153,7 @@ public enum FigureNaming {
         if kind == .carrier {
             parts.append("c\(s.carrier)")
         } else {
-            if let st = stage, st.windowSize > 0 {
-                parts.append("w\((s.queryRow / st.windowSize) * st.windowCols + s.queryCol / st.windowSize)")
-            }
+            if let st = stage { parts.append("w\(st.geometry.window(row: s.queryRow, col: s.queryCol))") }
             parts.append(s.carrierSlot.map { "qc\($0)" } ?? "q\(s.queryRow)-\(s.queryCol)")
         }
         return parts.joined(separator: "_") + ".png"

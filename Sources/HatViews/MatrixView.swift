@@ -1,6 +1,6 @@
 // Matrix view: the query window's raw T x T attention matrix, carriers first (their c*c rows and
 // columns marked), the query's row highlighted. The image beside it shows which window it is.
-import HatModel
+import HatRecording
 
 enum MatrixView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {
@@ -13,7 +13,7 @@ enum MatrixView {
         let w = stage.windowSize
         // Carriers by their grid position, window tokens by their (row, col) inside the window.
         let labels = (0 ..< t).map { k -> String in
-            k < cc ? Views.carrierLabel(stage, stage.windowCarriers[q.window][k])
+            k < cc ? stage.geometry.carrierLabel(stage.windowCarriers[q.window][k])
                 : "\((k - cc) / w),\((k - cc) % w)"
         }
         let matrix = MatrixField(rows: t, cols: t, values: values, markedRows: cc, markedCols: cc,

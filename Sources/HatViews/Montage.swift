@@ -3,7 +3,7 @@
 // panels compare directly) or each panel's own scale (so weak heads still show their pattern).
 import Foundation
 import HatImaging
-import HatModel
+import HatRecording
 
 public enum Montage {
     /// The view for each head of the selected block and then their mean, with panel labels.

@@ -3,7 +3,7 @@
 // gamma1 * (its window's carrier tokens upsampled nearest from c x c to w x w); we show the L2 norm
 // over channels of that added term per token.
 import Foundation
-import HatModel
+import HatRecording
 
 enum PropagationView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {

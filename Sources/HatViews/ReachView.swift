@@ -14,7 +14,7 @@
 // The window part uses the selected head (or the head mean); the carrier part always uses the mean
 // over the carrier attention's heads, because head h of one layer has nothing to do with head h of
 // another.
-import HatModel
+import HatRecording
 
 enum ReachView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {
@@ -51,7 +51,7 @@ enum ReachView {
         var inside: Float = 0
         let w = stage.windowSize
         for t in 0 ..< w * w {
-            let p = stage.tokenPosition(window: q.window, local: t)
+            let p = stage.geometry.tokenPosition(window: q.window, local: t)
             let v = field.values[p.row * field.cols + p.col]
             if v.isFinite { inside += v }
         }

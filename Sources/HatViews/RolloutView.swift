@@ -12,7 +12,7 @@
 // ordinary tokens of the window: slot s in block b is chained to slot s in block b-1. Their share
 // is shown in the strip beside the image; flow between windows through the carriers is what the
 // reach view shows for one block.
-import HatModel
+import HatRecording
 
 enum RolloutView {
     static func compute(_ rec: Recording, _ sel: Selection) throws -> ViewResult {
@@ -39,7 +39,7 @@ enum RolloutView {
             ("share on carrier slots", cc > 0 ? ViewStats.percent(carrierShare) : "n/a (no carriers)"),
             ("blocks rolled out", "0-\(sel.block)"),
         ]
-        if let m = ViewStats.argmax(v) { numbers.append(("strongest source", LocalView.keyName(q, m))) }
+        if let m = ViewStats.argmax(v) { numbers.append(("strongest source", q.stage.geometry.keyName(window: q.window, key: m))) }
         let explanation = [
             "Attention rollout: each block's attention is mixed half and half with the identity (the residual path), rows renormalised, and multiplied through blocks 0 to \(sel.block) of stage \(q.stageNumber).",
             "Colours show how much of the query's representation after block \(sel.block) flows from each token of its window at the stage's input. Carrier slots are treated as tokens of the window (they are re-derived every block); their share is in the strip.",

@@ -1,7 +1,7 @@
 // Small numeric helpers the views share: picking one attention row (one head or the head mean),
 // entropy, field ranges and the number formatting used in every panel and manifest.
 import Foundation
-import HatModel
+import HatRecording
 
 enum ViewStats {
     /// One attention row of `maps` (keys values) for group `g`, query `q`: head `head`, or the

@@ -4,6 +4,7 @@
 // then enlarged by an integer factor with nearest-neighbour sampling, so text and cells stay crisp.
 import Foundation
 import HatImaging
+import HatRecording
 
 /// A number the charts can show.
 public enum StatsMetric: String, CaseIterable, Sendable {

@@ -2,6 +2,7 @@
 // document carrying the same rows plus the definitions, so a reader of the file alone knows what
 // each number means.
 import Foundation
+import HatRecording
 
 extension HeadStatistics {
     /// The definitions written into stats.json (kept short; the full text is in HeadStatistics.swift).

@@ -1,7 +1,7 @@
 // The contract between the views and their two renderers (PNG figures and the terminal explorer):
 // a view is computed once from a `Recording` and a `Selection`, and both renderers draw the same
 // `ViewResult`. Views never touch the model; they read only the recording.
-import HatModel
+import HatRecording
 
 /// The views hatscope offers. `energy` is for the convolutional stages (levels 0 and 1).
 public enum ViewKind: String, CaseIterable, Sendable, Codable {

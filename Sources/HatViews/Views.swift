@@ -1,7 +1,7 @@
 // The one place views are computed: `Views.compute` turns a Recording and a Selection into a
 // ViewResult that both the PNG figures and the terminal explorer draw. One file per view; this
 // file holds the dispatch and the selection checks they share.
-import HatModel
+import HatRecording
 
 public enum Views {
     /// Computes `kind` for `selection`. Throws `ViewError.invalidSelection` when the selection
@@ -19,18 +19,6 @@ public enum Views {
         }
     }
 
-    /// Whether `kind` can be computed for `selection`, and if not, why (for menus and `--all`).
-    public static func availability(_ kind: ViewKind, recording: Recording, selection: Selection) -> String? {
-        do { _ = try compute(kind, recording: recording, selection: selection); return nil } catch {
-            return String(describing: error)
-        }
-    }
-
-    /// Grid label of a carrier token, as used in matrices and titles: "r0c1".
-    public static func carrierLabel(_ stage: TransformerStageRecord, _ index: Int) -> String {
-        guard stage.carrierCols > 0 else { return "ct\(index)" }
-        return "r\(index / stage.carrierCols)c\(index % stage.carrierCols)"
-    }
 }
 
 /// A transformer-stage selection checked against the recording: the stage, the query's window and
@@ -68,8 +56,8 @@ struct StageQuery {
             throw ViewError.invalidSelection(
                 "query (\(sel.queryRow),\(sel.queryCol)) is outside the \(stage.paddedHeight) x \(stage.paddedWidth) token grid of stage \(sel.level + 1)")
         }
-        let w = stage.windowSize
-        window = (sel.queryRow / w) * stage.windowCols + sel.queryCol / w
+        let g = stage.geometry
+        window = g.window(row: sel.queryRow, col: sel.queryCol)
         if let slot = sel.carrierSlot {
             guard slot >= 0 && slot < stage.carriersPerWindow else {
                 throw ViewError.invalidSelection(stage.carriersPerWindow == 0
@@ -79,9 +67,8 @@ struct StageQuery {
             row = slot
             localToken = nil
         } else {
-            let t = (sel.queryRow % w) * w + sel.queryCol % w
-            row = stage.carriersPerWindow + t
-            localToken = t
+            row = g.attentionRow(row: sel.queryRow, col: sel.queryCol)
+            localToken = g.localToken(row: sel.queryRow, col: sel.queryCol)
         }
     }
 
@@ -121,7 +108,7 @@ struct StageQuery {
     var queryText: String {
         if let slot = selection.carrierSlot {
             let ct = stage.windowCarriers[window][slot]
-            return "window \(window) | query carrier slot \(slot) (\(Views.carrierLabel(stage, ct)))"
+            return "window \(window) | query carrier slot \(slot) (\(stage.geometry.carrierLabel(ct)))"
         }
         return "window \(window) | query r\(selection.queryRow) c\(selection.queryCol)"
     }
@@ -141,7 +128,7 @@ struct StageQuery {
         if let slot = selection.carrierSlot {
             return stage.carriers[stage.windowCarriers[window][slot]].box
         }
-        return stage.tokenRect(row: selection.queryRow, col: selection.queryCol)
+        return stage.geometry.tokenRect(row: selection.queryRow, col: selection.queryCol)
     }
 
     /// Overlays shared by the window-based views: window grid, selected window, the query window's
@@ -150,7 +137,7 @@ struct StageQuery {
     func windowOverlays() -> Overlays {
         var o = Overlays()
         o.windowRects = stage.windowRects
-        o.selectedWindow = stage.windowRects[window]
+        o.selectedWindow = stage.geometry.windowRect(window)
         if stage.hasCarriers { o.highlightedBoxes = stage.windowCarriers[window].map { stage.carriers[$0].box } }
         o.query = queryRect
         return o
@@ -167,7 +154,7 @@ struct StageQuery {
     func paintWindowTokens(_ row: [Float], into field: inout Field) {
         let cc = stage.carriersPerWindow
         for t in 0 ..< stage.windowSize * stage.windowSize {
-            let p = stage.tokenPosition(window: window, local: t)
+            let p = stage.geometry.tokenPosition(window: window, local: t)
             field.values[p.row * field.cols + p.col] = row[cc + t]
         }
     }
@@ -178,7 +165,7 @@ struct StageQuery {
         guard cc > 0 else { return nil }
         return MatrixField(rows: 1, cols: cc, values: Array(row[0 ..< cc]), markedRows: 0, markedCols: cc,
                            rowLabels: ["query"],
-                           colLabels: stage.windowCarriers[window].map { Views.carrierLabel(stage, $0) })
+                           colLabels: stage.windowCarriers[window].map(stage.geometry.carrierLabel))
     }
 
     /// Grid cells (padded grid, row-major indices) covered by a pixel box: those whose centre lies

@@ -4,6 +4,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecording
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import HatModel
+import HatRecording
 
 struct ConfigOptions: ParsableArguments {
     @Option(help: ArgumentHelp("An official preset by name (e.g. faster_vit_0_224, faster_vit_4_21k_384); with a checkpoint, used instead of the inferred variant.",

@@ -78,13 +78,6 @@ enum DemoAssets {
         get throws { try root() + "/demo/images/" + defaultImageName }
     }
 
-    /// All shipped demo images, sorted by name.
-    static func demoImages() throws -> [String] {
-        let dir = try root() + "/demo/images"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.filter { $0.hasSuffix(".png") }.sorted().map { dir + "/" + $0 }
-    }
-
     /// The demo model's class names, in logit order.
     static var classNames: [String] {
         get throws { try readLines(try root() + "/demo/classes.txt") }

@@ -5,6 +5,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecording
 
 enum EngineInput {
     /// A tensor file [1, 3, H, W] fed as is, or an image through the model's eval transform.

@@ -7,6 +7,7 @@ import HatCheckpoint
 import HatCore
 import HatImaging
 import HatModel
+import HatRecording
 import HatViews
 
 struct Export: ParsableCommand {
@@ -237,7 +238,7 @@ struct Export: ParsableCommand {
             let n = st.windowSize * st.windowSize
             let k = queryIndex ?? (st.windowSize / 2) * st.windowSize + st.windowSize / 2
             guard k >= 0 && k < n else { throw CLIError("--query-index \(k): windows of stage \(stage) have tokens 0-\(n - 1)") }
-            let p = st.tokenPosition(window: w, local: k)
+            let p = st.geometry.tokenPosition(window: w, local: k)
             sel.queryRow = p.row; sel.queryCol = p.col
         } else {
             sel.queryRow = st.height / 2; sel.queryCol = st.width / 2

@@ -1,5 +1,6 @@
 // The hatscope command: a thin front end that wires the libraries together.
 import ArgumentParser
+import HatCore
 
 @main
 struct HatScope: ParsableCommand {
@@ -20,6 +21,13 @@ struct HatScope: ParsableCommand {
                       Info.self, Convert.self, Bench.self, Tour.self, Stats.self],
         defaultSubcommand: Explore.self
     )
+
+    /// The entry point: the engine's process-wide settings first (the libraries never change them
+    /// on their own), then argument parsing and the subcommand.
+    static func main() {
+        EngineOptions.standard.apply()
+        main(nil)
+    }
 }
 
 enum HatScopeVersion {

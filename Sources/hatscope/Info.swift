@@ -4,6 +4,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecording
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -109,26 +110,28 @@ struct Info: ParsableCommand {
 
     private func printStages(_ c: ModelConfig) {
         let h = c.resolution[0], w = c.resolution[1]
+        let geometry = ModelGeometry(config: c, inputHeight: h, inputWidth: w)
         print("stages        input \(h)x\(w)")
         print("              stage  tokens    channels  blocks  kind")
         for level in 0..<4 {
-            let div = 1 << (2 + level)
-            let grid = "\(h / div)x\(w / div)".padding(toLength: 9, withPad: " ", startingAt: 0)
+            let (gh, gw) = level < 2 ? (geometry.convStages[level].height, geometry.convStages[level].width)
+                                     : (geometry.stages[level - 2].height, geometry.stages[level - 2].width)
+            let grid = "\(gh)x\(gw)".padding(toLength: 9, withPad: " ", startingAt: 0)
             let head = "              \(level + 1)      \(grid) \(String(c.stageDim(level)).padding(toLength: 9, withPad: " ", startingAt: 0)) \(String(c.depths[level]).padding(toLength: 7, withPad: " ", startingAt: 0)) "
             if level < 2 { print(head + "convolution"); continue }
-            let L = StageLayout(config: c, level: level, resolution: c.resolution)
-            var kind = "attention, window \(L.window)x\(L.window), \(L.srH)x\(L.srW) windows"
-            if L.srH * L.srW == 1 { kind += " (global)" }
-            if L.paddedHeight != L.height || L.paddedWidth != L.width { kind += ", padded to \(L.paddedHeight)x\(L.paddedWidth)" }
-            if L.hierarchical {
-                let ct = L.ctSize * L.ctSize
-                kind += ", \(ct + L.window * L.window) tokens per window (\(ct) carrier + \(L.window * L.window))"
+            let L = geometry.stages[level - 2], ww = L.windowSize * L.windowSize
+            var kind = "attention, window \(L.windowSize)x\(L.windowSize), \(L.windowRows)x\(L.windowCols) windows"
+            if L.windowCount == 1 { kind += " (global)" }
+            if L.isPadded { kind += ", padded to \(L.paddedHeight)x\(L.paddedWidth)" }
+            if L.hasCarriers {
+                let ct = L.carriersPerWindow
+                kind += ", \(L.tokensPerWindow) tokens per window (\(ct) carrier + \(ww))"
                 print(head + kind)
-                print("                                                 carrier tokens \(L.carrierRows)x\(L.carrierCols) = \(L.carrierRows * L.carrierCols), "
+                print("                                                 carrier tokens \(L.carrierRows)x\(L.carrierCols) = \(L.carrierCount), "
                       + "pool kernel \(L.poolKernelH)x\(L.poolKernelW) stride \(L.poolStrideH)x\(L.poolStrideW): each summarises "
-                      + "\(L.poolKernelH * div)x\(L.poolKernelW * div) pixels")
+                      + "\(L.poolKernelH * L.stride)x\(L.poolKernelW * L.stride) pixels")
             } else {
-                print(head + kind + ", \(L.window * L.window) tokens per window, no carrier tokens")
+                print(head + kind + ", \(ww) tokens per window, no carrier tokens")
             }
         }
     }

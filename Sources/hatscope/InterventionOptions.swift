@@ -7,7 +7,7 @@
 import ArgumentParser
 import Foundation
 import HatImaging
-import HatModel
+import HatRecording
 
 struct InterventionOptions: ParsableArguments {
     @Option(name: .customLong("occlude"), help: ArgumentHelp(

@@ -7,6 +7,7 @@ import Foundation
 import HatCheckpoint
 import HatCore
 import HatModel
+import HatRecording
 
 struct LoadedModel {
     let config: ModelConfig

@@ -4,6 +4,7 @@ import Foundation
 import HatCheckpoint
 import HatImaging
 import HatModel
+import HatRecording
 
 struct Preprocess: ParsableCommand {
     static let configuration = CommandConfiguration(

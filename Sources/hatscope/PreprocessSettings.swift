@@ -3,6 +3,7 @@
 import HatCore
 import HatImaging
 import HatModel
+import HatRecording
 
 /// HatImaging's transform; the executable's `Preprocess` is the subcommand.
 typealias ImagePreprocess = HatImaging.Preprocess

@@ -12,6 +12,7 @@ import HatCheckpoint
 import HatCore
 import HatImaging
 import HatModel
+import HatRecording
 import HatViews
 
 struct Stats: ParsableCommand {

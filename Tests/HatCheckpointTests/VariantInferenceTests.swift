@@ -3,6 +3,7 @@
 // the strict mapping against FasterViT.parameterShapes.
 import Foundation
 import HatCore
+import HatRecording
 import HatModel
 import XCTest
 

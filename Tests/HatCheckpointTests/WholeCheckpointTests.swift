@@ -3,6 +3,7 @@
 // variant from shapes and buffers -> strict mapping against FasterViT.parameterShapes.
 import Foundation
 import HatCore
+import HatRecording
 import HatModel
 import XCTest
 @testable import HatCheckpoint

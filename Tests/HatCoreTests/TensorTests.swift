@@ -2,11 +2,8 @@ import XCTest
 @testable import HatCore
 
 final class TensorTests: XCTestCase {
-    func testReshapeKeepsElements() {
-        let t = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
-        let r = t.reshaped([3, 2])
-        XCTAssertEqual(r.shape, [3, 2])
-        XCTAssertEqual(r.data, t.data)
+    func testElementCount() {
+        XCTAssertEqual(Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]).data.count, Tensor.count(of: [2, 3]))
         XCTAssertEqual(Tensor.count(of: []), 1)
     }
 

@@ -14,6 +14,11 @@ import HatCore
 import XCTest
 
 final class BatchTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        EngineOptions.standard.apply()
+    }
+
     /// `n` distinct images derived from the fixture input (mirrored, scaled, shifted), [n, 3, H, W].
     static func distinctBatch(_ x: Tensor, _ n: Int) -> Tensor {
         let h = x.shape[2], w = x.shape[3], plane = h * w

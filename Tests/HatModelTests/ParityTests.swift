@@ -4,10 +4,17 @@
 import Foundation
 import HatCheckpoint
 import HatCore
+import HatRecording
 @testable import HatModel
 import XCTest
 
 final class ParityTests: XCTestCase {
+    /// The engine's settings, as the executable applies them at start.
+    override class func setUp() {
+        super.setUp()
+        EngineOptions.standard.apply()
+    }
+
     static func fixturePath(_ name: String) -> String {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name).path
     }

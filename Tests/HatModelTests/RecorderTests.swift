@@ -2,10 +2,16 @@
 import Foundation
 import HatCheckpoint
 import HatCore
+import HatRecording
 @testable import HatModel
 import XCTest
 
 final class RecorderTests: XCTestCase {
+    override class func setUp() {
+        super.setUp()
+        EngineOptions.standard.apply()
+    }
+
     func model(_ name: String) throws -> (FasterViT, Tensor) {
         let c = try ParityTests.load(name)
         return (try FasterViT(config: c.config, weights: DictionaryWeightSource(c.weights)), c.expected["input"]!)
@@ -52,6 +58,26 @@ final class RecorderTests: XCTestCase {
             }
         }
         XCTAssertEqual(rec.logits.count, 10)
+    }
+
+    func testRecordingGeometryIsTheOneGeometry() throws {
+        // The engine runs on ModelGeometry and records it; a synthetic recording of the same
+        // configuration and size has the very same geometry, swapped carrier order included.
+        for name in ["anyres_4x6", "anyres_pad", "fixed224_ct2", "hat4_ls_noprop"] {
+            let (net, x) = try model(name)
+            let recorder = AttentionRecorder()
+            _ = try net.forward(x, recorder: recorder)
+            let rec = try recorder.recording()
+            let g = ModelGeometry(config: net.config, inputHeight: x.shape[2], inputWidth: x.shape[3])
+            XCTAssertEqual(rec.stages.map(\.geometry), g.stages, name)
+            XCTAssertEqual(rec.convStages.map(\.geometry), g.convStages, name)
+            let synthetic = SyntheticRecording.make(config: net.config, resolution: [x.shape[2], x.shape[3]])
+            XCTAssertEqual(synthetic.stages.map(\.geometry), rec.stages.map(\.geometry), name)
+            XCTAssertEqual(synthetic.convStages.map(\.geometry), rec.convStages.map(\.geometry), name)
+        }
+        let (net, x) = try model("anyres_4x6")
+        let synthetic = SyntheticRecording.make(config: net.config, resolution: [x.shape[2], x.shape[3]])
+        XCTAssertEqual(synthetic.stages[0].windowCarriers[0], [0, 1, 4, 5])
     }
 
     func testPropagationTermRecorded() throws {
@@ -137,6 +163,19 @@ final class RecorderTests: XCTestCase {
             guard case .resolution(128, 128, let why)? = $0 as? ModelError else { return XCTFail("\($0)") }
             XCTAssertTrue(why.contains("level 2"), why)
         }
+    }
+
+    func testBuildingAModelLeavesProcessSettingsAlone() throws {
+        // BLAS threads are the caller's (EngineOptions), not the model initialiser's.
+        BLAS.setThreads(2)
+        defer { EngineOptions.standard.apply() }
+        let chosen = BLAS.threads   // 2, or less where OpenBLAS allows fewer
+        _ = try model("k21_style")
+        XCTAssertEqual(BLAS.threads, chosen)
+        EngineOptions(reuseFreedBuffers: false, blasThreads: nil).apply()
+        XCTAssertEqual(BLAS.threads, chosen)
+        EngineOptions.standard.apply()
+        XCTAssertEqual(BLAS.threads, 1)
     }
 
     func testMissingWeightIsNamed() throws {

@@ -3,7 +3,7 @@
 import Foundation
 import XCTest
 @testable import HatTUI
-import HatModel
+import HatRecording
 import HatViews
 
 final class ExplorerExportTests: XCTestCase {

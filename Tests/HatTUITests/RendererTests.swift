@@ -4,7 +4,7 @@
 import XCTest
 @testable import HatTUI
 import HatViews
-import HatModel
+import HatRecording
 
 final class RendererTests: XCTestCase {
     let theme = Theme.standard

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 @testable import HatTUI
 import HatViews
-import HatModel
+import HatRecording
 
 enum Fixture {
     /// faster_vit_0_224 geometry: stage 3 has 2 x 2 windows of 7 x 7 tokens, 2 x 2 carriers each.

@@ -1,5 +1,5 @@
 import XCTest
-import HatModel
+import HatRecording
 import HatViews
 @testable import HatTUI
 import Foundation
@@ -77,11 +77,11 @@ final class TourTests: XCTestCase {
         let stage = rec.stages[0]
         XCTAssertEqual(ct.overlays.carrierBoxes.count, 16)
         XCTAssertEqual(ct.overlays.highlightedBoxes, stage.windowCarriers[0].map { stage.carriers[$0].box })
-        XCTAssertEqual(ct.overlays.selectedWindow, stage.windowRects[0])
+        XCTAssertEqual(ct.overlays.selectedWindow, stage.geometry.windowRect(0))
         XCTAssertEqual(step(steps, .carrierAttention).picture?.kind, .carrier)
         let local = try XCTUnwrap(step(steps, .windowAttention).picture)
         XCTAssertEqual(local.kind, .local)
-        XCTAssertEqual(local.overlays.query, stage.tokenRect(row: 3, col: 3))
+        XCTAssertEqual(local.overlays.query, stage.geometry.tokenRect(row: 3, col: 3))
         XCTAssertEqual(step(steps, .patchEmbedding).picture?.kind, .energy)
         XCTAssertNotNil(step(steps, .patchEmbedding).picture?.overlays.query)
         // Pure: the same recording gives the same text (pictures hold NaN, which never compares equal).
@@ -116,10 +116,8 @@ final class TourTests: XCTestCase {
     }
 
     func testNonSquareWindowGridQuirkIsNamed() {
-        // faster_vit_0 at 224 x 336: 2 x 3 windows; give windows the official swapped carriers.
-        var rec = SyntheticRecording.make(config: preset("faster_vit_0_224"), resolution: [224, 336])
-        rec.stages[0].windowCarriers = [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15],
-                                        [16, 17, 20, 21], [18, 19, 22, 23]]
+        // faster_vit_0 at 224 x 336: 2 x 3 windows, which receive the official swapped carriers.
+        let rec = SyntheticRecording.make(config: preset("faster_vit_0_224"), resolution: [224, 336])
         let t = text(step(TourContent.steps(rec), .carrierInit))
         XCTAssertTrue(t.contains("official quirk (2 x 3 windows, not square): window 0 receives r0c0, r0c1, r0c4, r0c5 but pooled r0c0, r0c1, r1c0, r1c1"), t)
         let plain = text(step(TourContent.steps(SyntheticRecording.make(config: preset("faster_vit_0_224"))), .carrierInit))

@@ -6,7 +6,7 @@
 import Foundation
 import XCTest
 import HatImaging
-@testable import HatModel
+import HatRecording
 @testable import HatViews
 
 final class ExportTests: XCTestCase {

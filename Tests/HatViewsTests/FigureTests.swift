@@ -4,7 +4,7 @@
 import Foundation
 import XCTest
 import HatImaging
-@testable import HatModel
+import HatRecording
 @testable import HatViews
 
 final class FigureTests: XCTestCase {
@@ -101,7 +101,7 @@ final class FigureTests: XCTestCase {
     }
 
     func testEveryViewRoundTripsThroughPNG() throws {
-        let prop = (0 ..< 48).map { Float($0 % 5) }
+        let prop = (0 ..< 16 * 32).map { Float($0 % 5) }   // [16 tokens, 32 channels]
         let rec = F.recording(window: { b, g, h, q, k in Float(1 + (b + g + h + q * k) % 4) }, propagation: prop)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hatviews-\(getpid())-\(UInt32.random(in: 0 ... 1 << 30))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import HatModel
+import HatRecording
 @testable import HatViews
 import HatImaging
 
@@ -102,7 +102,7 @@ final class HeadStatisticsTests: XCTestCase {
         for win in 0 ..< 4 {
             let box = stage.carriers[stage.windowCarriers[win][0]].box
             for t in 0 ..< 49 {
-                let p = stage.tokenPosition(window: win, local: t)
+                let p = stage.geometry.tokenPosition(window: win, local: t)
                 let dx = Double(p.col * 16 + 8) - box.centerX, dy = Double(p.row * 16 + 8) - box.centerY
                 total += (dx * dx + dy * dy).squareRoot()
             }
@@ -127,7 +127,7 @@ final class HeadStatisticsTests: XCTestCase {
         for win in 0 ..< 9 {
             var pads = 0, real = 0
             for t in 0 ..< 49 {
-                let p = stage.tokenPosition(window: win, local: t)
+                let p = stage.geometry.tokenPosition(window: win, local: t)
                 if p.row < 16 && p.col < 16 { real += 1 } else { pads += 1 }
             }
             expected += Double(real) * Double(pads) / Double(stage.tokensPerWindow)
@@ -162,16 +162,16 @@ final class HeadStatisticsTests: XCTestCase {
         // grid. The official ct_window (height and width swapped) hands the windows these CTs;
         // the expected origins per block were printed by pushing grid indices through the
         // official ct_dewindow / ct_window (see tools/gen_stats_reference.py).
-        var rec = SyntheticRecording.make(config: model0, resolution: [224, 336])
-        rec.stages[0].windowCarriers = [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15],
-                                        [16, 17, 20, 21], [18, 19, 22, 23]]
+        let rec = SyntheticRecording.make(config: model0, resolution: [224, 336])
+        XCTAssertEqual(rec.stages[0].windowCarriers, [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15],
+                                                      [16, 17, 20, 21], [18, 19, 22, 23]])
         let o = HeadStatisticsAccumulator.carrierOrigins(rec.stages[0])
         XCTAssertEqual(o[0], Array(0 ..< 24))
         XCTAssertEqual(o[1], [0, 1, 2, 3, 8, 9, 4, 5, 6, 7, 12, 13, 10, 11, 16, 17, 18, 19, 14, 15, 20, 21, 22, 23])
         XCTAssertEqual(o[2], [0, 1, 2, 3, 6, 7, 8, 9, 4, 5, 10, 11, 12, 13, 18, 19, 14, 15, 16, 17, 20, 21, 22, 23])
-        // With the ordinary assignment nothing moves.
-        let plain = SyntheticRecording.make(config: model0, resolution: [224, 336])
-        XCTAssertTrue(HeadStatisticsAccumulator.carrierOrigins(plain.stages[0]).allSatisfy { $0 == Array(0 ..< 24) })
+        // A square window grid hands every window its own carriers: nothing moves.
+        let plain = SyntheticRecording.make(config: model0, resolution: [224, 224])
+        XCTAssertTrue(HeadStatisticsAccumulator.carrierOrigins(plain.stages[0]).allSatisfy { $0 == Array(0 ..< 16) })
     }
 
     func testMismatchedRecordingsAreRejected() throws {

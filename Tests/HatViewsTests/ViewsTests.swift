@@ -1,7 +1,7 @@
 // Each view against hand-built recordings whose attention is known (one-hot, uniform), checking
 // field values at their grid positions, strips and matrices, ranges, numbers and refusals.
 import XCTest
-@testable import HatModel
+import HatRecording
 @testable import HatViews
 
 final class ViewsTests: XCTestCase {
@@ -76,11 +76,8 @@ final class ViewsTests: XCTestCase {
 
     func testCarrierOverlapsShowTheMeanOfCoveringBoxes() throws {
         // 6 x 6 tokens, w = 3, c = 2: 4 x 4 carriers, pooling stride 1 and kernel 3 (boxes overlap).
-        let cfg = F.config()
-        let st = F.stage(level: 2, r: 6, w: 3, c: 2, stride: 16, heads: 1, blocks: 1,
-                         window: { _, _, _, _, _ in 1 }, carrier: { _, _, _, _, k in Float(k + 1) })
-        XCTAssertEqual(st.carriers[1].box, PixelRect(x0: 16, y0: 0, width: 48, height: 48))
-        let rec = Recording(config: cfg, inputHeight: 96, inputWidth: 96, input: [], convStages: [], stages: [st], logits: [])
+        let rec = F.recording(carrier: { _, _, _, _, k in Float(k + 1) }, config: F.config(window: 3, ctSize: 2), side: 96)
+        XCTAssertEqual(rec.stages[0].carriers[1].box, PixelRect(x0: 16, y0: 0, width: 48, height: 48))
         let v = try Views.compute(.carrier, recording: rec, selection: Selection(level: 2, head: 0, carrier: 5))
         let p: [Float] = (1 ... 16).map { Float($0) / 136 }  // the normalised row
         let f = try XCTUnwrap(v.field)
@@ -118,9 +115,9 @@ final class ViewsTests: XCTestCase {
     }
 
     func testPropagationIsTheL2NormPerToken() throws {
-        // Token i gets (3i/5, 4i/5, 0): norm i.
+        // Token i gets (3i/5, 4i/5, 0, ..., 0) over its 32 channels: norm i.
         var prop: [Float] = []
-        for i in 0 ..< 16 { prop += [Float(3 * i) / 5, Float(4 * i) / 5, 0] }
+        for i in 0 ..< 16 { prop += [Float(3 * i) / 5, Float(4 * i) / 5] + Array(repeating: 0, count: 30) }
         let rec = F.recording(propagation: prop)
         let v = try Views.compute(.propagation, recording: rec, selection: Selection(level: 2))
         let f = try XCTUnwrap(v.field)

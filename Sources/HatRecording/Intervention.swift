@@ -1,7 +1,8 @@
 // Interventions on a forward pass, as plain values: what to change, named by official module
 // paths so each means the same thing in PyTorch (tools/gen_intervention_fixtures.py applies them
-// to the official modules). This file depends on nothing of the engine: views and the terminal UI
-// may hold, show and compare these values; the engine applies them (InterventionPlan.swift).
+// to the official modules). Recordings, views and the terminal UI may hold, show and compare these
+// values; the engine applies them (HatModel/InterventionPlan.swift). Whether one applies to a
+// model at an input size is a question for the geometry (`validate`).
 //
 // CLI spelling (`Intervention.parse(option:value:)` reads it, `option` / `argument` write it back):
 //   --occlude MASK.png               input pixels under the mask's white pixels (the caller loads
@@ -185,5 +186,81 @@ public enum InterventionError: Error, Equatable, CustomStringConvertible {
         case let .batchMismatch(images, lists):
             return "\(lists) intervention lists for a batch of \(images) images (one per image expected)"
         }
+    }
+}
+
+extension Intervention {
+    /// Throws `InterventionError.notApplicable` (one line saying why) when this intervention does
+    /// not apply to `config` at an input of height x width pixels: no such level, block or head,
+    /// no carrier tokens in that stage at this size, no propagation to switch off, a mask or box
+    /// outside the input.
+    public func validate(config: ModelConfig, height: Int, width: Int) throws {
+        try validate(config: config, geometry: ModelGeometry(config: config, inputHeight: height, inputWidth: width))
+    }
+
+    /// The same against a geometry already built for the input.
+    public func validate(config: ModelConfig, geometry g: ModelGeometry) throws {
+        func no(_ why: String) -> InterventionError { .notApplicable("\(description): \(why)") }
+        func stage(_ level: Int, _ block: Int?) throws -> StageGeometry {
+            guard (0..<4).contains(level) else { throw no("there is no levels.\(level) (FasterViT has levels.0-3)") }
+            guard let s = g.stage(level: level) else {
+                throw no("levels.\(level) is a convolutional stage, it has no attention (transformer stages: levels.2, levels.3)")
+            }
+            guard s.depth > 0 else { throw no("levels.\(level) has no blocks") }
+            if let block, !(0..<s.depth).contains(block) { throw no("levels.\(level) has blocks 0-\(s.depth - 1)") }
+            return s
+        }
+        func carriers(_ s: StageGeometry, _ what: String) throws {
+            guard s.hasCarriers else {
+                let why = config.hat[s.level]
+                    ? "at \(g.inputHeight)x\(g.inputWidth) the stage is a single \(s.windowSize)x\(s.windowSize) window"
+                    : "hierarchical attention (hat) is off in this stage"
+                throw no("levels.\(s.level) has no carrier tokens (\(why)): \(what)")
+            }
+        }
+        switch self {
+        case let .occludePixels(m):
+            guard m.height == g.inputHeight, m.width == g.inputWidth else {
+                throw no("the mask is \(m.height)x\(m.width), the network input \(g.inputHeight)x\(g.inputWidth)")
+            }
+        case let .occludeTokens(box):
+            guard let grid = Intervention.tokenGrid(stage: box.stage, geometry: g) else {
+                throw no("there is no stage \(box.stage) (stages are 1-4)")
+            }
+            guard box.rows.upperBound < grid.rows, box.cols.upperBound < grid.cols else {
+                throw no("stage \(box.stage) has \(grid.rows)x\(grid.cols) tokens (rows 0-\(grid.rows - 1), columns 0-\(grid.cols - 1))")
+            }
+        case let .ablateHead(level, b, module, head):
+            let s = try stage(level, b)
+            if module == .hatAttn { try carriers(s, "no hat_attn") }
+            guard (0..<s.heads).contains(head) else { throw no("levels.\(level) attention has heads 0-\(s.heads - 1)") }
+        case let .cutCarriers(level, b):
+            try carriers(try stage(level, b), "nothing to cut")
+        case let .cutGlobal(level, b):
+            try carriers(try stage(level, b), "no carrier attention to cut")
+        case let .noPropagation(level):
+            let s = try stage(level, nil)
+            guard config.doPropagation else {
+                throw no("\(config.name) does not propagate carrier tokens (do_propagation is off): nothing to switch off")
+            }
+            try carriers(s, "no propagation to switch off")
+        }
+    }
+
+    /// Stage `number`'s token grid before padding (rows, columns) and pixels per token, or nil
+    /// when there is no such stage (stages are numbered 1-4).
+    public static func tokenGrid(stage number: Int, geometry g: ModelGeometry) -> (rows: Int, cols: Int, stride: Int)? {
+        if let c = g.convStages.first(where: { $0.number == number }) { return (c.height, c.width, c.stride) }
+        if let s = g.stages.first(where: { $0.number == number }) { return (s.height, s.width, s.stride) }
+        return nil
+    }
+
+    /// The input pixels (rows, columns) under a token box, clipped to the input; empty for a
+    /// stage that does not exist.
+    public static func pixelSpan(of box: TokenBox, geometry g: ModelGeometry) -> (rows: Range<Int>, cols: Range<Int>) {
+        guard let s = tokenGrid(stage: box.stage, geometry: g)?.stride else { return (0..<0, 0..<0) }
+        let h = g.inputHeight, w = g.inputWidth
+        return (min(h, box.rows.lowerBound * s)..<min(h, (box.rows.upperBound + 1) * s),
+                min(w, box.cols.lowerBound * s)..<min(w, (box.cols.upperBound + 1) * s))
     }
 }

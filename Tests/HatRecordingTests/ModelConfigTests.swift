@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@testable import HatModel
+@testable import HatRecording
 
 final class ModelConfigTests: XCTestCase {
     func testElevenPresetsWithDistinctNames() {

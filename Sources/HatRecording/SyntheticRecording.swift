@@ -1,8 +1,7 @@
-// A `Recording` with the real geometry of a model at a resolution but attention probabilities of
-// your choosing: known answers for the statistics and tour tests, and a stand-in when no model has
-// run. Geometry follows StageLayout (official any-res sizing, padding, pooling boxes); every window
-// receives the carriers pooled from it (the non-square any-res swap quirk is not reproduced here).
-import HatModel
+// A `Recording` with the real geometry of a model at a resolution (ModelGeometry: official any-res
+// sizing, padding, pooling boxes, the swapped carrier order of non-square window grids) but
+// attention probabilities of your choosing: known answers for the view, statistics and tour tests,
+// and a stand-in when no model has run.
 
 public enum SyntheticRecording {
     /// Which attention a `fill` call is asked about.
@@ -22,42 +21,16 @@ public enum SyntheticRecording {
                             fill: (Entry) -> Float = { _ in 1 }) -> Recording {
         let res = resolution ?? config.resolution
         let h = res[0], w = res[1]
-        var conv: [ConvStageRecord] = []
-        for level in 0 ..< 2 {
-            let s = 1 << (2 + level)
-            let ch = h / s, cw = w / s
-            conv.append(ConvStageRecord(level: level, stride: s, height: ch, width: cw, channels: config.stageDim(level),
-                                        energy: (0 ..< ch * cw).map { Float($0 % 7) / 7 }))
+        let geometry = ModelGeometry(config: config, inputHeight: h, inputWidth: w)
+        let conv = geometry.convStages.map { g in
+            ConvStageRecord(geometry: g, energy: (0 ..< g.height * g.width).map { Float($0 % 7) / 7 })
         }
         var stages: [TransformerStageRecord] = []
-        for level in 2 ..< 4 {
-            let L = StageLayout(config: config, level: level, resolution: res)
-            let stride = 1 << (2 + level)
-            let ws = L.window
-            var windowRects: [PixelRect] = []
-            for wr in 0 ..< L.srH {
-                for wc in 0 ..< L.srW {
-                    windowRects.append(PixelRect(x0: wc * ws * stride, y0: wr * ws * stride,
-                                                 width: ws * stride, height: ws * stride))
-                }
-            }
-            var carriers: [CarrierGeometry] = []
-            var windowCarriers = [[Int]](repeating: [], count: L.windowCount)
-            if L.hierarchical {
-                let c = L.ctSize
-                for r in 0 ..< L.carrierRows {
-                    for col in 0 ..< L.carrierCols {
-                        let win = (r / c) * L.srW + col / c
-                        let box = PixelRect(x0: col * L.poolStrideW * stride, y0: r * L.poolStrideH * stride,
-                                            width: L.poolKernelW * stride, height: L.poolKernelH * stride)
-                        windowCarriers[win].append(carriers.count)
-                        carriers.append(CarrierGeometry(row: r, col: col, window: win, box: box))
-                    }
-                }
-            }
-            let cc = L.carriersPerWindow, T = L.tokensPerWindow, heads = config.heads[level]
+        for L in geometry.stages {
+            let level = L.level
+            let cc = L.carriersPerWindow, T = L.tokensPerWindow, heads = L.heads
             var blocks: [BlockRecord] = []
-            for b in 0 ..< config.depths[level] {
+            for b in 0 ..< L.depth {
                 var wp = [Float](repeating: 0, count: L.windowCount * heads * T * T)  // [windows, heads, T, T]
                 for g in 0 ..< L.windowCount {
                     for hd in 0 ..< heads {
@@ -73,7 +46,7 @@ public enum SyntheticRecording {
                 }
                 let window = AttentionMaps(groups: L.windowCount, heads: heads, queries: T, keys: T, probs: wp)
                 var carrier: AttentionMaps?
-                if L.hierarchical {
+                if L.hasCarriers {
                     let n = L.carrierCount
                     var cp = [Float](repeating: 0, count: heads * n * n)  // [1, heads, N, N]
                     for hd in 0 ..< heads {
@@ -90,14 +63,9 @@ public enum SyntheticRecording {
                 }
                 blocks.append(BlockRecord(window: window, carrier: carrier))
             }
-            let ch = config.stageDim(level)
-            let prop: [Float]? = L.hierarchical && config.doPropagation
-                ? (0 ..< L.paddedHeight * L.paddedWidth * ch).map { Float($0 % 5) * 0.01 } : nil
-            stages.append(TransformerStageRecord(
-                level: level, stride: stride, height: L.height, width: L.width, paddedHeight: L.paddedHeight,
-                paddedWidth: L.paddedWidth, windowSize: ws, windowRows: L.srH, windowCols: L.srW, heads: heads,
-                ctSize: L.ctSize, carrierRows: L.carrierRows, carrierCols: L.carrierCols, windowRects: windowRects,
-                carriers: carriers, windowCarriers: windowCarriers, blocks: blocks, propagation: prop, channels: ch))
+            let prop: [Float]? = L.hasCarriers && config.doPropagation
+                ? (0 ..< L.paddedHeight * L.paddedWidth * L.channels).map { Float($0 % 5) * 0.01 } : nil
+            stages.append(TransformerStageRecord(geometry: L, blocks: blocks, propagation: prop))
         }
         let lg = logits ?? (0 ..< config.numClasses).map { -Float($0) * 0.01 }
         return Recording(config: config, inputHeight: h, inputWidth: w,
