@@ -45,6 +45,8 @@ public final class AttentionRecorder: @unchecked Sendable {
     private var convStages: [[ConvStageRecord]] = []
     private var stages: [[TransformerStageRecord]] = []
     private var notes: [String] = []
+    /// Per image (empty lists when none).
+    private var interventions: [[Intervention]] = []
     private var kept: Set<BlockID> = []
 
     public init(options: RecorderOptions = .init()) { self.options = options }
@@ -65,9 +67,11 @@ public final class AttentionRecorder: @unchecked Sendable {
 
     /// `input` [images, 3, H, W] as the network sees it. The block budget applies per image, so
     /// each image keeps the blocks it would keep alone.
-    func begin(config: ModelConfig, input: [Float], images: Int, geometry: ModelGeometry) {
+    func begin(config: ModelConfig, input: [Float], images: Int, geometry: ModelGeometry,
+               interventions: [[Intervention]]) {
         self.config = config
         self.images = images
+        self.interventions = interventions.isEmpty ? Array(repeating: [], count: images) : interventions
         inputHeight = geometry.inputHeight
         inputWidth = geometry.inputWidth
         self.input = input
@@ -204,7 +208,7 @@ public final class AttentionRecorder: @unchecked Sendable {
                       input: images == 1 ? input : Array(input[(image * pixels)..<((image + 1) * pixels)]),
                       convStages: convStages[image], stages: stages[image],
                       logits: images == 1 ? logits : Array(logits[(image * classes)..<((image + 1) * classes)]),
-                      notes: notes)
+                      notes: notes, interventions: interventions[image])
         }
         input = []
         convStages = []

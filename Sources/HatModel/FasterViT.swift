@@ -123,7 +123,7 @@ public final class FasterViT: @unchecked Sendable {
         let plan = try InterventionPlan.make(perImage, config: config, geometry: geometry)
         var data = input.data   // [N, 3, H, W]
         if let plan { Self.occlude(&data, plan: plan, pixels: height * width) }
-        recorder?.begin(config: config, input: data, images: images, geometry: geometry)
+        recorder?.begin(config: config, input: data, images: images, geometry: geometry, interventions: perImage)
         var (x, h, w) = patchEmbed.forward(FloatBuffer(data), images: images, height: height, width: width)
         for (level, part) in convLevels.enumerated() {
             for block in part.blocks { block.forward(x, images: images, height: h, width: w) }

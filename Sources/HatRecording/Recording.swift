@@ -91,13 +91,16 @@ public struct Recording: Sendable, Equatable {
     public var logits: [Float]
     /// Notes on what was not kept (e.g. "blocks 0-10 of level 2 not recorded to save memory").
     public var notes: [String]
+    /// The interventions this forward pass ran with (empty: the model as it is); `input` is the
+    /// input after any occlusion.
+    public var interventions: [Intervention]
 
     public init(config: ModelConfig, inputHeight: Int, inputWidth: Int, input: [Float],
                 convStages: [ConvStageRecord], stages: [TransformerStageRecord], logits: [Float],
-                notes: [String] = []) {
+                notes: [String] = [], interventions: [Intervention] = []) {
         self.config = config; self.inputHeight = inputHeight; self.inputWidth = inputWidth
         self.input = input; self.convStages = convStages; self.stages = stages; self.logits = logits
-        self.notes = notes
+        self.notes = notes; self.interventions = interventions
     }
 
     /// Class indices and softmax probabilities of the k largest logits, best first.

@@ -93,8 +93,10 @@ final class InterventionTests: XCTestCase {
             XCTAssertLessThanOrEqual(d, 1e-5, "\(name): image \(i) alone (\(perImage[i]))", file: file, line: line)
             worstLogit = max(worstLogit, d)
         }
-        // Occlusion shows in the recorded input; the other images' inputs are untouched.
+        // Each recording names its interventions; occlusion shows in the recorded input and the
+        // other images' inputs are untouched.
         for (i, list) in perImage.enumerated() {
+            XCTAssertEqual(recordings[i].interventions, list, "\(name): image \(i)", file: file, line: line)
             let fed = recordings[i].input, given = Self.slice(input, image: i, images: n)
             let occludes = list.contains { if case .occludePixels = $0 { return true }; if case .occludeTokens = $0 { return true }; return false }
             XCTAssertEqual(fed == given, !occludes, "\(name): image \(i) input", file: file, line: line)
