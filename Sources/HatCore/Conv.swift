@@ -117,6 +117,17 @@ public struct Conv3x3: Sendable {
                 // A while loop: `for ox in lo..<hi` was left as unspecialised iterator calls here.
                 let base = row + (kx - 1)
                 var ox = lo
+                if s == 2 {
+                    // Eight outputs from sixteen consecutive inputs (their even elements), while
+                    // the sixteen stay inside the row.
+                    typealias V = SIMD8<Float>
+                    while ox + 8 <= hi && 2 * ox + 16 + kx - 1 <= w {
+                        let a = UnsafeRawPointer(base + 2 * ox).loadUnaligned(as: V.self)
+                        let b = UnsafeRawPointer(base + 2 * ox + 8).loadUnaligned(as: V.self)
+                        UnsafeMutableRawPointer(d + ox).storeBytes(of: V(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: V.self)
+                        ox += 8
+                    }
+                }
                 while ox < hi { d[ox] = base[ox * s]; ox += 1 }
             }
             if hi < wo { (d + hi).update(repeating: 0, count: wo - hi) }
