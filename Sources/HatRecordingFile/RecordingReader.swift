@@ -18,6 +18,10 @@ public enum RecordingReader {
 
     /// Opens, validates and returns the recording at `path`, its maps read in place.
     public static func read(path: String) throws -> Recording {
+        // A recording is read in place (memory-mapped), which a stream cannot be.
+        if path == "-" {
+            throw RecordingFileError.unreadable(path: "-", reason: "a recording is memory-mapped, so it must be a regular file, not standard input")
+        }
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch let e as CheckpointError {
             throw RecordingFileError.unreadable(path: path, reason: e.message.hasPrefix(path + ": ")

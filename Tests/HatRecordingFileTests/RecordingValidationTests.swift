@@ -71,6 +71,7 @@ final class RecordingValidationTests: XCTestCase {
         XCTAssertEqual(mkfifo(p, 0o600), 0)
         assertRefused(p, .unreadable(path: p, reason: "not a regular file"))  // and returns at once
         XCTAssertFalse(RecordingReader.isRecording(path: p))
+        assertRefused("-", .unreadable(path: "-", reason: "a recording is memory-mapped, so it must be a regular file, not standard input"))
     }
 
     func testMetadataFields() throws {
