@@ -158,8 +158,10 @@ public final class Terminal {
 
     private let mouse: Bool
     private var stopped = false
-    /// Mouse reports on (press, release, wheel; SGR 1006 form where the terminal has it) and off.
-    static let mouseOn = "\u{1b}[?1000h\u{1b}[?1006h", mouseOff = "\u{1b}[?1006l\u{1b}[?1000l"
+    /// Mouse reports on (press, release, wheel, and motion while a button is held: 1002; SGR
+    /// 1006 form where the terminal has it) and off.
+    static let mouseOn = "\u{1b}[?1000h\u{1b}[?1002h\u{1b}[?1006h",
+               mouseOff = "\u{1b}[?1006l\u{1b}[?1002l\u{1b}[?1000l"
 
     deinit { stop() }
 
@@ -223,17 +225,31 @@ public final class Terminal {
     /// Blocks for the next key, resize or mouse event. A terminal that went away reads as
     /// `.interrupt`, so every loop ends.
     public func readKey() -> Key {
-        switch input.next() {
+        switch readEvent(wake: nil) {
+        case let .key(k): return k
+        case .woken: return .unknown
+        }
+    }
+
+    /// What woke the explorer: a key (resizes and hang-ups included, as in `readKey`), or
+    /// `wake` (a non-blocking pipe a background task writes to) becoming readable.
+    public enum Event: Equatable { case key(Key), woken }
+
+    /// `readKey`, also returning when `wake` has something to read.
+    public func readEvent(wake: Int32?) -> Event {
+        switch input.next(wake: wake) {
+        case .woken:
+            return .woken
         case let .key(k):
-            return k
+            return .key(k)
         case .resized:
             var ws = winsize()
             if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 {
                 resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
             }
-            return .resize(width: Int(hs_cols()), height: Int(hs_lines()))
+            return .key(.resize(width: Int(hs_cols()), height: Int(hs_lines())))
         case .closed:
-            return .interrupt
+            return .key(.interrupt)
         }
     }
 

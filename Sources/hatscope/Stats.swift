@@ -74,7 +74,7 @@ struct Stats: ParsableCommand {
         }
         guard jobs >= 0 && jobs <= 64 else { throw ValidationError("--jobs must be 0-64 (got \(jobs))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
-        guard Colormap(rawValue: colormap) != nil else {
+        guard Colormap.named(colormap) != nil else {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
