@@ -211,8 +211,13 @@ public final class Explorer {
         return out
     }
 
-    /// Asks for a run of `state`'s interventions when they changed (none: nothing to run).
+    deinit { worker?.stop() }
+
+    /// Asks for a run of `state`'s interventions when they changed (none: nothing to run). The
+    /// background worker starts at the first request.
     func sync(_ state: AppState) {
+        guard let live else { return }
+        if worker == nil { worker = LiveRunner(runner: live.runner) }
         guard let worker else { return }
         let wanted = state.edits.interventions
         let key = LiveRun.key(wanted)
@@ -280,8 +285,7 @@ public final class Explorer {
     public func run(onFirstFrame: (() -> Void)? = nil, quitAfterFirstFrame: Bool = false) throws {
         let term = try Terminal(options: options.terminal)
         defer { term.stop() }
-        if let live { worker = LiveRunner(runner: live.runner) }
-        defer { worker?.stop() }
+        defer { worker?.stop(); worker = nil }
         let size = term.size
         var state = initialState(width: size.width, height: size.height)
         state.display = term.display.label   // the side panel says how pictures and colours are shown
