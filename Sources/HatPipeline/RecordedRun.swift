@@ -68,6 +68,11 @@ public struct RecordedRun: Sendable {
         try Self.record(model, input, list: interventions, note: auditNote, gate: gate)
     }
 
+    /// The logits of a forward pass without the recorder (benchmarks compare with it).
+    public func logits(_ interventions: [Intervention] = []) throws -> [Float] {
+        try gate.lock.withLock { try model.logits(input, interventions: interventions) }
+    }
+
     private static func record(_ model: ModelRun, _ input: NetworkInput, list: [Intervention], note: String?,
                                gate: ForwardGate) throws -> Recording {
         var r = try gate.lock.withLock { try model.record(input, interventions: list) }

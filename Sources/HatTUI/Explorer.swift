@@ -118,7 +118,7 @@ public enum FigureExport {
 
 public final class Explorer {
     /// The plain run (no interventions), also the "before" of every comparison.
-    let context: ExplorerContext
+    public let context: ExplorerContext
     let options: ExplorerOptions
     let theme: Theme
     let cache: ViewCache
@@ -244,6 +244,33 @@ public final class Explorer {
         }
         return true
     }
+
+    /// Blocks until the worker's next result is in and taken (benchmarks, the developer tool's
+    /// frames); false after `timeoutMs` without one.
+    func waitForRun(timeoutMs: Int) -> Bool {
+        guard let worker else { return false }
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMs) * 1_000_000
+        while DispatchTime.now().uptimeNanoseconds < end {
+            if collect() { return true }
+            var p = pollfd(fd: worker.wakeFD, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 50) > 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                while read(worker.wakeFD, &sink, sink.count) > 0 {}
+            }
+        }
+        return collect()
+    }
+
+    /// Asks for `state`'s run and waits for it when it is not in yet (frames printed by the
+    /// developer tool); false when the model did not answer within a minute.
+    public func settle(_ state: AppState) -> Bool {
+        sync(state)
+        guard live != nil, !state.edits.isEmpty, shownRun(state)?.key != LiveRun.key(state.edits.interventions) else { return true }
+        return waitForRun(timeoutMs: 60_000)
+    }
+
+    /// Forgets the finished runs (benchmarks: every change then runs the model).
+    func forgetRuns() { runs.removeAll(); requested = [] }
 
     /// Carries out an export effect; returns the status line and whether it is an error.
     func perform(_ effect: Effect, state: AppState) -> (String, Bool)? {

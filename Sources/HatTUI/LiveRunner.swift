@@ -94,7 +94,18 @@ final class LiveRunner: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Lowers the calling thread's scheduling priority to nice +10: the key loop and the
+    /// terminal then win a core whenever they need one, and the model gets everything else. On
+    /// Linux the nice value belongs to a thread, and `who` 0 names the calling thread, so the rest
+    /// of the process keeps its priority.
+    static func yieldToTheScreen() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+    }
+
     private func loop() {
+        Self.yieldToTheScreen()
         while true {
             condition.lock()
             while pending == nil && !stopped { condition.wait() }

@@ -34,7 +34,7 @@ extension TourSteps {
                 facts.append("carriers attend only to themselves (\(options(global)), every block of stage \(st.number)): " + change(t, t.rec, cut))
                 facts.append("window tokens get nothing from their carriers (\(options(deaf))): " + change(t, t.rec, alone))
                 picture = cutMatrix(t, cut, st)
-                sentences.append("The model ran twice more on this image. First every carrier of stage \(st.number) may attend only to itself, so nothing crosses a window border through carrier attention; the matrix shows that carrier attention, now the diagonal. Then the windows are cut off from their carriers altogether.")
+                sentences.append("The model ran twice more on this image. First every carrier of stage \(st.number) may attend only to itself, so nothing crosses a window border through carrier attention; the matrix shows that carrier attention, now only its diagonal. Then the windows are cut off from their carriers altogether.")
                 sentences.append(verdict(t, t.rec, cut, alone))
             } catch {
                 facts.append("the model could not run again: \(error)")
@@ -48,7 +48,7 @@ extension TourSteps {
             sentences.append(DemoFacts.reading)
         }
         return TourStep(kind: .carrierCut, title: title, facts: facts, sentences: sentences,
-                        explorer: [.use([.cycleCarrierCut], "cut this stage's carriers in the explorer (again: the next cut, then none)"),
+                        explorer: [.use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)"),
                                    .use([.differenceView], "see any view after minus before the cut")],
                         picture: picture)
     }

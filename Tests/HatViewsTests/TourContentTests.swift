@@ -302,7 +302,7 @@ final class TourContentTests: XCTestCase {
         XCTAssertEqual(m.rows, 16)
         for r in 0 ..< 16 { for c in 0 ..< 16 { XCTAssertEqual(m.values[r * 16 + c], r == c ? 1 : 0, accuracy: 1e-6) } }
         XCTAssertFalse(s.text.contains("99.97"), "only the demo cites the demo's accuracies")
-        XCTAssertTrue(s.explorer.contains(.use([.cycleCarrierCut], "cut this stage's carriers in the explorer (again: the next cut, then none)")))
+        XCTAssertTrue(s.explorer.contains(.use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)")))
     }
 
     func testCarrierStepOnTheDemoCitesItsMeasuredAccuracies() {
