@@ -136,6 +136,7 @@ struct Explore: ParsableCommand {
     @Flag(help: "Do not use the mouse.") var noMouse = false
     @Option(help: "Folder for e / E exports.") var exportDir = "."
     @Flag(help: "Time frame rendering (results on stderr).") var benchRender = false
+    @Option(help: "Rounds of --bench-live (the first is a warm-up).") var rounds = 7
     @Flag(help: "Time live interventions: key -> updated prediction and attention against a plain forward, and keypress -> frame while the model runs (results on stderr; needs a model).") var benchLive = false
     @Flag(help: "Time startup to the first frame, then quit.") var timeStartup = false
 
@@ -148,7 +149,8 @@ struct Explore: ParsableCommand {
         if benchLive {
             guard let run else { throw ValidationError("--bench-live needs a model (not --synthetic or --recording)") }
             let term = Terminal.isInteractive ? try Terminal(options: options.terminal) : nil
-            let text = try LiveBenchmark.run(explorer: explorer, plainForward: { _ = try run.logits() }, terminal: term)
+            let text = try LiveBenchmark.run(explorer: explorer, plainForward: { _ = try run.logits() }, rounds: max(2, rounds),
+                                             terminal: term)
             term?.stop()
             StandardStreams.error(text + "\n")
             return
