@@ -192,16 +192,22 @@ public final class Explorer {
                                live: liveStatus(state))
     }
 
-    /// The painted occlusions and, while painting, the brush, over the picture.
+    /// While painting: the occluded boxes (the runs' own inputs show them as the mean colour once
+    /// they are in; the outlines show what is painted at once) and the brush, over the picture.
+    /// Without painting the picture is exactly the run's figure.
     func decorate(_ v: ViewResult, _ state: AppState) -> ViewResult {
-        guard live != nil, !state.edits.occluded.isEmpty || state.painting else { return v }
+        guard live != nil, state.painting else { return v }
         var out = v
         let strides = Dictionary(state.geometry.stages.map { ($0.level + 1, $0.stride) }, uniquingKeysWith: { a, _ in a })
         func rect(_ t: StageToken) -> PixelRect? {
             strides[t.stage].map { PixelRect(x0: t.col * $0, y0: t.row * $0, width: $0, height: $0) }
         }
-        out.overlays.occluded = state.edits.occluded.sorted().compactMap(rect)
-        if state.painting, let st = state.stage {
+        for case let .occludeTokens(box) in state.edits.interventions {
+            guard let s = strides[box.stage] else { continue }
+            out.overlays.occluded.append(PixelRect(x0: box.cols.lowerBound * s, y0: box.rows.lowerBound * s,
+                                                   width: box.cols.count * s, height: box.rows.count * s))
+        }
+        if let st = state.stage {
             let cells = KeyHandling.brushTokens(state, st).compactMap(rect)
             if let x0 = cells.map(\.x0).min(), let y0 = cells.map(\.y0).min(),
                let x1 = cells.map({ $0.x0 + $0.width }).max(), let y1 = cells.map({ $0.y0 + $0.height }).max() {

@@ -136,8 +136,12 @@ public final class Terminal {
 
         var pictureLeaving: [UInt8] = []
         if setup.graphics.graphics.isPixels {
-            // Pictures live in cells: ncurses must not shift them sideways with insert/delete.
+            // Pictures live in cells: ncurses must not shift them sideways with insert/delete
+            // character, nor up or down with insert/delete line or scrolling regions (its
+            // screen starts with both allowed; a side panel that grew by a few lines moved a
+            // sixel picture down and left its old top behind).
             idcok(window, false)
+            idlok(window, false)
             graphics = GraphicsOutput(choice: setup.graphics, env: env)
             pictureLeaving = graphics?.removeAll ?? []
             if setup.graphics.setSixelRegisters {
@@ -324,7 +328,12 @@ public final class Terminal {
     /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate; then
     /// the pictures over the cells left blank for them (GraphicsOutput).
     public func draw(_ buffer: CellBuffer, pictures: [FramePicture] = []) {
-        let cleared = graphics?.needsClear(for: pictures) ?? false
+        // Pictures that live in cells (sixel, iTerm2) also move when ncurses scrolls lines that
+        // moved into place (its hardware-scrolling optimisation uses scrolling regions whatever
+        // idlok says): a side panel that grew by a few lines would drag the picture down. A
+        // frame whose lines moved is drawn on a cleared screen instead.
+        let cleared = (graphics?.needsClear(for: pictures) ?? false)
+            || (graphics?.picturesLiveInCells == true && Terminal.linesMoved(from: previous, to: buffer))
         if cleared { clearok(window, true) }
         drawCells(buffer)
         if let g = graphics {
@@ -337,6 +346,21 @@ public final class Terminal {
             if !bytes.isEmpty { _ = TerminalExchange.writeAll(bytes, to: 1) }
             previous = buffer
         }
+    }
+
+    /// Whether a non-blank line of `b` is a line that stood on another row of `a` (and its own row
+    /// changed): what ncurses would scroll into place.
+    static func linesMoved(from a: CellBuffer?, to b: CellBuffer) -> Bool {
+        guard let a, a.width == b.width, a.height == b.height, b.width > 0 else { return false }
+        func row(_ buf: CellBuffer, _ y: Int) -> ArraySlice<Cell> { buf.cells[y * buf.width ..< (y + 1) * buf.width] }
+        var old: [Int: [Int]] = [:]                 // hash of a row of `a` -> its rows
+        for y in 0 ..< a.height { old[row(a, y).hashValue, default: []].append(y) }
+        for y in 0 ..< b.height {
+            let line = row(b, y)
+            guard line != row(a, y), let first = line.first, !line.allSatisfy({ $0 == first }) else { continue }
+            if old[line.hashValue]?.contains(where: { $0 != y && row(a, $0) == line }) == true { return true }
+        }
+        return false
     }
 
     /// Whether `a` and `b` have the same cells inside `rect`.
