@@ -318,7 +318,9 @@ public final class Explorer {
     public func run(onFirstFrame: (() -> Void)? = nil, quitAfterFirstFrame: Bool = false) throws {
         let term = try Terminal(options: options.terminal)
         defer { term.stop() }
-        defer { worker?.stop(); worker = nil }
+        // On the way out a forward pass under way is let finish (at most one): the process must
+        // not exit under it.
+        defer { worker?.stop(); worker?.join(); worker = nil }
         let size = term.size
         var state = initialState(width: size.width, height: size.height)
         state.display = term.display.label   // the side panel says how pictures and colours are shown

@@ -85,7 +85,7 @@ final class LiveRunner: @unchecked Sendable {
         return pending != nil || running
     }
 
-    /// Ends the worker after its current run (the process may exit before that).
+    /// Ends the worker after its current run.
     func stop() {
         condition.lock()
         stopped = true
@@ -93,6 +93,14 @@ final class LiveRunner: @unchecked Sendable {
         condition.signal()
         condition.unlock()
     }
+
+    /// Waits until the worker has ended (after `stop`): a forward pass still under way is let
+    /// finish, since the process must not exit under it (OpenBLAS frees its buffers at exit).
+    func join() {
+        ended.wait()
+        ended.signal()   // later joins return at once
+    }
+    private let ended = DispatchSemaphore(value: 0)
 
     /// Lowers the calling thread's scheduling priority to nice +10: the key loop and the
     /// terminal then win a core whenever they need one, and the model gets everything else. On
@@ -106,6 +114,7 @@ final class LiveRunner: @unchecked Sendable {
 
     private func loop() {
         Self.yieldToTheScreen()
+        defer { ended.signal() }
         while true {
             condition.lock()
             while pending == nil && !stopped { condition.wait() }

@@ -194,6 +194,22 @@ final class LiveTests: XCTestCase {
         XCTAssertEqual(poll(&p, 1, 0), 1)
     }
 
+    func testStoppingWaitsForTheRunUnderWay() {
+        // Quitting while the model runs: the process must not exit under the forward pass.
+        let fake = GatedRunner()
+        let worker = LiveRunner(runner: { try fake.run($0) })
+        worker.request([.cutGlobal(level: 2, block: nil)])
+        waitUntil("the run starts") { fake.starts == 1 }
+        worker.stop()
+        let joined = DispatchSemaphore(value: 0)
+        Thread { worker.join(); joined.signal() }.start()
+        XCTAssertEqual(joined.wait(timeout: .now() + 0.2), .timedOut, "join waits while the run is under way")
+        fake.gate.signal()
+        XCTAssertEqual(joined.wait(timeout: .now() + 10), .success, "and returns once it ended")
+        worker.join()   // again: at once
+        XCTAssertEqual(fake.starts, 1, "nothing runs after stop")
+    }
+
     func testTheExplorerDrawsAStalePictureWhileTheModelRunsThenTheNewRun() throws {
         let fake = GatedRunner()
         let explorer = Explorer(context: Fixture.context, options: ExplorerOptions(),
