@@ -52,6 +52,16 @@ public final class ModelRun: @unchecked Sendable {
         return recording
     }
 
+    /// Records several inputs of the model's input size, as one batch where the engine runs
+    /// batches: per input, its recording or the error that left it out (a wrong shape, NaN in the
+    /// output). Each image's recording depends only on its place in the batch and the batch's
+    /// size, never on the other images' values or on what else runs at the same time.
+    public func record(batch inputs: [NetworkInput], options: RecorderOptions = .init()) -> [Result<Recording, Error>] {
+        // One image at a time until the engine's batch forward lands: each is then exactly the
+        // recording of a lone forward pass.
+        inputs.map { input in Result { try record(input, options: options) } }
+    }
+
     private func prepare(_ input: NetworkInput, recording: Bool, budget: Int = 1 << 30) throws {
         let s = input.tensor.shape
         do { try net.validate(input: input.tensor) } catch let e as ModelError {
