@@ -27,6 +27,14 @@ public final class ModelRun: @unchecked Sendable {
         if !loaded.nonFinite.isEmpty { notes.append("the weights hold non-finite values: \(loaded.nonFinite.summary)") }
     }
 
+    /// The loaded model's configuration with other weights (a randomised copy for the sanity
+    /// check); notes and the non-finite policy are the loaded model's.
+    init(_ loaded: LoadedModel, weights: [String: Tensor]) throws {
+        self.loaded = loaded
+        allowNonfinite = true
+        net = try FasterViT(config: loaded.config, weights: DictionaryWeightSource(weights))
+    }
+
     public var config: ModelConfig { net.config }
 
     /// The logits [classes] for one input.

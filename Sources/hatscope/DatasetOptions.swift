@@ -11,27 +11,23 @@ struct DatasetOptions: ParsableArguments {
     @Flag(help: "Also take the images in the subfolders of --images (e.g. ImageNet's val/<class>/ layout); names are then paths inside it.")
     var recursive = false
 
-    @Option(help: ArgumentHelp("Do part K of N of the input list: the list is cut into blocks of --batch images and shard K takes blocks floor((K-1)*blocks/N) to floor(K*blocks/N); the same on every machine. Writes partial.json only; `hatscope merge` combines the parts.",
+    @Option(help: ArgumentHelp("Do part K of N of the input list: the list is cut into blocks (stats: --batch images; faithfulness: one image) and shard K takes blocks floor((K-1)*blocks/N) to floor(K*blocks/N); the same on every machine. Writes partial.json only; `hatscope merge` combines the parts.",
                                valueName: "K/N"))
     var shard: String?
-
-    @Option(help: "Images per batch through the network, and per block of --shard and of saved progress (1-256). Part of a run's identity: shards to merge must use the same.")
-    var batch: Int = 16
 
     @Option(help: "Blocks run at once: 0 = automatic (one: a batch already uses every core).")
     var jobs: Int = 0
 
     func validate() throws {
-        guard (1 ... 256).contains(batch) else { throw ValidationError("--batch must be 1-256 (got \(batch))") }
         guard jobs >= 0 && jobs <= 64 else { throw ValidationError("--jobs must be 0-64 (got \(jobs))") }
         if let s = shard { _ = try ShardSpec(parsing: s) }
     }
 
     var shardSpec: ShardSpec { (try? shard.map(ShardSpec.init(parsing:))) ?? .whole }
 
-    /// The sorted list of `inputs` then the folder's images.
-    func list(inputs: [String]) throws -> DatasetList {
-        try DatasetList.collect(inputs: inputs, folder: folder, recursive: recursive, blockSize: batch)
+    /// The sorted list of `inputs` then the folder's images, in blocks of `blockSize`.
+    func list(inputs: [String], blockSize: Int) throws -> DatasetList {
+        try DatasetList.collect(inputs: inputs, folder: folder, recursive: recursive, blockSize: blockSize)
     }
 
     /// Events that draw `bar` and print notes for skipped inputs and a resumed run.

@@ -11,7 +11,7 @@ import HatViews
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Combine the partial results of sharded runs (stats --shard K/N) into one result.",
+        abstract: "Combine the partial results of sharded runs (stats or faithfulness --shard K/N) into one result.",
         discussion: """
         Inputs: PART... are partial.json files, or the --out folders of the shards holding them. \
         They must come from one run: the same command, model, checkpoint (by SHA-256), options \
@@ -19,7 +19,8 @@ struct Merge: ParsableCommand {
         saying which two parts differ and how.
 
         Output, in OUT (created if missing; all files appear together): what the command writes \
-        for a single run over the same images (for stats: stats.csv, stats.json, the charts) and \
+        for a single run over the same images (stats: stats.csv, stats.json, the charts; \
+        faithfulness: faithfulness.csv, faithfulness.json, curves.png, sanity.png) and \
         partial.json, so merges can be done in steps. The numbers are exactly those of one run: \
         the parts hold exact sums. Shards that no part covers are reported (a note, and in \
         stats.json's "coverage"); the merge of the others is still written.
@@ -57,6 +58,7 @@ struct Merge: ParsableCommand {
         }
         switch kinds[0] {
         case "stats": try mergeStats()
+        case "faithfulness": try mergeFaithfulness()
         default: throw CLIError("\(UserMessage.name(parts[0])): partial results of '\(kinds[0].prefix(40))' cannot be merged by this hatscope")
         }
     }
@@ -77,6 +79,23 @@ struct Merge: ParsableCommand {
         for line in stats.textSummary() { print(line) }
         print("merged \(parts.count) part\(parts.count == 1 ? "" : "s") (\(partial.covered.count) images used, "
               + "\(partial.skipped.count) skipped, of \(partial.list.count)): wrote stats.csv, stats.json, partial.json and \(charts) charts to \(out)")
+        if let m = merged.missing { note(m + "; the results cover the other shards only") }
+    }
+
+    private func mergeFaithfulness() throws {
+        let read = try parts.map { (path: $0, partial: try FaithfulnessOutputs.Partial.read($0)) }
+        let merged = try PartialMerge.merge(read)
+        let outFolder = try OutputFolder(out, option: "OUT")
+        guard let report = FaithfulnessOutputs.report(merged.partial, coverage: merged.missing.map { [$0] } ?? []) else {
+            throw CLIError("no image contributed to the parts (\(merged.partial.skipped.count) skipped)")
+        }
+        let batch = OutputBatch()
+        let written = try FaithfulnessOutputs.write(merged.partial, report: report, into: outFolder, batch: batch, scale: scale)
+        try batch.commit()
+        outFolder.finish()
+        for line in report.textSummary() { print(line) }
+        print("merged \(parts.count) part\(parts.count == 1 ? "" : "s") (\(merged.partial.covered.count) images used, "
+              + "\(merged.partial.skipped.count) skipped, of \(merged.partial.list.count)): wrote \(written.joined(separator: ", ")) to \(out)")
         if let m = merged.missing { note(m + "; the results cover the other shards only") }
     }
 }

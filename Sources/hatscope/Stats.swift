@@ -59,6 +59,9 @@ struct Stats: ParsableCommand {
     @Option(help: "Output folder (created if missing).")
     var out: String
 
+    @Option(help: "Images per batch through the network, and per block of --shard and of saved progress (1-256). Part of a run's identity: shards to merge must use the same.")
+    var batch: Int = 16
+
     @Option(help: "Integer enlargement of the PNG charts (1-8).")
     var scale: Int = 2
 
@@ -69,6 +72,7 @@ struct Stats: ParsableCommand {
         if input.inputs.isEmpty && dataset.folder == nil {
             throw ValidationError("give --image FILE (or --input), or --images DIR")
         }
+        guard (1 ... 256).contains(batch) else { throw ValidationError("--batch must be 1-256 (got \(batch))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
         guard Colormap(rawValue: colormap) != nil else {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -76,12 +80,12 @@ struct Stats: ParsableCommand {
     }
 
     func run() throws {
-        let list = try dataset.list(inputs: input.inputs)
+        let list = try dataset.list(inputs: input.inputs, blockSize: batch)
         let shard = dataset.shardSpec
         let outFolder = try OutputFolder(out, option: "--out")
         let model = try self.model.run()
         let fingerprint = RunFingerprint(tool: "hatscope \(HatScopeVersion.string)", kind: "stats", model: model.loaded,
-                                         request: self.model.request, settings: StatsJob.settings(batch: dataset.batch))
+                                         request: self.model.request, settings: StatsJob.settings(batch: batch))
         let shardImages = list.range(ofBlocks: shard.blocks(of: list.blockCount)).count
         let bar = ProgressLine(label: shard.isWhole ? "stats" : "stats \(shard)", total: shardImages)
         let timing = StageTiming()
@@ -96,7 +100,7 @@ struct Stats: ParsableCommand {
         let used = partial.covered.count
 
         let t1 = Date()
-        let batch = OutputBatch()
+        let files = OutputBatch()
         var charts = 0
         if shard.isWhole {
             guard used > 0, let stats = StatsOutputs.statistics(partial) else {
@@ -104,16 +108,16 @@ struct Stats: ParsableCommand {
                 if list.count == 1, let only = partial.skipped.first { throw CLIError("\(only.name): \(only.reason)") }
                 throw CLIError("no input could be used (\(partial.skipped.count) skipped, each named above)")
             }
-            charts = try StatsOutputs.write(partial, stats: stats, into: outFolder, batch: batch,
+            charts = try StatsOutputs.write(partial, stats: stats, into: outFolder, batch: files,
                                             colormap: Colormap(rawValue: colormap) ?? .default, scale: scale)
-            try batch.commit()
+            try files.commit()
             for line in stats.textSummary() { print(line) }
             for m in stats.missing { print("  missing: \(m)") }
             print("wrote stats.csv, stats.json, partial.json and \(charts) charts to \(out)"
                   + (partial.skipped.isEmpty ? "" : " (\(used) of \(list.count) inputs; \(partial.skipped.count) skipped, listed in stats.json)"))
         } else {
-            try StatsOutputs.write(partial, stats: nil, into: outFolder, batch: batch, colormap: .default, scale: scale)
-            try batch.commit()
+            try StatsOutputs.write(partial, stats: nil, into: outFolder, batch: files, colormap: .default, scale: scale)
+            try files.commit()
             print("wrote partial.json to \(out): shard \(shard) of \(list.count) images, \(shardImages) in this shard, "
                   + "\(used) used, \(partial.skipped.count) skipped; combine the shards with `hatscope merge OUT PARTS...`")
         }
@@ -125,7 +129,7 @@ struct Stats: ParsableCommand {
             let perImage = total / Double(max(1, shardImages)) * 1000
             StandardStreams.error(String(
                 format: "timing: %d input(s) in blocks of %d, %d job(s): %.0f ms total, %.1f ms per input (forward %.0f ms, statistics %.0f ms summed over jobs), writing %.0f ms\n",
-                shardImages, dataset.batch, DatasetRunner.defaultJobs(requested: dataset.jobs), total * 1000, perImage,
+                shardImages, batch, DatasetRunner.defaultJobs(requested: dataset.jobs), total * 1000, perImage,
                 timing.forward * 1000, timing.statistics * 1000, writeMs))
         }
     }
