@@ -4,6 +4,7 @@
 //   HatModel (forward pass, recorder) -> HatCore (tensors, kernels on OpenBLAS), HatRecording
 //   HatViews (views, figures, statistics) -> HatRecording, HatImaging
 //   HatTUI (terminal explorer, tour) -> HatViews, HatRecording, HatImaging
+//   HatRecordingFile (the recording file: writer, memory-mapped reader) -> HatRecording, HatCheckpoint
 //   HatPipeline (model loading, the one input reader, runs over many inputs) -> HatModel, HatViews,
 //     HatCheckpoint, HatImaging: the one library that wires the engine to the views
 //   hatscope (thin executable), hatscope-dev (developer tool) -> HatPipeline, HatTUI, ...
@@ -57,7 +58,11 @@ let package = Package(
         // torch.save (zip + legacy) and safetensors readers, safetensors writer, .npy.
         .target(name: "HatCheckpoint", dependencies: ["HatCore", "HatSystem"]),
         // Model configuration and presets, the one stage geometry, the recording types. Pure data.
-        .target(name: "HatRecording"),
+        // (numericSettings: float16 <-> float32 conversion of mapped maps in hardware.)
+        .target(name: "HatRecording", swiftSettings: numericSettings),
+        // The recording file (docs/recording-format.md): safetensors + metadata, written and read
+        // (memory-mapped, validated) without the engine.
+        .target(name: "HatRecordingFile", dependencies: ["HatRecording", "HatCheckpoint"], swiftSettings: numericSettings),
         // FasterViT forward pass and the attention recorder that fills a Recording.
         .target(name: "HatModel", dependencies: ["HatCore", "HatRecording"], swiftSettings: numericSettings),
         // PNG/JPEG codecs, timm-exact preprocessing, colormaps, bitmap font.
@@ -69,23 +74,24 @@ let package = Package(
         .target(name: "HatTUI", dependencies: ["HatViews", "HatRecording", "HatImaging", "HatSystem", "CNCursesW", "CSixel"]),
         // What the commands share: loading a model, reading network inputs (one reader for every
         // subcommand), runs over many inputs, the stage/block numbering, memory checks.
-        .target(name: "HatPipeline", dependencies: ["HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging",
+        .target(name: "HatPipeline", dependencies: ["HatCore", "HatCheckpoint", "HatRecording", "HatRecordingFile", "HatModel", "HatImaging",
                                                     "HatViews", "HatSystem"]),
         // The thin command-line front end.
         .executableTarget(name: "hatscope", dependencies: [
             "HatCore", "HatCheckpoint", "HatRecording", "HatModel", "HatImaging", "HatViews", "HatTUI", "HatSystem",
-            "HatPipeline",
+            "HatPipeline", "HatRecordingFile",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Developer tool (frames as text/PNG, synthetic runs, timing); not part of the user CLI.
         .executableTarget(name: "hatscope-dev", dependencies: [
-            "HatCore", "HatRecording", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline",
+            "HatCore", "HatRecording", "HatImaging", "HatViews", "HatTUI", "HatSystem", "HatPipeline", "HatRecordingFile",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "HatCoreTests", dependencies: ["HatCore"]),
         .testTarget(name: "HatSystemTests", dependencies: ["HatSystem"]),
         .testTarget(name: "HatRecordingTests", dependencies: ["HatRecording"]),
+        .testTarget(name: "HatRecordingFileTests", dependencies: ["HatRecordingFile", "HatRecording", "HatCheckpoint"]),
         .testTarget(name: "HatCheckpointTests", dependencies: ["HatCheckpoint", "HatModel", "HatRecording", "HatCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatModelTests", dependencies: ["HatModel", "HatRecording", "HatCheckpoint", "HatCore"],
@@ -95,6 +101,7 @@ let package = Package(
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatPipelineTests", dependencies: ["HatPipeline", "HatViews", "HatRecording", "HatSystem", "HatCore", "HatImaging"]),
-        .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore"]),
+        .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore", "HatRecording", "HatRecordingFile"],
+                    exclude: ["Fixtures"]),
     ]
 )

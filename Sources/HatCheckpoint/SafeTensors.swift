@@ -17,6 +17,35 @@ public struct SafeTensorsFile {
     }
 }
 
+/// A validated safetensors header: what each tensor is and where its bytes lie, nothing read yet.
+public struct SafeTensorsHeader: Sendable {
+    public struct Entry: Sendable {
+        public let name: String
+        public let type: ElementType
+        public let shape: [Int]
+        /// Byte range in the whole file (header included).
+        public let range: Range<Int>
+    }
+    /// Tensors in offset order.
+    public var entries: [Entry]
+    public var metadata: [String: String]
+    /// The entry called `name`, or nil.
+    public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+}
+
+/// One tensor for `SafeTensors.write(streaming:)`: its header fields and a body that writes
+/// exactly shape x type.size bytes through the sink it is given.
+public struct SafeTensorsOutput {
+    public var name: String
+    public var type: ElementType
+    public var shape: [Int]
+    public var body: (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    public init(name: String, type: ElementType, shape: [Int],
+                body: @escaping (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+        self.name = name; self.type = type; self.shape = shape; self.body = body
+    }
+}
+
 public enum SafeTensors {
     /// Reference limit on the header length.
     public static let maxHeaderSize = 100_000_000
@@ -72,6 +101,25 @@ public enum SafeTensors {
     /// tensor once converted (MappedFile.dropPages keeps peak memory at one float32 copy).
     public static func parse(_ bytes: UnsafeRawBufferPointer, context: String,
                              dropPages: ((Range<Int>) -> Void)? = nil) throws -> SafeTensorsFile {
+        let h = try header(bytes, context: context)
+        var tensors: [(name: String, tensor: Tensor)] = []
+        var types: [String: ElementType] = [:]
+        tensors.reserveCapacity(h.entries.count)
+        for e in h.entries {
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[e.range])
+            let strides = rowMajorStrides(e.shape)
+            let t = try ElementConversion.gather(storage: raw, type: e.type, bigEndian: false, offset: 0,
+                                                 shape: e.shape, strides: strides, name: e.name)
+            tensors.append((e.name, t))
+            types[e.name] = e.type
+            dropPages?(e.range)
+        }
+        return SafeTensorsFile(tensors: tensors, types: types, metadata: h.metadata)
+    }
+
+    /// Reads and validates the header of a complete safetensors image (`bytes` is the whole
+    /// file): names, types, shapes, and offsets that tile the data exactly. No tensor is read.
+    public static func header(_ bytes: UnsafeRawBufferPointer, context: String) throws -> SafeTensorsHeader {
         var r = ByteReader(bytes, context: context)
         guard bytes.count >= 8 else { throw CheckpointError.malformed("\(context): \(bytes.count) bytes, too short for a safetensors header") }
         let n64 = try r.le(UInt64.self)
@@ -146,52 +194,67 @@ public enum SafeTensors {
         guard cursor == dataLength else {
             throw CheckpointError.malformed("\(context): tensor data covers \(cursor) bytes but the file holds \(dataLength) after the header")
         }
-        var tensors: [(name: String, tensor: Tensor)] = []
-        var types: [String: ElementType] = [:]
-        tensors.reserveCapacity(entries.count)
-        for e in entries {
-            let raw = UnsafeRawBufferPointer(rebasing: bytes[dataStart + e.begin ..< dataStart + e.end])
-            let strides = rowMajorStrides(e.shape)
-            let t = try ElementConversion.gather(storage: raw, type: e.type, bigEndian: false, offset: 0,
-                                                 shape: e.shape, strides: strides, name: e.name)
-            tensors.append((e.name, t))
-            types[e.name] = e.type
-            dropPages?(dataStart + e.begin ..< dataStart + e.end)
-        }
-        return SafeTensorsFile(tensors: tensors, types: types, metadata: metadata)
+        return SafeTensorsHeader(entries: entries.map {
+            SafeTensorsHeader.Entry(name: $0.name, type: $0.type, shape: $0.shape, range: dataStart + $0.begin ..< dataStart + $0.end)
+        }, metadata: metadata)
     }
 
     /// Writes float32 tensors (in the given order) with `metadata`, atomically (temp name + rename).
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
                              to path: String) throws {
+        try write(streaming: tensors.map { item in
+            SafeTensorsOutput(name: item.name, type: .float32, shape: item.tensor.shape) { sink in
+                // Float32 little-endian host layout is the file layout.
+                try item.tensor.data.withUnsafeBytes { try sink($0) }
+            }
+        }, metadata: metadata, to: path)
+    }
+
+    /// Writes tensors whose bytes come from their bodies, in the given order, with `metadata`,
+    /// atomically (temp name + rename): nothing needs to be in memory all at once. A body that
+    /// writes another number of bytes than its shape and type need fails the write.
+    public static func write(streaming tensors: [SafeTensorsOutput], metadata: [String: String], to path: String) throws {
         var seen = Set<String>()
-        for (name, _) in tensors where !seen.insert(name).inserted || name == "__metadata__" {
-            throw CheckpointError.malformed("\(path): duplicate or reserved tensor name \(name)")
+        for t in tensors where !seen.insert(t.name).inserted || t.name == "__metadata__" {
+            throw CheckpointError.malformed("\(path): duplicate or reserved tensor name \(t.name)")
         }
         var parts: [String] = []
         if !metadata.isEmpty {
             let m = metadata.sorted { $0.key < $1.key }.map { jsonQuoted($0.key) + ":" + jsonQuoted($0.value) }
             parts.append("\"__metadata__\":{" + m.joined(separator: ",") + "}")
         }
+        let names = Dictionary(uniqueKeysWithValues: dtypeNames.map { ($0.value, $0.key) })
         var offset = 0
-        for (name, t) in tensors {
-            let bytes = t.data.count * 4
-            parts.append(jsonQuoted(name) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
-                         + "],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+        var sizes: [Int] = []
+        for t in tensors {
+            let bytes = try checkedMul(try checkedCount(t.shape, "shape of \(t.name)"), t.type.size, "size of \(t.name)")
+            sizes.append(bytes)
+            parts.append(jsonQuoted(t.name) + ":{\"dtype\":\"" + (names[t.type] ?? "F32") + "\",\"shape\":["
+                         + t.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         var header = Array(("{" + parts.joined(separator: ",") + "}").utf8)
         // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
         while (header.count % 8) != 0 { header.append(0x20) }
         let out = try OutputFile(path: path)
-        var len = UInt64(header.count).littleEndian
-        try withUnsafeBytes(of: &len) { try out.write($0) }
-        try out.write(header)
-        for (_, t) in tensors {
-            // Float32 little-endian host layout is the file layout.
-            try t.data.withUnsafeBytes { try out.write($0) }
+        do {
+            var len = UInt64(header.count).littleEndian
+            try withUnsafeBytes(of: &len) { try out.write($0) }
+            try out.write(header)
+            for (t, size) in zip(tensors, sizes) {
+                var written = 0
+                try t.body { chunk in
+                    written += chunk.count
+                    guard written <= size else { throw CheckpointError.malformed("\(path): tensor \(t.name) body wrote more than \(size) bytes") }
+                    try out.write(chunk)
+                }
+                guard written == size else { throw CheckpointError.malformed("\(path): tensor \(t.name) body wrote \(written) of \(size) bytes") }
+            }
+            try out.commit()
+        } catch {
+            out.discard()
+            throw error
         }
-        try out.commit()
     }
 }
 

@@ -1,16 +1,23 @@
 // The one way a network input comes in, for every subcommand: a PNG or JPEG photo (through the
 // model's eval transform), a .npy array or a safetensors file holding [1, 3, H, W] float values
 // (fed as is). The kind is told by the content, not the name; `-` is standard input; the file is
-// read once (FIFOs, `<(cmd)`, /dev/stdin work) and never more than its header declares.
+// read once (FIFOs, `<(cmd)`, /dev/stdin work) and never more than its header declares. A
+// recording file (docs/recording-format.md; a safetensors file whose metadata says so) is the
+// third kind: its recorded `input` is fed, read in place from the mapped file, its maps never
+// loaded (to draw a recording without the model, the commands take --recording).
+#if canImport(Glibc)
+import Glibc
+#endif
 import HatCheckpoint
 import HatCore
 import HatImaging
 import HatModel
 import HatRecording
+import HatRecordingFile
 import HatSystem
 
 public struct NetworkInput: @unchecked Sendable {
-    public enum Kind: String, Sendable { case image, npy, safetensors }
+    public enum Kind: String, Sendable { case image, npy, safetensors, recording }
     /// The path as given (`-` for standard input).
     public var path: String
     public var kind: Kind
@@ -68,6 +75,14 @@ public enum NetworkInputReader {
 
     /// Reads and decodes `path` (once; `-` is standard input).
     public static func open(_ path: String) throws -> NetworkInputFile {
+        // Only a regular file can be a recording here (it is memory-mapped); the check opens
+        // nothing else, so a FIFO's writer is never disturbed before the one read below.
+        var st = stat()
+        if path != "-", stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, RecordingReader.isRecording(path: path) {
+            let r: Recording
+            do { r = try RecordingReader.read(path: path) } catch let e as RecordingFileError { throw PipelineError(e.description) }
+            return NetworkInputFile(path: path, content: .tensor(Tensor(shape: [1, 3, r.inputHeight, r.inputWidth], data: r.input), .recording))
+        }
         var kind: NetworkInput.Kind?
         var imageError: ImageError?
         let bytes: [UInt8]
@@ -100,7 +115,8 @@ public enum NetworkInputReader {
         case .npy:
             let t = try bytes.withUnsafeBytes { try NPY.parse($0, context: name) }
             return NetworkInputFile(path: path, content: .tensor(try checkShape(t, name), .npy))
-        case .safetensors:
+        case .safetensors, .recording:
+            // (A recording on a stream lands here: its `input` tensor, the whole file read once.)
             let file = try bytes.withUnsafeBytes { try SafeTensors.parse($0, context: name) }
             let all = file.dictionary
             let t: Tensor

@@ -18,12 +18,12 @@ public enum StatsOutputs {
         return stats
     }
 
-    /// Writes partial.json and, when `stats` is given, stats.csv, stats.json and the charts into
-    /// `folder` through `batch` (committed by the caller). Returns the chart count.
+    /// Writes partial.json (when given) and, when `stats` is given, stats.csv, stats.json and the
+    /// charts into `folder` through `batch` (committed by the caller). Returns the chart count.
     @discardableResult
-    public static func write(_ partial: Partial, stats: HeadStatistics?, into folder: OutputFolder, batch: OutputBatch,
+    public static func write(_ partial: Partial?, stats: HeadStatistics?, into folder: OutputFolder, batch: OutputBatch,
                              colormap: Colormap, scale: Int) throws -> Int {
-        try batch.write(try partial.encoded(), to: folder.file("partial.json"))
+        if let partial { try batch.write(try partial.encoded(), to: folder.file("partial.json")) }
         guard let stats else { return 0 }
         let charts = StatsCharts.all(stats, colormap: colormap, scale: scale)
         try batch.write(Array(stats.csv().utf8), to: folder.file("stats.csv"))

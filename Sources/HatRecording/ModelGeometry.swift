@@ -26,6 +26,11 @@ public struct ConvStageGeometry: Sendable, Equatable {
 }
 
 public struct ModelGeometry: Sendable, Equatable {
+    /// The version of these rules (sizes, padding, pooling boxes, carrier orders, token order in a
+    /// window). Recording files carry it: maps written under other rules would be drawn wrongly,
+    /// so a reader refuses them. Bump it whenever a rule here changes what a map index means.
+    public static let version = 1
+
     /// Network input (after preprocessing), pixels.
     public let inputHeight: Int, inputWidth: Int
     /// Levels 0 and 1.

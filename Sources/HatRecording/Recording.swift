@@ -1,6 +1,7 @@
 // What one forward pass recorded: every attention map, with the stage geometry needed to draw it.
 // A plain value: the views keep it after the model is gone. Filled by the engine's
-// AttentionRecorder, or made by `SyntheticRecording`.
+// AttentionRecorder, read from a recording file (HatRecordingFile), or made by
+// `SyntheticRecording`. Attention maps may be backed by a memory-mapped file (AttentionMaps.swift).
 //
 // Pixel coordinates are in the network input (after preprocessing), x right, y down; token grids
 // are row-major; windows, padding and the token order inside a window are described once, in
@@ -13,25 +14,6 @@ public enum AttentionKind: String, Sendable, Codable, CaseIterable {
     case window
     /// Global attention among all carrier tokens of a stage.
     case carrier
-}
-
-/// Attention probabilities, row-major [groups, heads, queries, keys]; each row sums to 1.
-/// Window attention: groups = windows, queries = keys = T. Carrier attention: groups = 1, N x N.
-public struct AttentionMaps: Sendable, Equatable {
-    public var groups: Int, heads: Int, queries: Int, keys: Int
-    public var probs: [Float]
-    public init(groups: Int, heads: Int, queries: Int, keys: Int, probs: [Float]) {
-        precondition(probs.count == groups * heads * queries * keys, "attention maps: size mismatch")
-        self.groups = groups; self.heads = heads; self.queries = queries; self.keys = keys; self.probs = probs
-    }
-    /// The probability that `query` gives `key` in group `g`, head `h`.
-    @inlinable public func at(_ g: Int, _ h: Int, _ query: Int, _ key: Int) -> Float {
-        probs[((g * heads + h) * queries + query) * keys + key]
-    }
-    /// One row (keys values) as an array slice start index.
-    @inlinable public func rowOffset(_ g: Int, _ h: Int, _ query: Int) -> Int {
-        ((g * heads + h) * queries + query) * keys
-    }
 }
 
 /// One transformer block's attention.
@@ -91,14 +73,19 @@ public struct Recording: Sendable, Equatable {
     public var logits: [Float]
     /// Notes on what was not kept (e.g. "blocks 0-10 of level 2 not recorded to save memory").
     public var notes: [String]
+    /// Where it came from (checkpoint, input, class names, ...); filled by whoever runs the model.
+    public var provenance: Provenance
 
     public init(config: ModelConfig, inputHeight: Int, inputWidth: Int, input: [Float],
                 convStages: [ConvStageRecord], stages: [TransformerStageRecord], logits: [Float],
-                notes: [String] = []) {
+                notes: [String] = [], provenance: Provenance = Provenance()) {
         self.config = config; self.inputHeight = inputHeight; self.inputWidth = inputWidth
         self.input = input; self.convStages = convStages; self.stages = stages; self.logits = logits
-        self.notes = notes
+        self.notes = notes; self.provenance = provenance
     }
+
+    /// The geometry of this recording's model and input size.
+    public var geometry: ModelGeometry { ModelGeometry(config: config, inputHeight: inputHeight, inputWidth: inputWidth) }
 
     /// Class indices and softmax probabilities of the k largest logits, best first.
     public func topK(_ k: Int) -> [(index: Int, probability: Float)] {

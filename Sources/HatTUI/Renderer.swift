@@ -32,6 +32,15 @@ public final class ExplorerContext: @unchecked Sendable {
         top = recording.topK(5)
     }
 
+    /// A recording read from a file: the labels come from its provenance (checkpoint file,
+    /// input file, class names); `fileLabel` names the recording when the input is unknown.
+    public convenience init(recording: Recording, fileLabel: String) {
+        let p = recording.provenance
+        self.init(recording: recording, modelName: recording.config.name,
+                  checkpointLabel: p.checkpoint?.label ?? "recording \(fileLabel)",
+                  imageLabel: p.input?.label ?? fileLabel, classNames: p.classNames)
+    }
+
     func className(_ i: Int) -> String {
         i >= 0 && i < classNames.count ? classNames[i] : "class \(i)"
     }

@@ -24,7 +24,8 @@ enum TourStatsDrawer {
 
     /// Scatter: y axis labels on the left, half-block plot, block numbers and stage names below.
     static func scatter(_ stats: HeadStatistics, rect: CellRect, theme: Theme, into buf: inout CellBuffer) {
-        let all = (stats.window + stats.carrier).map(\.meanDistance)
+        // Non-finite distances (a hostile recording) are left out.
+        let all = (stats.window + stats.carrier).map(\.meanDistance).filter(\.isFinite)
         let hi = StatsCharts.niceCeiling(all.max() ?? 1)
         let label = String(format: "%.0f", hi)
         let left = label.count + 1
@@ -36,7 +37,7 @@ enum TourStatsDrawer {
         var canvas = PixelCanvas(width: plotW, height: plotRows * 2, fill: theme.background)
         let depth = stats.depthCount
         func px(_ d: Double) -> Int { Int(((d + 0.5) / Double(depth) * Double(plotW)).rounded(.down)) }
-        func py(_ v: Double) -> Int { canvas.height - 1 - Int((v / hi * Double(canvas.height - 1)).rounded()) }
+        func py(_ v: Double) -> Int { canvas.height - 1 - Int((min(max(v / hi, 0), 1) * Double(canvas.height - 1)).rounded()) }
         // Axis and stage separators.
         for y in 0 ..< canvas.height { canvas[0, y] = theme.dimText }
         for x in 0 ..< canvas.width { canvas[x, canvas.height - 1] = theme.dimText }
@@ -44,8 +45,8 @@ enum TourStatsDrawer {
             let x = Int((Double(st.firstDepth) / Double(depth) * Double(plotW)).rounded(.down))
             for y in stride(from: 0, to: canvas.height - 1, by: 2) { canvas[x, y] = theme.windowGrid.mixed(with: theme.background, 0.6) }
         }
-        for s in stats.window { canvas[px(Double(s.depth)), py(s.meanDistance)] = theme.heading }
-        for s in stats.carrier { canvas[min(plotW - 1, px(Double(s.depth)) + 1), py(s.meanDistance)] = theme.key }
+        for s in stats.window where s.meanDistance.isFinite { canvas[px(Double(s.depth)), py(s.meanDistance)] = theme.heading }
+        for s in stats.carrier where s.meanDistance.isFinite { canvas[min(plotW - 1, px(Double(s.depth)) + 1), py(s.meanDistance)] = theme.key }
         canvas.pack(into: &buf, at: CellRect(x: rect.x + left, y: top, width: plotW, height: plotRows), below: theme.background)
         buf.put(label, x: rect.x, y: top, fg: theme.dimText, bg: theme.background)
         buf.put("0", x: rect.x + left - 2, y: top + plotRows - 1, fg: theme.dimText, bg: theme.background)
@@ -69,13 +70,13 @@ enum TourStatsDrawer {
         let heads = max(stats.maxHeads, 1)
         let labelW = 6
         let cellW = max(1, min(3, (rect.width - labelW) / heads))
-        let values = stats.window.map { Float($0.meanDistance) }
+        let values = stats.window.map { Float($0.meanDistance) }.filter(\.isFinite)
         let hi = Float(StatsCharts.niceCeiling(Double(values.max() ?? 1)))
         let cmap = HeatPalette(name: colormap, min: 0, max: hi)
-        buf.put("window attention distance, blocks x heads (0-\(Int(hi)) px)", x: rect.x, y: rect.y, fg: theme.heading,
+        buf.put("window attention distance, blocks x heads (0-\(String(format: "%.0f", Double(hi))) px)", x: rect.x, y: rect.y, fg: theme.heading,
                 bg: theme.background, attributes: .bold, maxWidth: rect.width)
         var byCell: [Int: Float] = [:]
-        for s in stats.window { byCell[s.depth * heads + s.head] = Float(s.meanDistance) }
+        for s in stats.window where s.meanDistance.isFinite { byCell[s.depth * heads + s.head] = Float(s.meanDistance) }
         for d in 0 ..< min(stats.depthCount, rect.height - 2) {
             let y = rect.y + 1 + d
             buf.put(StatsCharts.rowLabel(stats, depth: d), x: rect.x, y: y, fg: theme.dimText, bg: theme.background, maxWidth: labelW)

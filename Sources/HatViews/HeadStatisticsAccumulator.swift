@@ -227,10 +227,10 @@ public struct HeadStatisticsAccumulator: Sendable, Equatable {
                     for h in 0 ..< maps.heads {
                         let key = HeadKey(attention: .window, level: st.level, block: b, head: h)
                         var s = heads[key] ?? Head(keys: T)
-                        maps.probs.withUnsafeBufferPointer { p in
+                        maps.withMatrix(group: win, head: h) { p in  // (T, T)
                             dist.withUnsafeBufferPointer { d in
                                 for (i, q) in realQueries.enumerated() {
-                                    let o = maps.rowOffset(win, h, cc + q)
+                                    let o = (cc + q) * T
                                     var dsum: Float = 0, ent: Float = 0, ct: Float = 0, pad: Float = 0
                                     for k in 0 ..< T {
                                         let v = p[o + k]
@@ -272,15 +272,17 @@ public struct HeadStatisticsAccumulator: Sendable, Equatable {
                 for h in 0 ..< maps.heads {
                     let key = HeadKey(attention: .carrier, level: st.level, block: b, head: h)
                     var s = heads[key] ?? Head(keys: n)
-                    for q in 0 ..< n {
-                        let o = maps.rowOffset(0, h, q)
-                        var dsum: Float = 0, ent: Float = 0
-                        for k in 0 ..< n {
-                            let v = maps.probs[o + k]
-                            dsum += v * dist[q * n + k]
-                            if v > 0 { ent -= v * logf(v) }
+                    maps.withMatrix(group: 0, head: h) { p in  // (N, N)
+                        for q in 0 ..< n {
+                            let o = q * n
+                            var dsum: Float = 0, ent: Float = 0
+                            for k in 0 ..< n {
+                                let v = p[o + k]
+                                dsum += v * dist[q * n + k]
+                                if v > 0 { ent -= v * logf(v) }
+                            }
+                            s.add((Double(dsum), Double(ent) / logKeys, 0, 0))
                         }
-                        s.add((Double(dsum), Double(ent) / logKeys, 0, 0))
                     }
                     heads[key] = s
                 }

@@ -15,26 +15,18 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     /// Where the network input came from: an image file (preprocessed as below) or a .npy tensor
-    /// fed as is.
+    /// fed as is; and the recording file when the figures were drawn from one (`--recording`).
     public struct Source: Codable, Equatable, Sendable {
         public var image: String?
         public var input: String?
-        public init(image: String? = nil, input: String? = nil) { self.image = image; self.input = input }
+        public var recording: String?
+        public init(image: String? = nil, input: String? = nil, recording: String? = nil) {
+            self.image = image; self.input = input; self.recording = recording
+        }
     }
 
     /// timm's eval transform as applied (absent when the input was a ready tensor).
-    public struct Preprocessing: Codable, Equatable, Sendable {
-        public var height: Int, width: Int
-        public var cropPct: Float
-        public var cropMode: String
-        public var interpolation: String
-        public var mean: [Float], std: [Float]
-        public init(height: Int, width: Int, cropPct: Float, cropMode: String, interpolation: String = "bicubic",
-                    mean: [Float] = ModelConfig.imagenetMean, std: [Float] = ModelConfig.imagenetStd) {
-            self.height = height; self.width = width; self.cropPct = cropPct; self.cropMode = cropMode
-            self.interpolation = interpolation; self.mean = mean; self.std = std
-        }
-    }
+    public typealias Preprocessing = InputPreprocessing
 
     /// Which relative-position buffers the model ran on (`--buffers`: "stored" = the
     /// checkpoint's, as the official forward reads them; "geometry" = recomputed) and how the

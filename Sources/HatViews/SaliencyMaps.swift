@@ -131,8 +131,9 @@ public enum SaliencyMaps {
         let t = maps.keys
         var m = [Float](repeating: 0, count: t * t)
         for h in 0 ..< maps.heads {
-            let o = maps.rowOffset(k, h, 0)
-            for i in 0 ..< t * t { m[i] += maps.probs[o + i] }
+            maps.withMatrix(group: k, head: h) { p in  // (T, T)
+                for i in 0 ..< t * t { m[i] += p[i] }
+            }
         }
         let inv = 1 / Float(maps.heads)
         for i in m.indices { m[i] *= inv }
@@ -203,10 +204,12 @@ public enum SaliencyMaps {
                 throw SaliencyError.notApplicable(.carrier, "carrier attention of block \(b) of stage 3 was not recorded")
             }
             for h in 0 ..< maps.heads {
-                for j in 0 ..< n {
-                    var s = 0.0
-                    for i in 0 ..< n { s += Double(maps.at(0, h, i, j)) }
-                    perCarrier[origins[b][j]] += s / Double(n)
+                maps.withMatrix(group: 0, head: h) { p in  // (N, N)
+                    for j in 0 ..< n {
+                        var s = 0.0
+                        for i in 0 ..< n { s += Double(p[i * n + j]) }
+                        perCarrier[origins[b][j]] += s / Double(n)
+                    }
                 }
                 counted += 1
             }

@@ -7,14 +7,11 @@ enum ViewStats {
     /// One attention row of `maps` (keys values) for group `g`, query `q`: head `head`, or the
     /// mean over heads when `head` is nil. Rows sum to 1 in both cases (a mean of distributions).
     static func row(_ maps: AttentionMaps, group g: Int, head: Int?, query q: Int) -> [Float] {
-        if let h = head {
-            let o = maps.rowOffset(g, h, q)
-            return Array(maps.probs[o ..< o + maps.keys])
-        }
+        if let h = head { return maps.row(g, h, q) }
         var out = [Float](repeating: 0, count: maps.keys)  // (keys)
         for h in 0 ..< maps.heads {
-            let o = maps.rowOffset(g, h, q)
-            for k in 0 ..< maps.keys { out[k] += maps.probs[o + k] }
+            let r = maps.row(g, h, q)
+            for k in 0 ..< maps.keys { out[k] += r[k] }
         }
         let inv = 1 / Float(maps.heads)
         for k in 0 ..< maps.keys { out[k] *= inv }
@@ -23,15 +20,13 @@ enum ViewStats {
 
     /// The whole [queries, keys] matrix of group `g` for one head or the head mean, row-major.
     static func matrix(_ maps: AttentionMaps, group g: Int, head: Int?) -> [Float] {
+        if let h = head { return maps.withMatrix(group: g, head: h) { Array($0) } }
         let n = maps.queries * maps.keys
-        if let h = head {
-            let o = maps.rowOffset(g, h, 0)
-            return Array(maps.probs[o ..< o + n])
-        }
         var out = [Float](repeating: 0, count: n)  // (queries, keys)
         for h in 0 ..< maps.heads {
-            let o = maps.rowOffset(g, h, 0)
-            for i in 0 ..< n { out[i] += maps.probs[o + i] }
+            maps.withMatrix(group: g, head: h) { m in
+                for i in 0 ..< n { out[i] += m[i] }
+            }
         }
         let inv = 1 / Float(maps.heads)
         for i in 0 ..< n { out[i] *= inv }

@@ -77,7 +77,8 @@ public enum StatsCharts {
         let rows = stats.depthCount, cols = max(stats.maxHeads, 1)
         let series = stats.series(attention)
         var values = [Double?](repeating: nil, count: max(rows, 1) * cols)  // [depth, head]
-        for s in series where s.depth < rows && s.head < cols { values[s.depth * cols + s.head] = metric.value(s) }
+        // Non-finite numbers (from a hostile recording) draw as missing cells.
+        for s in series where s.depth < rows && s.head < cols { values[s.depth * cols + s.head] = metric.value(s).flatMap { $0.isFinite ? $0 : nil } }
         // Entropy is always on [0, 1]; distance and carrier share up to a round number above
         // their largest value (a carrier share of 0.0003 would be invisible on [0, 1]).
         let hi = metric == .normalizedEntropy ? 1 : niceCeiling(values.compactMap { $0 }.max() ?? 1)
@@ -146,7 +147,7 @@ public enum StatsCharts {
     /// separated by dashed rules and named under the axis.
     public static func scatter(_ stats: HeadStatistics, metric: StatsMetric, scale: Int = 2) -> RGBImage {
         let depth = max(stats.depthCount, 1)
-        let all = (stats.window + stats.carrier).compactMap { metric.value($0) }
+        let all = (stats.window + stats.carrier).compactMap { metric.value($0) }.filter(\.isFinite)
         let hi = metric == .normalizedEntropy ? 1 : niceCeiling(all.max() ?? 1)
         let ticks = niceTicks(0, hi, target: 6)
         let tickW = ticks.map { Canvas.textWidth(tickText($0)) }.max() ?? 0
@@ -172,7 +173,7 @@ public enum StatsCharts {
             c.text(label, x: lx + 10, y: ly)
             lx += 10 + Canvas.textWidth(label) + 16
         }
-        func py(_ v: Double) -> Int { top + plotH - 1 - Int((v / hi * Double(plotH - 1)).rounded()) }
+        func py(_ v: Double) -> Int { top + plotH - 1 - Int((min(max(v / hi, 0), 1) * Double(plotH - 1)).rounded()) }
         func px(_ d: Double) -> Int { left + Int(((d + 0.5) * Double(slot)).rounded()) }
         // Grid and y ticks.
         for t in ticks {
@@ -213,8 +214,8 @@ public enum StatsCharts {
         c.text(yl, x: 10, y: top - Canvas.lineHeight, FigureStyle.mutedText)
         // Dots.
         let offset = stats.carrier.isEmpty ? 0.0 : 0.15
-        for s in stats.window { if let v = metric.value(s) { dot(&c, x: px(Double(s.depth) - offset), y: py(v), Style.windowDot) } }
-        for s in stats.carrier { if let v = metric.value(s) { dot(&c, x: px(Double(s.depth) + offset), y: py(v), Style.carrierDot) } }
+        for s in stats.window { if let v = metric.value(s), v.isFinite { dot(&c, x: px(Double(s.depth) - offset), y: py(v), Style.windowDot) } }
+        for s in stats.carrier { if let v = metric.value(s), v.isFinite { dot(&c, x: px(Double(s.depth) + offset), y: py(v), Style.carrierDot) } }
         return enlarge(c.image, scale)
     }
 

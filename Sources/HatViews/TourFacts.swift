@@ -40,11 +40,13 @@ struct TourFacts {
 
     /// What gamma1 ... gamma4 are in this model (official HAT: gammas are 1 without layer scale).
     var gammaFact: String {
-        guard let ls = config.layerScale else {
+        guard config.layerScale != nil else {
             return "gamma1-gamma4 (layer scales) are 1 in \(name): it has no layer scale"
         }
-        return "gamma1-gamma4 are learned per-channel layer scales: training starts them at layer_scale ("
-            + Self.number(ls) + " in this configuration); the checkpoint holds the trained values"
+        // The starting value is not in the weights (an inferred configuration only knows that
+        // gammas exist), so only the official models' value is quoted.
+        return "gamma1-gamma4 are learned per-channel layer scales: training starts them at a small constant "
+            + "(layer_scale, 1e-5 in the official models); the checkpoint holds the trained values"
     }
 
     /// Attention pairs (query, key) per head in one block of `st`, and for global attention over

@@ -8,6 +8,7 @@ import HatCore
 import HatImaging
 import HatModel
 import HatRecording
+import HatRecordingFile
 import HatPipeline
 import HatSystem
 import HatTUI
@@ -40,6 +41,7 @@ struct HatscopeDev: ParsableCommand {
 struct SourceOptions: ParsableArguments {
     @Flag(help: "A drawn scene, no model (fast; works without the demo assets).")
     var synthetic = false
+    @Option(help: "A recording file, drawn without the model (as `hatscope explore --recording`).") var recording: String?
     @Option(help: "Checkpoint (default: the embedded demo).") var checkpoint: String?
     @Option(name: [.customLong("input"), .customLong("image")], help: "Network input (default: the demo image).") var input: String?
     @Option(help: "Preset name (with --synthetic: the geometry of the drawn scene).") var model: String?
@@ -50,6 +52,10 @@ struct SourceOptions: ParsableArguments {
 
     func context() throws -> ExplorerContext {
         let choice = ConfigChoice(preset: model, file: config, resolution: resolution)
+        if let recording {
+            return ExplorerContext(recording: try RecordingReader.read(path: recording),
+                                   fileLabel: (recording as NSString).lastPathComponent)
+        }
         if synthetic {
             return ExplorerContext(recording: SyntheticScene.recording(config: try choice.chosen()),
                                    checkpointLabel: "synthetic (no model)", imageLabel: "drawn scene")

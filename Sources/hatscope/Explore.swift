@@ -15,7 +15,7 @@ struct Explore: ParsableCommand {
         commandName: "explore",
         abstract: "Explore FasterViT's hierarchical attention in the terminal (the default command).",
         discussion: """
-        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image / --input: PNG or JPEG, or a .npy / safetensors tensor [1, 3, H, W], - for standard input; default the demo image). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image / --input: PNG or JPEG, or a .npy / safetensors tensor [1, 3, H, W], - for standard input; default the demo image), or a recording file (--recording, from `hatscope record` or tools/record_torch.py; the model does not run). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
 
         Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q, Esc or Ctrl-C quit; every other key is ignored. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
 
@@ -29,10 +29,12 @@ struct Explore: ParsableCommand {
           hatscope
           hatscope explore --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg
           hatscope explore --image dog.png --color 256 --export-dir figs
+          hatscope explore --recording rec.safetensors
         """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
+    @OptionGroup var recording: RecordingOptions
 
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
     var color: String = "auto"
@@ -62,14 +64,23 @@ struct Explore: ParsableCommand {
     }
 
     func run() throws {
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
         try Terminal.checkUsable(command: "explore", alternative: "to write figures without one use `hatscope export`")
-        let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
-        let context = ExplorerContext(recording: run.recording, modelName: run.modelName,
+        let context: ExplorerContext
+        var notes: [String] = []
+        if recording.isGiven {
+            let (path, rec) = try recording.single(for: "explore")
+            context = ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
+        } else {
+            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
+            context = ExplorerContext(recording: run.recording, modelName: run.modelName,
                                       checkpointLabel: run.checkpointLabel, imageLabel: run.inputLabel,
                                       classNames: run.classNames)
+            notes = run.notes
+        }
         let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
                                       exportDirectory: exportDir, colormap: colormap)
         try Explorer(context: context, options: options).run()
-        for n in run.notes { note(n) }
+        for n in notes { note(n) }
     }
 }

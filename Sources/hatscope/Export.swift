@@ -20,7 +20,9 @@ struct Export: ParsableCommand {
         Inputs: a checkpoint (--checkpoint; default the embedded demo model), and an image \
         (--image / --input, PNG or JPEG, preprocessed exactly like timm's eval transform for the \
         model; or a ready network input, .npy or safetensors [1,3,H,W]; - for standard input; \
-        default the demo image).
+        default the demo image); or a recording file (--recording R, from `hatscope record` or \
+        tools/record_torch.py): then the model does not run, and the PNGs are the same bytes as \
+        from the checkpoint.
 
         Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
         version, model, checkpoint sha256, image, preprocessing, the relative-position buffers \
@@ -55,12 +57,14 @@ struct Export: ParsableCommand {
               --out figs --view local --view reach --block 2 --head 4 --query 3,5
           hatscope export --input x.npy --out figs --view carrier --carrier 5 \\
               --montage --shared-scale
+          hatscope export --recording rec.safetensors --out figs --view local --montage
           hatscope export --image cat.jpg --out all --all --scale 1
         """)
 
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
+    @OptionGroup var recording: RecordingOptions
 
     @Option(help: "Output folder for the PNGs and manifest.json (created if missing).")
     var out: String
@@ -155,37 +159,63 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
         let (level, block) = try checkOptions()
         let kinds = views.compactMap(ViewKind.init(rawValue:))
         let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default, opacity: opacity, scale: scale)
-        let path = try input.path()
         let folder = try OutputFolder(out, option: "--out")
         let batch = OutputBatch()
 
         let t0 = Date()
-        let file = try NetworkInputReader.open(path)
-        let run = try model.run(inputResolution: file.resolution)
-        run.loaded.digest.start()  // the manifest shows the hash: hash while the model runs
-        let config = run.config
-        let x = try file.input(for: config)
+        var t1 = Date()
+        var forwardMs = 0.0
+        let recording: Recording
         var source = Manifest.Source()
         var preprocessing: Manifest.Preprocessing?
-        if x.kind == .image {
-            source.image = path
-            preprocessing = Manifest.Preprocessing(height: config.resolution[0], width: config.resolution[1],
-                                                   cropPct: config.cropPct, cropMode: config.cropMode)
+        var checkpoint: Manifest.Checkpoint?
+        var buffers: Manifest.Buffers?
+        var notes: [String] = []
+        if self.recording.isGiven {
+            // A recording file: drawn as recorded, no model.
+            let (path, rec) = try self.recording.single(for: "export")
+            recording = rec
+            if !all && level >= 2 {
+                try StageNumbering.check(level: level, block: block, config: rec.config, option: "--block", item: self.block)
+            }
+            let p = rec.provenance
+            checkpoint = p.checkpoint.map { Manifest.Checkpoint(path: $0.path, sha256: $0.sha256 ?? "unknown") }
+            if let i = p.input { if i.kind == "image" { source.image = i.path } else { source.input = i.path } }
+            source.recording = path
+            preprocessing = p.preprocessing
+            buffers = Manifest.Buffers(choice: p.buffers, comparison: "as recorded (see the recording's notes)")
         } else {
-            source.input = path
+            let path = try input.path()
+            let file = try NetworkInputReader.open(path)
+            let run = try model.run(inputResolution: file.resolution)
+            run.loaded.digest.start()  // the manifest shows the hash: hash while the model runs
+            let config = run.config
+            let x = try file.input(for: config)
+            if x.kind == .image {
+                source.image = path
+                preprocessing = Manifest.Preprocessing(height: config.resolution[0], width: config.resolution[1],
+                                                       cropPct: config.cropPct, cropMode: config.cropMode)
+            } else {
+                source.input = path
+            }
+            // Without --all only the selected stage's blocks up to the selected one are needed
+            // (rollout runs through them); carrier maps are always kept by the recorder.
+            let keep: Set<BlockID>? = all || level < 2 ? nil : Set((0 ... block).map { BlockID(level: level, block: $0) })
+            if !all && level >= 2 {
+                try StageNumbering.check(level: level, block: block, config: config, option: "--block", item: self.block)
+            }
+            t1 = Date()
+            recording = try run.record(x, options: RecorderOptions(blocks: keep))
+            forwardMs = Date().timeIntervalSince(t1) * 1000
+            checkpoint = Manifest.Checkpoint(path: run.loaded.checkpointPath, sha256: run.loaded.checkpointSHA256)
+            buffers = Manifest.Buffers(choice: run.loaded.buffers.rawValue,
+                                       comparison: run.loaded.bufferAudit(resolution: [x.tensor.shape[2], x.tensor.shape[3]]).summary())
+            notes = run.loaded.notes + run.notes
         }
-        // Without --all only the selected stage's blocks up to the selected one are needed
-        // (rollout runs through them); carrier maps are always kept by the recorder.
-        let keep: Set<BlockID>? = all || level < 2 ? nil : Set((0 ... block).map { BlockID(level: level, block: $0) })
-        if !all && level >= 2 {
-            try StageNumbering.check(level: level, block: block, config: config, option: "--block", item: self.block)
-        }
-        let t1 = Date()
-        let recording = try run.record(x, options: RecorderOptions(blocks: keep))
-        let forwardMs = Date().timeIntervalSince(t1) * 1000
         let selection = try makeSelection(recording, level: level, block: block, kinds: kinds)
 
         let items: [ExportItem]
@@ -206,13 +236,10 @@ struct Export: ParsableCommand {
         guard !result.figures.isEmpty else {
             throw CLIError("no figure applies: " + result.skipped.map { "\($0.view.rawValue): \($0.reason)" }.joined(separator: "; "))
         }
-        let manifest = Manifest(version: HatScopeVersion.string, model: config,
-                                checkpoint: Manifest.Checkpoint(path: run.loaded.checkpointPath, sha256: run.loaded.checkpointSHA256),
+        let manifest = Manifest(version: HatScopeVersion.string, model: recording.config, checkpoint: checkpoint,
                                 source: source, preprocessing: preprocessing, inputHeight: recording.inputHeight,
                                 inputWidth: recording.inputWidth, rendering: Manifest.Rendering(options, sharedScale: sharedScale),
-                                figures: result.figures, skipped: result.skipped,
-                                buffers: Manifest.Buffers(choice: run.loaded.buffers.rawValue,
-                                                          comparison: run.loaded.bufferAudit(resolution: [x.tensor.shape[2], x.tensor.shape[3]]).summary()))
+                                figures: result.figures, skipped: result.skipped, buffers: buffers)
         try manifest.write(toFolder: out, batch: batch)
         try batch.commit()
         folder.finish()
@@ -221,7 +248,7 @@ struct Export: ParsableCommand {
         }
         print("wrote \(result.figures.count) figure\(result.figures.count == 1 ? "" : "s") and manifest.json to \(out)"
               + (all && !result.skipped.isEmpty ? " (\(result.skipped.count) view/stage combinations do not apply; see manifest.json)" : ""))
-        for n in run.loaded.notes + run.notes { note(n) }
+        for n in notes { note(n) }
         if DeveloperSwitches.timing {
             let t = result.timing
             let n = Double(max(t.figures, 1))

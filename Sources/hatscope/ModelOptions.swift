@@ -28,6 +28,14 @@ struct ModelOptions: ParsableArguments {
         ModelRequest(checkpoint: checkpoint, choice: choice.choice, ema: ema, allowNonfinite: allowNonfinite, buffers: buffers)
     }
 
+    /// Each model option with whether it was given (for commands that refuse them beside
+    /// --recording).
+    var givenOptions: [(option: String, present: Bool)] {
+        [("--checkpoint", checkpoint != nil), ("--model", model != nil), ("--config", config != nil),
+         ("--resolution", choice.resolution != nil), ("--ema", ema), ("--buffers", buffers != BufferChoice.stored.rawValue),
+         ("--allow-nonfinite", allowNonfinite)]
+    }
+
     /// Loads and builds the model, ready to run; `inputResolution` is the input tensor's [H, W]
     /// when the input is a tensor (it can decide the size the model is built for).
     func run(inputResolution: [Int]? = nil) throws -> ModelRun {

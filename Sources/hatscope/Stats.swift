@@ -7,6 +7,7 @@ import Foundation
 import HatCore
 import HatImaging
 import HatPipeline
+import HatRecordingFile
 import HatSystem
 import HatViews
 
@@ -21,7 +22,9 @@ struct Stats: ParsableCommand {
         .png/.jpg/.jpeg in it, sorted by the bytes of the name; --recursive for subfolders). An \
         input that cannot be used (unreadable, corrupt, another size) is skipped: named on \
         stderr and in stats.json's "skipped" list; the run completes with the others (exit \
-        status 1 only when none could be used).
+        status 1 only when none could be used). Or recording files (--recording R, repeatable; \
+        the model does not run and their maps are read in place; no shards, progress or \
+        partial.json).
 
         Output, in --out (created if missing; all files appear together, none on failure; the \
         folder is locked for the run): stats.csv (one row per attention, stage, block and \
@@ -50,10 +53,12 @@ struct Stats: ParsableCommand {
           hatscope stats --checkpoint fastervit_0.pth.tar --images photos/ --out st
           hatscope stats --checkpoint C --images val/ --recursive --shard 3/8 --out parts/3
           hatscope merge stats parts/*
+          hatscope stats --recording a.safetensors --recording b.safetensors --out stats
         """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
+    @OptionGroup var recording: RecordingOptions
     @OptionGroup var dataset: DatasetOptions
 
     @Option(help: "Output folder (created if missing).")
@@ -69,8 +74,8 @@ struct Stats: ParsableCommand {
     var colormap: String = Colormap.default.rawValue
 
     func validate() throws {
-        if input.inputs.isEmpty && dataset.folder == nil {
-            throw ValidationError("give --image FILE (or --input), or --images DIR")
+        if input.inputs.isEmpty && dataset.folder == nil && !recording.isGiven {
+            throw ValidationError("give --image FILE (or --input), --images DIR or --recording R")
         }
         guard (1 ... 256).contains(batch) else { throw ValidationError("--batch must be 1-256 (got \(batch))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
@@ -80,6 +85,9 @@ struct Stats: ParsableCommand {
     }
 
     func run() throws {
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty), ("--images", dataset.folder != nil),
+                                                       ("--shard", dataset.shard != nil)])
+        if recording.isGiven { return try runRecordings() }
         let list = try dataset.list(inputs: input.inputs, blockSize: batch)
         let shard = dataset.shardSpec
         let outFolder = try OutputFolder(out, option: "--out")
@@ -132,5 +140,40 @@ struct Stats: ParsableCommand {
                 shardImages, batch, DatasetRunner.defaultJobs(requested: dataset.jobs), total * 1000, perImage,
                 timing.forward * 1000, timing.statistics * 1000, writeMs))
         }
+    }
+
+    /// Recording files: statistics straight from their maps (read in place), one file at a time;
+    /// one that cannot be used is skipped like an unusable input.
+    private func runRecordings() throws {
+        let paths = recording.paths
+        let outFolder = try OutputFolder(out, option: "--out")
+        let bar = ProgressLine(label: "stats", total: paths.count)
+        var accumulator = HeadStatisticsAccumulator()
+        var skipped: [HeadStatistics.Skipped] = []
+        for (i, path) in paths.enumerated() {
+            do {
+                try accumulator.add(try RecordingReader.read(path: path))
+            } catch {
+                let reason = "\(error)".hasPrefix(path + ": ") ? String("\(error)".dropFirst(path.count + 2)) : "\(error)"
+                skipped.append(.init(input: path, reason: reason))
+                if paths.count > 1 { note("skipped \(path): \(reason)", progress: bar) }
+            }
+            bar?.update(i + 1, item: path)
+        }
+        bar?.finish()
+        guard accumulator.recordings > 0, var stats = accumulator.statistics else {
+            if paths.count == 1, let only = skipped.first { throw CLIError("\(only.input): \(only.reason)") }
+            throw CLIError("no input could be used (\(skipped.count) skipped, each named above)")
+        }
+        stats.skipped = skipped
+        let files = OutputBatch()
+        let charts = try StatsOutputs.write(nil, stats: stats, into: outFolder, batch: files,
+                                            colormap: Colormap(rawValue: colormap) ?? .default, scale: scale)
+        try files.commit()
+        outFolder.finish()
+        for line in stats.textSummary() { print(line) }
+        for m in stats.missing { print("  missing: \(m)") }
+        print("wrote stats.csv, stats.json and \(charts) charts to \(out)"
+              + (skipped.isEmpty ? "" : " (\(accumulator.recordings) of \(paths.count) inputs; \(skipped.count) skipped, listed in stats.json)"))
     }
 }

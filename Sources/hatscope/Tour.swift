@@ -18,8 +18,8 @@ struct Tour: ParsableCommand {
         abstract: "A guided tour of FasterViT's hierarchical attention on your image, step by step.",
         discussion: """
         Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image \
-        (--image / --input: PNG or JPEG, or a .npy / safetensors tensor; default the demo image). \
-        The model runs once; each of the \(TourStepKind.allCases.count) screens then explains one \
+        (--image / --input: PNG or JPEG, or a .npy / safetensors tensor; default the demo image), \
+        or a recording file (--recording; the model does not run). The model runs once; each of the \(TourStepKind.allCases.count) screens then explains one \
         part of the forward pass with the shapes and numbers of the loaded model and this run, \
         highlights it on the picture and says which explorer keys show it; the last one plots how \
         far every head looks (per-head mean attention distance, as `hatscope stats` computes it). \
@@ -42,6 +42,7 @@ struct Tour: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
+    @OptionGroup var recording: RecordingOptions
 
     @Option(help: "Step to start at (1-\(TourStepKind.allCases.count)).")
     var step: Int = 1
@@ -68,12 +69,21 @@ struct Tour: ParsableCommand {
     }
 
     func run() throws {
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
         try Terminal.checkUsable(command: "tour", alternative: nil)
-        let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
-        let label = run.isDemo ? "demo checkpoint" : run.checkpointFile + " (sha256 " + String(run.digest.value.prefix(12)) + ")"
-        let context = ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: label,
+        let context: ExplorerContext
+        var notes: [String] = []
+        if recording.isGiven {
+            let (path, rec) = try recording.single(for: "tour")
+            context = ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
+        } else {
+            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
+            let label = run.isDemo ? "demo checkpoint" : run.checkpointFile + " (sha256 " + String(run.digest.value.prefix(12)) + ")"
+            context = ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: label,
                                       classNames: run.classNames)
+            notes = run.notes
+        }
         try TourScreen(context: context).run(options: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()), start: step - 1)
-        for n in run.notes { note(n) }
+        for n in notes { note(n) }
     }
 }

@@ -125,7 +125,7 @@ final class TourContentTests: XCTestCase {
         let ca = text(s, .carrierAttention)
         XCTAssertTrue(ca.contains("16 x 16 per head, 4 heads"), ca)
         XCTAssertTrue(ca.contains("64 -> 256 -> 64 channels"), ca)
-        XCTAssertTrue(ca.contains("training starts them at layer_scale (0.1 in this configuration)"), ca)
+        XCTAssertTrue(ca.contains("training starts them at a small constant (layer_scale, 1e-5 in the official models)"), ca)
         let pr = step(s, .propagation)
         XCTAssertTrue(pr.applies)
         XCTAssertTrue(pr.text.contains("last block (2): each window's 2 x 2 carriers are upsampled (nearest) to 7 x 7"), pr.text)
@@ -163,7 +163,7 @@ final class TourContentTests: XCTestCase {
         let hb = step(s, .hatBlock)
         XCTAssertTrue(hb.facts[1].hasPrefix("2. x += gamma3 * attn(norm1(x)): 16 heads of 196 x 196"), hb.facts[1])
         // Layer scale 1e-5 in the 21k presets.
-        XCTAssertTrue(hb.text.contains("layer_scale (1e-05 in this configuration)"), hb.text)
+        XCTAssertTrue(hb.text.contains("layer_scale, 1e-5 in the official models"), hb.text)
         XCTAssertTrue(hb.text.contains("1 window x 196^2 = 38,416 window pairs, against 196^2 = 38,416"), hb.text)
         XCTAssertTrue(text(s, .crossingWindows).contains("stage 3 is one window"))
         XCTAssertTrue(text(s, .lastStage).contains("one window covers all 49 tokens"))

@@ -2,10 +2,11 @@
 import XCTest
 import Foundation
 
-/// Runs the hatscope binary built beside the test bundle.
-func runHatscope(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> (code: Int32, out: String, err: String) {
+/// Runs the hatscope binary built beside the test bundle (or `binary`, e.g. hatscope-dev).
+func runHatscope(_ args: [String], stdin: String? = nil, env: [String: String] = [:],
+                 binary: String = hatscopeBinary) throws -> (code: Int32, out: String, err: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: hatscopeBinary)
+    p.executableURL = URL(fileURLWithPath: binary)
     p.arguments = args
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }

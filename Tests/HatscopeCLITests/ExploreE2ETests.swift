@@ -148,6 +148,29 @@ final class ExploreE2ETests: XCTestCase {
         XCTAssertEqual(status, "0")
     }
 
+    /// A recording file in a real terminal: no model (the demo assets hidden), keys, `e` export, quit.
+    func testExploreARecordingFile() throws {
+        guard Self.demoAvailable else { throw XCTSkip("the demo checkpoint is needed to record a file first") }
+        let rec = work.appendingPathComponent("demo.safetensors").path
+        XCTAssertEqual(try runHatscope(["record", "--out", rec]).code, 0)
+        let rc = work.appendingPathComponent("rc").path
+        let cmd = "cd '\(work.path)' && HATSCOPE_ASSETS=/nonexistent TERM=xterm-256color '\(hatscopeBinary)' explore --recording '\(rec)' "
+            + "--export-dir '\(work.path)/figs'; echo $? > '\(rc)'; sleep 5"
+        try tmux.start(session, width: 120, height: 40, cmd)
+        let first = try waitFor("the first frame", timeout: 30) { $0.contains("hatscope") && $0.contains("quit") }
+        XCTAssertTrue(first.contains("faster_vit_demo_224"), first)
+        try keys("Tab")
+        try waitFor("the carrier view") { self.line($0, 1).hasPrefix(" carrier") }
+        try keys("e")
+        try waitFor("the export message", timeout: 20) { $0.contains("wrote ") }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.path + "/figs").filter { $0.hasSuffix(".png") }.count, 1)
+        try keys("q")
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: rc) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual((try? String(contentsOfFile: rc, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), "0")
+    }
+
     func testNotATerminalSuggestsExport() throws {
         let r = try runHatscope(["explore"])
         XCTAssertEqual(r.code, 1)

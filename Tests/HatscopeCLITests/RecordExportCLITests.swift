@@ -54,7 +54,11 @@ final class RecordExportCLITests: XCTestCase {
         }
         XCTAssertEqual(shapes["levels.3.blocks.0.attn.probs"], [1, 8, 49, 49])
         XCTAssertNil(shapes["levels.3.blocks.0.hat_attn.probs"], "stage 4 has no carrier tokens")
-        XCTAssertEqual(shapes.count, 2 + 3 * 2 + 1)
+        // The convolutional stages' energies and stage 3's propagation (the demo propagates).
+        XCTAssertEqual(shapes["levels.0.energy"], [56, 56])
+        XCTAssertEqual(shapes["levels.1.energy"], [28, 28])
+        XCTAssertEqual(shapes["levels.2.blocks.2.propagation"], [14, 14, 64])
+        XCTAssertEqual(shapes.count, 2 + 3 * 2 + 1 + 2 + 1)
     }
 
     func testRecordRefusesWrongShapeAndNonFiniteInputAndLeavesNoFile() throws {

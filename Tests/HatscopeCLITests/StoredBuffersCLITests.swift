@@ -66,7 +66,9 @@ final class StoredBuffersCLITests: XCTestCase {
                                          "\(name): \(k)", file: file, line: line)
             }
         }
-        XCTAssertEqual(got.metadata["buffers"], extra.contains("geometry") ? "geometry" : "stored", file: file, line: line)
+        // The recording's provenance names the buffers the forward ran on (docs/recording-format.md).
+        let provenance = try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(got.metadata["provenance"]).utf8)) as? [String: Any]
+        XCTAssertEqual(provenance?["buffers"] as? String, extra.contains("geometry") ? "geometry" : "stored", file: file, line: line)
         XCTAssertTrue(got.metadata["notes"]?.contains("buffers: ") ?? false, file: file, line: line)
         return r.out
     }

@@ -33,8 +33,8 @@ func shell(_ script: String, timeout: Double = 120) throws -> (code: Int32, out:
     env["H"] = hatscopeBinary
     env["D"] = hatscopeDevBinary
     p.environment = env
-    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
     p.standardOutput = FileHandle(forWritingAtPath: dir + "/out")
     p.standardError = FileHandle(forWritingAtPath: dir + "/err")
     p.standardInput = FileHandle.nullDevice

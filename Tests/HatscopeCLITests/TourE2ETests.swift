@@ -11,7 +11,7 @@ final class TourE2ETests: XCTestCase {
         let tmux = try TmuxServer(tag: "tour")
         let status = tmux.work + "/status"
         try tmux.start(session, width: 120, height: 40, "'\(hatscopeDevBinary)' tour --synthetic; echo $? > \(status); sleep 5")
-        func header(_ text: String) throws -> String {
+        @discardableResult func header(_ text: String) throws -> String {
             let screen = try tmux.waitFor(session, "\"\(text)\"") { $0.split(separator: "\n").first?.contains(text) ?? false }
             return String(screen.split(separator: "\n").first ?? "")
         }
