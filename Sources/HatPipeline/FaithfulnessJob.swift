@@ -21,14 +21,17 @@ public struct FaithfulnessSettings: Sendable {
     public var batch: Int
     /// Images of the sanity check, spread evenly over the list.
     public var sanityImages: Int
-    public init(steps: Int, seed: UInt64, batch: Int, sanityImages: Int) {
+    /// The saliency sources scored (all by default; occlusion costs a forward pass per token).
+    public var sources: [SaliencySource]
+    public init(steps: Int, seed: UInt64, batch: Int, sanityImages: Int, sources: [SaliencySource] = SaliencySource.allCases) {
         self.steps = steps; self.seed = seed; self.batch = batch; self.sanityImages = sanityImages
+        self.sources = SaliencySource.allCases.filter(sources.contains)
     }
 
     /// What changes the numbers (for the run's fingerprint).
     public var fingerprint: [String: String] {
         ["steps": String(steps), "seed": String(seed), "batch": String(batch), "sanityImages": String(sanityImages),
-         "sources": SaliencySource.allCases.map(\.rawValue).joined(separator: ","), "stage": "3",
+         "sources": sources.map(\.rawValue).joined(separator: ","), "stage": "3",
          "sanitySteps": WeightRandomization.steps.map(\.name).joined(separator: ",")]
     }
 
@@ -95,10 +98,13 @@ public final class FaithfulnessJob: DatasetJob, @unchecked Sendable {
         let (rows, cols) = try SaliencyMaps.grid(rec)
         var maps: [SaliencySource: SaliencyMap] = [:]
         var notApplicable: [String: String] = [:]
-        for s in [SaliencySource.rollout, .carrier, .lastBlockStage3, .lastBlockStage4] {
+        for s in [SaliencySource.rollout, .carrier, .lastBlockStage3, .lastBlockStage4] where settings.sources.contains(s) {
             do { maps[s] = try SaliencyMaps.attention(s, rec) } catch let SaliencyError.notApplicable(_, why) { notApplicable[s.rawValue] = why }
         }
-        maps[.random] = SaliencyMaps.random(rows: rows, cols: cols, seed: settings.seed, index: index)
+        if settings.sources.contains(.random) {
+            maps[.random] = SaliencyMaps.random(rows: rows, cols: cols, seed: settings.seed, index: index)
+        }
+        guard settings.sources.contains(.occlusion) else { return (maps, notApplicable) }
         // Occlusion: one copy per token.
         let stride = rec.stages.first { $0.level == 2 }?.stride ?? 16
         let h = rec.inputHeight, w = rec.inputWidth

@@ -59,6 +59,25 @@ struct Faithfulness: ParsableCommand {
     @Option(help: "Copies per forward pass (1-256). Part of a run's identity.")
     var batch: Int = 32
 
+    @Option(help: ArgumentHelp("Saliency sources to score, comma-separated (default all: \(SaliencySource.allCases.map(\.rawValue).joined(separator: ","))); occlusion costs one forward pass per stage-3 token.",
+                               valueName: "list"))
+    var sources: String?
+
+    /// --sources as sources.
+    func chosenSources() throws -> [SaliencySource] {
+        guard let text = sources else { return SaliencySource.allCases }
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var out: [SaliencySource] = []
+        for n in names {
+            guard let s = SaliencySource(rawValue: n) else {
+                throw ValidationError("--sources: unknown source '\(n)' (choose from \(SaliencySource.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            out.append(s)
+        }
+        if out.isEmpty { throw ValidationError("--sources: give at least one source") }
+        return out
+    }
+
     @Option(help: "Integer enlargement of the figures (1-8).")
     var scale: Int = 2
 
@@ -70,6 +89,7 @@ struct Faithfulness: ParsableCommand {
         guard sanity >= 0 else { throw ValidationError("--sanity must be 0 or more (got \(sanity))") }
         guard (1 ... 256).contains(batch) else { throw ValidationError("--batch must be 1-256 (got \(batch))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
+        _ = try chosenSources()
     }
 
     func run() throws {
@@ -78,7 +98,7 @@ struct Faithfulness: ParsableCommand {
         let labels = try dataset.folder.flatMap { try ObjectLabels.read(folder: $0) }
         let outFolder = try OutputFolder(out, option: "--out")
         let model = try self.model.run()
-        let settings = FaithfulnessSettings(steps: steps, seed: seed, batch: batch, sanityImages: sanity)
+        let settings = FaithfulnessSettings(steps: steps, seed: seed, batch: batch, sanityImages: sanity, sources: try chosenSources())
         let fingerprint = RunFingerprint(tool: "hatscope \(HatScopeVersion.string)", kind: "faithfulness", model: model.loaded,
                                          request: self.model.request, settings: settings.fingerprint)
         let shardImages = list.range(ofBlocks: shard.blocks(of: list.blockCount)).count

@@ -9,7 +9,7 @@ final class MessagesE2ETests: XCTestCase {
     override func setUpWithError() throws { dir = try makeTemporaryFolder("hatmsg") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    static let subcommands = ["explore", "record", "predict", "export", "preprocess", "info", "convert", "bench", "tour", "stats", "merge"]
+    static let subcommands = ["explore", "record", "predict", "export", "preprocess", "info", "convert", "bench", "tour", "stats", "merge", "occlude", "faithfulness"]
 
     /// (value options, flags) of a subcommand, read from its --help.
     func options(_ sub: String) throws -> (values: [String], flags: [String]) {
@@ -34,7 +34,7 @@ final class MessagesE2ETests: XCTestCase {
     /// exit status 1 (never "Error:", a usage block, or 64).
     func testEveryParserErrorOfEverySubcommandIsOneLine() throws {
         let ints = ["--top", "--jobs", "--scale", "--step", "--repeat", "--warmup", "--window", "--query-index",
-                    "--carrier-slot", "--carrier", "--max-attention-mb", "--batch"]
+                    "--carrier-slot", "--carrier", "--max-attention-mb", "--batch", "--stage", "--steps", "--sanity", "--seed", "--class"]
         let invalid: [String: [[String]]] = [
             "predict": [["--top", "0"], ["--top", "-3"]],
             "tour": [["--step", "0"], ["--step", "12"], ["--color", "rainbow"]],
@@ -44,6 +44,10 @@ final class MessagesE2ETests: XCTestCase {
                       ["--shard", "0/3", "--out", "o", "--image", "i"], ["--shard", "4/3", "--out", "o", "--image", "i"],
                       ["--shard", "half", "--out", "o", "--image", "i"], ["--batch", "0", "--out", "o", "--image", "i"]],
             "merge": [["only-the-output"], ["--scale", "0", "o", "p"]],
+            "occlude": [["--stage", "5", "--out", "o"], ["--batch", "0", "--out", "o"], ["--opacity", "2", "--out", "o"], ["--top", "0", "--out", "o"]],
+            "faithfulness": [["--steps", "1", "--out", "o", "--image", "i"], ["--sanity", "-1", "--out", "o", "--image", "i"],
+                             ["--out", "o"], ["--shard", "3/2", "--out", "o", "--image", "i"],
+                             ["--sources", "gradcam", "--out", "o", "--image", "i"]],
             "record": [["--max-attention-mb", "-1", "--out", "o"]],
         ]
         var cases: [[String]] = [["bogus-subcommand"], ["--no-such-option"], ["-Z"], ["extra", "arguments", "here"]]
