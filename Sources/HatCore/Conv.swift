@@ -1,5 +1,5 @@
 // 3x3 convolutions (padding 1) as im2col + one sgemm per tile of output pixels, and the depthwise
-// 3x3 convolution as a direct loop. Activations are NCHW with batch 1: [C, H, W]. The model runs
+// 3x3 convolution as a direct loop. Activations are NCHW: [images, C, H, W]. The model runs
 // the strided convolutions (patch embedding, downsamplers) here; the stride-1 convolutions of the
 // residual blocks go through WinogradConv.swift, built from a Conv3x3 after BatchNorm folding.
 //
@@ -39,14 +39,15 @@ public struct Conv3x3: Sendable {
         ((height - 1) / stride + 1, (width - 1) / stride + 1)
     }
 
-    /// y [outChannels, ho, wo] = act(conv(x [inChannels, h, w]) + bias).
+    /// y [images, outChannels, ho, wo] = act(conv(x [images, inChannels, h, w]) + bias).
     ///
-    /// The output is cut into tiles of whole output rows, a multiple of the core count, each
-    /// small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2. One task per tile does
+    /// Each image's output is cut into tiles of whole output rows, a multiple of the core count,
+    /// each small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2; a batch is more tiles,
+    /// each computed exactly as at batch 1. One task per tile does
     /// im2col, a single-threaded sgemm and the bias/activation epilogue on its own columns: the
     /// columns are read back from L2 rather than memory, the epilogue touches the tile while it is
     /// cached, and a convolution costs one parallel dispatch instead of three per tile.
-    public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
+    public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none) {
         let (ho, wo) = outputSize(height: h, width: w)
         let pixels = ho * wo
@@ -61,7 +62,9 @@ public struct Conv3x3: Sendable {
         weight.withUnsafeBufferPointer { wBuf in
             bias.withUnsafeBufferPointer { bBuf in
                 let wp = wBuf.baseAddress!, bp = bBuf.baseAddress!
-                Parallel.forEach(tiles) { tile in
+                Parallel.forEach(images * tiles) { item in
+                    let image = item / tiles, tile = item % tiles
+                    let xi = x + image * cin * h * w, yi = y + image * cout * pixels
                     let oy0 = tile * rowsPerTile, oy1 = min(ho, oy0 + rowsPerTile)
                     let p = (oy1 - oy0) * wo
                     // cols [k, p]: cols[r, q] for r = ci*9 + ky*3 + kx, q = (oy - oy0) * wo + ox
@@ -69,15 +72,15 @@ public struct Conv3x3: Sendable {
                     defer { cols.deallocate() }
                     for ci in 0..<cin {
                         for r9 in 0..<9 {
-                            Conv3x3.im2colRow(x + ci * h * w, h: h, w: w, stride: s, ky: r9 / 3, kx: r9 % 3,
+                            Conv3x3.im2colRow(xi + ci * h * w, h: h, w: w, stride: s, ky: r9 / 3, kx: r9 % 3,
                                               oy0: oy0, oy1: oy1, wo: wo, into: cols + (ci * 9 + r9) * p)
                         }
                     }
                     BLAS.sgemm(transA: false, transB: false, m: cout, n: p, k: k,
                                a: wp, lda: k, b: cols, ldb: p,
-                               c: y + oy0 * wo, ldc: pixels)
+                               c: yi + oy0 * wo, ldc: pixels)
                     for o in 0..<cout {
-                        let d = y + o * pixels + oy0 * wo
+                        let d = yi + o * pixels + oy0 * wo
                         let v = bp[o]
                         if v != 0 { for i in 0..<p { d[i] += v } }
                         switch epilogue {
@@ -114,6 +117,17 @@ public struct Conv3x3: Sendable {
                 // A while loop: `for ox in lo..<hi` was left as unspecialised iterator calls here.
                 let base = row + (kx - 1)
                 var ox = lo
+                if s == 2 {
+                    // Eight outputs from sixteen consecutive inputs (their even elements), while
+                    // the sixteen stay inside the row.
+                    typealias V = SIMD8<Float>
+                    while ox + 8 <= hi && 2 * ox + 16 + kx - 1 <= w {
+                        let a = UnsafeRawPointer(base + 2 * ox).loadUnaligned(as: V.self)
+                        let b = UnsafeRawPointer(base + 2 * ox + 8).loadUnaligned(as: V.self)
+                        UnsafeMutableRawPointer(d + ox).storeBytes(of: V(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: V.self)
+                        ox += 8
+                    }
+                }
                 while ox < hi { d[ox] = base[ox * s]; ox += 1 }
             }
             if hi < wo { (d + hi).update(repeating: 0, count: wo - hi) }
@@ -168,13 +182,16 @@ public struct DepthwiseConv3x3: Sendable {
         self.bias = bias?.data ?? [Float](repeating: 0, count: weight.shape[0])
     }
 
-    /// y [C, h, w] = dwconv(x [C, h, w]).
-    public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int, into y: UnsafeMutablePointer<Float>) {
+    /// y [images, C, h, w] = dwconv(x [images, C, h, w]).
+    public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
+                      into y: UnsafeMutablePointer<Float>) {
+        let channels = self.channels
         weight.withUnsafeBufferPointer { wb in
             bias.withUnsafeBufferPointer { bb in
-                Parallel.forRanges(channels, minPerChunk: 8) { chans in
-                    for c in chans {
-                        let src = x + c * h * w, dst = y + c * h * w
+                Parallel.forRanges(images * channels, minPerChunk: 8) { planes in
+                    for plane in planes {
+                        let c = plane % channels
+                        let src = x + plane * h * w, dst = y + plane * h * w
                         let k = wb.baseAddress! + c * 9
                         for oy in 0..<h {
                             for ox in 0..<w {

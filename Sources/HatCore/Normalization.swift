@@ -62,33 +62,47 @@ public enum Normalization {
         while i < c { yr[i] = (xr[i] - mean) * inv * wb[i] + bb[i]; i += 1 }
     }
 
-    /// LayerNorm over channels at every pixel of x [C, pixels] (NCHW); y may be x.
-    public static func layerNorm2d(_ x: UnsafePointer<Float>, pixels: Int, _ p: LayerNormParameters,
+    /// LayerNorm over channels at every pixel of x [images, C, pixels] (NCHW); y may be x.
+    public static func layerNorm2d(_ x: UnsafePointer<Float>, images: Int = 1, pixels: Int, _ p: LayerNormParameters,
                                    into y: UnsafeMutablePointer<Float>) {
         let c = p.channels
         p.weight.withUnsafeBufferPointer { wb in
             p.bias.withUnsafeBufferPointer { bb in
-                Parallel.forRanges(pixels, minPerChunk: max(64, 32768 / max(1, c))) { range in
-                    let n = range.count
-                    var mean = [Float](repeating: 0, count: n), varc = [Float](repeating: 0, count: n)
-                    for ch in 0..<c {
-                        let xr = x + ch * pixels + range.lowerBound
-                        for i in 0..<n { mean[i] += xr[i] }
-                    }
-                    for i in 0..<n { mean[i] /= Float(c) }
-                    for ch in 0..<c {
-                        let xr = x + ch * pixels + range.lowerBound
-                        for i in 0..<n { let d = xr[i] - mean[i]; varc[i] += d * d }
-                    }
-                    for i in 0..<n { varc[i] = 1 / (varc[i] / Float(c) + p.eps).squareRoot() }
-                    for ch in 0..<c {
-                        let xr = x + ch * pixels + range.lowerBound
-                        let yr = y + ch * pixels + range.lowerBound
-                        let g = wb[ch], b = bb[ch]
-                        for i in 0..<n { yr[i] = (xr[i] - mean[i]) * varc[i] * g + b }
+                Parallel.forRanges(images * pixels, minPerChunk: max(64, 32768 / max(1, c))) { range in
+                    // A range may span images: one run of pixels per image it touches.
+                    var lo = range.lowerBound
+                    while lo < range.upperBound {
+                        let image = lo / pixels, first = lo % pixels
+                        let n = min(range.upperBound - lo, pixels - first)
+                        let base = image * c * pixels + first
+                        layerNorm2dRun(x + base, y + base, count: n, stride: pixels, channels: c,
+                                       wb.baseAddress!, bb.baseAddress!, p.eps)
+                        lo += n
                     }
                 }
             }
+        }
+    }
+
+    /// LayerNorm over `channels` planes (`stride` apart) at `count` consecutive pixels.
+    static func layerNorm2dRun(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int, stride: Int,
+                               channels c: Int, _ wb: UnsafePointer<Float>, _ bb: UnsafePointer<Float>, _ eps: Float) {
+        var mean = [Float](repeating: 0, count: n), varc = [Float](repeating: 0, count: n)
+        for ch in 0..<c {
+            let xr = x + ch * stride
+            for i in 0..<n { mean[i] += xr[i] }
+        }
+        for i in 0..<n { mean[i] /= Float(c) }
+        for ch in 0..<c {
+            let xr = x + ch * stride
+            for i in 0..<n { let d = xr[i] - mean[i]; varc[i] += d * d }
+        }
+        for i in 0..<n { varc[i] = 1 / (varc[i] / Float(c) + eps).squareRoot() }
+        for ch in 0..<c {
+            let xr = x + ch * stride
+            let yr = y + ch * stride
+            let g = wb[ch], b = bb[ch]
+            for i in 0..<n { yr[i] = (xr[i] - mean[i]) * varc[i] * g + b }
         }
     }
 

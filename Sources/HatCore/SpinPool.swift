@@ -6,7 +6,9 @@
 // microseconds on a busy 2-core VM), and the main thread often finishes its half and waits. Here
 // each worker keeps polling for the next loop for `spinLimit` polls (~0.1-0.3 ms) after finishing
 // one, so back-to-back loops start within a microsecond, and sleeps on a condition variable once
-// the model goes quiet (no CPU is burnt between forwards).
+// the model goes quiet (no CPU is burnt between forwards). Waiting threads yield the core every
+// few thousand polls, so on a machine with more runnable threads than cores a descheduled worker
+// gets the core back instead of being spun against.
 //
 // Protocol (one slot per worker, no shared job queue, so no ABA races):
 //   caller: writes the job (body, count), resets `next`, then sets every worker's state to 1
@@ -38,6 +40,8 @@ final class SpinPool: @unchecked Sendable {
     private var body: ((Int) -> Void)?
     /// Polls of an idle worker before it sleeps.
     private let spinLimit = 200_000
+    /// Polls between yields of the core while waiting (~2-5 us).
+    private let yieldAfter = 4_096
 
     private init(workers n: Int) {
         workers = (0..<n).map { _ in Worker() }
@@ -66,7 +70,16 @@ final class SpinPool: @unchecked Sendable {
                 }
             }
             drain()
-            for w in workers { while w.state.load(ordering: .acquiring) != 0 {} }
+            // A worker still busy is usually a few microseconds from done; one that was
+            // descheduled (more runnable threads than cores) can be milliseconds away, and
+            // spinning then only burns the time slice it needs: yield after a short spin.
+            for w in workers {
+                var spins = 0
+                while w.state.load(ordering: .acquiring) != 0 {
+                    spins += 1
+                    if spins >= yieldAfter { sched_yield() }
+                }
+            }
             self.body = nil
         }
         owner.store(false, ordering: .releasing)
@@ -89,6 +102,9 @@ final class SpinPool: @unchecked Sendable {
             var polls = 0
             while w.state.load(ordering: .acquiring) == 0 {
                 polls += 1
+                // Let other runnable threads (the caller among them, on a busy machine) have the
+                // core now and then; with none waiting this returns at once.
+                if polls % yieldAfter == 0 { sched_yield() }
                 if polls >= spinLimit {
                     // Sleep until a job is posted. `sleeping` is set before re-checking the state
                     // under the lock, and the poster signals under the same lock after setting the

@@ -76,34 +76,37 @@ public struct WinogradConv3x3: Sendable {
         transformed = u
     }
 
-    /// y [outChannels, h, w] = act(conv(x [inChannels, h, w]) + bias); with `accumulate`,
-    /// y += conv(x) + bias (no activation then: a residual add ends a block).
-    public func apply(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
+    /// y [images, outChannels, h, w] = act(conv(x [images, inChannels, h, w]) + bias); with
+    /// `accumulate`, y += conv(x) + bias (no activation then: a residual add ends a block).
+    /// Image by image, each exactly as at batch 1: one image's padded input and its bands' V and
+    /// M stay in the caches, where bands spanning a batch were measured slower per image.
+    public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
                       accumulate: Bool = false) {
         precondition(!(accumulate && epilogue != .none), "an activation after a residual add is not a conv epilogue")
+        let cinP = (inChannels + 7) / 8 * 8
+        let th = (h + 3) / 4, tw = (w + 3) / 4
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: (4 * th + 2) * (4 * tw + 2) * cinP)
+        defer { padded.deallocate() }
+        for image in 0..<images {
+            applyOne(x + image * inChannels * h * w, height: h, width: w, padded: padded,
+                     into: y + image * outChannels * h * w, epilogue: epilogue, accumulate: accumulate)
+        }
+    }
+
+    /// One image: x [inChannels, h, w] -> y [outChannels, h, w]; `padded` holds
+    /// (4*th + 2) * (4*tw + 2) * cinP floats of scratch.
+    private func applyOne(_ x: UnsafePointer<Float>, height h: Int, width w: Int, padded: UnsafeMutablePointer<Float>,
+                          into y: UnsafeMutablePointer<Float>, epilogue: Epilogue, accumulate: Bool) {
         let cin = inChannels, cout = outChannels
         let cinP = (cin + 7) / 8 * 8
         let th = (h + 3) / 4, tw = (w + 3) / 4, tiles = th * tw
         let ph = 4 * th + 2, pw = 4 * tw + 2
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw * cinP)   // [ph, pw, cinP]
-        defer { padded.deallocate() }
+        // padded [ph, pw, cinP]: zero-padded, channels-last (padded row r, column q = x[r - 1, q - 1]).
         Parallel.forRanges(ph, minPerChunk: 4) { rows in
             for r in rows {
-                let dst = padded + r * pw * cinP
-                let iy = r - 1
-                guard iy >= 0 && iy < h else { dst.update(repeating: 0, count: pw * cinP); continue }
-                // Columns 0 and w+1..<pw are padding; channels cin..<cinP are zero too.
-                dst.update(repeating: 0, count: cinP)
-                (dst + (w + 1) * cinP).update(repeating: 0, count: (pw - w - 1) * cinP)
-                for c in 0..<cin {
-                    let src = x + (c * h + iy) * w
-                    var ix = 0
-                    while ix < w { dst[(ix + 1) * cinP + c] = src[ix]; ix += 1 }
-                }
-                if cinP > cin {
-                    for ix in 0..<w { (dst + (ix + 1) * cinP + cin).update(repeating: 0, count: cinP - cin) }
-                }
+                WinogradConv3x3.padRow(x, channels: cin, height: h, width: w, row: r - 1, paddedWidth: pw,
+                                       channelStride: cinP, into: padded + r * pw * cinP)
             }
         }
         // Equal bands of tiles, one task each (a multiple of the core count), V + M of a band about
@@ -158,6 +161,47 @@ public struct WinogradConv3x3: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// One row of the zero-padded, channels-last input: dst [pw, cinP] = x[iy, q - 1] of every
+    /// channel of x [cin, h, w] (zeros for iy outside 0..<h, columns 0 and w+1..<pw, and channels
+    /// cin..<cinP).
+    static func padRow(_ x: UnsafePointer<Float>, channels cin: Int, height h: Int, width w: Int, row iy: Int,
+                       paddedWidth pw: Int, channelStride cinP: Int, into dst: UnsafeMutablePointer<Float>) {
+        guard iy >= 0 && iy < h else { dst.update(repeating: 0, count: pw * cinP); return }
+        dst.update(repeating: 0, count: cinP)
+        (dst + (w + 1) * cinP).update(repeating: 0, count: (pw - w - 1) * cinP)
+        // 8 channels x 8 pixels at a time, transposed in registers; then the rest.
+        let plane = h * w, c8 = cin - cin % 8, w8 = w - w % 8
+        var c = 0
+        while c < c8 {
+            let src = x + (c * h + iy) * w
+            var ix = 0
+            while ix < w8 {
+                let p = src + ix
+                let t = transpose8(load(p), load(p + plane), load(p + 2 * plane), load(p + 3 * plane),
+                                   load(p + 4 * plane), load(p + 5 * plane), load(p + 6 * plane), load(p + 7 * plane))
+                let d = dst + (ix + 1) * cinP + c
+                store(t.0, d); store(t.1, d + cinP); store(t.2, d + 2 * cinP); store(t.3, d + 3 * cinP)
+                store(t.4, d + 4 * cinP); store(t.5, d + 5 * cinP); store(t.6, d + 6 * cinP); store(t.7, d + 7 * cinP)
+                ix += 8
+            }
+            for k in 0..<8 {
+                let s = src + k * plane
+                var ix = w8
+                while ix < w { dst[(ix + 1) * cinP + c + k] = s[ix]; ix += 1 }
+            }
+            c += 8
+        }
+        while c < cin {
+            let src = x + (c * h + iy) * w
+            var ix = 0
+            while ix < w { dst[(ix + 1) * cinP + c] = src[ix]; ix += 1 }
+            c += 1
+        }
+        if cinP > cin {
+            for ix in 0..<w { (dst + (ix + 1) * cinP + cin).update(repeating: 0, count: cinP - cin) }
         }
     }
 
@@ -229,10 +273,42 @@ public struct WinogradConv3x3: Sendable {
                 case .relu: for k in 0..<16 { op[k] = op[k].replacing(with: 0, where: op[k] .< 0) }
                 case .gelu: for k in 0..<16 { op[k] = Activations.gelu(op[k]) }
                 }
+                var ty = firstTile / tw, tx = firstTile % tw
+                if w % 4 == 0 && h % 4 == 0 {
+                    // Whole 4x4 blocks: the lanes' rows interleaved once into rows [4][32]
+                    // (rows[i][4l + j] = op[4i + j][l]), then each run of lanes that sits side by
+                    // side in one tile row is a contiguous copy of 4 * run floats per output row.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) { rb in
+                        let rows = rb.baseAddress!
+                        for i in 0..<4 {
+                            let a = op[4 * i], b = op[4 * i + 1], c = op[4 * i + 2], d = op[4 * i + 3]
+                            let r = rows + 32 * i
+                            store(V8(a[0], b[0], c[0], d[0], a[1], b[1], c[1], d[1]), r)
+                            store(V8(a[2], b[2], c[2], d[2], a[3], b[3], c[3], d[3]), r + 8)
+                            store(V8(a[4], b[4], c[4], d[4], a[5], b[5], c[5], d[5]), r + 16)
+                            store(V8(a[6], b[6], c[6], d[6], a[7], b[7], c[7], d[7]), r + 24)
+                        }
+                        var l = 0
+                        while l < lanes {
+                            let run = min(lanes - l, tw - tx)
+                            for i in 0..<4 {
+                                let dst = y + (4 * ty + i) * w + 4 * tx, src = rows + 32 * i + 4 * l
+                                if accumulate {
+                                    for q in 0..<(4 * run) { dst[q] += src[q] }
+                                } else {
+                                    dst.update(from: src, count: 4 * run)
+                                }
+                            }
+                            l += run
+                            tx += run
+                            if tx == tw { tx = 0; ty += 1 }
+                        }
+                    }
+                    return
+                }
                 // Lane l of value k is the float at k * 8 + l: plain scalar loads through a raw
                 // pointer, and the tile position is stepped rather than divided out per lane.
                 let raw = UnsafeRawPointer(op)
-                var ty = firstTile / tw, tx = firstTile % tw
                 for l in 0..<lanes {
                     let rows = min(4, h - 4 * ty), colsHere = min(4, w - 4 * tx)
                     for i in 0..<rows {
@@ -248,6 +324,26 @@ public struct WinogradConv3x3: Sendable {
                 }
             }
         }
+    }
+
+    /// The 8 x 8 transpose of rows r0...r7 (result k holds element k of every row), in the three
+    /// shuffle stages of AVX (unpack, shuffle, 128-bit permute): the element patterns below are
+    /// the ones the compiler lowers to one instruction each.
+    @inline(__always)
+    static func transpose8(_ r0: V8, _ r1: V8, _ r2: V8, _ r3: V8, _ r4: V8, _ r5: V8, _ r6: V8, _ r7: V8)
+        -> (V8, V8, V8, V8, V8, V8, V8, V8) {
+        func lo(_ a: V8, _ b: V8) -> V8 { V8(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
+        func hi(_ a: V8, _ b: V8) -> V8 { V8(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
+        func even(_ a: V8, _ b: V8) -> V8 { V8(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }
+        func odd(_ a: V8, _ b: V8) -> V8 { V8(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) }
+        func low(_ a: V8, _ b: V8) -> V8 { V8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) }
+        func high(_ a: V8, _ b: V8) -> V8 { V8(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7]) }
+        let t0 = lo(r0, r1), t1 = hi(r0, r1), t2 = lo(r2, r3), t3 = hi(r2, r3)
+        let t4 = lo(r4, r5), t5 = hi(r4, r5), t6 = lo(r6, r7), t7 = hi(r6, r7)
+        let u0 = even(t0, t2), u1 = odd(t0, t2), u2 = even(t1, t3), u3 = odd(t1, t3)
+        let u4 = even(t4, t6), u5 = odd(t4, t6), u6 = even(t5, t7), u7 = odd(t5, t7)
+        return (low(u0, u4), low(u1, u5), low(u2, u6), low(u3, u7),
+                high(u0, u4), high(u1, u5), high(u2, u6), high(u3, u7))
     }
 
     @inline(__always)

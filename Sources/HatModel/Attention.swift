@@ -31,9 +31,11 @@ struct Attention {
 
     /// y [groups*T, C] = attention(x [groups*T, C]) with the position `bias` (y += ... with
     /// `accumulate`). When `probs` is given, the softmax output is written there,
-    /// [groups, heads, T, T].
+    /// [groups, heads, T, T]. `edits` (interventions, per image of the batch) change single
+    /// groups: with `carrierKeys` = the number of carrier tokens in front of each group's tokens.
     func forward(_ x: UnsafePointer<Float>, groups: Int, tokens t: Int, bias: AttentionBias,
-                 probs: UnsafeMutablePointer<Float>?, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                 probs: UnsafeMutablePointer<Float>?, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                 edits: AttentionEdits? = nil, carrierKeys: Int = 0) {
         let rows = groups * t, c = dim, d = headDim, h = heads
         let qkvOut = FloatBuffer(count: rows * 3 * c, zeroed: false)  // [rows, 3C]
         qkv.apply(x, rows: rows, into: qkvOut.pointer)
@@ -46,16 +48,50 @@ struct Attention {
                 let g = item / h, head = item % h
                 let s = probs.map { $0 + item * t * t } ?? scratch!.pointer   // [T, T]
                 let q = q0 + g * t * 3 * c + head * d
+                let out = ctxp + g * t * c + head * d                         // [T, d], row stride C
                 BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale,
                            a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: s, ldc: t)
                 bias.add(to: s, head: head, tokens: t)
-                for r in 0..<t { Activations.softmaxRow(s + r * t, t) }
+                if let e = edits?.edit(group: g) {
+                    Attention.softmaxEdited(s, tokens: t, edit: e, carrierKeys: carrierKeys)
+                    if e.ablated[head] {
+                        // The head's output is zero before the projection (its probabilities stay).
+                        for r in 0..<t { (out + r * c).update(repeating: 0, count: d) }
+                        continue
+                    }
+                } else {
+                    for r in 0..<t { Activations.softmaxRow(s + r * t, t) }
+                }
                 BLAS.sgemm(transA: false, transB: false, m: t, n: d, k: t,
                            a: s, lda: t, b: q + 2 * c, ldb: 3 * c,
-                           c: ctxp + g * t * c + head * d, ldc: c)
+                           c: out, ldc: c)
             }
         }
         proj.apply(ctx.pointer, rows: rows, into: y, accumulate: accumulate)
+    }
+
+    /// The softmax of logits s [T, T] under an edit. A logit set to -inf takes probability exactly
+    /// 0 and the others share the row, so the softmax runs over the remaining keys only:
+    /// - cutCarrierKeys: token queries (rows carrierKeys..<T) over token keys (carrierKeys..<T);
+    ///   carrier queries keep every key.
+    /// - diagonalOnly: each query's only key is itself, probability 1.
+    static func softmaxEdited(_ s: UnsafeMutablePointer<Float>, tokens t: Int, edit e: AttentionEdit, carrierKeys lead: Int) {
+        if e.diagonalOnly {
+            for r in 0..<t {
+                (s + r * t).update(repeating: 0, count: t)
+                s[r * t + r] = 1
+            }
+            return
+        }
+        for r in 0..<t {
+            let row = s + r * t
+            if e.cutCarrierKeys && r >= lead {
+                row.update(repeating: 0, count: lead)
+                Activations.softmaxRow(row + lead, t - lead)
+            } else {
+                Activations.softmaxRow(row, t)
+            }
+        }
     }
 }
 

@@ -18,19 +18,22 @@ struct ConvBlock {
         gamma = layerScale ? try w.array("gamma", [dim]) : nil
     }
 
-    /// x [C, h, w] updated in place.
-    func forward(_ x: FloatBuffer, height h: Int, width w: Int) {
+    /// x [images, C, h, w] updated in place.
+    func forward(_ x: FloatBuffer, images: Int, height h: Int, width w: Int) {
         let pixels = h * w, c = conv1.outChannels
-        let y = FloatBuffer(count: x.count, zeroed: false)   // [C, h, w]
-        conv1.apply(x.pointer, height: h, width: w, into: y.pointer, epilogue: .gelu)
+        let y = FloatBuffer(count: x.count, zeroed: false)   // [images, C, h, w]
+        conv1.apply(x.pointer, images: images, height: h, width: w, into: y.pointer, epilogue: .gelu)
         guard let g = gamma else {
             // x + BN2(conv2(y)): the residual add is the GEMM's beta = 1.
-            conv2.apply(y.pointer, height: h, width: w, into: x.pointer, accumulate: true)
+            conv2.apply(y.pointer, images: images, height: h, width: w, into: x.pointer, accumulate: true)
             return
         }
-        let z = FloatBuffer(count: x.count, zeroed: false)   // [C, h, w]
-        conv2.apply(y.pointer, height: h, width: w, into: z.pointer)
+        let z = FloatBuffer(count: x.count, zeroed: false)   // [images, C, h, w]
+        conv2.apply(y.pointer, images: images, height: h, width: w, into: z.pointer)
         let xp = x.pointer, zp = z.pointer
-        for ch in 0..<c { for i in 0..<pixels { xp[ch * pixels + i] += g[ch] * zp[ch * pixels + i] } }
+        for plane in 0..<(images * c) {
+            let gc = g[plane % c]
+            for i in 0..<pixels { xp[plane * pixels + i] += gc * zp[plane * pixels + i] }
+        }
     }
 }

@@ -79,11 +79,11 @@ public final class FasterViT: @unchecked Sendable {
         return geometry
     }
 
-    /// Checks an input tensor: [1, 3, H, W], finite, a resolution this model can take.
+    /// Checks an input tensor: [N, 3, H, W] with N >= 1, finite, a resolution this model can take.
     @discardableResult
     public func validate(input: Tensor) throws -> ModelGeometry {
         let s = input.shape
-        guard s.count == 4, s[0] == 1 else { throw ModelError.inputShape(s) }
+        guard s.count == 4, s[0] >= 1 else { throw ModelError.inputShape(s) }
         guard s[1] == 3 else { throw ModelError.channels(s[1]) }
         if !Self.allFinite(input.data) {
             throw ModelError.nonFinite(count: input.data.reduce(0) { $0 + ($1.isFinite ? 0 : 1) })
@@ -107,28 +107,63 @@ public final class FasterViT: @unchecked Sendable {
         }
     }
 
-    /// logits [1, classes] for input [1, 3, H, W]; `recorder` observes every attention map.
-    public func forward(_ input: Tensor, recorder: AttentionRecorder? = nil) throws -> Tensor {
+    /// logits [N, classes] for input [N, 3, H, W]; `recorder` observes every attention map (one
+    /// Recording per image); `interventions` apply to every image of the batch. Throws
+    /// ModelError for a bad input and InterventionError for an intervention that does not apply.
+    public func forward(_ input: Tensor, recorder: AttentionRecorder? = nil,
+                        interventions: [Intervention] = []) throws -> Tensor {
+        let images = input.shape.first ?? 0
+        return try forward(input, recorder: recorder,
+                           perImage: interventions.isEmpty ? [] : Array(repeating: interventions, count: max(1, images)))
+    }
+
+    /// The same with one list of interventions per image (`perImage.count` = N, or empty for
+    /// none): occlusion sensitivity sends differently occluded copies of an image as one batch.
+    /// Image i's logits and recording are those of image i run alone with perImage[i].
+    public func forward(_ input: Tensor, recorder: AttentionRecorder? = nil,
+                        perImage: [[Intervention]]) throws -> Tensor {
         let geometry = try validate(input: input)
-        recorder?.begin(config: config, input: input, geometry: geometry)
-        var (x, h, w) = patchEmbed.forward(FloatBuffer(input.data), height: input.shape[2], width: input.shape[3])
+        let images = input.shape[0], height = input.shape[2], width = input.shape[3]
+        guard perImage.isEmpty || perImage.count == images else {
+            throw InterventionError.batchMismatch(images: images, lists: perImage.count)
+        }
+        let plan = try InterventionPlan.make(perImage, config: config, geometry: geometry)
+        var data = input.data   // [N, 3, H, W]
+        if let plan { Self.occlude(&data, plan: plan, pixels: height * width) }
+        recorder?.begin(config: config, input: data, images: images, geometry: geometry, interventions: perImage)
+        var (x, h, w) = patchEmbed.forward(FloatBuffer(data), images: images, height: height, width: width)
         for (level, part) in convLevels.enumerated() {
-            for block in part.blocks { block.forward(x, height: h, width: w) }
+            for block in part.blocks { block.forward(x, images: images, height: h, width: w) }
             recorder?.convStage(geometry.convStages[level], output: x)
-            (x, h, w) = part.downsample.forward(x, height: h, width: w)
+            (x, h, w) = part.downsample.forward(x, images: images, height: h, width: w)
         }
         for (i, stage) in stages.enumerated() {
-            (x, h, w) = stage.forward(x, height: h, width: w, layout: geometry.stages[i], recorder: recorder)
+            (x, h, w) = stage.forward(x, images: images, height: h, width: w, layout: geometry.stages[i],
+                                      recorder: recorder, plan: plan)
         }
         // norm (BatchNorm2d) then AdaptiveAvgPool2d(1): the affine map commutes with the mean.
         let features = config.stageDim(3)
-        let pooled = FloatBuffer(count: features)                       // [C]
-        Pooling.globalAverage(x.pointer, channels: features, pixels: h * w, into: pooled.pointer)
-        for c in 0..<features { pooled.pointer[c] = pooled.pointer[c] * normScale[c] + normShift[c] }
-        let logits = FloatBuffer(count: config.numClasses)             // [classes]
-        head.apply(pooled.pointer, rows: 1, into: logits.pointer)
+        let pooled = FloatBuffer(count: images * features)              // [N, C]
+        for image in 0..<images {
+            let p = pooled.pointer + image * features
+            Pooling.globalAverage(x.pointer + image * features * h * w, channels: features, pixels: h * w, into: p)
+            for c in 0..<features { p[c] = p[c] * normScale[c] + normShift[c] }
+        }
+        let logits = FloatBuffer(count: images * config.numClasses)     // [N, classes]
+        head.apply(pooled.pointer, rows: images, into: logits.pointer)
         let out = logits.array
         recorder?.finish(logits: out)
-        return Tensor(shape: [1, config.numClasses], data: out)
+        return Tensor(shape: [images, config.numClasses], data: out)
+    }
+
+    /// Sets the occluded input pixels of each image to 0 (all three channels) in data [N, 3, H, W].
+    static func occlude(_ data: inout [Float], plan: InterventionPlan, pixels: Int) {
+        for (image, mask) in plan.occlusion.enumerated() {
+            guard let mask else { continue }
+            for ch in 0..<3 {
+                let base = (image * 3 + ch) * pixels
+                for i in 0..<pixels where mask[i] { data[base + i] = 0 }
+            }
+        }
     }
 }

@@ -1,8 +1,9 @@
 // One hierarchical-attention block (official HAT, `levels.I.blocks.J`).
 //
-// Buffers, for a stage with `windows` windows of w*w tokens and c*c carrier tokens (CTs) each:
-//   x    [windows, T, C], T = c*c + w*w: each window's CT slots first, then its tokens row-major
-//   ct   [N, C], N = windows * c*c, in window-list order (see Windows.swift)
+// Buffers, for a batch of `images` and a stage with `windows` windows of w*w tokens and c*c
+// carrier tokens (CTs) each (every image's part follows the previous image's):
+//   x    [images * windows, T, C], T = c*c + w*w: each window's CT slots first, then its tokens
+//   ct   [images * N, C], N = windows * c*c, each image's in window-list order (StageGeometry)
 // Official order of operations:
 //   x = pos_embed(x)                                    (tokens only)
 //   if hierarchical:
@@ -83,30 +84,38 @@ struct HATBlock {
         return hatAttn?.positionBias.bias(side: side)
     }
 
-    /// What the block hands the recorder.
+    /// What the block hands the recorder; each buffer holds the whole batch, image after image.
     struct Taps {
-        /// [windows, heads, T, T] destination for the window attention, or nil.
+        /// [images, windows, heads, T, T] destination for the window attention, or nil.
         var windowProbs: UnsafeMutablePointer<Float>?
-        /// [1, heads, N, N] destination for the carrier attention, or nil.
+        /// [images, heads, N, N] destination for the carrier attention, or nil.
         var carrierProbs: UnsafeMutablePointer<Float>?
-        /// [paddedH * paddedW, C] destination for the propagation term, or nil.
+        /// [images, paddedH * paddedW, C] destination for the propagation term, or nil.
         var propagation: UnsafeMutablePointer<Float>?
     }
 
-    /// Runs the block on `x` [windows, T, C] and `ct` [N, C] (window-list order) in place.
-    /// `hatBias` is the carrier attention's bias over this input's N carrier tokens. Carrier tokens
-    /// are used when `layout` (this input) has them; a block loaded with carrier weights runs
-    /// without them where the stage is a single window, as the official any-res model built for
-    /// that size does.
-    func forward(x: FloatBuffer, ct: FloatBuffer?, layout: StageGeometry, hatBias: AttentionBias?,
-                 propagate: Bool, taps: Taps) {
+    /// What interventions change in this block (nil = nothing).
+    struct Edits {
+        var window: AttentionEdits?
+        var carrier: AttentionEdits?
+        /// Per image: true = do not add the carriers back (when this block propagates).
+        var noPropagation: [Bool]?
+    }
+
+    /// Runs the block on `x` [images * windows, T, C] and `ct` [images * N, C] (each image's
+    /// carriers in window-list order) in place. `hatBias` is the carrier attention's bias over
+    /// this input's N carrier tokens. Carrier tokens are used when `layout` (this input) has them;
+    /// a block loaded with carrier weights runs without them where the stage is a single window,
+    /// as the official any-res model built for that size does.
+    func forward(x: FloatBuffer, ct: FloatBuffer?, images: Int, layout: StageGeometry, hatBias: AttentionBias?,
+                 propagate: Bool, taps: Taps, edits: Edits? = nil) {
         let c = dim, w = layout.windowSize, ww = w * w
         let lead = layout.carriersPerWindow, t = layout.tokensPerWindow
-        let windows = layout.windowCount
+        let windows = layout.windowCount, allWindows = images * windows
         let xp = x.pointer
         // x = pos_embed(x): tokens only, every window.
         windowPositions.withUnsafeBufferPointer { pb in
-            Parallel.forRanges(windows) { ks in
+            Parallel.forRanges(allWindows) { ks in
                 for k in ks {
                     let base = xp + (k * t + lead) * c
                     for i in 0..<(ww * c) { base[i] += pb[i] }
@@ -117,42 +126,51 @@ struct HATBlock {
         if layout.hasCarriers, let ct = ct, let hatAttn, let hatMLP, let hatNorm1, let hatNorm2, let hatBias {
             let n = layout.carrierCount
             let cc = lead
-            // ct_dewindow: window list -> grid order, grid [N, C]
-            let grid = FloatBuffer(count: n * c, zeroed: false)
-            for l in 0..<n {
-                let g = layout.carrierGridIndex(window: l / cc, slot: l % cc)
-                (grid.pointer + g * c).update(from: ct.pointer + l * c, count: c)
+            // ct_dewindow: window list -> grid order, grid [images * N, C]
+            let grid = FloatBuffer(count: images * n * c, zeroed: false)
+            for image in 0..<images {
+                for l in 0..<n {
+                    let g = layout.carrierGridIndex(window: l / cc, slot: l % cc)
+                    (grid.pointer + (image * n + g) * c).update(from: ct.pointer + (image * n + l) * c, count: c)
+                }
             }
             if let hatPositions, layout.squareCarrierGrid {
                 let side = layout.carrierBiasSide   // int(sqrt(N)), the official seq_length
                 let emb = side == builtCarrierSide ? builtCarrierPositions ?? hatPositions.grid(side: side)
                                                    : hatPositions.grid(side: side)
-                for i in 0..<min(emb.count, n * c) { grid.pointer[i] += emb[i] }
+                for image in 0..<images {
+                    let gi = grid.pointer + image * n * c
+                    for i in 0..<min(emb.count, n * c) { gi[i] += emb[i] }
+                }
             }
-            let normed = FloatBuffer(count: n * c, zeroed: false)
-            let out = FloatBuffer(count: n * c, zeroed: false)
-            Normalization.layerNorm(grid.pointer, rows: n, hatNorm1, into: normed.pointer)
-            hatAttn.forward(normed.pointer, groups: 1, tokens: n, bias: hatBias, probs: taps.carrierProbs, into: out.pointer)
-            addResidual(grid.pointer, out.pointer, rows: n, channels: c, gamma: gamma1)
-            Normalization.layerNorm(grid.pointer, rows: n, hatNorm2, into: normed.pointer)
-            hatMLP.forward(normed.pointer, rows: n, into: out.pointer)
-            addResidual(grid.pointer, out.pointer, rows: n, channels: c, gamma: gamma2)
+            let normed = FloatBuffer(count: images * n * c, zeroed: false)
+            let out = FloatBuffer(count: images * n * c, zeroed: false)
+            Normalization.layerNorm(grid.pointer, rows: images * n, hatNorm1, into: normed.pointer)
+            hatAttn.forward(normed.pointer, groups: images, tokens: n, bias: hatBias, probs: taps.carrierProbs,
+                            into: out.pointer, edits: edits?.carrier)
+            addResidual(grid.pointer, out.pointer, rows: images * n, channels: c, gamma: gamma1)
+            Normalization.layerNorm(grid.pointer, rows: images * n, hatNorm2, into: normed.pointer)
+            hatMLP.forward(normed.pointer, rows: images * n, into: out.pointer)
+            addResidual(grid.pointer, out.pointer, rows: images * n, channels: c, gamma: gamma2)
             // ct_window (swapped h/w for non-square window grids) into each window's CT slots.
-            for k in 0..<windows {
-                for (j, src) in layout.windowCarriers[k].enumerated() {
-                    (xp + (k * t + j) * c).update(from: grid.pointer + src * c, count: c)
+            for image in 0..<images {
+                for k in 0..<windows {
+                    for (j, src) in layout.windowCarriers[k].enumerated() {
+                        (xp + ((image * windows + k) * t + j) * c).update(from: grid.pointer + (image * n + src) * c, count: c)
+                    }
                 }
             }
         }
 
         // x = x + gamma3 * attn(norm1(x)); x = x + gamma4 * mlp(norm2(x))
-        let rows = windows * t
+        let rows = allWindows * t
         let normed = FloatBuffer(count: rows * c, zeroed: false)
         let out = FloatBuffer(count: rows * c, zeroed: false)
         // Without layer scale the residual add is folded into the output projection (beta = 1).
         Normalization.layerNorm(xp, rows: rows, norm1, into: normed.pointer)
-        attn.forward(normed.pointer, groups: windows, tokens: t, bias: windowBias, probs: taps.windowProbs,
-                     into: gamma3 == nil ? xp : out.pointer, accumulate: gamma3 == nil)
+        attn.forward(normed.pointer, groups: allWindows, tokens: t, bias: windowBias, probs: taps.windowProbs,
+                     into: gamma3 == nil ? xp : out.pointer, accumulate: gamma3 == nil,
+                     edits: edits?.window, carrierKeys: lead)
         if gamma3 != nil { addResidual(xp, out.pointer, rows: rows, channels: c, gamma: gamma3) }
         Normalization.layerNorm(xp, rows: rows, norm2, into: normed.pointer)
         mlp.forward(normed.pointer, rows: rows, into: gamma4 == nil ? xp : out.pointer, accumulate: gamma4 == nil)
@@ -160,25 +178,29 @@ struct HATBlock {
 
         guard layout.hasCarriers, let ct = ct else { return }
         // ct = CT slots of x, window-list order.
-        for k in 0..<windows {
+        for k in 0..<allWindows {
             (ct.pointer + k * lead * c).update(from: xp + k * t * c, count: lead * c)
         }
         guard propagate else { return }
         // x += gamma1 * upsample_nearest(ct of the window, c x c -> w x w)
         let cs = layout.ctSize
-        for k in 0..<windows {
-            let a = k / layout.windowCols, b = k % layout.windowCols
-            for p in 0..<w {
-                let si = Pooling.nearestSource(p, inSize: cs, outSize: w)
-                for q in 0..<w {
-                    let sj = Pooling.nearestSource(q, inSize: cs, outSize: w)
-                    let src = xp + (k * t + si * cs + sj) * c
-                    let dst = xp + (k * t + lead + p * w + q) * c
-                    let tap = taps.propagation.map { $0 + ((a * w + p) * layout.paddedWidth + b * w + q) * c }
-                    for ch in 0..<c {
-                        let v = (gamma1?[ch] ?? 1) * src[ch]
-                        dst[ch] += v
-                        tap?[ch] = v
+        let plane = layout.paddedHeight * layout.paddedWidth * c
+        for image in 0..<images where !(edits?.noPropagation?[image] ?? false) {
+            for k in 0..<windows {
+                let (a, b) = layout.windowPosition(k)
+                let wk = image * windows + k
+                for p in 0..<w {
+                    let si = Pooling.nearestSource(p, inSize: cs, outSize: w)
+                    for q in 0..<w {
+                        let sj = Pooling.nearestSource(q, inSize: cs, outSize: w)
+                        let src = xp + (wk * t + si * cs + sj) * c
+                        let dst = xp + (wk * t + lead + p * w + q) * c
+                        let tap = taps.propagation.map { $0 + image * plane + ((a * w + p) * layout.paddedWidth + b * w + q) * c }
+                        for ch in 0..<c {
+                            let v = (gamma1?[ch] ?? 1) * src[ch]
+                            dst[ch] += v
+                            tap?[ch] = v
+                        }
                     }
                 }
             }

@@ -2,7 +2,7 @@
 import HatCore
 
 public enum ModelError: Error, Equatable, CustomStringConvertible {
-    /// The input is not [1, 3, H, W].
+    /// The input is not [N, 3, H, W] with N >= 1.
     case inputShape([Int])
     /// The input has the wrong number of channels.
     case channels(Int)
@@ -20,7 +20,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .inputShape(s):
-            return "input has shape \(describe(shape: s)), expected [1, 3, H, W]"
+            return "input has shape \(describe(shape: s)), expected [N, 3, H, W] (N >= 1 images)"
         case let .channels(c):
             return "input has \(c) channels, the model takes 3 (RGB)"
         case let .resolution(h, w, reason):

@@ -15,14 +15,14 @@ struct PatchEmbed {
         conv2 = c2
     }
 
-    /// x [3, h, w] -> [dim, ceil(ceil(h/2)/2), ...]
-    func forward(_ x: FloatBuffer, height h: Int, width w: Int) -> (FloatBuffer, Int, Int) {
+    /// x [images, 3, h, w] -> [images, dim, ceil(ceil(h/2)/2), ...]
+    func forward(_ x: FloatBuffer, images: Int, height h: Int, width w: Int) -> (FloatBuffer, Int, Int) {
         let (h1, w1) = conv1.outputSize(height: h, width: w)
-        let y1 = FloatBuffer(count: conv1.outChannels * h1 * w1, zeroed: false)   // [in_dim, h1, w1]
-        conv1.apply(x.pointer, height: h, width: w, into: y1.pointer, epilogue: .relu)
+        let y1 = FloatBuffer(count: images * conv1.outChannels * h1 * w1, zeroed: false)   // [images, in_dim, h1, w1]
+        conv1.apply(x.pointer, images: images, height: h, width: w, into: y1.pointer, epilogue: .relu)
         let (h2, w2) = conv2.outputSize(height: h1, width: w1)
-        let y2 = FloatBuffer(count: conv2.outChannels * h2 * w2, zeroed: false)   // [dim, h2, w2]
-        conv2.apply(y1.pointer, height: h1, width: w1, into: y2.pointer, epilogue: .relu)
+        let y2 = FloatBuffer(count: images * conv2.outChannels * h2 * w2, zeroed: false)   // [images, dim, h2, w2]
+        conv2.apply(y1.pointer, images: images, height: h1, width: w1, into: y2.pointer, epilogue: .relu)
         return (y2, h2, w2)
     }
 }

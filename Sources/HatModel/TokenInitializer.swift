@@ -18,22 +18,26 @@ struct TokenInitializer {
         conv = DepthwiseConv3x3(weight: try p.tensor("weight", [dim, 1, 3, 3]), bias: try p.tensor("bias", [dim]))
     }
 
-    /// x [C, paddedH, paddedW] -> carrier tokens [N, C] in window-list order.
-    func forward(_ x: UnsafePointer<Float>, layout: StageGeometry) -> FloatBuffer {
+    /// x [images, C, paddedH, paddedW] -> carrier tokens [images * N, C], each image's in
+    /// window-list order.
+    func forward(_ x: UnsafePointer<Float>, images: Int, layout: StageGeometry) -> FloatBuffer {
         let c = conv.channels, hp = layout.paddedHeight, wp = layout.paddedWidth
-        let mixed = FloatBuffer(count: c * hp * wp, zeroed: false)      // [C, hp, wp]
-        conv.apply(x, height: hp, width: wp, into: mixed.pointer)
+        let mixed = FloatBuffer(count: images * c * hp * wp, zeroed: false)      // [images, C, hp, wp]
+        conv.apply(x, images: images, height: hp, width: wp, into: mixed.pointer)
         let rows = layout.carrierRows, cols = layout.carrierCols
-        let pooled = FloatBuffer(count: c * rows * cols, zeroed: false)  // [C, rows, cols]
-        Pooling.average(mixed.pointer, channels: c, height: hp, width: wp,
+        let pooled = FloatBuffer(count: images * c * rows * cols, zeroed: false)  // [images, C, rows, cols]
+        Pooling.average(mixed.pointer, channels: images * c, height: hp, width: wp,
                         kernel: layout.poolKernelH, layout.poolKernelW,
                         stride: layout.poolStrideH, layout.poolStrideW, into: pooled.pointer)
         let n = rows * cols
-        let ct = FloatBuffer(count: n * c, zeroed: false)                // [N, C]
+        let ct = FloatBuffer(count: images * n * c, zeroed: false)                // [images * N, C]
         let cc = layout.carriersPerWindow
-        for l in 0..<n {
-            let g = layout.carrierGridIndex(window: l / cc, slot: l % cc)
-            for ch in 0..<c { ct.pointer[l * c + ch] = pooled.pointer[ch * n + g] }
+        for image in 0..<images {
+            let src = pooled.pointer + image * c * n, dst = ct.pointer + image * n * c
+            for l in 0..<n {
+                let g = layout.carrierGridIndex(window: l / cc, slot: l % cc)
+                for ch in 0..<c { dst[l * c + ch] = src[ch * n + g] }
+            }
         }
         return ct
     }

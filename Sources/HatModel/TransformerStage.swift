@@ -54,20 +54,23 @@ struct TransformerStage {
         return nil
     }
 
-    /// x [C, h, w] -> output [C', h', w'] (downsampled unless level 3). `recorder` may be nil.
-    func forward(_ x: FloatBuffer, height h: Int, width wd: Int, layout: StageGeometry,
-                 recorder: AttentionRecorder?) -> (FloatBuffer, Int, Int) {
+    /// x [images, C, h, w] -> output [images, C', h', w'] (downsampled unless level 3).
+    /// `recorder` may be nil; `plan` holds the interventions (nil = none).
+    func forward(_ x: FloatBuffer, images: Int, height h: Int, width wd: Int, layout: StageGeometry,
+                 recorder: AttentionRecorder?, plan: InterventionPlan?) -> (FloatBuffer, Int, Int) {
         let c = dim, w = window
         let hp = layout.paddedHeight, wp = layout.paddedWidth
         var padded = x
         if hp != h || wp != wd {
-            padded = FloatBuffer(count: c * hp * wp, zeroed: false)   // [C, hp, wp]
-            Windows.pad(x.pointer, channels: c, height: h, width: wd, toHeight: hp, width: wp, into: padded.pointer)
+            padded = FloatBuffer(count: images * c * hp * wp, zeroed: false)   // [images, C, hp, wp]
+            Windows.pad(x.pointer, channels: images * c, height: h, width: wd, toHeight: hp, width: wp, into: padded.pointer)
         }
-        let ct = layout.hasCarriers ? tokenizer?.forward(padded.pointer, layout: layout) : nil  // [N, C] window-list order
+        // [images * N, C], each image's in window-list order
+        let ct = layout.hasCarriers ? tokenizer?.forward(padded.pointer, images: images, layout: layout) : nil
         let t = layout.tokensPerWindow, lead = layout.carriersPerWindow
-        let tokens = FloatBuffer(count: layout.windowCount * t * c)    // [windows, T, C]
-        Windows.partition(padded.pointer, channels: c, height: hp, width: wp, window: w, lead: lead, into: tokens.pointer)
+        let tokens = FloatBuffer(count: images * layout.windowCount * t * c)    // [images * windows, T, C]
+        Windows.partition(padded.pointer, images: images, channels: c, height: hp, width: wp, window: w, lead: lead,
+                          into: tokens.pointer)
 
         var hatBias: AttentionBias?
         let record = recorder?.beginStage(layout)
@@ -82,15 +85,20 @@ struct TransformerStage {
             }
             let last = j == blocks.count - 1
             let taps = record?.taps(block: j, propagate: last && propagation && layout.hasCarriers) ?? HATBlock.Taps()
-            block.forward(x: tokens, ct: ct, layout: layout, hatBias: hatBias,
-                          propagate: last && propagation, taps: taps)
+            var edits: HATBlock.Edits?
+            if let plan {
+                let e = plan.edits(for: BlockID(level: level, block: j), windowsPerImage: layout.windowCount)
+                edits = HATBlock.Edits(window: e.window, carrier: e.carrier, noPropagation: last ? plan.noPropagation[level] : nil)
+            }
+            block.forward(x: tokens, ct: ct, images: images, layout: layout, hatBias: hatBias,
+                          propagate: last && propagation, taps: taps, edits: edits)
         }
         recorder?.endStage(record)
 
-        let out = FloatBuffer(count: c * h * wd, zeroed: false)        // [C, h, w]
-        Windows.reverse(tokens.pointer, channels: c, paddedHeight: hp, paddedWidth: wp, window: w, lead: lead,
-                        height: h, width: wd, into: out.pointer)
+        let out = FloatBuffer(count: images * c * h * wd, zeroed: false)        // [images, C, h, w]
+        Windows.reverse(tokens.pointer, images: images, channels: c, paddedHeight: hp, paddedWidth: wp, window: w,
+                        lead: lead, height: h, width: wd, into: out.pointer)
         guard let downsample else { return (out, h, wd) }
-        return downsample.forward(out, height: h, width: wd)
+        return downsample.forward(out, images: images, height: h, width: wd)
     }
 }

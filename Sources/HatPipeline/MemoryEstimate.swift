@@ -69,13 +69,17 @@ public enum MemoryEstimate {
         return limits.min()
     }
 
-    /// Refuses an input size whose forward pass would not fit in memory.
+    /// Refuses an input size whose forward pass would not fit in memory; a batch of `images`
+    /// needs each image's buffers (and, recording, each image's maps: the budget is per image).
     public static func check(_ c: ModelConfig, height h: Int, width w: Int, recording: Bool,
-                             attentionBudget: Int = 1 << 30) throws {
-        let need = forward(c, height: h, width: w, recording: recording, attentionBudget: attentionBudget)
+                             attentionBudget: Int = 1 << 30, images: Int = 1) throws {
+        let one = forward(c, height: h, width: w, recording: recording, attentionBudget: attentionBudget)
+        let product = one.multipliedReportingOverflow(by: max(1, images))
+        let need = product.overflow ? Int.max : product.partialValue
         guard let have = available(), need > have else { return }
-        throw PipelineError("a \(h)x\(w) input needs about \(gigabytes(need)) of memory for \(c.name), "
-                            + "more than the \(gigabytes(have)) available; use a smaller input size")
+        let what = images > 1 ? "a batch of \(images) \(h)x\(w) inputs" : "a \(h)x\(w) input"
+        throw PipelineError("\(what) needs about \(gigabytes(need)) of memory for \(c.name), "
+                            + "more than the \(gigabytes(have)) available; use \(images > 1 ? "a smaller batch" : "a smaller input size")")
     }
 
     static func gigabytes(_ n: Int) -> String {

@@ -1,6 +1,6 @@
 // The one way a network input comes in, for every subcommand: a PNG or JPEG photo (through the
-// model's eval transform), a .npy array or a safetensors file holding [1, 3, H, W] float values
-// (fed as is). The kind is told by the content, not the name; `-` is standard input; the file is
+// model's eval transform), a .npy array or a safetensors file holding [N, 3, H, W] float values
+// (fed as is; N > 1 only where a command runs a batch, `input(for:)` refuses it in one line). The kind is told by the content, not the name; `-` is standard input; the file is
 // read once (FIFOs, `<(cmd)`, /dev/stdin work) and never more than its header declares. A
 // recording file (docs/recording-format.md; a safetensors file whose metadata says so) is the
 // third kind: its recorded `input` is fed, read in place from the mapped file, its maps never
@@ -21,7 +21,7 @@ public struct NetworkInput: @unchecked Sendable {
     /// The path as given (`-` for standard input).
     public var path: String
     public var kind: Kind
-    /// [1, 3, H, W] float32: what the network is fed.
+    /// [1, 3, H, W] float32: what the network is fed ([N, 3, H, W] from `NetworkInputFile.batch(for:)`).
     public var tensor: Tensor
     /// For a photo: how it was resized and cropped (and the 8-bit image the network sees).
     public var preprocessed: ImagePreprocess.Result?
@@ -49,9 +49,25 @@ public struct NetworkInputFile: @unchecked Sendable {
         return nil
     }
 
-    /// The network input for `config`: the tensor as is, or the photo through the model's eval
-    /// transform.
+    /// How many images it holds: N of a tensor [N, 3, H, W], 1 for a photo.
+    public var images: Int {
+        if case let .tensor(t, _) = content, t.shape.count == 4 { return t.shape[0] }
+        return 1
+    }
+
+    /// The network input for `config`, one image: the tensor as is, or the photo through the
+    /// model's eval transform. A tensor of several images is refused (commands that show one
+    /// image take one; `batch(for:)` takes them all).
     public func input(for config: ModelConfig) throws -> NetworkInput {
+        if case let .tensor(t, _) = content, images != 1 {
+            throw PipelineError("\(UserMessage.name(path == "-" ? "standard input" : path)) holds \(images) images "
+                                + "\(describe(shape: t.shape)); this command takes one ([1, 3, H, W])")
+        }
+        return try batch(for: config)
+    }
+
+    /// The network input for `config` with every image it holds ([N, 3, H, W]; a photo is one).
+    public func batch(for config: ModelConfig) throws -> NetworkInput {
         let name = path == "-" ? "standard input" : path
         switch content {
         case let .tensor(t, kind):
@@ -137,8 +153,8 @@ public enum NetworkInputReader {
 
     private static func checkShape(_ t: Tensor, _ name: String) throws -> Tensor {
         let s = t.shape
-        guard s.count == 4, s[0] == 1, s[1] == 3 else {
-            let channels = s.count == 4 && s[0] == 1 ? " with \(s[1]) channels" : ""
+        guard s.count == 4, s[0] >= 1, s[1] == 3 else {
+            let channels = s.count == 4 && s[0] >= 1 ? " with \(s[1]) channels" : ""
             throw PipelineError("\(UserMessage.name(name)) holds a \(describe(shape: s)) tensor\(channels); the network takes "
                                 + "[1, 3, H, W] (3 RGB channels, H and W multiples of 32)")
         }

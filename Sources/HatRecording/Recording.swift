@@ -74,6 +74,9 @@ public struct Recording: Sendable, Equatable {
     /// Notes on what was not kept (e.g. "blocks 0-10 of level 2 not recorded to save memory").
     public var notes: [String]
     /// Where it came from (checkpoint, input, class names, ...); filled by whoever runs the model.
+    /// The engine fills `provenance.interventions` (the CLI spelling of the interventions this
+    /// forward pass ran with, empty for the model as it is); `input` is the input after any
+    /// occlusion.
     public var provenance: Provenance
 
     public init(config: ModelConfig, inputHeight: Int, inputWidth: Int, input: [Float],

@@ -35,12 +35,19 @@ public final class OutputFolder {
         if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
             let busy = errno == EWOULDBLOCK
             let why = FileError.reason()
-            // Another run made it between our mkdir and our lock: it is that run's folder now,
-            // so it must not be removed from under it.
-            if busy { for c in created { CleanupRegistry.unregister(c.token) }; created.removeAll() }
-            abandon()
+            // Busy: another run found the folder the moment this one made it and holds it now,
+            // so it is that run's to keep, not this one's to remove.
+            if busy { finish() } else { abandon() }
             throw refuse(busy ? "another hatscope run is writing into it; wait for it to finish or choose another folder"
                               : "cannot lock it: " + why)
+        }
+        // A run that created the folder and failed removes it (when empty) before it unlocks; one
+        // that opened it just before then holds a lock on a folder no longer there.
+        var locked = stat(), named = stat()
+        guard fstat(lockFD, &locked) == 0, stat(path, &named) == 0,
+              locked.st_dev == named.st_dev, locked.st_ino == named.st_ino else {
+            abandon()
+            throw refuse("another hatscope run removed it as this one started; run again")
         }
         // Holding the lock, no other run writes here: temporaries left in it belong to runs that
         // were killed with SIGKILL (which no handler sees).
@@ -118,7 +125,8 @@ public final class OutputFolder {
             p = parent
         }
         for dir in missing.reversed() {
-            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+            if mkdir(dir, 0o755) != 0 {
+                if errno == EEXIST { continue }  // another run made it at the same moment: not ours to remove
                 let why = FileError.reason()
                 abandon()
                 throw refuse("cannot create \(dir): " + why)

@@ -5,29 +5,37 @@ import HatCheckpoint
 import HatCore
 import HatModel
 import HatPipeline
+import HatRecording
 import HatSystem
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the forward pass (median of --repeat runs), with and without the attention recorder.",
+        abstract: "Time the forward pass (median of --repeat runs) of one image or a batch, with and without the attention recorder.",
         discussion: """
         Input: a checkpoint (--checkpoint; variant inferred or given with --model/--config) and \
-        optionally an input (--input / --image: .npy or .safetensors [1, 3, H, W], or a PNG/JPEG \
-        preprocessed with the model's eval transform; - for standard input). Without --input a fixed pseudo-random \
-        normal input at the model's resolution is used.
+        optionally an input (--input / --image: .npy or .safetensors [N, 3, H, W], or a PNG/JPEG \
+        preprocessed with the model's eval transform; - for standard input). Without --input fixed \
+        pseudo-random normal inputs at the model's resolution are used. --batch N runs N images as \
+        one batch (an input holding one image is repeated N times; one holding N images is used as is).
         Output (stdout): `forward_ms: <median>` (no recorder) and `forward_record_ms: <median>` \
-        (every attention map recorded), plus the thread count and load time.
+        (every attention map recorded, one recording per image), each the time of the whole \
+        batch, then the same per image and in images/s, plus the thread count and load time.
+        Interventions (--cut-global levels.2 ...) apply to every image: the time of a forward \
+        with them.
         Compare with PyTorch on the same checkpoint and input (runs this command too and prints \
         the ratios): tools/bench_torch.py --model M --checkpoint C --input X.npy --hatscope <this binary>.
 
         Example:
           hatscope bench --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --repeat 20
+          hatscope bench --checkpoint fastervit_0_224_1k.pth.tar --batch 16
         """)
 
     @OptionGroup var source: ModelOptions
 
     @OptionGroup var input: InputOption
+
+    @OptionGroup(title: "Interventions (applied to every image; repeatable)") var interventions: InterventionOptions
 
     @Option(help: "Timed runs per mode (median reported).")
     var `repeat`: Int = 10
@@ -35,19 +43,30 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed warm-up runs per mode.")
     var warmup: Int = 2
 
+    @Option(help: "Images per forward pass (one batch; default: as many as --input holds, else 1).")
+    var batch: Int?
+
     func run() throws {
         guard `repeat` >= 1, `repeat` <= 100_000, warmup >= 0, warmup <= 100_000 else {
             throw CLIError("--repeat must be 1-100000 and --warmup 0-100000")
         }
+        if let batch, !(1...Self.maxBatch).contains(batch) { throw CLIError("--batch must be 1-\(Self.maxBatch) (got \(batch))") }
         let t0 = DispatchTime.now()
         let file = try input.inputs.isEmpty ? nil : NetworkInputReader.open(try input.path())
         let run = try source.run(inputResolution: file?.resolution)
         let config = run.config
         let model = run.net
         let loadMs = ms(since: t0)
-        let x = try file?.input(for: config).tensor ?? PseudoRandomInput.make(config: config)
+        let images = batch ?? file?.images ?? 1
+        let given = try file?.batch(for: config).tensor
+        if let given, let file, given.shape[0] != 1, given.shape[0] != images {
+            throw CLIError("\(UserMessage.name(file.path == "-" ? "standard input" : file.path)) holds \(given.shape[0]) images; --batch \(images) needs 1 (repeated) or \(images)")
+        }
+        let size = given.map { [$0.shape[2], $0.shape[3]] } ?? config.resolution
+        try MemoryEstimate.check(config, height: size[0], width: size[1], recording: true, images: images)
+        let x = given.map { Self.repeated($0, images) } ?? PseudoRandomInput.make(config: config, images: images)
         try model.validate(input: x)
-        try MemoryEstimate.check(config, height: x.shape[2], width: x.shape[3], recording: true)
+        let edits = try interventions.resolve(config: config, height: x.shape[2], width: x.shape[3])
         func median(_ v: [Double]) -> Double {
             let r = v.sorted()
             return r.count % 2 == 1 ? r[r.count / 2] : (r[r.count / 2 - 1] + r[r.count / 2]) / 2
@@ -55,13 +74,13 @@ struct Bench: ParsableCommand {
         // Wall time per forward, and CPU time of the whole process per forward (all threads;
         // a steadier figure on a busy machine).
         func time(_ record: Bool) throws -> (wall: Double, cpu: Double) {
-            for _ in 0..<warmup { _ = try model.forward(x, recorder: record ? AttentionRecorder() : nil) }
+            for _ in 0..<warmup { _ = try model.forward(x, recorder: record ? AttentionRecorder() : nil, interventions: edits) }
             var runs: [Double] = [], cpu: [Double] = []
             for _ in 0..<`repeat` {
                 let s = DispatchTime.now(), c = processCPUms()
                 let rec = record ? AttentionRecorder() : nil
-                _ = try model.forward(x, recorder: rec)
-                if let rec { _ = try rec.recording() }
+                _ = try model.forward(x, recorder: rec, interventions: edits)
+                if let rec { _ = try rec.recordings() }
                 runs.append(ms(since: s))
                 cpu.append(processCPUms() - c)
             }
@@ -70,10 +89,26 @@ struct Bench: ParsableCommand {
         let (plain, plainCPU) = try time(false)
         let (recorded, recordedCPU) = try time(true)
         print("model: \(config.name) input: \(describe(shape: x.shape)) threads: \(Parallel.cores) (OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threads) thread per product, products split over the cores)")
+        if !edits.isEmpty { print("interventions: " + edits.map(\.description).joined(separator: " ")) }
         print(String(format: "load_ms: %.1f", loadMs))
         print(String(format: "forward_ms: %.2f", plain))
         print(String(format: "forward_record_ms: %.2f", recorded))
         print(String(format: "cpu_ms_per_forward: %.1f (recording off) %.1f (on)", plainCPU, recordedCPU))
+        let n = Double(images)
+        print(String(format: "per_image_ms: %.2f (recording off) %.2f (on)", plain / n, recorded / n))
+        print(String(format: "images_per_s: %.2f (recording off) %.2f (on)", 1000 * n / plain, 1000 * n / recorded))
+    }
+
+    /// Largest --batch (the memory check refuses what does not fit long before).
+    static let maxBatch = 4096
+
+    /// `t` [1, 3, H, W] repeated into [images, 3, H, W]; a tensor already holding `images` as is.
+    private static func repeated(_ t: Tensor, _ images: Int) -> Tensor {
+        guard t.shape[0] != images else { return t }
+        var data: [Float] = []
+        data.reserveCapacity(images * t.count)
+        for _ in 0..<images { data.append(contentsOf: t.data) }
+        return Tensor(shape: [images] + t.shape.dropFirst(), data: data)
     }
 
     private func processCPUms() -> Double {

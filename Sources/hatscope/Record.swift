@@ -84,6 +84,7 @@ struct Record: ParsableCommand {
         var rec = try run.record(x, options: RecorderOptions(blocks: keep, maxAttentionBytes: maxAttentionMB << 20))
         rec.notes.append(run.loaded.bufferAudit(resolution: [x.tensor.shape[2], x.tensor.shape[3]]).summary())
         rec.provenance = RunProvenance.make(run.loaded, input: x, buffers: run.loaded.buffers.rawValue,
+                                            interventions: rec.provenance.interventions,
                                             checkpointSHA256: hashCheckpoint ? run.loaded.checkpointSHA256 : nil)
         let mapsType = RecordingDType(rawValue: dtype.lowercased()) ?? .f32
         try RecordingWriter.write(rec, dtype: mapsType, to: out)
@@ -102,7 +103,10 @@ struct Record: ParsableCommand {
 enum RunProvenance {
     /// Hashes the input file when it is a regular file (small; a stream is read once and gone);
     /// the checkpoint's hash is given when asked for.
-    static func make(_ loaded: LoadedModel, input: NetworkInput, buffers: String, checkpointSHA256: String?) -> Provenance {
+    /// `interventions`: the forward pass's, in their CLI spelling (the engine names them in each
+    /// recording's provenance).
+    static func make(_ loaded: LoadedModel, input: NetworkInput, buffers: String, interventions: [String],
+                     checkpointSHA256: String?) -> Provenance {
         let config = loaded.config
         let names: [String]
         if loaded.isDemo { names = (try? DemoAssets.classNames).flatMap { $0.count == config.numClasses ? $0 : nil } ?? [] }
@@ -118,9 +122,7 @@ enum RunProvenance {
             preprocessing: isImage ? InputPreprocessing(height: config.resolution[0], width: config.resolution[1],
                                                         cropPct: config.cropPct, cropMode: config.cropMode) : nil,
             classNames: names,
-            // Filled when the engine's interventions reach the command line; until then every
-            // forward pass is the plain one.
-            interventions: [],
+            interventions: interventions,
             buffers: buffers)
     }
 }

@@ -50,7 +50,8 @@ final class OpsTests: XCTestCase {
 
     func testConv3x3StrideOneAndTwo() {
         var r = Rng(state: 1)
-        for (s, h, w) in [(1, 9, 7), (2, 9, 7), (2, 8, 8), (1, 1, 1)] {
+        // Wide rows reach the eight-at-a-time stride-2 gather (every kx, odd and even widths).
+        for (s, h, w) in [(1, 9, 7), (2, 9, 7), (2, 8, 8), (1, 1, 1), (2, 6, 40), (2, 5, 37), (2, 4, 34), (2, 3, 17)] {
             let cin = 5, cout = 6
             let x = r.array(cin * h * w), wt = r.array(cout * cin * 9), b = r.array(cout)
             let conv = Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: s)
@@ -58,6 +59,32 @@ final class OpsTests: XCTestCase {
             Self.assertClose(y.data, Self.referenceConv(x, cin: cin, h: h, w: w, weight: wt, bias: b, cout: cout, stride: s),
                         tol: 1e-5, "conv stride \(s) \(h)x\(w)")
         }
+    }
+
+    /// A batch of images is each image's convolution, bitwise (strided, Winograd, depthwise).
+    func testConvolutionsOfABatchAreThoseOfEachImage() {
+        var r = Rng(state: 9)
+        let images = 3, cin = 8, cout = 16, h = 20, w = 22
+        let x = r.array(images * cin * h * w), wt = r.array(cout * cin * 9), b = r.array(cout)
+        let strided = Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: 2)
+        let wino = WinogradConv3x3(Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: 1))
+        let dw = DepthwiseConv3x3(weight: Tensor(shape: [cin, 1, 3, 3], data: r.array(cin * 9)), bias: Tensor(shape: [cin], data: r.array(cin)))
+        func run(_ f: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void, out per: Int) -> ([Float], [Float]) {
+            var all = [Float](repeating: 0, count: images * per), one = [Float](repeating: 0, count: images * per)
+            x.withUnsafeBufferPointer { xb in
+                all.withUnsafeMutableBufferPointer { f(xb.baseAddress!, images, $0.baseAddress!) }
+                one.withUnsafeMutableBufferPointer { ob in
+                    for i in 0..<images { f(xb.baseAddress! + i * cin * h * w, 1, ob.baseAddress! + i * per) }
+                }
+            }
+            return (all, one)
+        }
+        var (a, o) = run({ strided.apply($0, images: $1, height: h, width: w, into: $2, epilogue: .relu) }, out: cout * 10 * 11)
+        XCTAssertEqual(a, o, "strided")
+        (a, o) = run({ wino.apply($0, images: $1, height: h, width: w, into: $2, epilogue: .gelu) }, out: cout * h * w)
+        XCTAssertEqual(a, o, "winograd")
+        (a, o) = run({ dw.apply($0, images: $1, height: h, width: w, into: $2) }, out: cin * h * w)
+        XCTAssertEqual(a, o, "depthwise")
     }
 
     func testBatchNormFolding() {

@@ -27,18 +27,6 @@ final class RecordExportCLITests: XCTestCase {
         return shapes
     }
 
-    /// A float32 .npy of `shape` filled with `value`.
-    func writeNPY(_ path: String, shape: [Int], value: Float) throws {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape.map(String.init).joined(separator: ", ") + "), }"
-        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-        header += "\n"
-        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
-        d.append(Data(header.utf8))
-        var values = [Float](repeating: value, count: shape.reduce(1, *))
-        values.withUnsafeMutableBytes { d.append(contentsOf: $0) }
-        try d.write(to: URL(fileURLWithPath: path))
-    }
-
     func testRecordWritesEveryAttentionMapWithTheOfficialLayout() throws {
         let out = dir + "/demo.safetensors"
         let r = try runHatscope(["record", "--out", out])
@@ -66,6 +54,16 @@ final class RecordExportCLITests: XCTestCase {
         try writeNPY(dir + "/four.npy", shape: [1, 4, 224, 224], value: 0)
         assertOneLineFailure(try runHatscope(["record", "--input", dir + "/four.npy", "--out", out]), mentions: ["channel"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+
+        // A batch is for `bench` (and the library); record writes one image's recording, and
+        // every command that shows one image refuses several in one line.
+        try writeNPY(dir + "/two.npy", shape: [2, 3, 224, 224], value: 0)
+        assertOneLineFailure(try runHatscope(["record", "--input", dir + "/two.npy", "--out", out]), mentions: ["2 images", "takes one"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        for args in [["export", "--out", dir + "/figs"], ["predict"]] {
+            assertOneLineFailure(try runHatscope(args + ["--input", dir + "/two.npy"]), mentions: ["2 images", "takes one"], args[0])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/figs"))
 
         try writeNPY(dir + "/nan.npy", shape: [1, 3, 224, 224], value: .nan)
         assertOneLineFailure(try runHatscope(["record", "--input", dir + "/nan.npy", "--out", out]), mentions: ["nan"])

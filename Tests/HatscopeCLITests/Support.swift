@@ -187,3 +187,15 @@ func makePNG(width: Int, height: Int, rgb: (UInt8, UInt8, UInt8) = (200, 80, 40)
     let ihdr = be32(UInt32(width)) + be32(UInt32(height)) + [8, 2, 0, 0, 0]
     return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", z) + chunk("IEND", []))
 }
+
+/// A float32 .npy of `shape` filled with `value`.
+func writeNPY(_ path: String, shape: [Int], value: Float) throws {
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape.map(String.init).joined(separator: ", ") + "), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+    d.append(Data(header.utf8))
+    var values = [Float](repeating: value, count: shape.reduce(1, *))
+    values.withUnsafeMutableBytes { d.append(contentsOf: $0) }
+    try d.write(to: URL(fileURLWithPath: path))
+}

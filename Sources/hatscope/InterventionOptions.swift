@@ -1,0 +1,62 @@
+// The intervention options (--occlude, --occlude-box, --ablate-head, --cut-carriers, --cut-global,
+// --no-propagation), repeatable, shared by every command that runs the model with them: a
+// subcommand adds `@OptionGroup var interventions: InterventionOptions` and passes
+// `try interventions.resolve(config:height:width:)` to `FasterViT.forward(_:recorder:interventions:)`.
+// The spelling and the checks are HatRecording's (Intervention.parse / validate); this file only reads
+// mask images.
+import ArgumentParser
+import Foundation
+import HatImaging
+import HatRecording
+
+struct InterventionOptions: ParsableArguments {
+    @Option(name: .customLong("occlude"), help: ArgumentHelp(
+        "Set the input pixels under the mask's white pixels to 0 after normalisation (the mean colour); the mask is resized nearest-neighbour to the network input.",
+        valueName: "mask.png"))
+    var occlude: [String] = []
+
+    @Option(name: .customLong("occlude-box"), help: ArgumentHelp(
+        "Occlude the input pixels under a box of one stage's tokens, inclusive (stages 1-4; stage 3 = levels.2).",
+        valueName: "S:R0-R1,C0-C1"))
+    var occludeBox: [String] = []
+
+    @Option(name: .customLong("ablate-head"), help: ArgumentHelp(
+        "Zero one head's attention output (softmax(QK^T + bias) V) before the output projection.",
+        valueName: "levels.L.blocks.B.attn:H|levels.L.blocks.B.hat_attn:H"))
+    var ablateHead: [String] = []
+
+    @Option(name: .customLong("cut-carriers"), help: ArgumentHelp(
+        "Window attention: window tokens read nothing from their carrier tokens (logits -inf); every block of the stage without .blocks.B.",
+        valueName: "levels.L[.blocks.B]"))
+    var cutCarriers: [String] = []
+
+    @Option(name: .customLong("cut-global"), help: ArgumentHelp(
+        "Carrier attention: every carrier token attends only to itself (off-diagonal logits -inf); every block without .blocks.B.",
+        valueName: "levels.L[.blocks.B]"))
+    var cutGlobal: [String] = []
+
+    @Option(name: .customLong("no-propagation"), help: ArgumentHelp(
+        "The stage's last block does not add the upsampled carrier tokens back into its windows.",
+        valueName: "levels.L"))
+    var noPropagation: [String] = []
+
+    /// Every given intervention, read and checked against the model and input size; a problem is
+    /// one line (InterventionError, or a CLIError for an unreadable mask).
+    func resolve(config: ModelConfig, height: Int, width: Int) throws -> [Intervention] {
+        var out: [Intervention] = []
+        for path in occlude {
+            let image: RGBImage
+            do { image = try ImageIO.load(path: path) } catch { throw CLIError("--occlude \(path): \(error)") }
+            out.append(.occludePixels(PixelMask(whiteOf: image.pixels, width: image.width, height: image.height,
+                                                resizedTo: height, width, label: path)))
+        }
+        let texts: [(String, [String])] = [("occlude-box", occludeBox), ("ablate-head", ablateHead),
+                                           ("cut-carriers", cutCarriers), ("cut-global", cutGlobal),
+                                           ("no-propagation", noPropagation)]
+        for (option, values) in texts {
+            for v in values { out.append(try Intervention.parse(option: option, value: v)) }
+        }
+        for item in out { try item.validate(config: config, height: height, width: width) }
+        return out
+    }
+}
