@@ -108,9 +108,9 @@ public final class FaithfulnessJob: DatasetJob, @unchecked Sendable {
         // Occlusion: one copy per token.
         let stride = rec.stages.first { $0.level == 2 }?.stride ?? 16
         let h = rec.inputHeight, w = rec.inputWidth
-        let masks: [OcclusionMask?] = (0 ..< rows * cols).map { OcclusionMask(height: h, width: w, tokens: [$0], cols: cols, stride: stride) }
+        let copies: [[Intervention]] = (0 ..< rows * cols).map { [.occludePixels(PixelMask(height: h, width: w, tokens: [$0], cols: cols, stride: stride))] }
         let clean = softmax(rec.logits)[c]
-        let logits = try run.logits(copiesOf: input.tensor, masks: masks, batch: settings.batch)
+        let logits = try run.logits(copiesOf: input.tensor, interventions: copies, batch: settings.batch)
         maps[.occlusion] = SaliencyMap(rows: rows, cols: cols, values: logits.map { Float(clean - softmax($0)[c]) })
         return (maps, notApplicable)
     }
@@ -132,15 +132,16 @@ public final class FaithfulnessJob: DatasetJob, @unchecked Sendable {
         // Copies: every token removed (the end of deletion, the start of insertion), then per
         // source the inner deletion and insertion steps.
         let sources = SaliencySource.allCases.filter { maps[$0] != nil }
-        var masks: [OcclusionMask?] = [OcclusionMask(height: h, width: w, tokens: Array(0 ..< n), cols: cols, stride: stride)]
-        var orders: [SaliencySource: [Int]] = [:]
+        func removed(_ tokens: [Int]) -> [Intervention] {
+            [.occludePixels(PixelMask(height: h, width: w, tokens: tokens, cols: cols, stride: stride))]
+        }
+        var copies: [[Intervention]] = [removed(Array(0 ..< n))]
         for s in sources {
             let order = FaithfulnessMetrics.order(maps[s]!.values)
-            orders[s] = order
-            for step in 1 ..< k { masks.append(OcclusionMask(height: h, width: w, tokens: Array(order[..<counts[step]]), cols: cols, stride: stride)) }
-            for step in 1 ..< k { masks.append(OcclusionMask(height: h, width: w, tokens: Array(order[counts[step]...]), cols: cols, stride: stride)) }
+            for step in 1 ..< k { copies.append(removed(Array(order[..<counts[step]]))) }
+            for step in 1 ..< k { copies.append(removed(Array(order[counts[step]...]))) }
         }
-        let logits = try model.logits(copiesOf: x.input.tensor, masks: masks, batch: settings.batch)
+        let logits = try model.logits(copiesOf: x.input.tensor, interventions: copies, batch: settings.batch)
         let y = logits.map { softmax($0)[c] }
         let none = y[0]
         let boxes = labels?.boxes(for: x.item.name, input: x.input)

@@ -1,7 +1,8 @@
 // Occlusion sensitivity (`hatscope occlude`): an occluding patch slides over one stage's token grid
 // with a stride of its own size (the last row and column of patches are cut at the grid's edge);
 // for every position, the input pixels under the patch are set to 0 after normalisation (the mean
-// colour) and the copy goes through the network with the others, in batches. For each chosen
+// colour: the engine's `--occlude-box` intervention on that copy only) and the copy goes through
+// the network with the others, in batches. For each chosen
 // class, the map holds at every token the drop of the class's probability (clean - occluded) and
 // of its logit for the patch that covers it.
 import Foundation
@@ -94,20 +95,17 @@ public struct OcclusionSensitivity: Sendable {
         positions = p
     }
 
-    /// The input pixels a position occludes.
-    public func mask(_ p: Position, height: Int, width: Int) -> OcclusionMask {
-        var tokens: [Int] = []
-        for r in p.row0 ... p.row1 { for c in p.col0 ... p.col1 { tokens.append(r * cols + c) } }
-        return OcclusionMask(height: height, width: width, tokens: tokens, cols: cols, stride: stride)
+    /// The intervention that occludes a position: `--occlude-box S:R0-R1,C0-C1`.
+    public func intervention(_ p: Position) -> Intervention {
+        .occludeTokens(TokenBox(stage: stage, rows: p.row0 ... p.row1, cols: p.col0 ... p.col1))
     }
 
     /// Runs the clean input and every occluded copy (in batches of `batch`) and returns the map of
     /// each class in `classes` (nil: the top `top` classes of the clean input).
     public func run(_ model: ModelRun, input: Tensor, classes: [Int]?, top: Int, batch: Int,
                     progress: ((Int, Int) -> Void)? = nil) throws -> [ClassMap] {
-        let h = input.shape[2], w = input.shape[3]
-        let masks: [OcclusionMask?] = [nil] + positions.map { mask($0, height: h, width: w) }
-        let logits = try model.logits(copiesOf: input, masks: masks, batch: batch) { progress?($0, masks.count) }
+        let copies: [[Intervention]] = [[]] + positions.map { [intervention($0)] }
+        let logits = try model.logits(copiesOf: input, interventions: copies, batch: batch) { progress?($0, copies.count) }
         let clean = softmax(logits[0])
         let chosen = classes ?? Array(clean.indices.sorted { clean[$0] > clean[$1] || (clean[$0] == clean[$1] && $0 < $1) }.prefix(top))
         let probs = logits.dropFirst().map(softmax)

@@ -21,10 +21,7 @@ final class OcclusionSensitivityTests: XCTestCase {
         let three = try OcclusionSensitivity(config: model0, height: 224, width: 224, stage: 3, patch: .side(3))
         XCTAssertEqual(three.positions.count, 25)
         XCTAssertEqual(three.positions.last, .init(row0: 12, row1: 13, col0: 12, col1: 13))
-        let mask = three.mask(three.positions.last!, height: 224, width: 224)
-        XCTAssertEqual(mask.count, 32 * 32)
-        XCTAssertTrue(mask.bits[223 * 224 + 223])
-        XCTAssertFalse(mask.bits[191 * 224 + 191])
+        XCTAssertEqual(three.intervention(three.positions.last!).description, "--occlude-box 3:12-13,12-13")
         // Stage 1 has 56 x 56 tokens of 4 px and no windows.
         XCTAssertEqual(try OcclusionSensitivity(config: model0, height: 224, width: 224, stage: 1, patch: .side(8)).positions.count, 49)
         XCTAssertThrowsError(try OcclusionSensitivity(config: model0, height: 224, width: 224, stage: 1, patch: .windows)) { e in
@@ -36,11 +33,10 @@ final class OcclusionSensitivityTests: XCTestCase {
         XCTAssertEqual(try OcclusionSensitivity.Patch(parsing: "2"), .side(2))
     }
 
-    func testMasksAndTheirInverse() {
-        let m = OcclusionMask(height: 32, width: 48, tokens: [0, 5], cols: 3, stride: 16)
+    func testTokenMasks() {
+        let m = PixelMask(height: 32, width: 48, tokens: [0, 5], cols: 3, stride: 16)
         XCTAssertEqual(m.count, 2 * 256)
         XCTAssertTrue(m.bits[0]); XCTAssertTrue(m.bits[31 * 48 + 47]); XCTAssertFalse(m.bits[16])
-        XCTAssertEqual(m.inverted().count, 32 * 48 - 512)
     }
 
     /// Cascading randomisation: cumulative steps from the head down; learned tensors keep their
