@@ -77,4 +77,34 @@ final class FaithfulnessCLITests: XCTestCase {
         XCTAssertEqual(((sources["rollout"]?["sanity"] as? [[String: Any]])?.first?["meanSpearman"] as? Double) ?? 0, 1, accuracy: 1e-12)
         XCTAssertTrue(m.out.contains("FLAGGED"), m.out)
     }
+
+    /// Killed with SIGKILL after it has saved progress (its per-image rows in the journal), then
+    /// run again: the same files as an uninterrupted run.
+    func testKilledAndRunAgainEndsWithTheSameFiles() throws {
+        for i in 0 ..< 12 {
+            for copy in 0 ..< 2 {
+                try? FileManager.default.copyItem(atPath: OutputsE2ETests.demoImage(i), toPath: images + String(format: "/c%d_%02d.png", copy, i))
+            }
+        }
+        let command = "$H faithfulness --images \(images) --steps 4 --sanity 0 --sources random,rollout --out OUT"
+        XCTAssertEqual(try shell(command.replacingOccurrences(of: "OUT", with: dir + "/clean") + " >/dev/null").code, 0)
+        let out = dir + "/killed"
+        var kills = 0
+        for delay in ["0.02", "0.05"] {
+            let r = try shell("""
+                \(command.replacingOccurrences(of: "OUT", with: out)) >/dev/null 2>&1 & pid=$!
+                for i in $(seq 1 5000); do [ -f \(out)/.hatscope-progress/progress.json ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.002; done
+                sleep \(delay); kill -9 $pid 2>/dev/null; wait $pid
+                """)
+            if r.code == 137 { kills += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(kills, 1, "the run was interrupted")
+        let last = try shell(command.replacingOccurrences(of: "OUT", with: out))
+        XCTAssertEqual(last.code, 0, last.err)
+        XCTAssertTrue(last.err.contains("resuming an unfinished run"), last.err)
+        for f in ["faithfulness.json", "faithfulness.csv", "partial.json"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/" + f)),
+                           try Data(contentsOf: URL(fileURLWithPath: dir + "/clean/" + f)), f)
+        }
+    }
 }
