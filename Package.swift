@@ -100,6 +100,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HatViewsTests", dependencies: ["HatViews", "HatRecording", "HatImaging"]),
         .testTarget(name: "HatTUITests", dependencies: ["HatTUI", "HatViews", "HatRecording", "HatImaging"]),
+        .testTarget(name: "HatPipelineTests", dependencies: ["HatPipeline", "HatViews", "HatRecording", "HatSystem", "HatCore", "HatImaging"]),
         .testTarget(name: "HatscopeCLITests", dependencies: ["HatCheckpoint", "HatCore", "HatRecording", "HatRecordingFile"],
                     exclude: ["Fixtures"]),
     ]

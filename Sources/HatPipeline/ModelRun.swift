@@ -27,6 +27,14 @@ public final class ModelRun: @unchecked Sendable {
         if !loaded.nonFinite.isEmpty { notes.append("the weights hold non-finite values: \(loaded.nonFinite.summary)") }
     }
 
+    /// The loaded model's configuration with other weights (a randomised copy for the sanity
+    /// check); notes and the non-finite policy are the loaded model's.
+    init(_ loaded: LoadedModel, weights: [String: Tensor]) throws {
+        self.loaded = loaded
+        allowNonfinite = true
+        net = try FasterViT(config: loaded.config, weights: DictionaryWeightSource(weights))
+    }
+
     public var config: ModelConfig { net.config }
 
     /// The logits [classes] for one input, with `interventions` applied (none: the plain forward).
@@ -52,6 +60,45 @@ public final class ModelRun: @unchecked Sendable {
         let recording = try recorder.recording()
         if !NonFiniteReport.allFinite(recording.logits) { try nonFinite(in: recording, input: input) }
         return recording
+    }
+
+    /// Records several inputs of one size as one batch ([N, 3, H, W] through the network at once):
+    /// per input, its recording or the error that left it out (a wrong shape, NaN in the output).
+    /// Each image's recording depends only on its place in the batch and the batch's size, never
+    /// on the other images' values or on what else runs at the same time.
+    public func record(batch inputs: [NetworkInput], options: RecorderOptions = .init()) -> [Result<Recording, Error>] {
+        var results = [Result<Recording, Error>?](repeating: nil, count: inputs.count)
+        var ok: [Int] = []
+        for (i, x) in inputs.enumerated() {
+            do {
+                try prepare(x, recording: true, budget: options.maxAttentionBytes)
+                if let first = ok.first, inputs[first].tensor.shape != x.tensor.shape {
+                    throw PipelineError("\(UserMessage.name(x.path)): \(describe(shape: x.tensor.shape)) in a batch of \(describe(shape: inputs[first].tensor.shape))")
+                }
+                ok.append(i)
+            } catch { results[i] = .failure(error) }
+        }
+        if !ok.isEmpty {
+            do {
+                let s = inputs[ok[0]].tensor.shape
+                try MemoryEstimate.check(config, height: s[2], width: s[3], recording: true,
+                                         attentionBudget: options.maxAttentionBytes, images: ok.count)
+                var data: [Float] = []                                       // [N, 3, H, W]
+                data.reserveCapacity(ok.count * inputs[ok[0]].tensor.count)
+                for i in ok { data += inputs[i].tensor.data }
+                let recorder = AttentionRecorder(options: options)
+                _ = try net.forward(Tensor(shape: [ok.count] + s.dropFirst(), data: data), recorder: recorder)
+                for (i, rec) in zip(ok, try recorder.recordings()) {
+                    do {
+                        if !NonFiniteReport.allFinite(rec.logits) { try nonFinite(in: rec, input: inputs[i]) }
+                        results[i] = .success(rec)
+                    } catch { results[i] = .failure(error) }
+                }
+            } catch {
+                for i in ok { results[i] = .failure(error) }
+            }
+        }
+        return results.map { $0 ?? .failure(PipelineError("not run")) }
     }
 
     private func prepare(_ input: NetworkInput, recording: Bool, budget: Int = 1 << 30) throws {

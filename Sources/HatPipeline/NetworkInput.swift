@@ -25,6 +25,8 @@ public struct NetworkInput: @unchecked Sendable {
     public var tensor: Tensor
     /// For a photo: how it was resized and cropped (and the 8-bit image the network sees).
     public var preprocessed: ImagePreprocess.Result?
+    /// For a photo: its size before preprocessing (to map boxes given in its pixels).
+    public var sourceWidth: Int? = nil, sourceHeight: Int? = nil
 
     /// The file name for titles and labels.
     public var label: String { path == "-" ? "(standard input)" : (path.split(separator: "/").last.map(String.init) ?? path) }
@@ -72,7 +74,8 @@ public struct NetworkInputFile: @unchecked Sendable {
             return NetworkInput(path: path, kind: kind, tensor: t, preprocessed: nil)
         case let .image(image):
             let result = try preprocess(image, name: name, config: config)
-            return NetworkInput(path: path, kind: .image, tensor: result.tensor, preprocessed: result)
+            return NetworkInput(path: path, kind: .image, tensor: result.tensor, preprocessed: result,
+                                sourceWidth: image.width, sourceHeight: image.height)
         }
     }
 }

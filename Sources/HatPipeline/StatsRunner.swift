@@ -1,109 +1,68 @@
-// Per-head statistics over many inputs: one forward pass per input with the recorder, the
-// statistics summed. Inputs that cannot be used (unreadable, corrupt, wrong shape) are skipped
-// and reported; the run goes on with the others.
-//
-// Throughput: one forward pass already spreads over the cores (OpenBLAS + parallel loops), but
-// its small per-window products leave cores idle; `workers` > 1 runs that many passes at once,
-// each on its own thread with OpenBLAS single-threaded.
+// `hatscope stats` over a dataset: each block of inputs is recorded as one batch and every
+// recording's per-head sums are added exactly to the block's HeadStatisticsAccumulator (the
+// command's sufficient statistics); DatasetRunner runs the blocks, DatasetProgress keeps them.
+// Inputs that cannot be used (another size, NaN output) are skipped with the reason.
 import Foundation
-import HatCore
 import HatModel
 import HatRecording
 import HatViews
 
-public enum StatsRunner {
-    public struct Skipped: Sendable, Equatable, Codable {
-        public var input: String
-        public var reason: String
+extension HeadStatisticsAccumulator: DatasetSummary {}
+
+public struct StatsJob: DatasetJob {
+    public typealias Summary = HeadStatisticsAccumulator
+    public typealias Row = NoRow
+
+    public let model: ModelRun
+    public let timing: StageTiming
+
+    public init(model: ModelRun, timing: StageTiming = StageTiming()) {
+        self.model = model
+        self.timing = timing
     }
 
-    public struct Result {
-        public var accumulator: HeadStatisticsAccumulator
-        public var forwardSeconds: Double
-        public var statsSeconds: Double
-        /// Inputs that contributed.
-        public var used: Int
-        /// Inputs left out, in input order.
-        public var skipped: [Skipped]
+    /// Settings that change the numbers (for the run's fingerprint).
+    public static func settings(batch: Int) -> [String: String] {
+        ["batch": String(batch), "attentionBudgetBytes": String(recorderOptions.maxAttentionBytes)]
     }
 
-    /// Default worker count: one per core when there are at least as many inputs.
-    public static func workers(requested: Int, inputs: Int) -> Int {
-        requested > 0 ? min(requested, max(1, inputs)) : (inputs >= Parallel.cores ? Parallel.cores : 1)
-    }
+    /// Every block is needed; the recorder's memory budget still applies (huge inputs keep fewer
+    /// blocks and the missing ones are listed).
+    static let recorderOptions = RecorderOptions(blocks: nil, maxAttentionBytes: 1 << 30)
 
-    /// Runs every input. `progress(done, input)` after each one; `skipped(entry)` when one is left out.
-    public static func run(_ model: ModelRun, inputs: [String], workers: Int,
-                           progress: @escaping @Sendable (Int, String) -> Void,
-                           skipped: @escaping @Sendable (Skipped) -> Void) throws -> Result {
-        final class Shared: @unchecked Sendable {
-            let lock = NSLock()
-            var next = 0, done = 0
-            var skipped: [(Int, Skipped)] = []
-            var results: [Result] = []
-        }
-        let shared = Shared()
-        let work: @Sendable () -> Void = {
-            var part = Result(accumulator: HeadStatisticsAccumulator(), forwardSeconds: 0, statsSeconds: 0, used: 0, skipped: [])
-            while true {
-                let i: Int = shared.lock.withLock { defer { shared.next += 1 }; return shared.next }
-                if i >= inputs.count { break }
-                do {
-                    try process(inputs[i], model: model, into: &part)
-                } catch {
-                    // The reason without the file name the message may start with (it is `input`).
-                    var reason = "\(error)"
-                    for prefix in [inputs[i] + ": ", "cannot read " + inputs[i] + ": "] where reason.hasPrefix(prefix) {
-                        reason = String(reason.dropFirst(prefix.count))
-                    }
-                    let entry = Skipped(input: inputs[i], reason: reason)
-                    shared.lock.withLock { shared.skipped.append((i, entry)) }
-                    skipped(entry)
-                }
-                let d: Int = shared.lock.withLock { shared.done += 1; return shared.done }
-                progress(d, inputs[i])
+    public func process(_ inputs: [DatasetInput]) throws -> DatasetBlockResult<Summary, Row> {
+        let size = model.config.resolution
+        var skipped: [SkippedInput] = []
+        var batch: [DatasetInput] = []
+        for x in inputs {
+            let s = x.input.tensor.shape
+            if s.count == 4, s[2] != size[0] || s[3] != size[1] {
+                skipped.append(SkippedInput(index: x.index, name: x.item.name,
+                                            reason: "another size: \(s[2])x\(s[3]), the model runs at \(size[0])x\(size[1]) (--resolution)"))
+            } else {
+                batch.append(x)
             }
-            shared.lock.withLock { shared.results.append(part) }
         }
-        if workers <= 1 {
-            work()
-        } else {
-            // One product per thread: the workers themselves fill the cores.
-            let previous = BLAS.threads
-            BLAS.setThreads(1)
-            defer { BLAS.setThreads(previous) }
-            let group = DispatchGroup()
-            for _ in 0 ..< workers {
-                group.enter()
-                Thread { work(); group.leave() }.start()
-            }
-            group.wait()
-        }
-        var total = Result(accumulator: HeadStatisticsAccumulator(), forwardSeconds: 0, statsSeconds: 0, used: 0, skipped: [])
-        for r in shared.results {
-            try total.accumulator.merge(r.accumulator)
-            total.forwardSeconds += r.forwardSeconds
-            total.statsSeconds += r.statsSeconds
-            total.used += r.used
-        }
-        total.skipped = shared.skipped.sorted { $0.0 < $1.0 }.map(\.1)
-        return total
-    }
-
-    /// One input: read, forward with the recorder, statistics into `part`.
-    static func process(_ path: String, model: ModelRun, into part: inout Result) throws {
-        let input = try NetworkInputReader.read(path, config: model.config)
         let t0 = Date()
-        // Every block is needed; the recorder's memory budget still applies (huge inputs keep
-        // fewer blocks and the missing ones are listed).
-        let recording = try model.record(input, options: RecorderOptions(blocks: nil, maxAttentionBytes: 1 << 30))
+        let recordings = model.record(batch: batch.map(\.input), options: Self.recorderOptions)
         let t1 = Date()
-        // Statistics from different geometries cannot be pooled: the accumulator refuses them.
-        var acc = part.accumulator
-        try acc.add(recording)
-        part.accumulator = acc
-        part.forwardSeconds += t1.timeIntervalSince(t0)
-        part.statsSeconds += Date().timeIntervalSince(t1)
-        part.used += 1
+        var acc = HeadStatisticsAccumulator()
+        for (x, result) in zip(batch, recordings) {
+            do {
+                try acc.add(try result.get())
+            } catch {
+                skipped.append(SkippedInput(index: x.index, name: x.item.name, reason: DatasetRunner.reason(error, path: x.item.path)))
+            }
+        }
+        timing.add(forward: t1.timeIntervalSince(t0), statistics: Date().timeIntervalSince(t1))
+        return DatasetBlockResult(summary: acc, skipped: skipped)
     }
+}
+
+/// Seconds spent in the forward passes and in the statistics, summed over workers.
+public final class StageTiming: @unchecked Sendable {
+    private let lock = NSLock()
+    public private(set) var forward = 0.0, statistics = 0.0
+    public init() {}
+    func add(forward f: Double, statistics s: Double) { lock.withLock { forward += f; statistics += s } }
 }

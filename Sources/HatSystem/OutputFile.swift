@@ -80,14 +80,22 @@ public final class OutputFile {
         let mode: mode_t = stat(final, &dst) == 0 ? dst.st_mode & 0o777 : 0o644
         var d: Int32 = -1
         var temp = ""
+        var token: CleanupRegistry.Token?
         for attempt in 0 ..< 100 {
             temp = (folder.isEmpty ? "" : folder + "/") + ".\(base).tmp-\(getpid())-\(OutputFile.nextSerial())-\(attempt)"
+            // Registered before it exists: a signal between the open and the registration would
+            // otherwise leave the file behind (the name holds this process's id, so an existing
+            // one is a dead run's leftover).
+            let t = CleanupRegistry.registerTemporaryFile(temp)
             d = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-            if d >= 0 || errno != EEXIST { break }
+            if d >= 0 { token = t; break }
+            let why = errno
+            CleanupRegistry.unregister(t)
+            if why != EEXIST { errno = why; break }
         }
-        if d < 0 { throw FileError.unwritable(path: path, reason: FileError.reason()) }
+        guard d >= 0, let token else { throw FileError.unwritable(path: path, reason: FileError.reason()) }
         if mode != 0o644 { _ = fchmod(d, mode) }  // the umask applied at creation
-        target = .replace(final: final, temp: temp, token: CleanupRegistry.registerTemporaryFile(temp))
+        target = .replace(final: final, temp: temp, token: token)
         fd = d
     }
 

@@ -49,6 +49,31 @@ public final class OutputFolder {
             abandon()
             throw refuse("another hatscope run removed it as this one started; run again")
         }
+        // Holding the lock, no other run writes here: temporaries left in it belong to runs that
+        // were killed with SIGKILL (which no handler sees).
+        OutputFolder.removeStaleTemporaries(in: path)
+    }
+
+    /// Removes OutputFile's hidden temporaries (`.NAME.tmp-PID-N-N`) from `folder`: call it only
+    /// for a folder no other run writes into (a locked one, or a folder inside it).
+    public static func removeStaleTemporaries(in folder: String) {
+        guard let dir = opendir(folder) else { return }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if isTemporaryName(name) { stale.append(name) }
+        }
+        closedir(dir)
+        for name in stale { unlink((folder.hasSuffix("/") ? folder : folder + "/") + name) }
+    }
+
+    /// Whether `name` is spelled like an OutputFile temporary: "." + name + ".tmp-" + three numbers.
+    static func isTemporaryName(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard name.hasPrefix("."), parts.count >= 4, parts[parts.count - 4].hasSuffix(".tmp") else { return false }
+        return parts.suffix(3).allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }
     }
 
     /// Makes `path` (and missing parents) exist as a folder, without a lock: for places that get

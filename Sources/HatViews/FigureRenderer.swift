@@ -47,8 +47,12 @@ public enum FigureRenderer {
     /// The network input as an 8-bit picture: recording.input [1, 3, H, W] times the ImageNet std
     /// plus the mean, times 255, rounded and clamped. A recording without an input gives gray.
     public static func inputImage(_ rec: Recording) -> RGBImage {
-        let w = rec.inputWidth, h = rec.inputHeight
-        guard w > 0, h > 0, rec.input.count == 3 * w * h else {
+        inputImage(rec.input, height: rec.inputHeight, width: rec.inputWidth)
+    }
+
+    /// The same for a network input [1, 3, height, width].
+    public static func inputImage(_ input: [Float], height h: Int, width w: Int) -> RGBImage {
+        guard w > 0, h > 0, input.count == 3 * w * h else {
             return RGBImage(width: max(w, 1), height: max(h, 1), fill: (128, 128, 128))
         }
         var px = [UInt8](repeating: 0, count: w * h * 3)  // (H, W, 3)
@@ -56,7 +60,7 @@ public enum FigureRenderer {
         for c in 0 ..< 3 {
             let plane = c * w * h  // input: (1, 3, H, W)
             for i in 0 ..< w * h {
-                let v = (rec.input[plane + i] * std[c] + mean[c]) * 255
+                let v = (input[plane + i] * std[c] + mean[c]) * 255
                 px[i * 3 + c] = UInt8(min(max(v.rounded(), 0), 255))
             }
         }

@@ -22,6 +22,11 @@
 // - padding share = the same over padded keys; only for stages that are padded.
 // - Several recordings: sums and query counts are pooled, so every query of every image weighs
 //   the same (for one model at one resolution that is the mean of the per-image means).
+// - Spread: the sample standard deviation over the pooled queries, and over images of each
+//   image's own mean (how much a head's number varies from image to image).
+// - Sums are exact (ExactSum): each image's numbers are computed on their own and summed without
+//   rounding, so the result is the same bits in whatever order, on whatever threads, shards or
+//   resumed runs the images were summed (HeadStatisticsAccumulator.swift).
 import Foundation
 import HatRecording
 
@@ -46,6 +51,21 @@ public struct HeadStat: Sendable, Equatable, Codable {
     public var queries: Int
     /// Keys per row (T or N).
     public var keys: Int
+    /// Recordings that contributed.
+    public var images: Int
+    /// Sample standard deviations of the numbers above (same units).
+    public var distanceSpread: Spread
+    public var entropySpread: Spread
+    /// nil where carrierShare is nil.
+    public var carrierSpread: Spread?
+}
+
+/// How much a head's number varies: sample standard deviations over the pooled queries and over
+/// the images' own means (nil with fewer than two images).
+public struct Spread: Sendable, Equatable, Codable {
+    public var overQueries: Double
+    public var overImages: Double?
+    public init(overQueries: Double, overImages: Double?) { self.overQueries = overQueries; self.overImages = overImages }
 }
 
 /// One transformer stage as the statistics saw it.
@@ -75,6 +95,8 @@ public struct HeadStatistics: Sendable, Equatable, Codable {
     public var missing: [String]
     /// Inputs that could not be used, with the reason (set by the caller that ran them).
     public var skipped: [Skipped] = []
+    /// What the numbers cover when it is not the whole input list ("missing shards 3/8 ...").
+    public var coverage: [String] = []
 
     public struct Skipped: Sendable, Equatable, Codable {
         public var input: String
@@ -112,249 +134,5 @@ public enum StatisticsError: Error, Equatable, CustomStringConvertible {
         case .mismatch(let s): return "statistics: recordings do not match: \(s)"
         case .empty: return "statistics: no recordings were added"
         }
-    }
-}
-
-/// Sums per-head numbers over recordings; add on several threads with one accumulator each, then
-/// `merge`.
-public struct HeadStatisticsAccumulator: Sendable {
-    /// Running sums of one head.
-    struct Sums: Sendable, Equatable {
-        var distance = 0.0, entropy = 0.0, carrier = 0.0, padding = 0.0
-        var queries = 0
-        mutating func add(_ o: Sums) {
-            distance += o.distance; entropy += o.entropy; carrier += o.carrier; padding += o.padding
-            queries += o.queries
-        }
-    }
-
-    /// What identifies a layout: later recordings must repeat it.
-    private var signature: String?
-    private var model = "", inputHeight = 0, inputWidth = 0
-    private var stages: [StatsStage] = []
-    /// keyed "kind/level/block/head"; `keys` per entry fixed by the layout.
-    private var sums: [String: Sums] = [:]
-    private var keyCounts: [String: Int] = [:]
-    private var missing: Set<String> = []
-    public private(set) var recordings = 0
-
-    public init() {}
-
-    static func key(_ kind: AttentionKind, _ level: Int, _ block: Int, _ head: Int) -> String {
-        "\(kind.rawValue)/\(level)/\(block)/\(head)"
-    }
-
-    /// Adds one recording. Throws `StatisticsError.mismatch` when its model, input size or stage
-    /// layout differs from the recordings already added.
-    public mutating func add(_ rec: Recording) throws {
-        let sig = Self.signature(rec)
-        if let s = signature, s != sig {
-            throw StatisticsError.mismatch("expected \(s), got \(sig)")
-        }
-        if signature == nil {
-            signature = sig
-            model = rec.config.name; inputHeight = rec.inputHeight; inputWidth = rec.inputWidth
-            var depth = 0
-            stages = rec.stages.map { st in
-                defer { depth += st.blocks.count }
-                return StatsStage(level: st.level, blocks: st.blocks.count, heads: st.heads, firstDepth: depth,
-                                  hasCarriers: st.hasCarriers,
-                                  padded: st.isPadded, summary: st.summary)
-            }
-        }
-        for st in rec.stages {
-            addWindow(st)
-            if st.hasCarriers { addCarrier(st) }
-        }
-        recordings += 1
-    }
-
-    /// Adds another accumulator's sums (same layout required).
-    public mutating func merge(_ other: HeadStatisticsAccumulator) throws {
-        guard let os = other.signature else { return }
-        if let s = signature, s != os { throw StatisticsError.mismatch("expected \(s), got \(os)") }
-        if signature == nil {
-            signature = os; model = other.model; inputHeight = other.inputHeight
-            inputWidth = other.inputWidth; stages = other.stages
-        }
-        for (k, v) in other.sums { sums[k, default: Sums()].add(v) }
-        for (k, v) in other.keyCounts { keyCounts[k] = v }
-        missing.formUnion(other.missing)
-        recordings += other.recordings
-    }
-
-    /// The averages so far; nil before the first recording.
-    public var statistics: HeadStatistics? {
-        guard signature != nil else { return nil }
-        var window: [HeadStat] = [], carrier: [HeadStat] = []
-        for st in stages {
-            for b in 0 ..< st.blocks {
-                for kind in AttentionKind.allCases {
-                    if kind == .carrier && !st.hasCarriers { continue }
-                    for h in 0 ..< st.heads {
-                        let k = Self.key(kind, st.level, b, h)
-                        guard let s = sums[k], s.queries > 0 else { continue }
-                        let n = Double(s.queries)
-                        let stat = HeadStat(
-                            attention: kind, level: st.level, block: b, depth: st.firstDepth + b, head: h,
-                            meanDistance: s.distance / n, normalizedEntropy: s.entropy / n,
-                            carrierShare: kind == .window && st.hasCarriers ? s.carrier / n : nil,
-                            paddingShare: kind == .window && st.padded ? s.padding / n : nil,
-                            queries: s.queries, keys: keyCounts[k] ?? 0)
-                        if kind == .window { window.append(stat) } else { carrier.append(stat) }
-                    }
-                }
-            }
-        }
-        return HeadStatistics(model: model, inputHeight: inputHeight, inputWidth: inputWidth,
-                              recordings: recordings, stages: stages, window: window, carrier: carrier,
-                              missing: missing.sorted())
-    }
-
-    // MARK: - Sums of one recording
-
-    /// For every block of `st`: origins[b][i] = the carrier (grid index) whose pooled content sits
-    /// at carrier-attention position i in block b. The identity, except for non-square any-res
-    /// carrier grids: there the official code hands each window the CTs `windowCarriers` names
-    /// (ct_window with height and width swapped) and the next block reads them back in the
-    /// unswapped order (`carrierGridIndex`), so content moves between grid positions from block to
-    /// block. Following the content keeps "a carrier sits at the centre of its pooling box" true
-    /// in every block.
-    static func carrierOrigins(_ st: TransformerStageRecord) -> [[Int]] {
-        let g = st.geometry
-        var origin = Array(0 ..< g.carrierCount)
-        var out: [[Int]] = []
-        for _ in st.blocks {
-            out.append(origin)
-            var next = origin
-            for w in 0 ..< g.windowCount {
-                for (slot, ct) in g.windowCarriers[w].enumerated() {
-                    next[g.carrierGridIndex(window: w, slot: slot)] = origin[ct]
-                }
-            }
-            origin = next
-        }
-        return out
-    }
-
-    /// Window attention of every recorded block of `st`.
-    private mutating func addWindow(_ st: TransformerStageRecord) {
-        let cc = st.carriersPerWindow, ww = st.windowSize * st.windowSize, T = cc + ww
-        let recorded = st.blocks.indices.filter { st.blocks[$0].window != nil }
-        for b in st.blocks.indices where st.blocks[b].window == nil {
-            missing.insert("stage \(st.level + 1) block \(b): window attention not recorded")
-        }
-        guard !recorded.isEmpty else { return }
-        let origins = cc > 0 ? Self.carrierOrigins(st) : []
-        let logKeys = T > 1 ? log(Double(T)) : 1
-        for win in 0 ..< st.windowCount {
-            // Token centres in input pixels, [w*w] row-major in the window.
-            var tx = [Double](repeating: 0, count: ww), ty = [Double](repeating: 0, count: ww)
-            var realQueries: [Int] = []  // local token indices of real (unpadded) tokens
-            var padKeys: [Int] = []      // attention key indices (cc + t) of padded tokens
-            for t in 0 ..< ww {
-                let p = st.geometry.tokenPosition(window: win, local: t)
-                let r = st.geometry.tokenRect(row: p.row, col: p.col)
-                tx[t] = r.centerX; ty[t] = r.centerY
-                if st.geometry.isReal(row: p.row, col: p.col) { realQueries.append(t) } else { padKeys.append(cc + t) }
-            }
-            guard !realQueries.isEmpty else { continue }
-            // Distances [realQueries.count, T] (float: the 768 px models have T = 2304); the
-            // token part is fixed, the carrier part is refilled per block (see carrierOrigins).
-            var dist = [Float](repeating: 0, count: realQueries.count * T)
-            for (i, q) in realQueries.enumerated() {
-                for t in 0 ..< ww {
-                    let dx = tx[q] - tx[t], dy = ty[q] - ty[t]
-                    dist[i * T + cc + t] = Float((dx * dx + dy * dy).squareRoot())
-                }
-            }
-            for b in recorded {
-                guard let maps = st.blocks[b].window, maps.keys == T, maps.groups > win else { continue }
-                for slot in 0 ..< cc {
-                    let box = st.carriers[origins[b][st.windowCarriers[win][slot]]].box
-                    for (i, q) in realQueries.enumerated() {
-                        let dx = tx[q] - box.centerX, dy = ty[q] - box.centerY
-                        dist[i * T + slot] = Float((dx * dx + dy * dy).squareRoot())
-                    }
-                }
-                for h in 0 ..< maps.heads {
-                    var s = Sums()
-                    maps.withMatrix(group: win, head: h) { p in  // (T, T)
-                        dist.withUnsafeBufferPointer { d in
-                            for (i, q) in realQueries.enumerated() {
-                                let o = (cc + q) * T
-                                var dsum: Float = 0, ent: Float = 0, ct: Float = 0, pad: Float = 0
-                                for k in 0 ..< T {
-                                    let v = p[o + k]
-                                    dsum += v * d[i * T + k]
-                                    if v > 0 { ent -= v * logf(v) }
-                                }
-                                for k in 0 ..< cc { ct += p[o + k] }
-                                for k in padKeys { pad += p[o + k] }
-                                s.distance += Double(dsum); s.entropy += Double(ent) / logKeys
-                                s.carrier += Double(ct); s.padding += Double(pad)
-                            }
-                        }
-                    }
-                    s.queries = realQueries.count
-                    let key = Self.key(.window, st.level, b, h)
-                    sums[key, default: Sums()].add(s)
-                    keyCounts[key] = T
-                }
-            }
-        }
-    }
-
-    /// Carrier (global) attention of every recorded block of `st`.
-    private mutating func addCarrier(_ st: TransformerStageRecord) {
-        let n = st.carriers.count
-        guard n > 0 else { return }
-        let origins = Self.carrierOrigins(st)
-        let logKeys = n > 1 ? log(Double(n)) : 1
-        for b in st.blocks.indices {
-            guard let maps = st.blocks[b].carrier, maps.keys == n, maps.queries == n else {
-                missing.insert("stage \(st.level + 1) block \(b): carrier attention not recorded")
-                continue
-            }
-            // [N, N] between the pooling-box centres of the content at each position.
-            let boxes = origins[b].map { st.carriers[$0].box }
-            var dist = [Float](repeating: 0, count: n * n)
-            for i in 0 ..< n {
-                for j in 0 ..< n {
-                    let dx = boxes[i].centerX - boxes[j].centerX, dy = boxes[i].centerY - boxes[j].centerY
-                    dist[i * n + j] = Float((dx * dx + dy * dy).squareRoot())
-                }
-            }
-            for h in 0 ..< maps.heads {
-                var s = Sums()
-                maps.withMatrix(group: 0, head: h) { p in  // (N, N)
-                    for q in 0 ..< n {
-                        let o = q * n
-                        var dsum: Float = 0, ent: Float = 0
-                        for k in 0 ..< n {
-                            let v = p[o + k]
-                            dsum += v * dist[q * n + k]
-                            if v > 0 { ent -= v * logf(v) }
-                        }
-                        s.distance += Double(dsum); s.entropy += Double(ent) / logKeys
-                    }
-                }
-                s.queries = n
-                let key = Self.key(.carrier, st.level, b, h)
-                sums[key, default: Sums()].add(s)
-                keyCounts[key] = n
-            }
-        }
-    }
-
-    // MARK: - Layout identity
-
-    static func signature(_ rec: Recording) -> String {
-        var s = "\(rec.config.name) at \(rec.inputHeight) x \(rec.inputWidth)"
-        for st in rec.stages {
-            s += "; level \(st.level) \(st.height)x\(st.width) w\(st.windowSize) heads \(st.heads)"
-                + " blocks \(st.blocks.count) ct \(st.carrierRows)x\(st.carrierCols)"
-        }
-        return s
     }
 }

@@ -15,14 +15,16 @@ extension HeadStatistics {
         "queries.window": "the real (unpadded) grid tokens of every window; the carrier rows of the window attention are not included.",
         "queries.carrier": "all carrier tokens of the stage (global attention).",
         "keys": "all keys of the attention: T = c*c + w*w for window attention (padded tokens included, as the model attends to them), N for carrier attention.",
-        "averaging": "sums pooled over every query of every recording.",
+        "averaging": "sums pooled over every query of every recording; each recording's sums are added exactly, so any grouping of the same images (threads, shards, resumed runs, merged parts) gives the same numbers.",
+        "spread": "distanceSpread / entropySpread / carrierSpread: sample standard deviation over the pooled queries (overQueries) and over the images' own means (overImages, with two images or more).",
         "depth": "transformer block index counted across the transformer stages (stage 3 block 0 = 0).",
     ]
 
-    static let csvHeader = "attention,stage,level,block,depth,head,mean_distance_px,normalized_entropy,carrier_share,padding_share,queries,keys"
+    static let csvHeader = "attention,stage,level,block,depth,head,mean_distance_px,normalized_entropy,carrier_share,padding_share,queries,keys,"
+        + "images,mean_distance_sd_images,normalized_entropy_sd_images,carrier_share_sd_images"
 
     /// CSV, one header line then one row per head (window series first, then carrier).
-    /// Empty cells mean "does not apply" (no carriers, no padding).
+    /// Empty cells mean "does not apply" (no carriers, no padding, a spread over one image).
     public func csv() -> String {
         var out = Self.csvHeader + "\n"
         func num(_ v: Double?) -> String {
@@ -32,7 +34,9 @@ extension HeadStatistics {
         for s in window + carrier {
             out += [s.attention.rawValue, String(s.level + 1), String(s.level), String(s.block), String(s.depth),
                     String(s.head), num(s.meanDistance), num(s.normalizedEntropy), num(s.carrierShare),
-                    num(s.paddingShare), String(s.queries), String(s.keys)].joined(separator: ",") + "\n"
+                    num(s.paddingShare), String(s.queries), String(s.keys), String(s.images),
+                    num(s.distanceSpread.overImages), num(s.entropySpread.overImages),
+                    num(s.carrierSpread?.overImages)].joined(separator: ",") + "\n"
         }
         return out
     }
@@ -50,10 +54,11 @@ extension HeadStatistics {
             let carrier: [HeadStat]
             let missing: [String]
             let skipped: [Skipped]
+            let coverage: [String]
         }
         let doc = Document(model: model, input: [inputHeight, inputWidth], recordings: recordings, stages: stages,
                            definitions: Self.definitions, window: window, carrier: carrier, missing: missing,
-                           skipped: skipped)
+                           skipped: skipped, coverage: coverage)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -25,7 +25,7 @@ struct HatScope: ParsableCommand {
         """,
         version: HatScopeVersion.string,
         subcommands: [Explore.self, Record.self, Predict.self, Export.self, Preprocess.self,
-                      Info.self, Convert.self, Bench.self, Tour.self, Stats.self],
+                      Info.self, Convert.self, Bench.self, Tour.self, Stats.self, Merge.self, Occlude.self, Faithfulness.self],
         defaultSubcommand: Explore.self
     )
 

@@ -137,13 +137,20 @@ final class HeadStatisticsTests: XCTestCase {
         XCTAssertTrue(s.stages[0].padded)
     }
 
-    func testAveragingPoolsQueriesOverRecordingsAndMergeAgrees() throws {
-        let near = SyntheticRecording.make(config: model0) { e in e.key == e.query ? 1 : 0 }  // self: 0 px
+    /// Two recordings: every query attends to itself (0 px), or every window query to the first
+    /// token of its window row.
+    func nearAndFar() -> (Recording, Recording) {
+        let near = SyntheticRecording.make(config: model0) { e in e.key == e.query ? 1 : 0 }
         let far = SyntheticRecording.make(config: model0) { e in
             guard e.attention == .window, let q = e.query >= e.carrierKeys ? e.query - e.carrierKeys : nil,
                   e.key >= e.carrierKeys else { return e.key == e.query ? 1 : 0 }
             return e.key - e.carrierKeys == (q / 7) * 7 ? 1 : 0
         }
+        return (near, far)
+    }
+
+    func testAveragingPoolsQueriesOverRecordingsAndMergeAgrees() throws {
+        let (near, far) = nearAndFar()
         var acc = HeadStatisticsAccumulator()
         try acc.add(near); try acc.add(far)
         let s = try XCTUnwrap(acc.statistics)
@@ -155,6 +162,51 @@ final class HeadStatisticsTests: XCTestCase {
         var a = HeadStatisticsAccumulator(), b = HeadStatisticsAccumulator()
         try a.add(near); try b.add(far); try a.merge(b)
         XCTAssertEqual(a.statistics, s)
+    }
+
+    /// Spreads: one recording whose queries attend to themselves (mean 0 px) and one whose
+    /// queries look along their row: the spread over images is the sample standard deviation of
+    /// the two per-image means.
+    func testSpreadOverImagesAndQueries() throws {
+        let (near, far) = nearAndFar()
+        var acc = HeadStatisticsAccumulator()
+        try acc.add(near); try acc.add(far)
+        let s = try XCTUnwrap(acc.statistics)
+        for st in s.window where st.level == 2 {
+            XCTAssertEqual(st.images, 2)
+            let a = HeadStatistics.compute(far).window.first { $0.level == 2 && $0.block == st.block && $0.head == st.head }!.meanDistance
+            let b = HeadStatistics.compute(near).window.first { $0.level == 2 && $0.block == st.block && $0.head == st.head }!.meanDistance
+            let sd = (((a - st.meanDistance) * (a - st.meanDistance) + (b - st.meanDistance) * (b - st.meanDistance)) / 1).squareRoot()
+            XCTAssertEqual(try XCTUnwrap(st.distanceSpread.overImages), sd, accuracy: 1e-9)
+            XCTAssertEqual(b, 0)
+            XCTAssertGreaterThan(st.distanceSpread.overQueries, 0)
+        }
+        XCTAssertNil(HeadStatistics.compute(near).window[0].distanceSpread.overImages, "no spread over one image")
+    }
+
+    /// The sums are exact: any grouping of the same recordings (threads, shards, resumed runs)
+    /// gives the same bits, and the accumulator survives its JSON form unchanged.
+    func testGroupingDoesNotChangeABitAndTheSumsRoundTripThroughJSON() throws {
+        let recs = (0 ..< 5).map { i in
+            SyntheticRecording.make(config: model0) { e in
+                // Different, irregular attention per recording (rows need not sum to 1 here).
+                Float((e.key * 7 + e.query * 3 + i * 11) % 13) / 13
+            }
+        }
+        var one = HeadStatisticsAccumulator()
+        for r in recs { try one.add(r) }
+        var parts = [HeadStatisticsAccumulator(), HeadStatisticsAccumulator(), HeadStatisticsAccumulator()]
+        for (i, r) in recs.reversed().enumerated() { try parts[i % 3].add(r) }
+        var merged = HeadStatisticsAccumulator()
+        for p in [parts[2], parts[0], parts[1]] { try merged.merge(p) }
+        XCTAssertEqual(merged, one)
+        XCTAssertEqual(try XCTUnwrap(merged.statistics), try XCTUnwrap(one.statistics))
+        let json = try JSONEncoder().encode(merged)
+        let back = try JSONDecoder().decode(HeadStatisticsAccumulator.self, from: json)
+        XCTAssertEqual(back, one)
+        var bad = String(decoding: json, as: UTF8.self)
+        bad = bad.replacingOccurrences(of: "\"recordings\":5", with: "\"recordings\":-1")
+        XCTAssertThrowsError(try JSONDecoder().decode(HeadStatisticsAccumulator.self, from: Data(bad.utf8)))
     }
 
     func testCarrierOriginsFollowTheOfficialSwapQuirk() throws {

@@ -9,7 +9,7 @@ final class MessagesE2ETests: XCTestCase {
     override func setUpWithError() throws { dir = try makeTemporaryFolder("hatmsg") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    static let subcommands = ["explore", "record", "predict", "export", "preprocess", "info", "convert", "bench", "tour", "stats"]
+    static let subcommands = ["explore", "record", "predict", "export", "preprocess", "info", "convert", "bench", "tour", "stats", "merge", "occlude", "faithfulness"]
 
     /// (value options, flags) of a subcommand, read from its --help.
     func options(_ sub: String) throws -> (values: [String], flags: [String]) {
@@ -34,13 +34,20 @@ final class MessagesE2ETests: XCTestCase {
     /// exit status 1 (never "Error:", a usage block, or 64).
     func testEveryParserErrorOfEverySubcommandIsOneLine() throws {
         let ints = ["--top", "--jobs", "--scale", "--step", "--repeat", "--warmup", "--window", "--query-index",
-                    "--carrier-slot", "--carrier", "--max-attention-mb"]
+                    "--carrier-slot", "--carrier", "--max-attention-mb", "--batch", "--stage", "--steps", "--sanity", "--seed", "--class"]
         let invalid: [String: [[String]]] = [
             "predict": [["--top", "0"], ["--top", "-3"]],
             "tour": [["--step", "0"], ["--step", "\(try tourStepCount() + 1)"], ["--color", "rainbow"]],
             "explore": [["--color", "rainbow"], ["--colormap", "nope"]],
             "stats": [["--jobs", "99", "--out", "o", "--image", "i"], ["--scale", "9", "--out", "o", "--image", "i"],
-                      ["--colormap", "nope", "--out", "o", "--image", "i"], ["--out", "o"]],
+                      ["--colormap", "nope", "--out", "o", "--image", "i"], ["--out", "o"],
+                      ["--shard", "0/3", "--out", "o", "--image", "i"], ["--shard", "4/3", "--out", "o", "--image", "i"],
+                      ["--shard", "half", "--out", "o", "--image", "i"], ["--batch", "0", "--out", "o", "--image", "i"]],
+            "merge": [["only-the-output"], ["--scale", "0", "o", "p"]],
+            "occlude": [["--stage", "5", "--out", "o"], ["--batch", "0", "--out", "o"], ["--opacity", "2", "--out", "o"], ["--top", "0", "--out", "o"]],
+            "faithfulness": [["--steps", "1", "--out", "o", "--image", "i"], ["--sanity", "-1", "--out", "o", "--image", "i"],
+                             ["--out", "o"], ["--shard", "3/2", "--out", "o", "--image", "i"],
+                             ["--sources", "gradcam", "--out", "o", "--image", "i"]],
             "record": [["--max-attention-mb", "-1", "--out", "o"]],
         ]
         var cases: [[String]] = [["bogus-subcommand"], ["--no-such-option"], ["-Z"], ["extra", "arguments", "here"]]
@@ -48,14 +55,16 @@ final class MessagesE2ETests: XCTestCase {
             let (values, flags) = try options(sub)
             cases.append([sub, "--no-such-option"])
             cases.append([sub, "-Z"])
-            cases.append([sub, "--"] + ["a", "b", "c"])
-            cases.append([sub, "unexpected-positional", "and-another", "and-a-third"])
+            if sub != "merge" {   // merge takes any number of arguments: they are files (DatasetCLITests)
+                cases.append([sub, "--"] + ["a", "b", "c"])
+                cases.append([sub, "unexpected-positional", "and-another", "and-a-third"])
+            }
             for v in values { cases.append([sub, v]) }                          // missing value
             for f in flags { cases.append([sub, "\(f)=yes"]) }                  // a flag given a value
             for v in values where ints.contains(v) { cases.append([sub, v, "many"]) }   // not a number
             cases += (invalid[sub] ?? []).map { [sub] + $0 }
         }
-        cases += [["record"], ["export"], ["stats", "--image", "x"], ["preprocess", "--out", "x.npy"], ["convert"], ["convert", "only-one"]]
+        cases += [["record"], ["export"], ["stats", "--image", "x"], ["merge"], ["preprocess", "--out", "x.npy"], ["convert"], ["convert", "only-one"]]
         XCTAssertGreaterThan(cases.count, 120)
         // Four at a time: the parser answers in milliseconds, process start-up is the cost.
         final class Results: @unchecked Sendable {
