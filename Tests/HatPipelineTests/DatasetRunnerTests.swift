@@ -186,15 +186,15 @@ final class DatasetRunnerTests: XCTestCase {
         let p = try run(out: dir + "/a")
         let file = dir + "/a/partial.json"
         try OutputFile.write(try p.encoded(), to: file)
-        XCTAssertEqual(try PartialFile.kind(of: dir + "/a"), "test")
+        XCTAssertEqual(try PartialFile.load(dir + "/a").kind, "test")
         let back = try PartialResult<ValueSum, ValueRow>.read(dir + "/a")
         XCTAssertEqual(try back.encoded(), try p.encoded())
         try Data("{\"format\":\"hatscope-partial\",\"version\":2,\"fingerprint\":{\"kind\":\"stats\"}}".utf8)
             .write(to: URL(fileURLWithPath: dir + "/v2.json"))
-        XCTAssertThrowsError(try PartialFile.kind(of: dir + "/v2.json")) { e in XCTAssertTrue("\(e)".contains("version 2"), "\(e)") }
+        XCTAssertThrowsError(try PartialFile.load(dir + "/v2.json").kind) { e in XCTAssertTrue("\(e)".contains("version 2"), "\(e)") }
         try Data("not json".utf8).write(to: URL(fileURLWithPath: dir + "/bad.json"))
-        XCTAssertThrowsError(try PartialFile.kind(of: dir + "/bad.json")) { e in
-            XCTAssertTrue("\(e)".contains("bad.json is not a hatscope partial result"), "\(e)")
+        XCTAssertThrowsError(try PartialFile.load(dir + "/bad.json").kind) { e in
+            XCTAssertTrue("\(e)".contains("bad.json: not a hatscope partial result (not a JSON object)"), "\(e)")
         }
     }
 }
