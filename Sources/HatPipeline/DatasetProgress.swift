@@ -14,7 +14,7 @@ import Foundation
 import HatSystem
 
 public final class DatasetProgress<Summary: DatasetSummary, Row: Codable & Sendable>: @unchecked Sendable {
-    public static var folderName: String { ".hatscope-progress" }
+    public static var folderName: String { OutputFolder.progressFolderName }
 
     /// What identifies the run.
     struct Header: Codable, Equatable {

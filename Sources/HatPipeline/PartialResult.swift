@@ -270,17 +270,13 @@ public enum PartialFile {
         return Loaded(file: file, bytes: bytes, kind: head.fingerprint.kind)
     }
 
-    /// Refuses a merge into `out` that would replace what is there: a partial result that is not
-    /// one of `parts` (`hatscope merge parts/*` with OUT forgotten makes the first part OUT), or
-    /// an unfinished run's progress.
+    /// Refuses a merge into `out` that would replace a partial result that is not one of `parts`
+    /// (`hatscope merge parts/*` with OUT forgotten makes the first part OUT). An unfinished run
+    /// in `out` is OutputFolder's to refuse.
     public static func checkMergeOutput(_ out: String, parts: [String]) throws {
         let folder = out.hasSuffix("/") ? out : out + "/"
         var st = stat()
         guard stat(out, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return }    // OutputFolder says the rest
-        if stat(folder + ".hatscope-progress", &st) == 0 {
-            throw PipelineError("\(UserMessage.name(out)) holds an unfinished run (\(folder).hatscope-progress): finish it with its own command, "
-                                + "or give another OUT")
-        }
         guard stat(folder + "partial.json", &st) == 0 else { return }
         let target = (st.st_dev, st.st_ino)
         let named = parts.contains { p in

@@ -144,6 +144,10 @@ final class DatasetCLITests: XCTestCase {
         assertOneLineFailure(try stats(out, "--shard 1/2"), mentions: ["unfinished run", "remove"], "another shard")
         assertOneLineFailure(try shell("$H faithfulness --images \(images) --out \(out) --sources random --sanity 0"),
                              mentions: ["unfinished run", "different commands (stats vs faithfulness)"], "another command")
+        // Commands without progress of their own would mix their files with the run's.
+        assertOneLineFailure(try shell("$H occlude --out \(out)"), mentions: ["unfinished run"], "occlude")
+        assertOneLineFailure(try shell("$H export --out \(out)"), mentions: ["unfinished run"], "export")
+        assertOneLineFailure(try shell("$H stats --recording /dev/null --out \(out)"), mentions: ["unfinished run"], "stats of recordings")
         assertOneLineFailure(try shell("$H stats --images \(images) --out \(out) --batch 1 --model faster_vit_0_224 --checkpoint /nonexistent"),
                              mentions: ["nonexistent"], "a failing command")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/.hatscope-progress/progress.json"), "the progress is kept")
