@@ -19,14 +19,17 @@ public struct DatasetItem: Sendable, Equatable {
     /// Throws when an item found in a folder is not a regular file: a FIFO nobody writes to would
     /// block the run, a device never ends. Inputs the user names (`--image FIFO`) are read as given.
     public func checkRegular() throws {
-        guard inFolder else { return }
+        if inFolder, let kind = Self.specialKind(path) { throw PipelineError("not a regular file (\(kind))") }
+    }
+
+    /// What `path` is when it is not a regular file ("a FIFO", "a character device", ...); nil for
+    /// a regular file, or one that cannot be looked at (its reader names that problem).
+    public static func specialKind(_ path: String) -> String? {
         var st = stat()
-        guard stat(path, &st) == 0 else { return }               // the reader names the problem
+        guard stat(path, &st) == 0 else { return nil }
         let kinds: [(mode_t, String)] = [(S_IFIFO, "a FIFO"), (S_IFCHR, "a character device"), (S_IFBLK, "a block device"),
                                          (S_IFSOCK, "a socket"), (S_IFDIR, "a folder")]
-        if let kind = kinds.first(where: { st.st_mode & S_IFMT == $0.0 }) {
-            throw PipelineError("not a regular file (\(kind.1))")
-        }
+        return kinds.first { st.st_mode & S_IFMT == $0.0 }?.1
     }
 }
 

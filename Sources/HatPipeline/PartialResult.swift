@@ -246,9 +246,9 @@ public enum PartialFile {
 
     /// The bound of a JSON file hatscope wrote (an object): refused at its first bytes when it
     /// starts otherwise (a device, an image, a stream of zeros), else at most `maxBytes`.
-    public static func jsonBound(_ start: UnsafeRawBufferPointer, what: String) -> InputFile.Bound {
+    public static func jsonBound(_ start: UnsafeRawBufferPointer, what: String, limit: Int = maxBytes) -> InputFile.Bound {
         guard let first = start.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return .needMore }
-        return first == UInt8(ascii: "{") ? .atMost(maxBytes, why: "a " + what) : .invalid("not a hatscope \(what) (not a JSON object)")
+        return first == UInt8(ascii: "{") ? .atMost(limit, why: "a " + what) : .invalid("not a hatscope \(what) (not a JSON object)")
     }
 
     /// Reads `path` (a partial.json, or a folder holding one) once and tells its kind.
