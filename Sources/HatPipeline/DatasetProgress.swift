@@ -81,6 +81,15 @@ public final class DatasetProgress<Summary: DatasetSummary, Row: Codable & Senda
             }
             let old: State
             do { old = try dec.decode(State.self, from: Data(bytes)) } catch { throw unreadable(error) }
+            // A hand-edited state would otherwise reach the results: its sums pass the summary's
+            // own checks, its skipped images lie in the blocks done, its journal length is a length.
+            var probe = Summary()
+            do { try probe.merge(old.summary) } catch { throw unreadable(error) }
+            let doneBlocks = old.done
+            if old.rowsLength < 0 || !old.skipped.allSatisfy({ s in
+                (0 ..< list.count).contains(s.index) && doneBlocks.contains { $0.range.contains(s.index / list.blockSize) } }) {
+                throw unreadable(PipelineError("skipped images outside the blocks done, or a negative rows length"))
+            }
             let shardBlocks = shard.blocks(of: list.blockCount)
             guard old.done.allSatisfy({ shardBlocks.contains($0.lower) && $0.upper <= shardBlocks.upperBound }) else {
                 throw PipelineError("\(UserMessage.name(file)) names blocks outside shard \(shard); remove \(UserMessage.name(folder)) to start over")

@@ -180,6 +180,19 @@ final class DatasetRunnerTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("shard 1/1 (now 1/2)"), "\(e)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: progressFolder + "/progress.json")), before)
+
+        // A hand-edited progress: a skipped image outside the blocks done, a negative journal
+        // length. Refused with the way out, never carried into the results.
+        let state = try XCTUnwrap(try JSONSerialization.jsonObject(with: before) as? [String: Any])
+        for (what, key, value) in [("skipped", "skipped", [["index": 1_000_000, "name": "x.png", "reason": "r"]] as Any),
+                                   ("rows", "rowsLength", -5 as Any)] {
+            var edited = state
+            edited[key] = value
+            try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: progressFolder + "/progress.json"))
+            XCTAssertThrowsError(try DatasetProgress<ValueSum, ValueRow>(outFolder: out, fingerprint: fingerprint, list: list, shard: .whole)) { e in
+                XCTAssertTrue("\(e)".contains("cannot be read") && "\(e)".contains("remove"), "\(what): \(e)")
+            }
+        }
     }
 
     func testPartialResultsRoundTripAndBadFilesAreOneLine() throws {
