@@ -90,6 +90,9 @@ public enum SixelEncoder {
         var bits = [UInt8](repeating: 0, count: 256 * w)         // (entry, w)
         var first = [Int](repeating: Int.max, count: 256), last = [Int](repeating: -1, count: 256)
         var used = [Int](repeating: 0, count: 256)
+        struct Segment { var start: Int, end: Int, color: Int }
+        var segments: [Segment] = []
+        let gap = 10
         index.withUnsafeBufferPointer { idx in
             bits.withUnsafeMutableBufferPointer { bits in
                 for y0 in stride(from: 0, to: h, by: 6) {
@@ -105,21 +108,56 @@ public enum SixelEncoder {
                             if x > last[c] { last[c] = x }
                         }
                     }
+                    // Each colour's row cut into segments at gaps wider than `gap` columns; the
+                    // segments then go out in passes left to right, each pass taking every
+                    // segment that starts after the previous one ended, of whatever colour (fewer
+                    // skipped columns and passes than one pass per colour).
+                    segments.removeAll(keepingCapacity: true)
                     for u in 0 ..< nUsed {
-                        let c = used[u], x0 = first[c], x1 = last[c]
-                        if u > 0 { out.append(UInt8(ascii: "$")) }
-                        out.append(UInt8(ascii: "#")); number(c)
-                        if x0 > 0 { run(63, x0) }
-                        var x = x0
+                        let c = used[u], x1 = last[c]
+                        var x = first[c], start = x, end = x
                         while x <= x1 {
-                            let v = bits[c * w + x]
-                            var k = x + 1
-                            while k <= x1 && bits[c * w + k] == v { k += 1 }
-                            run(63 + v, k - x)
-                            x = k
+                            if bits[c * w + x] != 0 {
+                                if x - end > gap { segments.append(Segment(start: start, end: end, color: c)); start = x }
+                                end = x
+                            }
+                            x += 1
                         }
-                        for i in x0 ... x1 { bits[c * w + i] = 0 }
+                        segments.append(Segment(start: start, end: end, color: c))
                         first[c] = Int.max; last[c] = -1
+                    }
+                    segments.sort { $0.start < $1.start }
+                    var remaining = segments.count
+                    var taken = [Bool](repeating: false, count: segments.count)
+                    var from = 0                                  // segments before it are all taken
+                    while remaining > 0 {
+                        var pos = 0, color = -1
+                        var i = from
+                        while i < segments.count {
+                            let g = segments[i]
+                            if !taken[i] && g.start >= pos {
+                                if g.color != color {
+                                    out.append(UInt8(ascii: "#")); number(g.color); color = g.color
+                                }
+                                if g.start > pos { run(63, g.start - pos) }
+                                var x = g.start
+                                let row = g.color * w
+                                while x <= g.end {
+                                    let v = bits[row + x]
+                                    var k = x + 1
+                                    while k <= g.end && bits[row + k] == v { k += 1 }
+                                    run(63 + v, k - x)
+                                    x = k
+                                }
+                                for j in g.start ... g.end { bits[row + j] = 0 }
+                                taken[i] = true
+                                remaining -= 1
+                                pos = g.end + 1
+                            }
+                            i += 1
+                        }
+                        while from < segments.count && taken[from] { from += 1 }
+                        if remaining > 0 { out.append(UInt8(ascii: "$")) }
                     }
                 }
             }
