@@ -101,9 +101,14 @@ final class DatasetCLITests: XCTestCase {
             if kills < 5 {
                 state = state &* 6364136223846793005 &+ 1442695040888963407
                 let delay = String(format: "%.3f", Double((state >> 33) % 121) / 1000)
+                // The first run is killed once it saved progress, a restart once it said it resumes
+                // (on a loaded machine a restart killed at once never got that far).
+                let started = kills == 0 ? "[ -f \(out)/.hatscope-progress/progress.json ]"
+                                         : "grep -qs 'resuming an unfinished run' \(dir)/err"
                 script = """
+                    rm -f \(dir)/err
                     \(run) & pid=$!
-                    for i in $(seq 1 5000); do [ -f \(out)/.hatscope-progress/progress.json ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.002; done
+                    for i in $(seq 1 5000); do \(started) && break; kill -0 $pid 2>/dev/null || break; sleep 0.002; done
                     sleep \(delay); kill -9 $pid 2>/dev/null; wait $pid
                     """
             } else {
