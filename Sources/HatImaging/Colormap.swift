@@ -3,9 +3,23 @@
 
 public enum Colormap: String, CaseIterable, Sendable {
     case viridis, magma, inferno, cividis, gray
+    /// Diverging, for differences (after - before): blue below 0, near-white at the middle (a
+    /// symmetric range puts 0 there), red above. Not one of the choices for magnitudes.
+    case rdbu
 
     /// The default for every figure.
     public static let `default`: Colormap = .viridis
+    /// The map of difference views.
+    public static let diverging: Colormap = .rdbu
+
+    /// The maps for magnitudes, the ones a person chooses (`--colormap`, `c` in the explorer):
+    /// every one's lightness grows with the value.
+    public static var allCases: [Colormap] { [.viridis, .magma, .inferno, .cividis, .gray] }
+
+    /// One of `allCases` by name, nil for anything else (the diverging map included).
+    public static func named(_ name: String) -> Colormap? {
+        Colormap(rawValue: name).flatMap { allCases.contains($0) ? $0 : nil }
+    }
 
     /// 256 entries x (R, G, B).
     var table: [UInt8] {
@@ -15,6 +29,7 @@ public enum Colormap: String, CaseIterable, Sendable {
         case .inferno: return ColormapTables.inferno
         case .cividis: return ColormapTables.cividis
         case .gray: return ColormapTables.gray
+        case .rdbu: return ColormapTables.rdbu
         }
     }
 

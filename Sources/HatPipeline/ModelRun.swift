@@ -37,24 +37,26 @@ public final class ModelRun: @unchecked Sendable {
 
     public var config: ModelConfig { net.config }
 
-    /// The logits [classes] for one input.
-    public func logits(_ input: NetworkInput) throws -> [Float] {
+    /// The logits [classes] for one input, with `interventions` applied (none: the plain forward).
+    public func logits(_ input: NetworkInput, interventions: [Intervention] = []) throws -> [Float] {
         try prepare(input, recording: false)
-        let out = try net.forward(input.tensor).data
+        let out = try net.forward(input.tensor, interventions: interventions).data
         if !NonFiniteReport.allFinite(out) {
             // Run again with the recorder to say where the values went bad.
             let recorder = AttentionRecorder(options: RecorderOptions(blocks: nil, maxAttentionBytes: 256 << 20))
-            _ = try net.forward(input.tensor, recorder: recorder)
+            _ = try net.forward(input.tensor, recorder: recorder, interventions: interventions)
             try nonFinite(in: try recorder.recording(), input: input)
         }
         return out
     }
 
-    /// One forward pass with the attention recorder.
-    public func record(_ input: NetworkInput, options: RecorderOptions = .init()) throws -> Recording {
+    /// One forward pass with the attention recorder and `interventions` (the recording names them
+    /// in its provenance).
+    public func record(_ input: NetworkInput, options: RecorderOptions = .init(),
+                       interventions: [Intervention] = []) throws -> Recording {
         try prepare(input, recording: true, budget: options.maxAttentionBytes)
         let recorder = AttentionRecorder(options: options)
-        _ = try net.forward(input.tensor, recorder: recorder)
+        _ = try net.forward(input.tensor, recorder: recorder, interventions: interventions)
         let recording = try recorder.recording()
         if !NonFiniteReport.allFinite(recording.logits) { try nonFinite(in: recording, input: input) }
         return recording

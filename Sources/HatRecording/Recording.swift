@@ -90,6 +90,13 @@ public struct Recording: Sendable, Equatable {
     /// The geometry of this recording's model and input size.
     public var geometry: ModelGeometry { ModelGeometry(config: config, inputHeight: inputHeight, inputWidth: inputWidth) }
 
+    /// The softmax probability of every class, [classes] in class order.
+    public func probabilities() -> [Float] {
+        var p = [Float](repeating: 0, count: logits.count)
+        for x in topK(logits.count) { p[x.index] = x.probability }
+        return p
+    }
+
     /// Class indices and softmax probabilities of the k largest logits, best first.
     public func topK(_ k: Int) -> [(index: Int, probability: Float)] {
         guard let m = logits.max() else { return [] }

@@ -19,6 +19,10 @@ public struct ExplorerStage: Equatable, Sendable {
     public var hasPropagation: Bool
 
     public var isConvolutional: Bool { attention == nil }
+    /// The real token grid (what an occlusion box may cover): the unpadded grid of a transformer
+    /// stage, the feature map of a convolutional one.
+    public var tokenRows: Int { attention?.height ?? gridRows }
+    public var tokenCols: Int { attention?.width ?? gridCols }
     /// Attention heads; 0 in a convolutional stage.
     public var heads: Int { attention?.heads ?? 0 }
 
@@ -77,6 +81,20 @@ public struct AppState: Equatable, Sendable {
     public var sideMatrix: PictureMap?
     /// How the terminal shows pictures and colours, for the side panel ("sixel, 256 colour").
     public var display: String = ""
+
+    // Live interventions (LiveEdits.swift; the model runs again in the background).
+    /// Whether the explorer can run the model again (nil: it can, else why not, for the status line).
+    public var liveUnavailable: String? = "interventions need the model, and this explorer has none"
+    /// What the model is to run with now, and the earlier states `u` goes back to.
+    public var edits = LiveEdits()
+    public var undoStack: [LiveEdits] = []
+    /// Occlusion painting: arrows and the mouse move the brush (the query token), Space toggles.
+    public var painting = false
+    public var brush: Brush = .token
+    /// During a mouse drag: true while it occludes, false while it clears (set by the press).
+    public var strokeOccludes: Bool? = nil
+    /// The difference view: the current view after minus before the interventions.
+    public var showDiff = false
 
     public init(geometry: ExplorerGeometry, colormaps: [String], colormap: String? = nil,
                 screenWidth: Int = 120, screenHeight: Int = 40) {

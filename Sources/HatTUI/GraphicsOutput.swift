@@ -25,10 +25,14 @@ final class GraphicsOutput {
         return h.finalize()
     }
 
+    /// Sixel and iTerm2 pictures are drawn into the cells (they move and go with them); kitty's
+    /// float above them.
+    var picturesLiveInCells: Bool { choice.graphics == .sixel || choice.graphics == .iterm2 }
+
     /// Whether the screen must be cleared (and fully redrawn by ncurses) before this frame:
     /// a cell-based picture moved, changed size or went away.
     func needsClear(for pictures: [FramePicture]) -> Bool {
-        guard choice.graphics == .sixel || choice.graphics == .iterm2 else { return false }
+        guard picturesLiveInCells else { return false }
         return shown.contains { old in !pictures.contains { $0.rect == old.rect } }
     }
 

@@ -3,7 +3,8 @@
 //   - UTF-8 is decoded; a malformed byte (a stray lead or continuation byte, an overlong form)
 //     becomes `.unknown` and the byte after it is decoded afresh, so nothing sticks;
 //   - ESC starts a sequence: CSI (ESC [ ... final), SS3 (ESC O x), or Alt+key (ESC x). Arrows,
-//     Shift-Tab, keypad Enter and mouse reports (SGR 1006 and the old X10 form) are recognised;
+//     Shift-Tab, keypad Enter and mouse reports (SGR 1006 and the old X10 form: press, drag with
+//     the left button, wheel) are recognised;
 //     every other sequence, complete or cut off, is `.unknown` — never `.escape`;
 //   - ESC alone is `.escape` only when nothing follows within the escape delay (`timeout()`);
 //   - Ctrl-C (0x03) is `.interrupt`; other control bytes (Ctrl-S, Ctrl-Q, Ctrl-\, ...) are
@@ -189,11 +190,13 @@ public struct KeyDecoder: Sendable {
         }
     }
 
-    /// A mouse report: left button press, wheel up / down; everything else (releases, motion,
-    /// other buttons) is `.unknown`.
+    /// A mouse report: left button press, motion with the left button held (a drag), wheel up /
+    /// down; everything else (releases, other buttons, motion without a button) is `.unknown`.
     private static func mouse(button b: Int, x: Int, y: Int, release: Bool) -> Key {
         guard !release, b >= 0, x >= 0, y >= 0 else { return .unknown }
-        if b & 32 != 0 { return .unknown }                               // motion
+        if b & 32 != 0 {                                                 // motion
+            return b & ~(4 | 8 | 16 | 32) == 0 ? .mouseDrag(x: x, y: y) : .unknown
+        }
         switch b & ~(4 | 8 | 16) {                                       // shift, alt, ctrl
         case 0: return .mousePress(x: x, y: y)
         case 64: return .wheelUp

@@ -2,6 +2,7 @@
 // touches the terminal, so tests drive it with plain values. The binding table below is the one
 // source of what each key does (KeyHandling dispatches through it) and of every key name on
 // screen: the footer, the help overlay, the status line and the tour's explorer hints.
+import HatRecording
 import HatViews
 
 /// An input event, already decoded from ncurses.
@@ -10,6 +11,8 @@ public enum Key: Equatable, Sendable {
     case up, down, left, right, tab, backTab, escape, enter
     case resize(width: Int, height: Int)
     case mousePress(x: Int, y: Int)
+    /// The mouse moved with the left button held (a drag), now over cell (x, y).
+    case mouseDrag(x: Int, y: Int)
     case wheelUp, wheelDown
     /// Ctrl-C (a key in raw mode, not a signal): quits like q.
     case interrupt
@@ -51,11 +54,14 @@ public struct KeyBinding: Sendable, Equatable {
     /// What the keys do, as the help overlay says it.
     public let help: String
     public let footer: FooterHint?
+    /// Its hint in the footer while occlusion painting is on (that footer lists painting keys).
+    public let paintFooter: FooterHint?
 
-    init(_ keys: [KeyAction], label: String? = nil, _ help: String, footer: FooterHint? = nil) {
+    init(_ keys: [KeyAction], label: String? = nil, _ help: String, footer: FooterHint? = nil,
+         paintFooter: FooterHint? = nil) {
         self.keys = keys
         self.label = label ?? keys.map { KeyBindings.name($0.key) }.joined(separator: " / ")
-        self.help = help; self.footer = footer
+        self.help = help; self.footer = footer; self.paintFooter = paintFooter
     }
 }
 
@@ -66,8 +72,9 @@ public enum KeyBindings {
         KeyBinding([KeyAction(.left, .queryLeft), KeyAction(.down, .queryDown), KeyAction(.up, .queryUp),
                     KeyAction(.right, .queryRight), KeyAction(.char("h"), .queryLeft), KeyAction(.char("j"), .queryDown),
                     KeyAction(.char("k"), .queryUp), KeyAction(.char("l"), .queryRight)],
-                   label: "\u{2190}\u{2193}\u{2191}\u{2192} h j k l", "move the query token (crosses windows)",
-                   footer: FooterHint(key: "\u{2190}\u{2191}\u{2193}\u{2192}", label: "query", short: "move", priority: 0)),
+                   label: "\u{2190}\u{2193}\u{2191}\u{2192} h j k l", "move the query token (crosses windows); painting: the brush",
+                   footer: FooterHint(key: "\u{2190}\u{2191}\u{2193}\u{2192}", label: "query", short: "move", priority: 0),
+                   paintFooter: FooterHint(key: "\u{2190}\u{2191}\u{2193}\u{2192}", label: "brush", short: "brush", priority: 0)),
         KeyBinding([KeyAction(.tab, .nextView), KeyAction(.backTab, .previousView)], "next / previous view",
                    footer: FooterHint(key: "Tab", label: "view", short: "view", priority: 0)),
         KeyBinding([KeyAction(.char("s"), .nextStage), KeyAction(.char("S"), .previousStage)],
@@ -83,10 +90,28 @@ public enum KeyBindings {
                    "next / previous window (same spot inside it)",
                    footer: FooterHint(key: "w", label: "window", short: "win", priority: 1)),
         KeyBinding([KeyAction(.char("r"), .nextCarrier), KeyAction(.char("R"), .previousCarrier)],
-                   "carrier view: next / previous carrier token; other views: query = carrier slot of the window",
+                   "carrier view: next / previous carrier; else the query = a carrier slot",
                    footer: FooterHint(key: "r", label: "carrier", short: "ct", priority: 3)),
         KeyBinding([KeyAction(.char("c"), .nextColormap)], "next colour map",
                    footer: FooterHint(key: "c", label: "cmap", short: "cmap", priority: 4)),
+        KeyBinding([KeyAction(.char("o"), .paintOcclusion)],
+                   "occlusion painting on / off (the model runs again after each change)",
+                   paintFooter: FooterHint(key: "o", label: "stop painting", short: "stop", priority: 0)),
+        KeyBinding([KeyAction(.char(" "), .toggleOcclusion)],
+                   "painting: occlude the brush's tokens (mean colour), or clear them",
+                   paintFooter: FooterHint(key: "Space", label: "occlude/clear", short: "occl", priority: 0)),
+        KeyBinding([KeyAction(.char("["), .smallerBrush), KeyAction(.char("]"), .largerBrush)],
+                   "painting: brush size (one token, 2 x 2 tokens, the window)",
+                   paintFooter: FooterHint(key: "[ ]", label: "resize brush", short: "size", priority: 1)),
+        KeyBinding([KeyAction(.char("x"), .ablateHead)],
+                   "this block's current head off / on (carrier view: its carrier attention)"),
+        KeyBinding([KeyAction(.char("K"), .cycleCarrierCut)],
+                   "this stage's carrier cut: cut carriers, cut global, no propagation, none"),
+        KeyBinding([KeyAction(.char("u"), .undo), KeyAction(.char("U"), .resetInterventions)],
+                   "undo the last intervention / remove all interventions",
+                   paintFooter: FooterHint(key: "u/U", label: "undo/reset", short: "undo", priority: 1)),
+        KeyBinding([KeyAction(.char("d"), .differenceView)],
+                   "difference view on / off: this view after minus before the interventions"),
         KeyBinding([KeyAction(.char("e"), .exportView)], "export the current view as PNG",
                    footer: FooterHint(key: "e/E", label: "export", short: "export", priority: 2)),
         KeyBinding([KeyAction(.char("E"), .exportMontage)], "export the montage of all heads as PNG"),
@@ -94,26 +119,39 @@ public enum KeyBindings {
                    "guided tour of this image (T: straight to the per-head statistics)",
                    footer: FooterHint(key: "t", label: "tour", short: "tour", priority: 2)),
         KeyBinding([KeyAction(.mousePress(x: 0, y: 0), .pick)], label: "mouse click",
-                   "pick the query token (and its window); on a matrix, its query row"),
+                   "pick the query token (on a matrix: its row); painting: occlude / clear",
+                   paintFooter: FooterHint(key: "click", label: "occlude", short: "occl", priority: 2)),
+        KeyBinding([KeyAction(.mouseDrag(x: 0, y: 0), .pick)], label: "mouse drag",
+                   "move the query; painting: occlude (or clear) every token passed"),
         KeyBinding([KeyAction(.wheelDown, .nextHead), KeyAction(.wheelUp, .previousHead)], label: "mouse wheel",
                    "next / previous head"),
         KeyBinding([KeyAction(.char("?"), .help)], "this help (any other key than q closes it)",
-                   footer: FooterHint(key: "?", label: "help", short: "help", priority: 0)),
+                   footer: FooterHint(key: "?", label: "help", short: "help", priority: 0),
+                   paintFooter: FooterHint(key: "?", label: "help", short: "help", priority: 0)),
         KeyBinding([KeyAction(.char("q"), .quit), KeyAction(.escape, .quit), KeyAction(.interrupt, .quit)], "quit",
-                   footer: FooterHint(key: "q", label: "quit", short: "quit", priority: 0)),
+                   footer: FooterHint(key: "q", label: "quit", short: "quit", priority: 0),
+                   paintFooter: FooterHint(key: "q", label: "quit", short: "quit", priority: 0)),
     ]
 
     /// The status line's hints when there is no message: key action and what it does.
     public static let statusHints: [(action: ExplorerAction, text: String)] = [
         (.help, "help"), (.exportView, "export this view"), (.exportMontage, "export all heads"),
     ]
+    /// The same when the model can run again: the live interventions (the footer keeps moving around).
+    public static let liveStatusHints: [(action: ExplorerAction, text: String)] = [
+        (.paintOcclusion, "paint occlusions"), (.ablateHead, "switch head off"), (.cycleCarrierCut, "cut carriers"),
+        (.undo, "undo"), (.resetInterventions, "remove all"), (.differenceView, "after minus before"),
+    ]
 
     /// Footer hints in table order.
     public static var footer: [FooterHint] { table.compactMap(\.footer) }
+    /// The footer while occlusion painting is on.
+    public static var paintFooter: [FooterHint] { table.compactMap(\.paintFooter) }
 
-    /// The action `key` triggers, or nil (a mouse press anywhere is `.pick`).
+    /// The action `key` triggers, or nil (a mouse press or drag anywhere is `.pick`).
     public static func action(for key: Key) -> ExplorerAction? {
         if case .mousePress = key { return .pick }
+        if case .mouseDrag = key { return .pick }
         for row in table { if let k = row.keys.first(where: { $0.key == key }) { return k.action } }
         return nil
     }
@@ -147,6 +185,7 @@ public enum KeyBindings {
         case .enter: return "Enter"
         case .interrupt: return "Ctrl-C"
         case .mousePress: return "click"
+        case .mouseDrag: return "drag"
         case .wheelUp: return "wheel up"
         case .wheelDown: return "wheel down"
         case .resize, .unknown: return ""
@@ -203,10 +242,183 @@ public enum KeyHandling {
         case .tour: return (s, [.openTour(step: 0), .redraw])
         case .tourStatistics: return (s, [.openTour(step: .max), .redraw])
         case .pick:
-            guard case let .mousePress(x, y) = key else { return (state, []) }
-            click(&s, stage, x: x, y: y)
+            switch key {
+            case let .mousePress(x, y):
+                click(&s, stage, x: x, y: y)
+                if s.painting && onImage(s, x: x, y: y) {
+                    // A press paints the brush there and fixes what the drag does: occlude, or
+                    // clear when everything under the brush was occluded.
+                    s.strokeOccludes = toggleBrush(&s, stage)
+                } else {
+                    s.strokeOccludes = nil
+                }
+            case let .mouseDrag(x, y):
+                let before = s.selection
+                click(&s, stage, x: x, y: y)
+                if s.painting, let occlude = s.strokeOccludes, s.selection != before {
+                    paint(&s, stage, occlude: occlude)
+                }
+            default: return (state, [])
+            }
+        case .paintOcclusion:
+            guard live(&s) else { break }
+            s.painting.toggle()
+            s.strokeOccludes = nil
+            s.status = s.painting
+                ? "painting occlusions on stage \(stage.level + 1) (brush: \(s.brush.rawValue)); the model runs again after each change"
+                : "painting off"
+        case .toggleOcclusion:
+            guard live(&s) else { break }
+            guard s.painting else {
+                s.status = "\(keyName(.paintOcclusion)): start painting occlusions first"
+                break
+            }
+            _ = toggleBrush(&s, stage)
+        case .smallerBrush, .largerBrush:
+            let all = Brush.allCases
+            let i = all.firstIndex(of: s.brush) ?? 0
+            s.brush = all[clamp(i + (action == .largerBrush ? 1 : -1), 0, all.count - 1)]
+            s.status = "brush: \(s.brush.rawValue)" + (s.painting ? "" : " (\(keyName(.paintOcclusion)): start painting)")
+        case .ablateHead:
+            guard live(&s) else { break }
+            ablate(&s, stage)
+        case .cycleCarrierCut:
+            guard live(&s) else { break }
+            cycleCut(&s, stage)
+        case .undo:
+            guard live(&s) else { break }
+            if let last = s.undoStack.popLast() {
+                s.edits = last
+                s.status = "undone"
+            } else {
+                s.status = "nothing to undo"
+            }
+        case .resetInterventions:
+            guard live(&s) else { break }
+            if s.edits.isEmpty {
+                s.status = "no interventions to remove"
+            } else {
+                change(&s) { $0 = LiveEdits() }
+                s.showDiff = false
+                s.status = "every intervention removed: the plain run (\(keyName(.undo)): back)"
+            }
+        case .differenceView:
+            guard live(&s) else { break }
+            if s.showDiff {
+                s.showDiff = false
+            } else if s.edits.isEmpty {
+                s.status = "the difference view compares with an intervention: make one first ("
+                    + [ExplorerAction.paintOcclusion, .ablateHead, .cycleCarrierCut].map(keyName).joined(separator: ", ") + ")"
+            } else {
+                s.showDiff = true
+            }
         }
         return (s, [.redraw])
+    }
+
+    // MARK: - Live interventions
+
+    /// The first key bound to `action`, as the screen names it.
+    static func keyName(_ action: ExplorerAction) -> String {
+        KeyBindings.keys(for: action).first.map(KeyBindings.name) ?? "?"
+    }
+
+    /// Whether interventions can run; else says why in the status line.
+    static func live(_ s: inout AppState) -> Bool {
+        if let why = s.liveUnavailable { s.status = why; return false }
+        return true
+    }
+
+    /// Applies a change to the interventions, keeping the previous ones for undo.
+    static func change(_ s: inout AppState, _ edit: (inout LiveEdits) -> Void) {
+        var e = s.edits
+        edit(&e)
+        guard e != s.edits else { return }
+        s.undoStack.append(s.edits)
+        if s.undoStack.count > 200 { s.undoStack.removeFirst() }
+        s.edits = e
+    }
+
+    /// The tokens under the brush: the query token, the 2 x 2 tokens from it (shifted back at the
+    /// grid's end), or the query's window (in a convolutional stage: its 8 x 8 block), all within
+    /// the real (unpadded) token grid.
+    public static func brushTokens(_ s: AppState, _ st: ExplorerStage) -> [StageToken] {
+        let r = clamp(s.selection.queryRow, 0, st.tokenRows - 1), c = clamp(s.selection.queryCol, 0, st.tokenCols - 1)
+        let rows: ClosedRange<Int>, cols: ClosedRange<Int>
+        switch s.brush {
+        case .token: rows = r ... r; cols = c ... c
+        case .square:
+            let r0 = max(0, min(r, st.tokenRows - 2)), c0 = max(0, min(c, st.tokenCols - 2))
+            rows = r0 ... min(st.tokenRows - 1, r0 + 1); cols = c0 ... min(st.tokenCols - 1, c0 + 1)
+        case .window:
+            let side = st.attention?.windowSize ?? 8
+            let r0 = (s.selection.queryRow / side) * side, c0 = (s.selection.queryCol / side) * side
+            rows = min(r0, st.tokenRows - 1) ... min(st.tokenRows - 1, r0 + side - 1)
+            cols = min(c0, st.tokenCols - 1) ... min(st.tokenCols - 1, c0 + side - 1)
+        }
+        return rows.flatMap { rr in cols.map { StageToken(stage: st.level + 1, row: rr, col: $0) } }
+    }
+
+    /// Occludes the tokens under the brush, or clears them when all of them were occluded;
+    /// returns whether it occluded.
+    @discardableResult
+    static func toggleBrush(_ s: inout AppState, _ st: ExplorerStage) -> Bool {
+        let tokens = brushTokens(s, st)
+        let occlude = !tokens.allSatisfy { s.edits.occluded.contains($0) }
+        paint(&s, st, occlude: occlude)
+        return occlude
+    }
+
+    static func paint(_ s: inout AppState, _ st: ExplorerStage, occlude: Bool) {
+        let tokens = brushTokens(s, st)
+        change(&s) { e in for t in tokens { if occlude { e.occluded.insert(t) } else { e.occluded.remove(t) } } }
+        let n = s.edits.occluded.count
+        s.status = (occlude ? "occluded" : "cleared") + " \(tokens.count) token\(tokens.count == 1 ? "" : "s") of stage \(st.level + 1)"
+            + " (\(n) occluded in all)"
+    }
+
+    /// Whether the cell is over the picture's image.
+    static func onImage(_ s: AppState, x: Int, y: Int) -> Bool {
+        guard let pic = s.picture, case .image = pic.content else { return false }
+        return pic.contentPoint(cellX: x, cellY: y) != nil
+    }
+
+    /// `x`: the current head of the current block off, or on again (carrier view: carrier attention).
+    static func ablate(_ s: inout AppState, _ st: ExplorerStage) {
+        guard let g = st.attention else {
+            s.status = "stage \(st.level + 1) is convolutional: it has no attention heads"
+            return
+        }
+        guard let h = s.selection.head else {
+            s.status = "\(keyName(.ablateHead)) switches off one head: pick one with \(keyName(.nextHead)) (now: mean of heads)"
+            return
+        }
+        let module: AttentionModule = s.view == .carrier && g.hasCarriers ? .hatAttn : .attn
+        let ref = HeadRef(level: st.level, block: s.selection.block, module: module, head: h)
+        let on = s.edits.ablated.contains(ref)
+        change(&s) { e in if on { e.ablated.remove(ref) } else { e.ablated.insert(ref) } }
+        s.status = (on ? "head back on: " : "head switched off: ") + ref.intervention.description
+    }
+
+    /// The carrier cuts that apply to a stage, in `K`'s order after "none".
+    public static func cuts(for st: ExplorerStage) -> [CarrierCut] {
+        guard let g = st.attention, g.hasCarriers else { return [] }
+        return [.cutCarriers, .cutGlobal] + (st.hasPropagation ? [.noPropagation] : [])
+    }
+
+    static func cycleCut(_ s: inout AppState, _ st: ExplorerStage) {
+        let options = cuts(for: st)
+        guard !options.isEmpty else {
+            s.status = st.isConvolutional ? "stage \(st.level + 1) is convolutional: it has no carrier tokens to cut"
+                : "stage \(st.level + 1) has no carrier tokens: no carrier cut applies"
+            return
+        }
+        let cycle: [CarrierCut] = [.none] + options
+        let now = s.edits.cuts[st.level] ?? .none
+        let next = cycle[wrap((cycle.firstIndex(of: now) ?? 0) + 1, cycle.count)]
+        change(&s) { $0.cuts[st.level] = next == .none ? nil : next }
+        s.status = next.intervention(level: st.level).map { "carrier cut: \($0.description)" }
+            ?? "no carrier cut in stage \(st.level + 1)"
     }
 
     // MARK: - Steps

@@ -1,11 +1,12 @@
-// The side panel: model and checkpoint, top-5 prediction, the current selection, the view's
-// numbers and its plain-words explanation, top to bottom, cut at the panel's height.
+// The side panel: model and checkpoint, top-5 prediction (before -> after with the change of each
+// probability once interventions are in play), the active interventions, the current selection,
+// the view's numbers and its plain-words explanation, top to bottom, cut at the panel's height.
 import HatRecording
 import HatViews
 
 enum Panel {
-    static func draw(_ state: AppState, view: ViewResult?, context: ExplorerContext, rect: CellRect,
-                     theme: Theme, into buf: inout CellBuffer) {
+    static func draw(_ state: AppState, view: ViewResult?, context: ExplorerContext, live: LiveStatus? = nil,
+                     rect: CellRect, theme: Theme, into buf: inout CellBuffer) {
         var y = rect.y
         let bottom = rect.y + rect.height
         let w = rect.width
@@ -32,15 +33,45 @@ enum Panel {
         if !context.imageLabel.isEmpty { pair("image", context.imageLabel) }
         if !state.display.isEmpty { pair("display", state.display) }
 
-        heading("Prediction")
-        for (rank, t) in context.top.enumerated() {
-            guard y < bottom else { break }
-            let pct = Renderer.formatPercent(t.probability)
-            buf.put(pct, x: rect.x, y: y, fg: rank == 0 ? theme.heading : theme.text, bg: theme.background,
-                    attributes: rank == 0 ? .bold : [])
-            buf.put(context.className(t.index), x: rect.x + 7, y: y, fg: theme.text, bg: theme.background,
-                    attributes: rank == 0 ? .bold : [], maxWidth: w - 7)
-            y += 1
+        if let live, live.after != nil || !live.wanted.isEmpty {
+            // Before (the plain run) -> after (the run shown), in percent, and the change.
+            heading("Prediction % before \u{2192} after")
+            line("  was\u{2192}  now change class", theme.dimText)
+            for (rank, r) in live.rows(5).enumerated() {
+                guard y < bottom else { break }
+                let change = (r.after - r.before) * 100
+                let nums = String(format: "%5.1f\u{2192}%5.1f %+6.1f ", Double(r.before * 100), Double(r.after * 100),
+                                  Double(change.isFinite ? change : 0))
+                let n = buf.put(nums, x: rect.x, y: y, fg: rank == 0 ? theme.heading : theme.text, bg: theme.background,
+                                attributes: rank == 0 ? .bold : [])
+                buf.put(context.className(r.index), x: rect.x + n, y: y, fg: theme.text, bg: theme.background,
+                        attributes: rank == 0 ? .bold : [], maxWidth: w - n)
+                y += 1
+            }
+            heading("Interventions")
+            if live.wanted.isEmpty {
+                line("none: the plain run", theme.dimText)
+            } else {
+                for i in live.wanted { for l in Renderer.wrap(i, width: w) { line(l, theme.text) } }
+            }
+            if live.stale {
+                line("running the model again\u{2026}", theme.statusError, .bold)
+            } else if let f = live.failure {
+                for l in Renderer.wrap("the run failed: " + f, width: w) { line(l, theme.statusError) }
+            } else if let ms = live.forwardMs {
+                line(String(format: "ran in %.0f ms", ms), theme.dimText)
+            }
+        } else {
+            heading("Prediction")
+            for (rank, t) in context.top.enumerated() {
+                guard y < bottom else { break }
+                let pct = Renderer.formatPercent(t.probability)
+                buf.put(pct, x: rect.x, y: y, fg: rank == 0 ? theme.heading : theme.text, bg: theme.background,
+                        attributes: rank == 0 ? .bold : [])
+                buf.put(context.className(t.index), x: rect.x + 7, y: y, fg: theme.text, bg: theme.background,
+                        attributes: rank == 0 ? .bold : [], maxWidth: w - 7)
+                y += 1
+            }
         }
 
         heading("Selection")

@@ -2,6 +2,7 @@
 // the view tabs, title, picture, colorbar, side panel, status line, footer, help overlay. Pure:
 // reads the state, never changes it; the terminal only copies the buffer out.
 import Foundation
+import HatImaging
 import HatRecording
 import HatViews
 
@@ -17,17 +18,20 @@ public final class ExplorerContext: @unchecked Sendable {
     public let imageLabel: String
     /// Class names by index; empty = show "class N".
     public let classNames: [String]
+    /// The embedded demo model (the tour then cites its measured accuracies).
+    public let isDemo: Bool
     let sampler: ImageSampler
     let top: [(index: Int, probability: Float)]
 
     public init(recording: Recording, modelName: String? = nil, checkpointLabel: String, imageLabel: String = "",
-                classNames: [String] = []) {
+                classNames: [String] = [], isDemo: Bool = false) {
         self.imageLabel = imageLabel
         self.recording = recording
         geometry = ExplorerGeometry(recording: recording)
         self.modelName = modelName ?? recording.config.name
         self.checkpointLabel = checkpointLabel
         self.classNames = classNames
+        self.isDemo = isDemo
         sampler = ImageSampler(recording: recording)
         top = recording.topK(5)
     }
@@ -38,7 +42,13 @@ public final class ExplorerContext: @unchecked Sendable {
         let p = recording.provenance
         self.init(recording: recording, modelName: recording.config.name,
                   checkpointLabel: p.checkpoint?.label ?? "recording \(fileLabel)",
-                  imageLabel: p.input?.label ?? fileLabel, classNames: p.classNames)
+                  imageLabel: p.input?.label ?? fileLabel, classNames: p.classNames, isDemo: p.checkpoint?.demo ?? false)
+    }
+
+    /// The same labels over another run of the same model and input (an intervened one).
+    public func with(recording other: Recording) -> ExplorerContext {
+        ExplorerContext(recording: other, modelName: modelName, checkpointLabel: checkpointLabel, imageLabel: imageLabel,
+                        classNames: classNames, isDemo: isDemo)
     }
 
     func className(_ i: Int) -> String {
@@ -56,8 +66,10 @@ public struct Frame {
 }
 
 public enum Renderer {
+    /// `live`: what the side panel and the marker say about live interventions (nil: none offered).
     public static func render(_ state: AppState, view: Result<ViewResult, Error>, context: ExplorerContext,
-                              theme: Theme = .standard, tier: ColorTier = .truecolor, mode: PictureMode = .blocks) -> Frame {
+                              theme: Theme = .standard, tier: ColorTier = .truecolor, mode: PictureMode = .blocks,
+                              live: LiveStatus? = nil) -> Frame {
         let w = state.screenWidth, h = state.screenHeight
         var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
         let layout = Layout.compute(width: w, height: h)
@@ -72,12 +84,16 @@ public enum Renderer {
             return Frame(buffer: buf, picture: nil)
         }
         let result = try? view.get()
-        drawHeader(state, layout: layout, theme: theme, into: &buf)
-        let titleText: String
+        // A difference is drawn with the diverging map, whatever map is chosen.
+        let cmap = result?.diverging == true ? Colormap.diverging.rawValue : state.colormap
+        drawHeader(state, layout: layout, theme: theme, live: live, into: &buf)
+        var titleText: String
         switch view {
         case .success(let v): titleText = v.title
         case .failure(let e): titleText = "\(state.view.rawValue): " + String(describing: e)
         }
+        // The picture is of an earlier state while the model runs again.
+        if live?.stale == true { titleText = "[stale: re-running] " + titleText }
         buf.put(titleText, x: layout.title.x, y: layout.title.y, fg: theme.text, bg: theme.background,
                 attributes: .bold, maxWidth: layout.title.width)
 
@@ -89,7 +105,7 @@ public enum Renderer {
         var pictures: [FramePicture] = []
         let area = layout.pictureArea
         if case let .pixels(cw, ch) = mode, !state.showHelp {
-            let heat = HeatPalette(name: state.colormap, min: 0, max: 1)
+            let heat = HeatPalette(name: cmap, min: 0, max: 1)
             let options = FigureOptions(colormap: heat.map, opacity: theme.fieldOpacity)
             let matrixOnly = result.map { $0.field == nil && $0.matrix != nil } ?? false
             let (pic, map, side) = PixelPicture.render(result, input: context.sampler.image, area: area, cellWidth: cw,
@@ -104,7 +120,7 @@ public enum Renderer {
             let (cw, ch) = PictureDrawer.matrixUnits(m)
             let map = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch,
                                      in: CellRect(x: area.x + 1, y: area.y, width: max(1, area.width - 2), height: area.height))
-            PictureDrawer.drawMatrix(m, view: v, map: map, colormap: state.colormap, tier: tier, theme: theme, into: &buf)
+            PictureDrawer.drawMatrix(m, view: v, map: map, colormap: cmap, tier: tier, theme: theme, into: &buf)
             picture = map
         } else {
             var imageArea = area
@@ -119,7 +135,7 @@ public enum Renderer {
                         imageArea.width = area.width - stripWidth - 1
                         PictureDrawer.drawStrip(m, view: v, at: CellRect(x: area.x + imageArea.width + 1, y: area.y,
                                                                           width: stripWidth, height: area.height),
-                                                colormap: state.colormap, tier: tier, theme: theme, into: &buf)
+                                                colormap: cmap, tier: tier, theme: theme, into: &buf)
                     }
                 } else {
                     let (cw, ch) = PictureDrawer.matrixUnits(m)
@@ -129,27 +145,28 @@ public enum Renderer {
                         imageArea.width = area.width - matrixWidth - 3
                         let mArea = CellRect(x: area.x + imageArea.width + 2, y: area.y, width: matrixWidth, height: area.height)
                         let mmap = PictureMap.fit(content: PictureDrawer.matrixContent(m), width: cw, height: ch, in: mArea)
-                        PictureDrawer.drawMatrix(m, view: v, map: mmap, colormap: state.colormap, tier: tier, theme: theme,
+                        PictureDrawer.drawMatrix(m, view: v, map: mmap, colormap: cmap, tier: tier, theme: theme,
                                                  into: &buf)
                         sideMatrix = mmap
                     }
                 }
             }
             let map = PictureMap.fit(content: .image, width: iw, height: ih, in: imageArea)
-            PictureDrawer.drawImage(result, map: map, sampler: context.sampler, colormap: state.colormap, tier: tier,
+            PictureDrawer.drawImage(result, map: map, sampler: context.sampler, colormap: cmap, tier: tier,
                                     theme: theme, into: &buf)
             picture = map
         }
-        if let v = result { drawColorbar(v, state: state, layout: layout, theme: theme, tier: tier, into: &buf) }
-        Panel.draw(state, view: result, context: context, rect: layout.panel, theme: theme, into: &buf)
+        if let v = result { drawColorbar(v, colormap: cmap, layout: layout, theme: theme, tier: tier, into: &buf) }
+        Panel.draw(state, view: result, context: context, live: live, rect: layout.panel, theme: theme, into: &buf)
         drawStatus(state, layout: layout, theme: theme, into: &buf)
-        drawFooter(layout: layout, theme: theme, into: &buf)
+        drawFooter(layout: layout, theme: theme, painting: state.painting, into: &buf)
         if state.showHelp { drawHelp(layout: layout, theme: theme, into: &buf) }
         Palette.adapt(&buf, to: tier, background: theme.background)
         return Frame(buffer: buf, picture: picture, sideMatrix: sideMatrix, pictures: pictures)
     }
 
-    static func drawHeader(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+    static func drawHeader(_ state: AppState, layout: Layout, theme: Theme, live: LiveStatus? = nil,
+                           into buf: inout CellBuffer) {
         let r = layout.header
         buf.fill(x: r.x, y: r.y, width: r.width, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
         var x = r.x + buf.put(" hatscope ", x: r.x, y: r.y, fg: theme.heading, bg: theme.barBackground, attributes: .bold)
@@ -161,15 +178,26 @@ public enum Renderer {
             x += 1
         }
         let count = state.geometry.stages.count
-        let right = "stage \(state.stageIndex + 1)/\(count)  \(state.colormap) "
+        var right = "stage \(state.stageIndex + 1)/\(count)  \(state.colormap) "
+        if state.showDiff { right = "after - before  " + right }
         if x + right.count < r.width {
             buf.put(right, x: r.width - right.count, y: r.y, fg: theme.barText, bg: theme.barBackground)
+        }
+        // The live marker: the model is running again (the picture is stale), or interventions
+        // are active, or a run failed.
+        if let live, let mark = live.marker {
+            let text = " \(mark) "
+            let at = r.width - right.count - text.count - 1
+            if at > x {
+                buf.put(text, x: at, y: r.y, fg: theme.activeTabText, bg: live.stale || live.failure != nil ? theme.statusError : theme.activeTab,
+                        attributes: .bold)
+            }
         }
     }
 
     /// The colour scale: with a stepped palette (few colours) exactly its steps, each an equal
     /// share of the bar.
-    static func drawColorbar(_ v: ViewResult, state: AppState, layout: Layout, theme: Theme, tier: ColorTier,
+    static func drawColorbar(_ v: ViewResult, colormap: String, layout: Layout, theme: Theme, tier: ColorTier,
                              into buf: inout CellBuffer) {
         let r = layout.colorbar
         let lo = formatValue(v.rangeMin), hi = formatValue(v.rangeMax)
@@ -182,7 +210,7 @@ public enum Renderer {
             return
         }
         x += buf.put(lo + " ", x: x, y: r.y, fg: theme.text, bg: theme.background)
-        let cmap = HeatPalette(name: state.colormap, min: v.rangeMin, max: v.rangeMax, tier: tier)
+        let cmap = HeatPalette(name: colormap, min: v.rangeMin, max: v.rangeMax, tier: tier)
         for i in 0..<barWidth {
             let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(barWidth))
             buf[x + i, r.y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
@@ -194,10 +222,13 @@ public enum Renderer {
 
     static func drawStatus(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {
         let r = layout.status
-        if state.status.isEmpty {
+        if state.status.isEmpty && state.painting {
+            let text = " painting occlusions on stage \(state.selection.level + 1), brush \(state.brush.rawValue): the brush follows the query"
+            buf.put(text, x: r.x, y: r.y, fg: theme.statusOK, bg: theme.background, attributes: .bold, maxWidth: r.width)
+        } else if state.status.isEmpty {
             // Hints from the key table: key names in the key colour, like the footer's.
             var x = r.x + 1
-            for h in KeyBindings.statusHints {
+            for h in state.liveUnavailable == nil ? KeyBindings.liveStatusHints : KeyBindings.statusHints {
                 let key = KeyBindings.label(for: [h.action])
                 guard x + key.unicodeScalars.count + h.text.count + 4 <= r.x + r.width else { break }
                 x += buf.put(key, x: x, y: r.y, fg: theme.key, bg: theme.background, attributes: .bold)
@@ -209,7 +240,7 @@ public enum Renderer {
         }
     }
 
-    static func drawFooter(layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+    static func drawFooter(layout: Layout, theme: Theme, painting: Bool = false, into buf: inout CellBuffer) {
         let r = layout.footer
         buf.fill(x: r.x, y: r.y, width: r.width, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
         // Full labels if they all fit; else short labels with one space between hints, leaving
@@ -217,7 +248,7 @@ public enum Renderer {
         func total(_ hints: [FooterHint], short: Bool) -> Int {
             hints.reduce(0) { $0 + $1.key.unicodeScalars.count + 1 + (short ? $1.short.count + 1 : $1.label.count + 2) }
         }
-        var shown = KeyBindings.footer
+        var shown = painting ? KeyBindings.paintFooter : KeyBindings.footer
         var short = false
         if total(shown, short: false) > r.width - 1 {
             short = true
@@ -261,9 +292,17 @@ public enum Renderer {
             buf[x, y] = Cell(glyph: Unicode.Scalar(g)!, fg: theme.overlayBorder, bg: theme.overlayBackground)
         }
         buf.put(" Keys (q quits, any other key closes) ", x: x0 + 2, y: y0, fg: theme.heading, bg: theme.overlayBackground, attributes: .bold)
-        for (i, l) in lines.prefix(boxHeight - 4).enumerated() {
+        // Cut with a mark when the screen is too low for every key (a row is never half shown).
+        var shown = lines.prefix(boxHeight - 4)
+        let cut = shown.count < lines.count
+        if cut { shown = shown.dropLast(); while shown.last?.0.isEmpty == true { shown = shown.dropLast() } }
+        for (i, l) in shown.enumerated() {
             buf.put(l.0, x: x0 + 2, y: y0 + 2 + i, fg: theme.key, bg: theme.overlayBackground, attributes: .bold)
             buf.put(l.1, x: x0 + 4 + keyWidth, y: y0 + 2 + i, fg: theme.text, bg: theme.overlayBackground, maxWidth: textWidth)
+        }
+        if cut {
+            buf.put("\u{2026} \(lines.count - shown.count) more lines: a taller terminal shows every key", x: x0 + 2,
+                    y: y0 + 2 + shown.count, fg: theme.dimText, bg: theme.overlayBackground, maxWidth: boxWidth - 4)
         }
     }
 

@@ -136,8 +136,12 @@ public final class Terminal {
 
         var pictureLeaving: [UInt8] = []
         if setup.graphics.graphics.isPixels {
-            // Pictures live in cells: ncurses must not shift them sideways with insert/delete.
+            // Pictures live in cells: ncurses must not shift them sideways with insert/delete
+            // character, nor up or down with insert/delete line or scrolling regions (its
+            // screen starts with both allowed; a side panel that grew by a few lines moved a
+            // sixel picture down and left its old top behind).
             idcok(window, false)
+            idlok(window, false)
             graphics = GraphicsOutput(choice: setup.graphics, env: env)
             pictureLeaving = graphics?.removeAll ?? []
             if setup.graphics.setSixelRegisters {
@@ -158,8 +162,10 @@ public final class Terminal {
 
     private let mouse: Bool
     private var stopped = false
-    /// Mouse reports on (press, release, wheel; SGR 1006 form where the terminal has it) and off.
-    static let mouseOn = "\u{1b}[?1000h\u{1b}[?1006h", mouseOff = "\u{1b}[?1006l\u{1b}[?1000l"
+    /// Mouse reports on (press, release, wheel, and motion while a button is held: 1002; SGR
+    /// 1006 form where the terminal has it) and off.
+    static let mouseOn = "\u{1b}[?1000h\u{1b}[?1002h\u{1b}[?1006h",
+               mouseOff = "\u{1b}[?1006l\u{1b}[?1002l\u{1b}[?1000l"
 
     deinit { stop() }
 
@@ -223,17 +229,31 @@ public final class Terminal {
     /// Blocks for the next key, resize or mouse event. A terminal that went away reads as
     /// `.interrupt`, so every loop ends.
     public func readKey() -> Key {
-        switch input.next() {
+        switch readEvent(wake: nil) {
+        case let .key(k): return k
+        case .woken: return .unknown
+        }
+    }
+
+    /// What woke the explorer: a key (resizes and hang-ups included, as in `readKey`), or
+    /// `wake` (a non-blocking pipe a background task writes to) becoming readable.
+    public enum Event: Equatable { case key(Key), woken }
+
+    /// `readKey`, also returning when `wake` has something to read.
+    public func readEvent(wake: Int32?) -> Event {
+        switch input.next(wake: wake) {
+        case .woken:
+            return .woken
         case let .key(k):
-            return k
+            return .key(k)
         case .resized:
             var ws = winsize()
             if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 {
                 resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
             }
-            return .resize(width: Int(hs_cols()), height: Int(hs_lines()))
+            return .key(.resize(width: Int(hs_cols()), height: Int(hs_lines())))
         case .closed:
-            return .interrupt
+            return .key(.interrupt)
         }
     }
 
@@ -308,7 +328,12 @@ public final class Terminal {
     /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate; then
     /// the pictures over the cells left blank for them (GraphicsOutput).
     public func draw(_ buffer: CellBuffer, pictures: [FramePicture] = []) {
-        let cleared = graphics?.needsClear(for: pictures) ?? false
+        // Pictures that live in cells (sixel, iTerm2) also move when ncurses scrolls lines that
+        // moved into place (its hardware-scrolling optimisation uses scrolling regions whatever
+        // idlok says): a side panel that grew by a few lines would drag the picture down. A
+        // frame whose lines moved is drawn on a cleared screen instead.
+        let cleared = (graphics?.needsClear(for: pictures) ?? false)
+            || (graphics?.picturesLiveInCells == true && Terminal.linesMoved(from: previous, to: buffer))
         if cleared { clearok(window, true) }
         drawCells(buffer)
         if let g = graphics {
@@ -321,6 +346,21 @@ public final class Terminal {
             if !bytes.isEmpty { _ = TerminalExchange.writeAll(bytes, to: 1) }
             previous = buffer
         }
+    }
+
+    /// Whether a non-blank line of `b` is a line that stood on another row of `a` (and its own row
+    /// changed): what ncurses would scroll into place.
+    static func linesMoved(from a: CellBuffer?, to b: CellBuffer) -> Bool {
+        guard let a, a.width == b.width, a.height == b.height, b.width > 0 else { return false }
+        func row(_ buf: CellBuffer, _ y: Int) -> ArraySlice<Cell> { buf.cells[y * buf.width ..< (y + 1) * buf.width] }
+        var old: [Int: [Int]] = [:]                 // hash of a row of `a` -> its rows
+        for y in 0 ..< a.height { old[row(a, y).hashValue, default: []].append(y) }
+        for y in 0 ..< b.height {
+            let line = row(b, y)
+            guard line != row(a, y), let first = line.first, !line.allSatisfy({ $0 == first }) else { continue }
+            if old[line.hashValue]?.contains(where: { $0 != y && row(a, $0) == line }) == true { return true }
+        }
+        return false
     }
 
     /// Whether `a` and `b` have the same cells inside `rect`.

@@ -17,6 +17,8 @@ final class TerminalInput {
         case resized
         /// The terminal is gone (hang-up, read error): the program should end.
         case closed
+        /// The `wake` descriptor became readable (a background result is ready); drained.
+        case woken
     }
 
     private let fd: Int32
@@ -45,13 +47,16 @@ final class TerminalInput {
         sigaction(SIGWINCH, &previousWinch, nil)
     }
 
-    /// Blocks until the next key, resize or hang-up.
-    func next() -> Event {
+    /// Blocks until the next key, resize or hang-up, or until `wake` (a non-blocking pipe's read
+    /// end) has something to read.
+    func next(wake: Int32? = nil) -> Event {
         while true {
             if !queue.isEmpty { return .key(queue.removeFirst()) }
             var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: resizePipe.0, events: Int16(POLLIN), revents: 0)]
-            let n = poll(&fds, resizePipe.0 >= 0 ? 2 : 1, decoder.isPending ? Self.escapeDelayMs : -1)
+                       pollfd(fd: resizePipe.0, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wake ?? -1, events: Int16(POLLIN), revents: 0)]
+            // A negative descriptor is skipped by poll.
+            let n = poll(&fds, 3, decoder.isPending ? Self.escapeDelayMs : -1)
             if n < 0 {
                 if errno == EINTR { continue }
                 return .closed
@@ -59,6 +64,11 @@ final class TerminalInput {
             if n == 0 {
                 queue += decoder.timeout()
                 continue
+            }
+            if let wake, fds[2].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                while read(wake, &sink, sink.count) > 0 {}
+                return .woken
             }
             if resizePipe.0 >= 0, fds[1].revents & Int16(POLLIN) != 0 {
                 var sink = [UInt8](repeating: 0, count: 64)

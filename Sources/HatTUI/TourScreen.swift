@@ -78,9 +78,13 @@ public final class TourScreen {
     let theme: Theme
     let colormap: String
 
-    public init(context: ExplorerContext, theme: Theme = .standard, colormap: String = "viridis") {
+    /// `runner`: the model run again on the same input (the carrier step uses it; nil for a
+    /// recording file); `interventions`: those the context's recording was run with.
+    public init(context: ExplorerContext, theme: Theme = .standard, colormap: String = "viridis",
+                runner: RecordingRunner? = nil, interventions: [Intervention] = []) {
         self.context = context
-        guide = TourGuide(recording: context.recording, classNames: context.classNames)
+        guide = TourGuide(TourInputs(recording: context.recording, classNames: context.classNames, runner: runner,
+                                     interventions: interventions, isDemo: context.isDemo))
         self.theme = theme
         self.colormap = colormap
     }

@@ -19,6 +19,11 @@ public enum FigureStyle {
     public static let query: RGB = (230, 20, 40)
     /// The tour's route between windows (Overlays.path).
     public static let path: RGB = (255, 60, 200)
+    /// Occluded boxes (shaded with the dataset mean colour, what occlusion puts there) and the
+    /// explorer's occlusion brush.
+    public static let occluded: RGB = (124, 116, 104)
+    public static let occludedOutline: RGB = (255, 255, 255)
+    public static let brush: RGB = (255, 230, 0)
     public static let matrixSeparator: RGB = (255, 255, 255)
     public static let highlightRow: RGB = (230, 20, 40)
     public static let frame: RGB = (60, 60, 60)

@@ -18,8 +18,15 @@ public enum ExplorerAction: String, CaseIterable, Sendable, Equatable {
     case exportView, exportMontage
     /// The guided tour from its first step, and straight to its last (the per-head statistics).
     case tour, tourStatistics
-    /// Pick the query token (or a matrix row) under the mouse.
+    /// Pick the query token (or a matrix row) under the mouse; while painting occlusions, also
+    /// toggle the tokens under the brush there (a drag paints).
     case pick
+    /// Live interventions (the model runs again in the background): occlusion painting on / off,
+    /// occlude or clear the tokens under the brush, brush size, switch off the current head in
+    /// the current block, the next carrier cut of the current stage, undo the last change, remove
+    /// every intervention, and the difference view (after minus before) on / off.
+    case paintOcclusion, toggleOcclusion, smallerBrush, largerBrush
+    case ablateHead, cycleCarrierCut, undo, resetInterventions, differenceView
     case help, quit
 }
 

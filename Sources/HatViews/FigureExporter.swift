@@ -157,6 +157,18 @@ public enum FigureExporter {
         return (figures, skipped, timing)
     }
 
+    /// Writes the difference figure of `kind` at `selection` (DiffView: `after` minus `before`,
+    /// diverging colours, its colour bar labelled "after - before") into `folder` as
+    /// `diff_<the view's file name>`, over `after`'s input; returns the file name.
+    public static func exportDifference(_ kind: ViewKind, selection: Selection, before: Recording, after: Recording,
+                                        folder: String, options: FigureOptions) throws -> String {
+        let view = try DiffView.compute(kind, before: before, after: after, selection: selection)
+        let name = "diff_" + FigureNaming.fileName(kind, selection, recording: after)
+        let image = FigureRenderer.render(view, input: FigureRenderer.inputImage(after), options: options)
+        try OutputFile.write(try PNGCodec.encode(image), to: folder + "/" + name)
+        return name
+    }
+
     /// This thread's CPU time in milliseconds.
     static func cpuNow() -> Double {
         var ts = timespec()

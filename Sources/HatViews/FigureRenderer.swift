@@ -29,6 +29,10 @@ public struct FigureOptions: Sendable, Equatable {
         self.showText = showText; self.rangeOverride = rangeOverride; self.steps = steps
     }
 
+    /// The colour map `view` is drawn with: the diverging one for a difference (whatever map was
+    /// chosen), else the chosen one.
+    public func colormap(for view: ViewResult) -> Colormap { view.diverging ? .diverging : colormap }
+
     public static func == (a: FigureOptions, b: FigureOptions) -> Bool {
         a.colormap == b.colormap && a.opacity == b.opacity && a.scale == b.scale && a.showText == b.showText
             && a.rangeOverride == b.rangeOverride
@@ -96,7 +100,7 @@ public enum FigureRenderer {
         body.draw(on: &canvas, x: m, y: y)
         y += body.height + 8
         drawColorbar(on: &canvas, x: m, y: y, width: barWidth, range: body.range, label: view.scaleLabel,
-                     colormap: options.colormap)
+                     colormap: options.colormap(for: view), markZero: view.diverging)
         y += barHeight
         if !numberLines.isEmpty {
             y += 6
@@ -142,15 +146,20 @@ public enum FigureRenderer {
     }
 
     /// A horizontal colour scale: the gradient, the minimum under its left end, the maximum under
-    /// its right end and the scale label between them (or on the next line when there is no room).
+    /// its right end and the scale label between them (or on the next line when there is no room);
+    /// `markZero` (a difference, symmetric range): a tick at 0 in the middle.
     static func drawColorbar(on canvas: inout Canvas, x: Int, y: Int, width: Int, range: (min: Float, max: Float),
-                             label: String, colormap: Colormap) {
+                             label: String, colormap: Colormap, markZero: Bool = false) {
         let w = max(width, 16)
         for i in 0 ..< w {
             let t = Float(i) / Float(max(w - 1, 1))
             canvas.fill(x: x + i, y: y, w: 1, h: colorbarHeight, colormap.rgb(t))
         }
         canvas.stroke(x: x - 1, y: y - 1, w: w + 2, h: colorbarHeight + 2, FigureStyle.frame)
+        if markZero && range.min < 0 && range.max > 0 {
+            let zx = x + Int((Float(w - 1) * (-range.min / (range.max - range.min))).rounded())
+            canvas.fill(x: zx, y: y - 3, w: 1, h: colorbarHeight + 6, FigureStyle.frame)
+        }
         let ty = y + colorbarHeight + 2
         let lo = ViewStats.fmt(range.min), hi = ViewStats.fmt(range.max)
         canvas.text(lo, x: x, y: ty)
@@ -210,7 +219,7 @@ struct Body {
 
     /// The colour of a value: the colour map, or its stepped palette when the options give one.
     func color(_ v: Float) -> RGB {
-        guard let steps = options.steps, !steps.isEmpty else { return options.colormap.rgb(unit(v)) }
+        guard let steps = options.steps, !steps.isEmpty else { return options.colormap(for: view).rgb(unit(v)) }
         let i = Int((min(max(unit(v), 0), 1) * Float(steps.count)).rounded(.down))
         return steps[min(i, steps.count - 1)]
     }
@@ -257,6 +266,13 @@ struct Body {
                           thickness: thickness, dash: dash, alpha: alpha, clip: clip)
         }
         for r in o.windowRects { rect(r, FigureStyle.windowGrid, alpha: 0.55) }
+        // Occluded boxes: the mean colour over them (what the network is fed there), outlined.
+        for r in o.occluded {
+            let x0 = px(r.x0), y0 = px(r.y0)
+            canvas.blend(x: x + x0, y: y + y0, w: px(r.x0 + r.width) - x0, h: px(r.y0 + r.height) - y0,
+                         FigureStyle.occluded, alpha: 0.75, clip: clip)
+            rect(r, FigureStyle.occludedOutline, dash: max(2, 2 * s), alpha: 0.8)
+        }
         for r in o.carrierBoxes { rect(r, FigureStyle.carrierBox, dash: 3 * s, alpha: 0.6) }
         // Below one pixel per input pixel (half blocks) lines stay one pixel wide and dashes short.
         let small = scale < 1
@@ -272,6 +288,7 @@ struct Body {
                         x1: x + Int(b.centerX * scale), y1: y + Int(b.centerY * scale),
                         FigureStyle.path, thickness: small ? 1 : max(2, s), clip: clip)
         }
+        if let r = o.brush { rect(r, FigureStyle.brush, thickness: small ? 1 : max(2, s)) }
         if let r = o.query {
             // A red outline with a thin white inner line: visible on any colormap colour.
             let t = small ? 1 : max(2, s + 1)

@@ -1,6 +1,7 @@
 // manifest.json: everything needed to make an exported figure again — tool version, model
 // configuration, checkpoint path and sha256, the image (or input tensor) and how it was
-// preprocessed, the relative-position buffers used, the rendering settings, and per figure its
+// preprocessed, the relative-position buffers used, the interventions of the forward pass, the
+// rendering settings, and per figure its
 // file, view, selection, value range and numbers. Written with sorted keys and no timestamps, so the same export gives the same bytes.
 import Foundation
 import HatSystem
@@ -103,14 +104,18 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var skipped: [Skipped]
     /// Absent in manifests written before hatscope read stored buffers.
     public var buffers: Buffers?
+    /// The interventions of the forward pass the figures show, in their option spelling
+    /// (`--cut-global levels.2`); empty for the plain forward, absent in older manifests.
+    public var interventions: [String]?
 
     public init(version: String, model: ModelConfig, checkpoint: Checkpoint?, source: Source,
                 preprocessing: Preprocessing?, inputHeight: Int, inputWidth: Int, rendering: Rendering,
-                figures: [Figure] = [], skipped: [Skipped] = [], buffers: Buffers? = nil) {
+                figures: [Figure] = [], skipped: [Skipped] = [], buffers: Buffers? = nil, interventions: [String]? = nil) {
         tool = "hatscope"
         self.version = version; self.model = model; self.checkpoint = checkpoint; self.source = source
         self.preprocessing = preprocessing; self.inputHeight = inputHeight; self.inputWidth = inputWidth
         self.rendering = rendering; self.figures = figures; self.skipped = skipped; self.buffers = buffers
+        self.interventions = interventions
     }
 
     /// Deterministic JSON: sorted keys, pretty-printed, non-finite floats as strings.

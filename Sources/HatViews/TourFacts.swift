@@ -8,7 +8,8 @@ import HatRecording
 struct TourFacts {
     let rec: Recording
     let classNames: [String]
-    init(_ inputs: TourInputs) { rec = inputs.recording; classNames = inputs.classNames }
+    let inputs: TourInputs
+    init(_ inputs: TourInputs) { rec = inputs.recording; classNames = inputs.classNames; self.inputs = inputs }
 
     var config: ModelConfig { rec.config }
     var name: String { rec.config.name }

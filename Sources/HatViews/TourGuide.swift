@@ -17,7 +17,7 @@ import HatRecording
 /// The parts of FasterViT the tour walks through, in forward order.
 public enum TourStepKind: String, CaseIterable, Sendable {
     case patchEmbedding, convStages, carrierInit, carrierAttention, windowAttention, hatBlock, crossingWindows,
-         propagation, lastStage, prediction, statistics
+         propagation, lastStage, prediction, carrierCut, statistics
 }
 
 /// One screen of the tour.
@@ -53,8 +53,17 @@ public struct TourInputs: Sendable {
     public var recording: Recording
     /// Names of the logits (empty = "class N").
     public var classNames: [String]
-    public init(recording: Recording, classNames: [String] = []) {
-        self.recording = recording; self.classNames = classNames
+    /// Runs the loaded model again on the same input with a list of interventions (the executable
+    /// fills it; nil for a recording file, which has no model).
+    public var runner: RecordingRunner?
+    /// The interventions `recording` was run with (a step that adds one keeps them).
+    public var interventions: [Intervention]
+    /// The embedded demo model: steps then cite its measured held-out accuracies (DemoFacts).
+    public var isDemo: Bool
+    public init(recording: Recording, classNames: [String] = [], runner: RecordingRunner? = nil,
+                interventions: [Intervention] = [], isDemo: Bool = false) {
+        self.recording = recording; self.classNames = classNames; self.runner = runner
+        self.interventions = interventions; self.isDemo = isDemo
     }
 }
 
@@ -102,6 +111,7 @@ public final class TourGuide: @unchecked Sendable {
         case .propagation: return TourSteps.propagation(t)
         case .lastStage: return TourSteps.lastStage(t)
         case .prediction: return TourSteps.prediction(t)
+        case .carrierCut: return TourSteps.carrierCut(t)
         case .statistics: return TourSteps.statistics(t)
         }
     }

@@ -1,5 +1,6 @@
-// Tour steps 8-11: propagation back into the windows, the last stage, the prediction, and every
-// head at once (the per-head statistics, with a closing sentence made from this run's numbers).
+// Tour steps 8-10 and 12: propagation back into the windows, the last stage, the prediction, and
+// every head at once (the per-head statistics, with a closing sentence made from this run's
+// numbers). Step 11, the carrier cut, is in TourInterventionSteps.swift.
 import HatRecording
 
 extension TourSteps {
@@ -82,13 +83,17 @@ extension TourSteps {
         let top = r.topK(5)
         for (i, p) in top.enumerated() { facts.append("\(i + 1). \(t.className(p.index)): \(TourFacts.pct(p.probability))") }
         let first = top.first.map { t.className($0.index) } ?? "nothing"
+        var explorer: [ExplorerHint] = [.note("the Prediction panel on the right lists the top \(min(5, r.logits.count)); after a change it shows before -> after"),
+                                        .use([.ablateHead], "switch the current head off (again: on); the model runs again"),
+                                        .use([.paintOcclusion], "paint occlusions over the image (the brush covers tokens with the mean colour)")]
+        if t.hatStage != nil { explorer.append(.use([.cycleCarrierCut], "cut this stage's carriers, one way after another")) }
         return TourStep(
             kind: .prediction, title: "Prediction: \(first)", facts: facts,
             sentences: [
                 "The last stage's tokens are normalised, averaged into one vector, and a linear layer gives one score per class; softmax turns the scores into the probabilities above.",
-                "The attention maps of this tour show where information can flow in this run, not which of it the prediction depends on. That takes an intervention: change a part (\(t.hatStage == nil ? "a head, a block" : "a head, the carriers")) and run the model again to see whether the prediction moves.",
+                "The attention maps of this tour show where information can flow in this run, not which of it the prediction depends on. That takes an intervention: change a part (\(t.hatStage == nil ? "a head, part of the image" : "a head, part of the image, the carriers")), run the model again and compare the prediction. The explorer does it live; every command that runs the model takes the same changes as options (--ablate-head, --occlude, --occlude-box\(t.hatStage == nil ? "" : ", --cut-carriers, --cut-global, --no-propagation")).",
             ],
-            explorer: [.note("the Prediction panel on the right lists the top \(min(5, r.logits.count))")])
+            explorer: explorer)
     }
 
     static func statistics(_ t: TourFacts) -> TourStep {

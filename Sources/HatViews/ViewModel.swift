@@ -74,6 +74,11 @@ public struct Overlays: Sendable, Equatable {
     /// A path drawn as a line through the centres of these boxes, in order, each box outlined
     /// (the tour's route of information from a token in one window to a token in another).
     public var path: [PixelRect] = []
+    /// Boxes whose input pixels an occlusion covers (the explorer's painted occlusions), drawn
+    /// shaded with a dashed outline.
+    public var occluded: [PixelRect] = []
+    /// The explorer's occlusion brush, outlined.
+    public var brush: PixelRect?
     public init() {}
 }
 
@@ -94,19 +99,22 @@ public struct ViewResult: Sendable, Equatable {
     public var scaleLabel: String
     /// Numbers for the side panel / manifest, in display order: ("max", "0.312"), ("entropy", ...).
     public var numbers: [(String, String)]
+    /// Signed values around 0 (a difference, DiffView): drawn with the diverging colour map
+    /// (Colormap.diverging) over a range symmetric about 0, whatever colour map is chosen.
+    public var diverging: Bool
 
     public init(kind: ViewKind, title: String, explanation: [String], field: Field?, matrix: MatrixField?,
                 overlays: Overlays, rangeMin: Float, rangeMax: Float, scaleLabel: String,
-                numbers: [(String, String)]) {
+                numbers: [(String, String)], diverging: Bool = false) {
         self.kind = kind; self.title = title; self.explanation = explanation; self.field = field
         self.matrix = matrix; self.overlays = overlays; self.rangeMin = rangeMin; self.rangeMax = rangeMax
-        self.scaleLabel = scaleLabel; self.numbers = numbers
+        self.scaleLabel = scaleLabel; self.numbers = numbers; self.diverging = diverging
     }
 
     public static func == (a: ViewResult, b: ViewResult) -> Bool {
         a.kind == b.kind && a.title == b.title && a.explanation == b.explanation && a.field == b.field
             && a.matrix == b.matrix && a.overlays == b.overlays && a.rangeMin == b.rangeMin
-            && a.rangeMax == b.rangeMax && a.scaleLabel == b.scaleLabel
+            && a.rangeMax == b.rangeMax && a.scaleLabel == b.scaleLabel && a.diverging == b.diverging
             && a.numbers.map { $0.0 + "=" + $0.1 } == b.numbers.map { $0.0 + "=" + $0.1 }
     }
 }

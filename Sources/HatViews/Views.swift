@@ -7,16 +7,22 @@ public enum Views {
     /// Computes `kind` for `selection`. Throws `ViewError.invalidSelection` when the selection
     /// points outside the recording and `ViewError.notApplicable` (with the reason) when the view
     /// does not exist for this model / stage.
+    /// A recording made with interventions says so in every title ("... | with --cut-global
+    /// levels.2"), so no figure of a changed forward pass passes for the plain one.
     public static func compute(_ kind: ViewKind, recording: Recording, selection: Selection) throws -> ViewResult {
+        var result: ViewResult
         switch kind {
-        case .local: return try LocalView.compute(recording, selection)
-        case .carrier: return try CarrierView.compute(recording, selection)
-        case .propagation: return try PropagationView.compute(recording, selection)
-        case .reach: return try ReachView.compute(recording, selection)
-        case .rollout: return try RolloutView.compute(recording, selection)
-        case .matrix: return try MatrixView.compute(recording, selection)
-        case .energy: return try EnergyView.compute(recording, selection)
+        case .local: result = try LocalView.compute(recording, selection)
+        case .carrier: result = try CarrierView.compute(recording, selection)
+        case .propagation: result = try PropagationView.compute(recording, selection)
+        case .reach: result = try ReachView.compute(recording, selection)
+        case .rollout: result = try RolloutView.compute(recording, selection)
+        case .matrix: result = try MatrixView.compute(recording, selection)
+        case .energy: result = try EnergyView.compute(recording, selection)
         }
+        let changes = recording.provenance.interventions
+        if !changes.isEmpty { result.title += " | with " + changes.joined(separator: " ") }
+        return result
     }
 
 }

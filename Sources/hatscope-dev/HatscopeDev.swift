@@ -50,19 +50,28 @@ struct SourceOptions: ParsableArguments {
     @Flag(help: "The EMA weights.") var ema = false
     @Option(help: "Relative-position buffers: stored or geometry.") var buffers = "stored"
 
-    func context() throws -> ExplorerContext {
+    func context() throws -> ExplorerContext { try load().context }
+
+    /// The explorer's recording, and the loaded model when there is one (live interventions).
+    func load() throws -> (context: ExplorerContext, run: RecordedRun?) {
         let choice = ConfigChoice(preset: model, file: config, resolution: resolution)
         if let recording {
-            return ExplorerContext(recording: try RecordingReader.read(path: recording),
-                                   fileLabel: (recording as NSString).lastPathComponent)
+            return (ExplorerContext(recording: try RecordingReader.read(path: recording),
+                                    fileLabel: (recording as NSString).lastPathComponent), nil)
         }
         if synthetic {
-            return ExplorerContext(recording: SyntheticScene.recording(config: try choice.chosen()),
-                                   checkpointLabel: "synthetic (no model)", imageLabel: "drawn scene")
+            return (ExplorerContext(recording: SyntheticScene.recording(config: try choice.chosen()),
+                                    checkpointLabel: "synthetic (no model)", imageLabel: "drawn scene"), nil)
         }
         let run = try RecordedRun.make(ModelRequest(checkpoint: checkpoint, choice: choice, ema: ema, buffers: buffers), input: input)
-        return ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: run.checkpointLabel,
-                               imageLabel: run.inputLabel, classNames: run.classNames)
+        return (ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: run.checkpointLabel,
+                                imageLabel: run.inputLabel, classNames: run.classNames, isDemo: run.isDemo), run)
+    }
+
+    /// The explorer on it, with live interventions when a model is loaded.
+    func explorer(_ options: ExplorerOptions) throws -> (Explorer, RecordedRun?) {
+        let (context, run) = try load()
+        return (Explorer(context: context, options: options, live: run.map { r in LiveSetup(runner: { try r.run($0) }) }), run)
     }
 }
 
@@ -72,7 +81,9 @@ struct Frame: ParsableCommand {
         abstract: "Print one explorer or tour frame as text (and --png as an image).",
         discussion: """
         --keys feeds characters to the explorer's key handler first: every character is its own \
-        key, except '>' = Tab and '<' = Shift-Tab. Example: hatscope-dev frame --size 120x38 --keys '>rb'
+        key, except '>' = Tab and '<' = Shift-Tab; with a model (not --synthetic / --recording) \
+        keys that change the interventions run it, and the frame shows the last run. \
+        Example: hatscope-dev frame --size 120x38 --keys '>rb'
         """)
 
     @OptionGroup var source: SourceOptions
@@ -87,19 +98,23 @@ struct Frame: ParsableCommand {
         let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2, parts.allSatisfy({ $0 > 0 && $0 <= 1000 }) else { throw ValidationError("--size wants WIDTHxHEIGHT") }
         guard let tier = ColorTier(rawValue: color.lowercased()) else { throw ValidationError("--color: truecolor, 256, 16, 8 or mono") }
-        let context = try source.context()
         let buffer: CellBuffer
         switch screen {
         case "explore":
-            let explorer = Explorer(context: context, options: ExplorerOptions())
+            let (explorer, _) = try source.explorer(ExplorerOptions())
             var state = explorer.initialState(width: parts[0], height: parts[1])
             for ch in keys {
                 let key: Key = ch == ">" ? .tab : ch == "<" ? .backTab : .char(ch)
                 state = KeyHandling.handle(state, key).0
+                state.picture = explorer.frame(state, tier: tier).picture
             }
+            if !explorer.settle(state) { throw ValidationError("the model did not answer within a minute") }
             buffer = explorer.frame(state, tier: tier).buffer
         case "tour":
-            let tour = TourScreen(context: context)
+            let (context, run) = try source.load()
+            var runner: RecordingRunner?
+            if let run { runner = { try run.run($0) } }
+            let tour = TourScreen(context: context, runner: runner, interventions: [])
             guard (1 ... tour.stepCount).contains(step) else { throw ValidationError("--step must be 1-\(tour.stepCount)") }
             let state = TourState(count: tour.stepCount, index: step - 1, screenWidth: parts[0], screenHeight: parts[1])
             buffer = tour.frame(state, tier: tier)
@@ -121,14 +136,25 @@ struct Explore: ParsableCommand {
     @Flag(help: "Do not use the mouse.") var noMouse = false
     @Option(help: "Folder for e / E exports.") var exportDir = "."
     @Flag(help: "Time frame rendering (results on stderr).") var benchRender = false
+    @Option(help: "Rounds of --bench-live (the first is a warm-up).") var rounds = 7
+    @Flag(help: "Time live interventions: key -> updated prediction and attention against a plain forward, and keypress -> frame while the model runs (results on stderr; needs a model).") var benchLive = false
     @Flag(help: "Time startup to the first frame, then quit.") var timeStartup = false
 
     func run() throws {
         let start = DispatchTime.now()
-        if !benchRender { try Terminal.checkUsable(command: "explore", alternative: nil) }
+        if !benchRender && !benchLive { try Terminal.checkUsable(command: "explore", alternative: nil) }
         let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
                                       exportDirectory: exportDir)
-        let explorer = Explorer(context: try source.context(), options: options)
+        let (explorer, run) = try source.explorer(options)
+        if benchLive {
+            guard let run else { throw ValidationError("--bench-live needs a model (not --synthetic or --recording)") }
+            let term = Terminal.isInteractive ? try Terminal(options: options.terminal) : nil
+            let text = try LiveBenchmark.run(explorer: explorer, plainForward: { _ = try run.logits() }, rounds: max(2, rounds),
+                                             terminal: term)
+            term?.stop()
+            StandardStreams.error(text + "\n")
+            return
+        }
         if benchRender {
             let text = try RenderBenchmark.run(explorer: explorer, onTerminal: Terminal.isInteractive, options: options)
             StandardStreams.error(text + "\n")

@@ -15,9 +15,11 @@ struct Explore: ParsableCommand {
         commandName: "explore",
         abstract: "Explore FasterViT's hierarchical attention in the terminal (the default command).",
         discussion: """
-        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image / --input: PNG or JPEG, or a .npy / safetensors tensor [1, 3, H, W], - for standard input; default the demo image), or a recording file (--recording, from `hatscope record` or tools/record_torch.py; the model does not run). The model runs once; afterwards every key only redraws. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
+        Inputs: a checkpoint (--checkpoint, default the embedded demo model) and an image (--image / --input: PNG or JPEG, or a .npy / safetensors tensor [1, 3, H, W], - for standard input; default the demo image), or a recording file (--recording, from `hatscope record` or tools/record_torch.py; the model does not run). The model runs once; afterwards keys redraw, and interventions run it again in the background. Output: the interactive explorer; `e` / `E` write PNG figures (the same files as `hatscope export`) into --export-dir.
 
         Keys: arrows or h/j/k/l move the query token, Tab / Shift-Tab cycle views, s/S stage, b/B block, n/N head (then the mean of heads), m mean on/off, w/W window, r/R carrier token, t guided tour (T: per-head statistics), c colour map, e export view, E export all heads, ? help, q, Esc or Ctrl-C quit; every other key is ignored. Mouse: a click picks the query token, the wheel steps heads (--no-mouse turns the mouse off).
+
+        Live interventions (not with --recording): o occlusion painting (arrows or the mouse move the brush, Space or a click / drag occludes, [ ] brush size: token, 2x2, window), x switches the current head of the current block off / on, K cycles the carrier cuts of the current stage (cut carriers, cut global, no propagation, none), u undo, U remove all, d difference view (after minus before, diverging colours; e exports it). The model runs again in the background; the side panel shows the prediction before -> after and the active interventions, a marker says when the picture is stale. Intervention options given on the command line (--cut-global levels.2 ...) are the first live ones.
 
         Pictures: --graphics auto shows real pixels with the kitty graphics protocol, sixel or iTerm2 images when the terminal answers that it has them (half blocks inside tmux/screen or when unsure); kitty, sixel, iterm2 force one, blocks turns them off.
 
@@ -30,11 +32,13 @@ struct Explore: ParsableCommand {
           hatscope explore --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg
           hatscope explore --image dog.png --color 256 --export-dir figs
           hatscope explore --recording rec.safetensors
+          hatscope explore --image assets/demo/images/demo_00.png --cut-global levels.2
         """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
     @OptionGroup var recording: RecordingOptions
+    @OptionGroup(title: InterventionOptions.title) var interventions: InterventionOptions
 
     @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
     var color: String = "auto"
@@ -58,29 +62,35 @@ struct Explore: ParsableCommand {
         guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
             throw ValidationError("--graphics must be auto, kitty, sixel, iterm2 or blocks (got \(graphics))")
         }
-        guard Colormap(rawValue: colormap) != nil else {
+        guard Colormap.named(colormap) != nil else {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
     func run() throws {
-        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)] + interventions.givenOptions)
         try Terminal.checkUsable(command: "explore", alternative: "to write figures without one use `hatscope export`")
         let context: ExplorerContext
+        var live: LiveSetup?
         var notes: [String] = []
         if recording.isGiven {
             let (path, rec) = try recording.single(for: "explore")
             context = ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
         } else {
-            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
-            context = ExplorerContext(recording: run.recording, modelName: run.modelName,
+            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path(),
+                                           interventions: { try interventions.resolve(config: $0, height: $1, width: $2) })
+            // The explorer starts on the plain run ("before"); the command line's interventions are
+            // its first live ones, already run.
+            context = ExplorerContext(recording: run.plain ?? run.recording, modelName: run.modelName,
                                       checkpointLabel: run.checkpointLabel, imageLabel: run.inputLabel,
-                                      classNames: run.classNames)
+                                      classNames: run.classNames, isDemo: run.isDemo)
+            live = LiveSetup(runner: { try run.run($0) }, initial: run.interventions,
+                             initialRecording: run.plain == nil ? nil : run.recording)
             notes = run.notes
         }
         let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
                                       exportDirectory: exportDir, colormap: colormap)
-        try Explorer(context: context, options: options).run()
+        try Explorer(context: context, options: options, live: live).run()
         for n in notes { note(n) }
     }
 }

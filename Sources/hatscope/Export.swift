@@ -26,8 +26,8 @@ struct Export: ParsableCommand {
 
         Output: one PNG per figure in --out (created if missing) and manifest.json (tool \
         version, model, checkpoint sha256, image, preprocessing, the relative-position buffers \
-        used (--buffers) and how they compare with the geometry, every selection, value ranges, \
-        file names), enough to make any figure again. All files appear together when the run \
+        used (--buffers) and how they compare with the geometry, the interventions, every \
+        selection, value ranges, file names), enough to make any figure again. All files appear together when the run \
         succeeds, none when it fails (a folder it created is removed again); the folder is \
         locked for the run, so a second export into it is refused until the first is done.
 
@@ -46,6 +46,11 @@ struct Export: ParsableCommand {
         default its centre token); --carrier-slot S makes the query the window's S-th carrier \
         token instead. Without any, the query is the stage's centre token.
 
+        Interventions (--occlude, --occlude-box, --ablate-head, --cut-carriers, --cut-global, \
+        --no-propagation; repeatable) change the forward pass the figures show; every title \
+        ends with them ("| with --cut-global levels.2") and manifest.json lists them. With \
+        --recording the recording's own are used (the options are refused).
+
         --all writes every view for every block and head (and the montages) of every stage, \
         with a progress bar when stderr is a terminal. File names are deterministic: \
         local_s3_b2_h4_w1_q3-5.png is view, stage, block, head (hmean = mean of heads), window, \
@@ -59,12 +64,14 @@ struct Export: ParsableCommand {
               --montage --shared-scale
           hatscope export --recording rec.safetensors --out figs --view local --montage
           hatscope export --image cat.jpg --out all --all --scale 1
+          hatscope export --out cut --view carrier --block 1 --cut-global levels.2
         """)
 
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
     @OptionGroup var recording: RecordingOptions
+    @OptionGroup(title: InterventionOptions.title) var interventions: InterventionOptions
 
     @Option(help: "Output folder for the PNGs and manifest.json (created if missing).")
     var out: String
@@ -116,7 +123,7 @@ struct Export: ParsableCommand {
 
     /// Every option check, before anything loads.
     func checkOptions() throws -> (level: Int, block: Int) {
-        guard Colormap(rawValue: colormap) != nil else {
+        guard Colormap.named(colormap) != nil else {
             throw CLIError("unknown colour map '\(colormap)' (choose \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard opacity.isFinite && (0 ... 1).contains(opacity) else { throw CLIError("--opacity must be between 0 and 1") }
@@ -159,7 +166,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)] + interventions.givenOptions)
         let (level, block) = try checkOptions()
         let kinds = views.compactMap(ViewKind.init(rawValue:))
         let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default, opacity: opacity, scale: scale)
@@ -174,6 +181,7 @@ struct Export: ParsableCommand {
         var preprocessing: Manifest.Preprocessing?
         var checkpoint: Manifest.Checkpoint?
         var buffers: Manifest.Buffers?
+        var applied: [String] = []
         var notes: [String] = []
         if self.recording.isGiven {
             // A recording file: drawn as recorded, no model.
@@ -188,6 +196,7 @@ struct Export: ParsableCommand {
             source.recording = path
             preprocessing = p.preprocessing
             buffers = Manifest.Buffers(choice: p.buffers, comparison: "as recorded (see the recording's notes)")
+            applied = p.interventions
         } else {
             let path = try input.path()
             let file = try NetworkInputReader.open(path)
@@ -195,6 +204,7 @@ struct Export: ParsableCommand {
             run.loaded.digest.start()  // the manifest shows the hash: hash while the model runs
             let config = run.config
             let x = try file.input(for: config)
+            let edits = try interventions.resolve(config: config, height: x.tensor.shape[2], width: x.tensor.shape[3])
             if x.kind == .image {
                 source.image = path
                 preprocessing = Manifest.Preprocessing(height: config.resolution[0], width: config.resolution[1],
@@ -209,7 +219,8 @@ struct Export: ParsableCommand {
                 try StageNumbering.check(level: level, block: block, config: config, option: "--block", item: self.block)
             }
             t1 = Date()
-            recording = try run.record(x, options: RecorderOptions(blocks: keep))
+            recording = try run.record(x, options: RecorderOptions(blocks: keep), interventions: edits)
+            applied = recording.provenance.interventions
             forwardMs = Date().timeIntervalSince(t1) * 1000
             checkpoint = Manifest.Checkpoint(path: run.loaded.checkpointPath, sha256: run.loaded.checkpointSHA256)
             buffers = Manifest.Buffers(choice: run.loaded.buffers.rawValue,
@@ -239,7 +250,8 @@ struct Export: ParsableCommand {
         let manifest = Manifest(version: HatScopeVersion.string, model: recording.config, checkpoint: checkpoint,
                                 source: source, preprocessing: preprocessing, inputHeight: recording.inputHeight,
                                 inputWidth: recording.inputWidth, rendering: Manifest.Rendering(options, sharedScale: sharedScale),
-                                figures: result.figures, skipped: result.skipped, buffers: buffers)
+                                figures: result.figures, skipped: result.skipped, buffers: buffers,
+                                interventions: applied)
         try manifest.write(toFolder: out, batch: batch)
         try batch.commit()
         folder.finish()

@@ -1,7 +1,8 @@
 // The intervention options (--occlude, --occlude-box, --ablate-head, --cut-carriers, --cut-global,
-// --no-propagation), repeatable, shared by every command that runs the model with them: a
-// subcommand adds `@OptionGroup var interventions: InterventionOptions` and passes
-// `try interventions.resolve(config:height:width:)` to `FasterViT.forward(_:recorder:interventions:)`.
+// --no-propagation), repeatable, shared by every command that runs the model with them (record,
+// predict, export, explore, tour, bench): a subcommand adds
+// `@OptionGroup(title: InterventionOptions.title) var interventions: InterventionOptions` and
+// passes `try interventions.resolve(config:height:width:)` to the forward pass.
 // The spelling and the checks are HatRecording's (Intervention.parse / validate); this file only reads
 // mask images.
 import ArgumentParser
@@ -10,6 +11,9 @@ import HatImaging
 import HatRecording
 
 struct InterventionOptions: ParsableArguments {
+    /// The --help section they are listed under.
+    static let title = "Interventions (repeatable; named by official module paths, so each means the same in PyTorch)"
+
     @Option(name: .customLong("occlude"), help: ArgumentHelp(
         "Set the input pixels under the mask's white pixels to 0 after normalisation (the mean colour); the mask is resized nearest-neighbour to the network input.",
         valueName: "mask.png"))
@@ -39,6 +43,14 @@ struct InterventionOptions: ParsableArguments {
         "The stage's last block does not add the upsampled carrier tokens back into its windows.",
         valueName: "levels.L"))
     var noPropagation: [String] = []
+
+    /// Each option with whether it was given (commands refuse them beside --recording: a
+    /// recording is drawn as it was run).
+    var givenOptions: [(option: String, present: Bool)] {
+        [("--occlude", !occlude.isEmpty), ("--occlude-box", !occludeBox.isEmpty), ("--ablate-head", !ablateHead.isEmpty),
+         ("--cut-carriers", !cutCarriers.isEmpty), ("--cut-global", !cutGlobal.isEmpty),
+         ("--no-propagation", !noPropagation.isEmpty)]
+    }
 
     /// Every given intervention, read and checked against the model and input size; a problem is
     /// one line (InterventionError, or a CLIError for an unreadable mask).

@@ -4,6 +4,7 @@ import Foundation
 import HatCore
 import HatModel
 import HatPipeline
+import HatRecording
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,8 +17,10 @@ struct Predict: ParsableCommand {
         tensors and - for standard input work too). Each image goes through the \
         model's eval transform (resize, crop, ImageNet mean/std), then one forward pass.
         Output (stdout): per image, the top --top classes with softmax probability, class index \
-        and logit; with --json one JSON document instead (every logit included; NaN or infinite \
-        values, possible only with --allow-nonfinite, are null).
+        and logit; with --json one JSON document instead (every logit included, and \
+        `interventions`; NaN or infinite values, possible only with --allow-nonfinite, are null).
+        Interventions (--occlude, --occlude-box, --ablate-head, --cut-carriers, --cut-global, \
+        --no-propagation; repeatable) apply to every image; the output names them.
         Class names: a classes.txt (or <checkpoint>.classes.txt) beside the checkpoint with one \
         name per class; else ImageNet-1k names for 1000-class models; else "class N".
 
@@ -25,11 +28,14 @@ struct Predict: ParsableCommand {
           hatscope predict                                         the demo model on a demo image
           hatscope predict --image assets/demo/images/demo_04.png
           hatscope predict --checkpoint fastervit_0_224_1k.pth.tar --image cat.jpg --top 10
+          hatscope predict --cut-global levels.2          the demo without carrier-to-carrier attention
         """)
 
     @OptionGroup var model: ModelOptions
 
     @OptionGroup var input: InputOption
+
+    @OptionGroup(title: InterventionOptions.title) var interventions: InterventionOptions
 
     @Option(help: "How many classes to print per image.")
     var top: Int = 5
@@ -48,14 +54,18 @@ struct Predict: ParsableCommand {
         let run = try model.run(inputResolution: first.resolution)
         let names = Self.classNames(for: run.loaded)
         var results: [Output.Image] = []
+        var applied: [String] = []
         for (i, path) in paths.enumerated() {
             let x = try (i == 0 ? first : NetworkInputReader.open(path)).input(for: run.config)
-            let logits = try run.logits(x)                                   // [classes]
+            // Checked against each input's size (a mask is resized to it) before it runs.
+            let edits = try interventions.resolve(config: run.config, height: x.tensor.shape[2], width: x.tensor.shape[3])
+            applied = edits.map(\.description)
+            let logits = try run.logits(x, interventions: edits)             // [classes]
             results.append(Output.Image(image: path, logits: logits.map(Output.finite),
                                         top: Self.ranked(logits, names: names, count: top)))
         }
         let output = Output(checkpoint: run.loaded.checkpointPath, model: run.config.name,
-                            classes: run.config.numClasses, results: results)
+                            classes: run.config.numClasses, interventions: applied, results: results)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -89,6 +99,7 @@ struct Predict: ParsableCommand {
 
     static func text(_ output: Output) -> String {
         var lines = ["model \(output.model) (\(output.classes) classes) from \(output.checkpoint)"]
+        if !output.interventions.isEmpty { lines.append("interventions: " + output.interventions.joined(separator: " ")) }
         let width = min(40, output.results.flatMap { $0.top.map(\.name.count) }.max() ?? 10)
         for r in output.results {
             lines.append("")
@@ -130,6 +141,8 @@ struct Predict: ParsableCommand {
         let checkpoint: String
         let model: String
         let classes: Int
+        /// The interventions every image was run with, in their option spelling (empty: none).
+        let interventions: [String]
         let results: [Image]
     }
 }

@@ -30,8 +30,12 @@ struct Record: ParsableCommand {
         configuration, input size, class names, preprocessing, the input file with its SHA-256, the \
         checkpoint file (with its SHA-256 when --hash-checkpoint is given), `buffers` (stored or \
         geometry, see --buffers), notes (one on how the checkpoint's relative-position buffers \
-        compare with the geometry). explore, export, stats and tour read it back with \
-        --recording, without the model.
+        compare with the geometry), `interventions` (each in its option spelling, e.g. \
+        `--cut-global levels.2`; the stored input is the occluded one). explore, export, stats and \
+        tour read it back with --recording, without the model.
+        Interventions (--occlude, --occlude-box, --ablate-head, --cut-carriers, --cut-global, \
+        --no-propagation; repeatable, composable) change the forward pass; one that does not apply \
+        to the model is refused in one line before anything runs.
         --dtype f16 stores the attention maps as float16 (half the size; values rounded to \
         nearest float16); the default f32 keeps them exact.
         Large models: window maps of all blocks must fit in --max-attention-mb, else only the last \
@@ -42,12 +46,14 @@ struct Record: ParsableCommand {
           hatscope record --out demo.safetensors          (the demo model on the demo image)
           hatscope record --checkpoint fastervit_0_224_1k.pth.tar --input x.npy --out rec.safetensors
           hatscope explore --recording rec.safetensors
+          hatscope record --cut-global levels.2 --out cut.safetensors   (carriers attend only to themselves)
           hatscope record --checkpoint fastervit_4_21k_768_w48.pth.tar --model faster_vit_4_21k_768 --input cat.jpg --out rec.safetensors --blocks 3.11,4.4
         (the 21k variants share their weight shapes, so name the resolution with --model)
         """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
+    @OptionGroup(title: InterventionOptions.title) var interventions: InterventionOptions
 
     @Option(help: ArgumentHelp("Output .safetensors file (- for standard output).", valueName: "file"))
     var out: String
@@ -81,7 +87,9 @@ struct Record: ParsableCommand {
         let config = run.config
         let keep = try blocks.map { try StageNumbering.blockList($0, config: config, option: "--blocks") }
         let x = try file.input(for: config)
-        var rec = try run.record(x, options: RecorderOptions(blocks: keep, maxAttentionBytes: maxAttentionMB << 20))
+        let edits = try interventions.resolve(config: config, height: x.tensor.shape[2], width: x.tensor.shape[3])
+        var rec = try run.record(x, options: RecorderOptions(blocks: keep, maxAttentionBytes: maxAttentionMB << 20),
+                                 interventions: edits)
         rec.notes.append(run.loaded.bufferAudit(resolution: [x.tensor.shape[2], x.tensor.shape[3]]).summary())
         rec.provenance = RunProvenance.make(run.loaded, input: x, buffers: run.loaded.buffers.rawValue,
                                             interventions: rec.provenance.interventions,

@@ -79,7 +79,7 @@ struct Stats: ParsableCommand {
         }
         guard (1 ... 256).contains(batch) else { throw ValidationError("--batch must be 1-256 (got \(batch))") }
         guard (1 ... 8).contains(scale) else { throw ValidationError("--scale must be 1-8 (got \(scale))") }
-        guard Colormap(rawValue: colormap) != nil else {
+        guard Colormap.named(colormap) != nil else {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }

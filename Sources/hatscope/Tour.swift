@@ -9,6 +9,7 @@ import HatCore
 import HatImaging
 import HatModel
 import HatPipeline
+import HatRecording
 import HatTUI
 import HatViews
 
@@ -24,7 +25,10 @@ struct Tour: ParsableCommand {
         highlights it on the picture and says which explorer keys show it; the last one plots how \
         far every head looks (per-head mean attention distance, as `hatscope stats` computes it). \
         Parts the loaded variant does not have (no carrier tokens in the 21k models, no \
-        propagation in faster_vit_0/1/2) say why.
+        propagation in faster_vit_0/1/2) say why. The step "Does the model need the carriers?" \
+        runs the model again with the carriers cut and shows the prediction before and after \
+        (with --recording the model is not there to run; the step says so). Intervention options \
+        (--cut-global levels.2, ...) make the whole tour one of the changed run.
 
         Keys: Space, Enter or the right arrow: next step; Backspace or the left arrow: previous; \
         g / G: first / last step; q, Esc or Ctrl-C: leave. `t` in the explorer opens the same \
@@ -43,6 +47,7 @@ struct Tour: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOption
     @OptionGroup var recording: RecordingOptions
+    @OptionGroup(title: InterventionOptions.title) var interventions: InterventionOptions
 
     @Option(help: "Step to start at (1-\(TourStepKind.allCases.count)).")
     var step: Int = 1
@@ -69,21 +74,26 @@ struct Tour: ParsableCommand {
     }
 
     func run() throws {
-        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)])
+        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)] + interventions.givenOptions)
         try Terminal.checkUsable(command: "tour", alternative: nil)
         let context: ExplorerContext
+        var runner: RecordingRunner?
+        var applied: [Intervention] = []
         var notes: [String] = []
         if recording.isGiven {
             let (path, rec) = try recording.single(for: "tour")
             context = ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
         } else {
-            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path())
+            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path(),
+                                           interventions: { try interventions.resolve(config: $0, height: $1, width: $2) })
             let label = run.isDemo ? "demo checkpoint" : run.checkpointFile + " (sha256 " + String(run.digest.value.prefix(12)) + ")"
             context = ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: label,
-                                      classNames: run.classNames)
+                                      classNames: run.classNames, isDemo: run.isDemo)
+            runner = { try run.run($0) }
+            applied = run.interventions
             notes = run.notes
         }
-        try TourScreen(context: context).run(options: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()), start: step - 1)
+        try TourScreen(context: context, runner: runner, interventions: applied).run(options: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()), start: step - 1)
         for n in notes { note(n) }
     }
 }

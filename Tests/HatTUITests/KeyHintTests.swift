@@ -59,7 +59,8 @@ final class KeyHintTests: XCTestCase {
         case "\u{2192}": return [.right]
         case "\u{2191}": return [.up]
         case "\u{2193}": return [.down]
-        case "mouse click": return [.mousePress(x: 0, y: 0)]
+        case "mouse click", "click": return [.mousePress(x: 0, y: 0)]
+        case "mouse drag": return [.mouseDrag(x: 0, y: 0)]
         case "mouse wheel": return [.wheelUp, .wheelDown]
         default:
             if name.unicodeScalars.count > 1, name.unicodeScalars.allSatisfy({ (0x2190 ... 0x2193).contains($0.value) }) {
@@ -128,10 +129,53 @@ final class KeyHintTests: XCTestCase {
         case .help: XCTAssertTrue(t.showHelp, msg, file: file, line: line)
         case .quit: XCTAssertTrue(effects.contains(.quit), msg, file: file, line: line)
         case .pick:
-            guard case let .mousePress(x, y) = key, let p = s.picture?.contentPoint(cellX: x, cellY: y) else {
+            let cell: (Int, Int)
+            switch key {
+            case let .mousePress(x, y), let .mouseDrag(x, y): cell = (x, y)
+            default: return XCTFail(msg + " (not a mouse key)", file: file, line: line)
+            }
+            guard let p = s.picture?.contentPoint(cellX: cell.0, cellY: cell.1) else {
                 return XCTFail(msg + " (no picture under the click)", file: file, line: line)
             }
             XCTAssertEqual([r.queryRow, r.queryCol], [Int(p.y) / st.stride, Int(p.x) / st.stride], msg, file: file, line: line)
+            if s.painting, case .mousePress = key {
+                // A press while painting occludes (or clears) the brush where it lands.
+                XCTAssertNotEqual(t.edits.occluded, s.edits.occluded, msg, file: file, line: line)
+            }
+        case .paintOcclusion: XCTAssertEqual(t.painting, !s.painting, msg, file: file, line: line)
+        case .toggleOcclusion:
+            if s.painting {
+                let tokens = KeyHandling.brushTokens(s, st)
+                let wasAll = tokens.allSatisfy { s.edits.occluded.contains($0) }
+                XCTAssertFalse(tokens.isEmpty, msg, file: file, line: line)
+                XCTAssertTrue(tokens.allSatisfy { t.edits.occluded.contains($0) != wasAll }, msg, file: file, line: line)
+            } else {
+                XCTAssertEqual(t.edits, s.edits, msg, file: file, line: line)
+                XCTAssertTrue(t.status.contains("painting"), msg + " (says how to start painting)", file: file, line: line)
+            }
+        case .smallerBrush, .largerBrush:
+            let all = Brush.allCases, i = all.firstIndex(of: s.brush)!
+            XCTAssertEqual(t.brush, all[max(0, min(all.count - 1, i + (action == .largerBrush ? 1 : -1)))], msg, file: file, line: line)
+        case .ablateHead:
+            if let h = q.head, st.attention != nil {
+                let ref = HeadRef(level: q.level, block: q.block, module: s.view == .carrier ? .hatAttn : .attn, head: h)
+                XCTAssertEqual(t.edits.ablated.contains(ref), !s.edits.ablated.contains(ref), msg, file: file, line: line)
+                XCTAssertEqual(t.edits.ablated.count, s.edits.ablated.count + (s.edits.ablated.contains(ref) ? -1 : 1), msg, file: file, line: line)
+            } else {
+                XCTAssertEqual(t.edits, s.edits, msg, file: file, line: line)
+            }
+        case .cycleCarrierCut:
+            let options = KeyHandling.cuts(for: st)
+            if options.isEmpty {
+                XCTAssertEqual(t.edits, s.edits, msg, file: file, line: line)
+            } else {
+                let cycle: [CarrierCut] = [.none] + options
+                let now = s.edits.cuts[st.level] ?? .none
+                XCTAssertEqual(t.edits.cuts[st.level] ?? .none, cycle[wrap(cycle.firstIndex(of: now)! + 1, cycle.count)], msg, file: file, line: line)
+            }
+        case .undo: XCTAssertEqual(t.edits, s.undoStack.last ?? s.edits, msg, file: file, line: line)
+        case .resetInterventions: XCTAssertTrue(t.edits.isEmpty, msg, file: file, line: line)
+        case .differenceView: XCTAssertEqual(t.showDiff, s.showDiff ? false : !s.edits.isEmpty, msg, file: file, line: line)
         }
     }
 
@@ -143,8 +187,9 @@ final class KeyHintTests: XCTestCase {
                 XCTFail("\(what): \"\(run)\" names \(k), which the key table does not bind", file: file, line: line); continue
             }
             if let e = expected { XCTAssertTrue(e.contains(a), "\(what): \"\(run)\" is bound to \(a), the text says \(e)", file: file, line: line) }
-            if case .mousePress = k, let pic = s.picture {  // click the middle of the picture
-                k = .mousePress(x: pic.rect.x + pic.rect.width / 2, y: pic.rect.y + pic.rect.height / 2)
+            if let pic = s.picture {  // click (or drag to) the middle of the picture
+                if case .mousePress = k { k = .mousePress(x: pic.rect.x + pic.rect.width / 2, y: pic.rect.y + pic.rect.height / 2) }
+                if case .mouseDrag = k { k = .mouseDrag(x: pic.rect.x + pic.rect.width / 2, y: pic.rect.y + pic.rect.height / 2) }
             }
             check(a, key: k, in: s, what, file: file, line: line)
         }
@@ -157,12 +202,16 @@ final class KeyHintTests: XCTestCase {
         .nextBlock: "block", .previousBlock: "block", .nextHead: "head", .previousHead: "head",
         .meanOfHeads: "mean of heads", .nextWindow: "window", .previousWindow: "window",
         .nextCarrier: "carrier", .previousCarrier: "carrier", .nextColormap: "colour", .exportView: "export",
-        .exportMontage: "all heads", .tour: "tour", .tourStatistics: "statistics", .pick: "pick",
-        .help: "help", .quit: "quit",
+        .exportMontage: "all heads", .tour: "tour", .tourStatistics: "statistics", .pick: "query",
+        .paintOcclusion: "occlusion", .toggleOcclusion: "occlude", .smallerBrush: "brush", .largerBrush: "brush",
+        .ablateHead: "head", .cycleCarrierCut: "cut", .undo: "undo", .resetInterventions: "remove all",
+        .differenceView: "after minus before", .help: "help", .quit: "quit",
     ]
 
     func startState(_ rec: Recording, width: Int, height: Int) -> AppState {
-        AppState(geometry: ExplorerGeometry(recording: rec), colormaps: ["viridis", "magma"], screenWidth: width, screenHeight: height)
+        var s = AppState(geometry: ExplorerGeometry(recording: rec), colormaps: ["viridis", "magma"], screenWidth: width, screenHeight: height)
+        s.liveUnavailable = nil
+        return s
     }
 
     // MARK: - Explorer: footer, status line, help
@@ -178,20 +227,61 @@ final class KeyHintTests: XCTestCase {
         for (w, h) in [(120, 40), (200, 60), (64, 20)] {
             let s = Fixture.state(width: w, height: h)
             let f = Fixture.frame(s)
-            let footer = runs(marked(f.buffer, row: h - 1))
-            XCTAssertGreaterThanOrEqual(footer.count, 8, "\(w)x\(h)")
-            for (run, after) in footer {
-                let label = String(after.split(separator: " ").first ?? "")
-                XCTAssertNotNil(labels[label], "footer \(w)x\(h): unknown label \"\(label)\" after \(run)")
-                checkRun(run, expected: labels[label], in: s, "footer \(w)x\(h)")
-            }
+            checkFooter(f.buffer, labels: labels, atLeast: 8, in: s, "footer \(w)x\(h)")
             let status = runs(marked(f.buffer, row: h - 2))
-            if w >= 100 { XCTAssertEqual(status.count, 3, "\(w)x\(h)") }
+            if w >= 100 { XCTAssertEqual(status.count, KeyBindings.liveStatusHints.count, "\(w)x\(h)") }
             for (run, after) in status {
                 let a = KeyBindings.action(for: keys(inRun: run).first ?? .unknown)
                 XCTAssertTrue(a.map { after.contains(words[$0]!) } ?? false, "status: \(run) \(after)")
                 checkRun(run, expected: nil, in: s, "status \(w)x\(h)")
             }
+        }
+    }
+
+    /// Every hint of the footer (the last row): its label is one of `labels` and its keys do that.
+    func checkFooter(_ buf: CellBuffer, labels: [String: [ExplorerAction]], atLeast n: Int, in s: AppState, _ what: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        let footer = runs(marked(buf, row: buf.height - 1))
+        XCTAssertGreaterThanOrEqual(footer.count, n, what, file: file, line: line)
+        for (run, after) in footer {
+            let label = String(after.split(separator: " ").first ?? "")
+            XCTAssertNotNil(labels[label], "\(what): unknown label \"\(label)\" after \(run)", file: file, line: line)
+            checkRun(run, expected: labels[label], in: s, what, file: file, line: line)
+        }
+    }
+
+    func testPaintingFooterKeysExistAndDoWhatTheirLabelsSay() {
+        let labels: [String: [ExplorerAction]] = [
+            "brush": [.queryLeft, .queryRight, .queryUp, .queryDown], "stop": [.paintOcclusion],
+            "occlude/clear": [.toggleOcclusion], "occlude": [.pick], "occl": [.toggleOcclusion, .pick],
+            "resize": [.smallerBrush, .largerBrush], "size": [.smallerBrush, .largerBrush], "undo/reset": [.undo, .resetInterventions], "undo": [.undo, .resetInterventions],
+            "help": [.help], "quit": [.quit],
+        ]
+        for (w, h) in [(120, 40), (200, 60), (64, 20)] {
+            var s = Fixture.state(width: w, height: h)
+            s = KeyHandling.handle(s, .char("o")).0
+            XCTAssertTrue(s.painting)
+            s.status = ""
+            // With no message the status line says painting is on and with which brush.
+            let idle = Fixture.frame(s)
+            XCTAssertTrue(idle.buffer.line(h - 2).contains("painting occlusions"), idle.buffer.line(h - 2))
+            s.picture = idle.picture
+            // Something to undo, so u and U change something.
+            s = KeyHandling.handle(s, .char(" ")).0
+            let f = Fixture.frame(s)
+            checkFooter(f.buffer, labels: labels, atLeast: 6, in: s, "painting footer \(w)x\(h)")
+        }
+    }
+
+    func testLiveKeysWithoutAModelOnlySayWhy() {
+        var s = Fixture.state(width: 120, height: 40)
+        s.liveUnavailable = "interventions need the model"
+        for k: Key in [.char("o"), .char(" "), .char("x"), .char("K"), .char("u"), .char("U"), .char("d")] {
+            let (t, effects) = KeyHandling.handle(s, k)
+            XCTAssertEqual(t.edits, s.edits, "\(k)")
+            XCTAssertFalse(t.painting, "\(k)")
+            XCTAssertEqual(t.status, "interventions need the model", "\(k)")
+            XCTAssertEqual(effects, [.redraw])
         }
     }
 
@@ -203,7 +293,7 @@ final class KeyHintTests: XCTestCase {
         help.showHelp = true
         let buf = Fixture.frame(help).buffer
         var seen: Set<String> = []
-        for y in 0 ..< buf.height - 1 {
+        for y in 0 ..< buf.height - 2 {  // the help box (the status line below has hints of its own)
             for (run, after) in runs(marked(buf, row: y)) {
                 seen.insert(run)
                 for k in keys(inRun: run) {

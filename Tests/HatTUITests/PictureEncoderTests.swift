@@ -192,4 +192,32 @@ final class PictureEncoderTests: XCTestCase {
         XCTAssertFalse(sixel.needsClear(for: [FramePicture(rect: rect, image: img)]))
         XCTAssertTrue(sixel.needsClear(for: []), "a sixel picture that goes away needs the screen cleared")
     }
+
+    func testLinesThatMoveAreFoundSoCellPicturesAreNotScrolledAway() {
+        // The live side panel grows by lines (before -> after, interventions): ncurses would
+        // scroll the rows below into place and drag a sixel picture on the same rows with them.
+        let pixels = PictureMode.pixels(cellWidth: 7, cellHeight: 14)
+        let s = Fixture.state(width: 120, height: 40)
+        let plain = Renderer.render(s, view: Result { try Views.compute(s.view, recording: Fixture.recording, selection: s.selection) },
+                                    context: Fixture.context, mode: pixels).buffer
+        var grown = plain
+        for y in stride(from: grown.height - 3, through: 8, by: -1) {          // rows 6-35, 2 rows down
+            for x in 0 ..< 120 { grown[x, y] = plain[x, y - 2] }
+        }
+        XCTAssertTrue(Terminal.linesMoved(from: plain, to: grown))
+        XCTAssertFalse(Terminal.linesMoved(from: plain, to: plain), "nothing moved")
+        XCTAssertFalse(Terminal.linesMoved(from: nil, to: plain))
+        // A changed value in place is no move.
+        var edited = plain
+        edited.put("0.999", x: 100, y: 20, fg: Theme.standard.text, bg: Theme.standard.background)
+        XCTAssertFalse(Terminal.linesMoved(from: plain, to: edited))
+        // The real case: the panel of a live run against the plain one.
+        let explorer = Explorer(context: Fixture.context, options: ExplorerOptions(),
+                                live: LiveSetup(runner: { _ in Fixture.recording }))
+        var live = explorer.initialState(width: 120, height: 40)
+        live.liveUnavailable = nil
+        let before = explorer.frame(live, tier: .truecolor, mode: pixels).buffer
+        live = KeyHandling.handle(live, .char("K")).0
+        XCTAssertTrue(Terminal.linesMoved(from: before, to: explorer.frame(live, tier: .truecolor, mode: pixels).buffer))
+    }
 }

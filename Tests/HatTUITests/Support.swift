@@ -12,8 +12,11 @@ enum Fixture {
     static let context = ExplorerContext(recording: recording, checkpointLabel: "synthetic (no checkpoint)",
                                          classNames: (0..<1000).map { "class-\($0)" })
 
+    /// The explorer's first state, with live interventions on (as with a model).
     static func state(width: Int, height: Int) -> AppState {
-        AppState(geometry: context.geometry, colormaps: ["viridis", "magma", "gray"], screenWidth: width, screenHeight: height)
+        var s = AppState(geometry: context.geometry, colormaps: ["viridis", "magma", "gray"], screenWidth: width, screenHeight: height)
+        s.liveUnavailable = nil
+        return s
     }
 
     static func frame(_ s: AppState, tier: ColorTier = .truecolor) -> Frame {

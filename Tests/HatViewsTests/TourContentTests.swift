@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import HatRecording
 @testable import HatViews
@@ -260,5 +261,93 @@ final class TourContentTests: XCTestCase {
         let g = TourGuide(recording: SyntheticRecording.make(config: Self.fv0))
         XCTAssertEqual(g.step(3).text, g.step(3).text)
         XCTAssertEqual(g.step(99).kind, .statistics)
+    }
+
+    // MARK: - Does the model need the carriers?
+
+    /// A runner that records what it was asked and answers with the demo geometry, its logits
+    /// chosen per intervention list, and carrier attention that is the identity under a cut.
+    final class FakeRunner: @unchecked Sendable {
+        var asked: [[String]] = []
+        func run(_ list: [Intervention]) throws -> Recording {
+            asked.append(list.map(\.description))
+            let global = list.contains { if case .cutGlobal = $0 { return true }; return false }
+            // "different colours" (class 0) leads before; the global cut flips it, the other cut halves it.
+            let logits: [Float] = global ? [-2, 2] : [0.2, 0]
+            return SyntheticRecording.make(config: TourContentTests.demo, logits: logits) { e in
+                e.attention == .carrier && global ? (e.query == e.key ? 1 : 0) : 1
+            }
+        }
+    }
+
+    func testCarrierStepRunsTheModelWithEachCutAndShowsBeforeAndAfter() throws {
+        let rec = SyntheticRecording.make(config: Self.demo, logits: [2, -2])   // different colours 98.2 %
+        let fake = FakeRunner()
+        let inputs = TourInputs(recording: rec, classNames: ["different colours", "same colour"], runner: { try fake.run($0) },
+                                interventions: [.ablateHead(level: 2, block: 0, module: .attn, head: 1)])
+        let s = TourGuide(inputs).steps.first { $0.kind == .carrierCut }!
+        XCTAssertTrue(s.applies)
+        XCTAssertEqual(s.title, "Does the model need the carriers?")
+        // The loaded run's own interventions are kept, each cut added.
+        XCTAssertEqual(fake.asked, [["--ablate-head levels.2.blocks.0.attn:1", "--cut-global levels.2"],
+                                    ["--ablate-head levels.2.blocks.0.attn:1", "--cut-carriers levels.2", "--no-propagation levels.2"]])
+        // softmax([2, -2]) = 98.2 / 1.8 %; [-2, 2] the reverse; [0.2, 0]: 55.0 %.
+        XCTAssertTrue(s.text.contains("as loaded (with --ablate-head levels.2.blocks.0.attn:1): different colours 98.2%, same colour 1.8%"), s.text)
+        XCTAssertTrue(s.text.contains("(--cut-global levels.2, every block of stage 3): different colours 98.2% -> 1.8%; now first: same colour 98.2%"), s.text)
+        XCTAssertTrue(s.text.contains("(--cut-carriers levels.2 --no-propagation levels.2): different colours 98.2% -> 55.0%"), s.text)
+        XCTAssertTrue(s.text.contains("One of the cuts changes the answer"), s.text)
+        // The picture: the cut run's carrier attention as a matrix alone, the identity.
+        let m = try XCTUnwrap(s.picture?.matrix)
+        XCTAssertNil(s.picture?.field)
+        XCTAssertEqual(m.rows, 16)
+        for r in 0 ..< 16 { for c in 0 ..< 16 { XCTAssertEqual(m.values[r * 16 + c], r == c ? 1 : 0, accuracy: 1e-6) } }
+        XCTAssertFalse(s.text.contains("99.97"), "only the demo cites the demo's accuracies")
+        XCTAssertTrue(s.explorer.contains(.use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)")))
+    }
+
+    func testCarrierStepOnTheDemoCitesItsMeasuredAccuracies() {
+        let rec = SyntheticRecording.make(config: Self.demo)
+        let s = TourGuide(TourInputs(recording: rec, runner: { try FakeRunner().run($0) }, isDemo: true)).step(TourStepKind.allCases.firstIndex(of: .carrierCut)!)
+        for n in ["99.97 %", "62.2 %", "78.6 %", "50.00 %", "70.45 %"] { XCTAssertTrue(s.text.contains(n), "\(n): \(s.text)") }
+    }
+
+    func testDemoFactsStandInTheDemosDescription() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("assets/demo/description.md")
+        let doc = try String(contentsOf: url, encoding: .utf8)
+        let quoted = DemoFacts.accuracies.joined(separator: " ")
+        let numbers = try NSRegularExpression(pattern: "\\d+\\.\\d+ %")
+            .matches(in: quoted, range: NSRange(quoted.startIndex..., in: quoted)).map { String(quoted[Range($0.range, in: quoted)!]) }
+        XCTAssertEqual(numbers.count, 5, quoted)
+        for n in numbers { XCTAssertTrue(doc.contains(n), "\(n) is not in assets/demo/description.md") }
+        XCTAssertTrue(doc.contains("(2,999 / 3,000)"))
+    }
+
+    func testCarrierStepSaysWhyWhenItCannotRun() {
+        // No carriers: does not apply, and says why.
+        let k21 = TourGuide(TourInputs(recording: SyntheticRecording.make(config: Self.k21), runner: { try FakeRunner().run($0) }))
+            .steps.first { $0.kind == .carrierCut }!
+        XCTAssertFalse(k21.applies)
+        XCTAssertTrue(k21.text.contains("nothing to cut"), k21.text)
+        XCTAssertTrue(k21.text.contains("no carrier tokens"), k21.text)
+        // A recording file: no model to run.
+        let file = TourGuide(recording: SyntheticRecording.make(config: Self.demo)).steps.first { $0.kind == .carrierCut }!
+        XCTAssertTrue(file.text.contains("the model is not loaded, so it cannot run again here"), file.text)
+        XCTAssertTrue(file.text.contains("hatscope predict --cut-global levels.2"), file.text)
+        // A runner that fails: the reason, no crash.
+        struct Boom: Error, CustomStringConvertible { var description: String { "out of memory" } }
+        let failing = TourGuide(TourInputs(recording: SyntheticRecording.make(config: Self.demo), runner: { _ in throw Boom() }))
+            .steps.first { $0.kind == .carrierCut }!
+        XCTAssertTrue(failing.text.contains("the model could not run again: out of memory"), failing.text)
+    }
+
+    func testPredictionStepNamesTheRealInterventions() {
+        let s = step(steps(SyntheticRecording.make(config: Self.demo)), .prediction)
+        XCTAssertTrue(s.text.contains("--ablate-head, --occlude, --occlude-box, --cut-carriers, --cut-global, --no-propagation"), s.text)
+        XCTAssertTrue(s.explorer.contains { if case let .use(a, _) = $0 { return a == [.cycleCarrierCut] }; return false })
+        XCTAssertTrue(s.explorer.contains { if case let .use(a, _) = $0 { return a == [.ablateHead] }; return false })
+        let k21 = step(steps(SyntheticRecording.make(config: Self.k21)), .prediction)
+        XCTAssertFalse(k21.text.contains("--cut-global"), k21.text)
+        XCTAssertFalse(k21.explorer.contains { if case let .use(a, _) = $0 { return a == [.cycleCarrierCut] }; return false })
     }
 }

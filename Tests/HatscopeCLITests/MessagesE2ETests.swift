@@ -37,7 +37,7 @@ final class MessagesE2ETests: XCTestCase {
                     "--carrier-slot", "--carrier", "--max-attention-mb", "--batch", "--stage", "--steps", "--sanity", "--seed", "--class"]
         let invalid: [String: [[String]]] = [
             "predict": [["--top", "0"], ["--top", "-3"]],
-            "tour": [["--step", "0"], ["--step", "12"], ["--color", "rainbow"]],
+            "tour": [["--step", "0"], ["--step", "\(try tourStepCount() + 1)"], ["--color", "rainbow"]],
             "explore": [["--color", "rainbow"], ["--colormap", "nope"]],
             "stats": [["--jobs", "99", "--out", "o", "--image", "i"], ["--scale", "9", "--out", "o", "--image", "i"],
                       ["--colormap", "nope", "--out", "o", "--image", "i"], ["--out", "o"],

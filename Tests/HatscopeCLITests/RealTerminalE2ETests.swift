@@ -2,8 +2,10 @@
 // with TERM=xterm as people do) and kitty (kitty graphics protocol, software OpenGL). For each,
 // with the detected protocol and with --graphics blocks as the control: the first screen's
 // picture is found in a screenshot and compared with the PNG that `e` exports for the same view
-// (correlation after resizing both to one grid), a key changes it, and after `q` nothing of it is
-// left. `./dev.sh test` installs xvfb, xterm, kitty, imagemagick and xdotool when missing; a
+// (correlation after resizing both to one grid), a key changes it, live interventions redraw it
+// (`o ] ] Space`: the query's window occluded, the new run on screen and exported; `d`: the
+// difference view and its PNG, both compared with the screen the same way), and after `q`
+// nothing of it is left. `./dev.sh test` installs xvfb, xterm, kitty, imagemagick and xdotool when missing; a
 // plain `swift test` without them skips with that hint.
 import Foundation
 import XCTest
@@ -179,10 +181,14 @@ final class RealTerminalE2ETests: XCTestCase {
         return nil
     }
 
+    /// Correlations of the screen's picture with the exported figure: the first screen, the run
+    /// with a window occluded, and its difference view.
+    struct Correlations { var first = 0.0, cut = 0.0, difference = 0.0 }
+
     /// Runs the explorer in `terminal` (a shell line prefix that runs a command) with `graphics`;
-    /// returns the correlation of the screen picture with the exported figure.
+    /// returns the correlations of the screen pictures with the exported figures.
     func run(terminal: String, name: String, graphics: String, term: String?, area: (Int, Int, Int, Int),
-             expect: String, protocolLine: String) throws -> Double {
+             expect: String, protocolLine: String) throws -> Correlations {
         let bin = productsDirectory.appendingPathComponent("hatscope").path
         let dir = work.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -205,7 +211,7 @@ final class RealTerminalE2ETests: XCTestCase {
             defer { last = key }
             if key == last { first = s; pic = p; return true }
             return false
-        }), let shot = first, let p = pic else { return 0 }
+        }), let shot = first, let p = pic else { return Correlations() }
         let detect = (try? String(contentsOfFile: dir.path + "/detect", encoding: .utf8)) ?? ""
         XCTAssertTrue(detect.contains(protocolLine), "\(name): \(detect)")
         if let keep = ProcessInfo.processInfo.environment["HATSCOPE_KEEP_SCREENSHOTS"] {
@@ -223,16 +229,21 @@ final class RealTerminalE2ETests: XCTestCase {
             sh("DISPLAY=\(display) /usr/bin/xdotool windowfocus --sync \(wid) key \(k) 2>/dev/null")
         }
 
-        // The same view exported as a PNG.
-        key("e")
-        let exported = { (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".png") } ?? [] }
-        guard wait("the exported figure", timeout: 20, { exported().count == 1 }) else { return 0 }
-        let png = dir.appendingPathComponent(exported()[0]).path
-        sh("/usr/bin/convert '\(png)' -depth 8 ppm:\(dir.path)/figure.ppm")
-        let figure = try XCTUnwrap(Raster(ppm: dir.path + "/figure.ppm"))
-        let fp = try XCTUnwrap(figurePicture(figure), "the image in the figure")
+        // The same view exported as a PNG: the correlation of the screen's picture with it.
         let n = 48
-        let r = correlation(shot.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n), figure.grid(x: fp.x, y: fp.y, w: fp.w, h: fp.h, n: n))
+        let exported = { (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".png") } ?? [] }
+        func exportAndCompare(_ screen: Raster, _ tag: String) throws -> Double {
+            let old = Set(exported())
+            key("e")
+            guard wait("the exported figure (\(tag))", timeout: 20, { exported().count == old.count + 1 }) else { return 0 }
+            let file = exported().first { !old.contains($0) }!
+            sh("/usr/bin/convert '\(dir.appendingPathComponent(file).path)' -depth 8 ppm:\(dir.path)/figure-\(tag).ppm")
+            let figure = try XCTUnwrap(Raster(ppm: dir.path + "/figure-\(tag).ppm"))
+            let fp = try XCTUnwrap(figurePicture(figure), "the image in the figure \(file)")
+            return correlation(screen.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n), figure.grid(x: fp.x, y: fp.y, w: fp.w, h: fp.h, n: n))
+        }
+        var result = Correlations()
+        result.first = try exportAndCompare(shot, "first")
 
         // A key changes the picture (next head: other attention colours).
         var before = shot.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n)
@@ -248,6 +259,32 @@ final class RealTerminalE2ETests: XCTestCase {
         // A click in the image's lower-left part picks a query token there (another window).
         sh("DISPLAY=\(display) /usr/bin/xdotool mousemove \(p.x + p.w / 5) \(p.y + p.h * 4 / 5) click 1 2>/dev/null")
         XCTAssertTrue(wait("the picture to change after a click in \(name)", timeout: 20) { changed("click") })
+        /// After a change: the picture once two screenshots in a row agree (a stale frame may come
+        /// first, then the new run).
+        func settled(_ tag: String) -> Raster? {
+            var previous: [Double] = [], shot: Raster? = nil
+            _ = wait("the picture to settle (\(tag)) in \(name)", timeout: 20) {
+                guard let s = screenshot("\(name)-\(tag)") else { return false }
+                let g = s.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: n)
+                defer { previous = g }
+                if !previous.isEmpty && zip(g, previous).map({ abs($0 - $1) }).reduce(0, +) / Double(n * n) < 0.2 {
+                    shot = s
+                    return true
+                }
+                return false
+            }
+            return shot
+        }
+        // Live: the query's window occluded (o, the window brush, Space, o: painting off), the
+        // model runs again and the new run replaces the picture; the screen matches its export.
+        for k in ["o", "bracketright", "bracketright", "space", "o"] { key(k) }
+        XCTAssertTrue(wait("the picture of the occluded run in \(name)", timeout: 20) { changed("cut") })
+        if let cutShot = settled("cut-settled") { result.cut = try exportAndCompare(cutShot, "cut") }
+        // d: the difference view, in diverging colours; the screen matches its PNG (diff_...).
+        key("d")
+        XCTAssertTrue(wait("the difference view in \(name)", timeout: 20) { changed("diff") })
+        if let diffShot = settled("diff-settled") { result.difference = try exportAndCompare(diffShot, "diff") }
+        XCTAssertTrue(exported().contains { $0.hasPrefix("diff_local_s3_") }, "\(exported())")
 
         // q: the program ends and no picture is left on screen.
         key("q")
@@ -261,7 +298,18 @@ final class RealTerminalE2ETests: XCTestCase {
             let g = s.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: 16)
             return (g.max() ?? 0) - (g.min() ?? 0) < 8
         })
-        return r
+        return result
+    }
+
+    /// The thresholds both terminals meet: pixels look like the figures, half blocks less so.
+    func check(_ pixels: Correlations, _ blocks: Correlations, _ what: String) {
+        print("\(what) correlation with the figures (first, cut, difference): pixels \(pixels), blocks \(blocks)")
+        for (tag, px, bl) in [("first screen", pixels.first, blocks.first), ("occluded run", pixels.cut, blocks.cut),
+                              ("difference view", pixels.difference, blocks.difference)] {
+            XCTAssertGreaterThan(px, 0.9, "\(what) \(tag): picture vs the exported figure")
+            XCTAssertGreaterThan(bl, 0.6, "\(what) \(tag): half-block picture vs the exported figure")
+        }
+        XCTAssertGreaterThan(pixels.first, blocks.first, "pixels look more like the figure than half blocks")
     }
 
     func testXtermVT340ShowsSixelPicturesAndBlocksAsControl() throws {
@@ -272,10 +320,7 @@ final class RealTerminalE2ETests: XCTestCase {
                             protocolLine: "graphics: sixel")
         let blocks = try run(terminal: xterm, name: "xterm-blocks", graphics: "blocks", term: "xterm", area: area, expect: "xterm",
                              protocolLine: "graphics: blocks")
-        print("xterm correlation with the figure: sixel \(sixel), blocks \(blocks)")
-        XCTAssertGreaterThan(sixel, 0.9, "sixel picture vs the exported figure")
-        XCTAssertGreaterThan(blocks, 0.6, "half-block picture vs the exported figure")
-        XCTAssertGreaterThan(sixel, blocks, "pixels look more like the figure than half blocks")
+        check(sixel, blocks, "xterm (sixel)")
     }
 
     func testKittyShowsKittyGraphicsAndBlocksAsControl() throws {
@@ -286,10 +331,7 @@ final class RealTerminalE2ETests: XCTestCase {
                              protocolLine: "graphics: kitty")
         let blocks = try run(terminal: kitty, name: "kitty-blocks", graphics: "blocks", term: nil, area: area, expect: "kitty",
                              protocolLine: "graphics: blocks")
-        print("kitty correlation with the figure: kitty \(pixels), blocks \(blocks)")
-        XCTAssertGreaterThan(pixels, 0.9, "kitty picture vs the exported figure")
-        XCTAssertGreaterThan(blocks, 0.6, "half-block picture vs the exported figure")
-        XCTAssertGreaterThan(pixels, blocks, "pixels look more like the figure than half blocks")
+        check(pixels, blocks, "kitty")
     }
 
     func testACrashLeavesNoKittyPictureBehind() throws {

@@ -113,6 +113,8 @@ final class RecordingCLITests: XCTestCase {
             let b = try frame(cmd, recording: rec, extra, env: noDemo).split(separator: "\n", omittingEmptySubsequences: false)
             XCTAssertEqual(a.count, b.count, cmd)
             for (i, (x, y)) in zip(a, b).enumerated() where x != y {
+                // The status line offers live interventions with a model, the exports without.
+                if x.hasPrefix(" o paint occlusions") && y.hasPrefix(" ? help   e export this view") { continue }
                 XCTAssertEqual(cmd, "explore", "tour line \(i): \(x) | \(y)")
                 XCTAssertEqual(x.prefix(80), y.prefix(80), "explore line \(i): the picture and its scale agree")
                 XCTAssertTrue(y.contains("Notes") || y.contains("buffers") || y.contains("geometry") || x.dropFirst(80).allSatisfy { $0 == " " },
@@ -208,9 +210,7 @@ final class RecordingCLITests: XCTestCase {
         _ = try run(["export", "--recording", bad, "--out", dir + "/x", "--montage"], env: noDemo)
         _ = try run(["stats", "--recording", bad, "--out", dir + "/s"], env: noDemo)
         // Every step of the tour (its --help says how many).
-        let help = try run(["tour", "--help"])
-        let steps = try XCTUnwrap(help.range(of: #"\(1-(\d+)\)"#, options: .regularExpression).flatMap { Int(help[$0].dropFirst(3).dropLast()) })
-        for step in 1 ... steps { _ = try frame("tour", recording: bad, ["--size", "100x30", "--step", "\(step)"], env: noDemo) }
+        for step in 1 ... (try tourStepCount()) { _ = try frame("tour", recording: bad, ["--size", "100x30", "--step", "\(step)"], env: noDemo) }
         for keys in ["", ">", ">>", ">>>", ">>>>", "m", "S", "T"] {
             _ = try frame("explore", recording: bad, ["--size", "100x30", "--keys", keys], env: noDemo)
         }

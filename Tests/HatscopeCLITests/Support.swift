@@ -51,6 +51,13 @@ func shell(_ script: String, timeout: Double = 120) throws -> (code: Int32, out:
     return (p.terminationStatus, out, err)
 }
 
+/// How many steps the tour has: its --help says "(1-N)" (the tests follow the tour as it grows).
+func tourStepCount() throws -> Int {
+    let help = try runHatscope(["tour", "--help"]).out
+    return try XCTUnwrap(help.range(of: #"\(1-(\d+)\)"#, options: .regularExpression).flatMap { Int(help[$0].dropFirst(3).dropLast()) },
+                         "no step count in tour --help")
+}
+
 /// Single-quoted for the shell.
 func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
