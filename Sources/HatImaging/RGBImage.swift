@@ -12,9 +12,16 @@ public struct RGBImage: Sendable, Equatable {
 
     /// A canvas filled with one colour.
     public init(width: Int, height: Int, fill: (UInt8, UInt8, UInt8) = (0, 0, 0)) {
-        var p = [UInt8](repeating: 0, count: width * height * 3)
-        var i = 0
-        while i < p.count { p[i] = fill.0; p[i + 1] = fill.1; p[i + 2] = fill.2; i += 3 }
+        var p = [UInt8](repeating: fill.0, count: width * height * 3)
+        if fill.0 != fill.1 || fill.0 != fill.2, !p.isEmpty {
+            // The first row pixel by pixel, then copies of it (a screen picture's background: the
+            // per-byte loop took ~15% of a kitty frame's own time).
+            p.withUnsafeMutableBufferPointer { b in
+                let row = width * 3
+                for i in stride(from: 0, to: row, by: 3) { b[i] = fill.0; b[i + 1] = fill.1; b[i + 2] = fill.2 }
+                for y in 1 ..< height { (b.baseAddress! + y * row).update(from: b.baseAddress!, count: row) }
+            }
+        }
         self.init(width: width, height: height, pixels: p)
     }
 }

@@ -13,6 +13,24 @@ public struct DatasetItem: Sendable, Equatable {
     public var path: String
     /// How results name it: the path inside --images DIR, or the path as given.
     public var name: String
+    /// Found in --images DIR (not named by the user): read only when it is a regular file.
+    public var inFolder = false
+
+    /// Throws when an item found in a folder is not a regular file: a FIFO nobody writes to would
+    /// block the run, a device never ends. Inputs the user names (`--image FIFO`) are read as given.
+    public func checkRegular() throws {
+        if inFolder, let kind = Self.specialKind(path) { throw PipelineError("not a regular file (\(kind))") }
+    }
+
+    /// What `path` is when it is not a regular file ("a FIFO", "a character device", ...); nil for
+    /// a regular file, or one that cannot be looked at (its reader names that problem).
+    public static func specialKind(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let kinds: [(mode_t, String)] = [(S_IFIFO, "a FIFO"), (S_IFCHR, "a character device"), (S_IFBLK, "a block device"),
+                                         (S_IFSOCK, "a socket"), (S_IFDIR, "a folder")]
+        return kinds.first { st.st_mode & S_IFMT == $0.0 }?.1
+    }
 }
 
 public struct DatasetList: Sendable {
@@ -63,9 +81,10 @@ public struct DatasetList: Sendable {
         var items = inputs.map { DatasetItem(path: $0, name: $0) }
         if let dir = folder {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
                 throw PipelineError("--images \(dir): no such folder")
             }
+            guard isDir.boolValue else { throw PipelineError("--images \(dir): not a folder") }
             var found: [String] = []
             try walk(dir, prefix: "", recursive: recursive, depth: 0, into: &found)
             if found.isEmpty {
@@ -73,7 +92,7 @@ public struct DatasetList: Sendable {
             }
             found.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             let base = dir.hasSuffix("/") ? dir : dir + "/"
-            items += found.map { DatasetItem(path: base + $0, name: $0) }
+            items += found.map { DatasetItem(path: base + $0, name: $0, inFolder: true) }
         }
         if items.isEmpty { throw PipelineError("give --image FILE (or --input), or --images DIR") }
         return DatasetList(items: items, blockSize: blockSize)

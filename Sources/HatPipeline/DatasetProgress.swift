@@ -14,7 +14,7 @@ import Foundation
 import HatSystem
 
 public final class DatasetProgress<Summary: DatasetSummary, Row: Codable & Sendable>: @unchecked Sendable {
-    public static var folderName: String { ".hatscope-progress" }
+    public static var folderName: String { OutputFolder.progressFolderName }
 
     /// What identifies the run.
     struct Header: Codable, Equatable {
@@ -24,6 +24,9 @@ public final class DatasetProgress<Summary: DatasetSummary, Row: Codable & Senda
         var list: DatasetListInfo
         var shard: String
     }
+
+    /// The header alone, read before the rest.
+    struct HeaderOnly: Decodable { var header: Header }
 
     struct State: Codable {
         var header: Header
@@ -60,17 +63,32 @@ public final class DatasetProgress<Summary: DatasetSummary, Row: Codable & Senda
         // The caller holds the output folder's lock: temporaries here are from killed runs.
         OutputFolder.removeStaleTemporaries(in: folder)
         if FileManager.default.fileExists(atPath: file) {
-            let bytes = try InputFile.read(file) { _ in .atMost(PartialFile.maxBytes, why: "a progress file") }
+            let bytes = try InputFile.read(file) { PartialFile.jsonBound($0, what: "progress file") }
             let dec = JSONDecoder()
             dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let old: State
-            do { old = try dec.decode(State.self, from: Data(bytes)) } catch {
-                throw PipelineError("\(UserMessage.name(file)) cannot be read (\(PartialFile.reason(error))); "
-                                    + "remove \(UserMessage.name(folder)) to start the run over")
+            let progressFolder = folder
+            let unreadable = { (error: Error) in
+                PipelineError("\(UserMessage.name(file)) cannot be read (\(PartialFile.reason(error))); "
+                              + "remove \(UserMessage.name(progressFolder)) to start the run over")
             }
-            if let why = Self.difference(old.header, header) {
+            // The header first: another command's summary would not decode as this one's, and
+            // the user should hear which run it is, not what field is missing.
+            let oldHeader: Header
+            do { oldHeader = try dec.decode(HeaderOnly.self, from: Data(bytes)).header } catch { throw unreadable(error) }
+            if let why = Self.difference(oldHeader, header) {
                 throw PipelineError("\(UserMessage.name(outFolder)) holds an unfinished run with \(why); finish it with its own "
                                     + "command, or remove \(UserMessage.name(folder)) to start over")
+            }
+            let old: State
+            do { old = try dec.decode(State.self, from: Data(bytes)) } catch { throw unreadable(error) }
+            // A hand-edited state would otherwise reach the results: its sums pass the summary's
+            // own checks, its skipped images lie in the blocks done, its journal length is a length.
+            var probe = Summary()
+            do { try probe.merge(old.summary) } catch { throw unreadable(error) }
+            let doneBlocks = old.done
+            if old.rowsLength < 0 || !old.skipped.allSatisfy({ s in
+                (0 ..< list.count).contains(s.index) && doneBlocks.contains { $0.range.contains(s.index / list.blockSize) } }) {
+                throw unreadable(PipelineError("skipped images outside the blocks done, or a negative rows length"))
             }
             let shardBlocks = shard.blocks(of: list.blockCount)
             guard old.done.allSatisfy({ shardBlocks.contains($0.lower) && $0.upper <= shardBlocks.upperBound }) else {

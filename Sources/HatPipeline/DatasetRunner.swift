@@ -68,7 +68,10 @@ public enum DatasetRunner {
         if progress.resumedBlocks > 0 { events.resumed(progress.resumedImages, total) }
         let config = model.config
         try run(job, list: list, shard: shard, progress: progress, jobs: jobs, decoders: decoders,
-                decode: { try NetworkInputReader.read($0.path, config: config) },
+                decode: { item in
+                    try item.checkRegular()
+                    return try NetworkInputReader.read(item.path, config: config)
+                },
                 onProgress: events.progress, onSkip: events.skipped)
         return (try progress.partial(list: list, shard: shard), progress)
     }

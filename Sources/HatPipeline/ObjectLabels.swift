@@ -18,7 +18,10 @@ public struct ObjectLabels: Sendable {
     public static func read(folder: String) throws -> ObjectLabels? {
         let path = (folder.hasSuffix("/") ? folder : folder + "/") + fileName
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let text = try InputFile.readText(path, limit: 256 << 20)
+        // Like the images beside it, only a regular file is read: a FIFO nobody writes to would
+        // block the run, and a device is refused at its first bytes.
+        if let kind = DatasetItem.specialKind(path) { throw PipelineError("\(UserMessage.name(path)): not a regular file (\(kind))") }
+        let text = String(decoding: try InputFile.read(path) { PartialFile.jsonBound($0, what: "labels file", limit: 256 << 20) }, as: UTF8.self)
         struct Object: Decodable {
             var x: Double?, y: Double?, r: Double?
             var box: [Double]?

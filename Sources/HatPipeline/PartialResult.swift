@@ -183,15 +183,42 @@ public struct PartialResult<Summary: DatasetSummary, Row: Codable & Sendable>: C
 
     /// Reads a partial result of this kind from `path` (a partial.json, or a folder holding one).
     public static func read(_ path: String) throws -> PartialResult {
-        let file = PartialFile.resolve(path)
-        let bytes = try PartialFile.bytes(file)
+        try decode(try PartialFile.load(path))
+    }
+
+    /// A partial result of this kind from a file already read (`PartialFile.load`), checked
+    /// for consistency: a hand-edited or damaged file is refused here, not trusted later.
+    public static func decode(_ loaded: PartialFile.Loaded) throws -> PartialResult {
         let dec = JSONDecoder()
         dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let part: PartialResult
-        do { part = try dec.decode(PartialResult.self, from: Data(bytes)) } catch {
-            throw PipelineError("\(UserMessage.name(file)) is not a readable partial result (\(PartialFile.reason(error)))")
+        do { part = try dec.decode(PartialResult.self, from: Data(loaded.bytes)) } catch {
+            throw PipelineError("\(UserMessage.name(loaded.file)) is not a readable partial result (\(PartialFile.reason(error)))")
+        }
+        if let why = part.inconsistency {
+            throw PipelineError("\(UserMessage.name(loaded.file)) is not a consistent partial result: \(why)")
         }
         return part
+    }
+
+    /// What cannot be true of a partial result hatscope wrote, or nil: the list's size, blocks
+    /// and block size must agree, the blocks lie in the list, and every image named lies in them.
+    var inconsistency: String? {
+        guard list.count >= 0, list.blockSize >= 1 else {
+            return "its list has \(list.count) images in blocks of \(list.blockSize) (block size at least 1)"
+        }
+        let blockCount = list.count / list.blockSize + (list.count % list.blockSize == 0 ? 0 : 1)
+        guard list.blocks == blockCount else {
+            return "its list of \(list.count) images in blocks of \(list.blockSize) cannot have \(list.blocks) blocks"
+        }
+        if let r = blocks.first(where: { $0.upper > list.blocks }) {
+            return "it names blocks up to \(r.upper), but its list has \(list.blocks)"
+        }
+        let indices = covered.lazy.map(\.index) + skipped.lazy.map(\.index) + rows.lazy.map(\.index)
+        if let i = indices.first(where: { i in !(0 ..< list.count).contains(i) || !blocks.contains { $0.range.contains(i / list.blockSize) } }) {
+            return "image index \(i) is outside its blocks"
+        }
+        return nil
     }
 }
 
@@ -199,6 +226,14 @@ public struct PartialResult<Summary: DatasetSummary, Row: Codable & Sendable>: C
 public enum PartialFile {
     /// The largest partial result read (per-image rows of ImageNet-val are a few tens of MB).
     public static let maxBytes = 2 << 30
+
+    /// A partial result read once (a FIFO or `<(cmd)` cannot be read twice): its file, bytes and kind.
+    public struct Loaded: Sendable {
+        public var file: String
+        public var bytes: [UInt8]
+        /// The command it belongs to ("stats", "faithfulness").
+        public var kind: String
+    }
 
     /// `path`, or `path/partial.json` when it names a folder.
     public static func resolve(_ path: String) -> String {
@@ -209,16 +244,19 @@ public enum PartialFile {
         return path
     }
 
-    static func bytes(_ file: String) throws -> [UInt8] {
-        try InputFile.read(file) { _ in .atMost(maxBytes, why: "a partial result") }
+    /// The bound of a JSON file hatscope wrote (an object): refused at its first bytes when it
+    /// starts otherwise (a device, an image, a stream of zeros), else at most `maxBytes`.
+    public static func jsonBound(_ start: UnsafeRawBufferPointer, what: String, limit: Int = maxBytes) -> InputFile.Bound {
+        guard let first = start.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return .needMore }
+        return first == UInt8(ascii: "{") ? .atMost(limit, why: "a " + what) : .invalid("not a hatscope \(what) (not a JSON object)")
     }
 
-    /// The command a partial result belongs to ("stats", "faithfulness").
-    public static func kind(of path: String) throws -> String {
+    /// Reads `path` (a partial.json, or a folder holding one) once and tells its kind.
+    public static func load(_ path: String) throws -> Loaded {
         struct Head: Decodable { var format: String; var version: Int; var fingerprint: Kind }
         struct Kind: Decodable { var kind: String }
         let file = resolve(path)
-        let bytes = try Self.bytes(file)
+        let bytes = try InputFile.read(file) { jsonBound($0, what: "partial result") }
         let head: Head
         do { head = try JSONDecoder().decode(Head.self, from: Data(bytes)) } catch {
             throw PipelineError("\(UserMessage.name(file)) is not a hatscope partial result (\(reason(error)))")
@@ -229,7 +267,26 @@ public enum PartialFile {
         guard head.version == 1 else {
             throw PipelineError("\(UserMessage.name(file)) is a partial result of format version \(head.version); this hatscope reads version 1")
         }
-        return head.fingerprint.kind
+        return Loaded(file: file, bytes: bytes, kind: head.fingerprint.kind)
+    }
+
+    /// Refuses a merge into `out` that would replace a partial result that is not one of `parts`
+    /// (`hatscope merge parts/*` with OUT forgotten makes the first part OUT). An unfinished run
+    /// in `out` is OutputFolder's to refuse.
+    public static func checkMergeOutput(_ out: String, parts: [String]) throws {
+        let folder = out.hasSuffix("/") ? out : out + "/"
+        var st = stat()
+        guard stat(out, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return }    // OutputFolder says the rest
+        guard stat(folder + "partial.json", &st) == 0 else { return }
+        let target = (st.st_dev, st.st_ino)
+        let named = parts.contains { p in
+            var s = stat()
+            return stat(resolve(p), &s) == 0 && (s.st_dev, s.st_ino) == target
+        }
+        if !named {
+            throw PipelineError("\(UserMessage.name(out)) holds a partial result (partial.json) that is not among the parts; "
+                                + "merging would replace it (hatscope merge OUT PART...: was OUT left out?)")
+        }
     }
 
     /// A decoding error in a few words.

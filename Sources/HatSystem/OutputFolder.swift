@@ -14,9 +14,14 @@ public final class OutputFolder {
     /// Folders this run created, parents first, with their registry tokens.
     private var created: [(path: String, token: CleanupRegistry.Token)] = []
 
+    /// Where a resumable run keeps its progress inside its output folder (HatPipeline's
+    /// DatasetProgress); its presence means an unfinished run.
+    public static let progressFolderName = ".hatscope-progress"
+
     /// Creates `path` (and missing parents) if needed and locks it. `option` names the option in
-    /// messages ("--out").
-    public init(_ path: String, option: String) throws {
+    /// messages ("--out"). Unless `resumable` (a command that continues its own unfinished run
+    /// there), a folder holding an unfinished run is refused: its files would mix with that run's.
+    public init(_ path: String, option: String, resumable: Bool = false) throws {
         self.path = path
         func refuse(_ why: String) -> FileError {
             .folder(path: path, reason: why + " (\(option))")
@@ -48,6 +53,11 @@ public final class OutputFolder {
               locked.st_dev == named.st_dev, locked.st_ino == named.st_ino else {
             abandon()
             throw refuse("another hatscope run removed it as this one started; run again")
+        }
+        if !resumable, access(file(Self.progressFolderName), F_OK) == 0 {
+            finish()
+            throw refuse("it holds an unfinished run (\(file(Self.progressFolderName))); finish it with its own command, "
+                         + "or choose another folder")
         }
         // Holding the lock, no other run writes here: temporaries left in it belong to runs that
         // were killed with SIGKILL (which no handler sees).

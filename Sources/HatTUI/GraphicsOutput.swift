@@ -7,15 +7,23 @@ import HatImaging
 
 final class GraphicsOutput {
     let choice: GraphicsChoice
-    let payload: KittyPayload
+    /// How kitty pictures travel.
+    let transmission: KittyTransmission
     private struct Shown { var rect: CellRect; var hash: Int; var id: UInt32 }
     private var shown: [Shown] = []
     private var nextID: UInt32 = 0x4853_0001   // "HS..": away from other programs' small ids
 
-    init(choice: GraphicsChoice, env: [String: String]) {
+    /// `transmission`: forced (benchmarks), or nil to take the fastest the terminal can read.
+    init(choice: GraphicsChoice, env: [String: String], transmission forced: KittyTransmission? = nil) {
         self.choice = choice
-        // Over SSH bytes cost more than PNG encoding time.
-        payload = (env["SSH_CONNECTION"] ?? env["SSH_TTY"] ?? "").isEmpty ? .rgb : .png
+        transmission = forced ?? GraphicsOutput.transmission(for: choice, env: env)
+    }
+
+    /// A file when kitty answered that it reads ours (it runs on this machine), else the tty:
+    /// raw RGB locally, PNG over SSH where bytes cost more than encoding time.
+    static func transmission(for choice: GraphicsChoice, env: [String: String]) -> KittyTransmission {
+        if choice.kittyFiles { return .file }
+        return (env["SSH_CONNECTION"] ?? env["SSH_TTY"] ?? "").isEmpty ? .rgb : .png
     }
 
     static func hash(_ image: RGBImage) -> Int {
@@ -42,6 +50,24 @@ final class GraphicsOutput {
         shown.removeAll()
     }
 
+    /// One frame's pictures: whether the screen must be cleared before ncurses draws `buffer`
+    /// (then every cell-based picture is sent again), and the bytes to write after the cells.
+    /// `previous`: the cells of the frame before.
+    func frame(_ pictures: [FramePicture], buffer: CellBuffer, previous: CellBuffer?) -> (clear: Bool, bytes: [UInt8]) {
+        // Pictures that live in cells (sixel, iTerm2) also move when ncurses scrolls lines that
+        // moved into place (its hardware-scrolling optimisation uses scrolling regions whatever
+        // idlok says): a side panel that grew by a few lines would drag the picture down. A
+        // frame whose lines moved is drawn on a cleared screen instead.
+        let cleared = needsClear(for: pictures)
+            || (picturesLiveInCells && Terminal.linesMoved(from: previous, to: buffer))
+        let resized = previous.map { $0.width != buffer.width || $0.height != buffer.height } ?? true
+        if cleared || resized { screenCleared() }
+        let bytes = update(pictures) { rect in
+            cleared || resized || !Terminal.sameCells(previous, buffer, in: rect)
+        }
+        return (cleared, bytes)
+    }
+
     /// The bytes that bring the screen from what is shown to `pictures`. `damaged(rect)`: ncurses
     /// rewrote some cell inside rect in this frame.
     func update(_ pictures: [FramePicture], damaged: (CellRect) -> Bool) -> [UInt8] {
@@ -61,13 +87,17 @@ final class GraphicsOutput {
                 let id = nextID
                 nextID = nextID &+ 1
                 let bytes: [UInt8]
-                if choice.kittyFiles, let file = KittyFiles.file(for: p.image.pixels) {
-                    let b = PictureEncoders.kittyTransmitFile(file, width: p.image.width, height: p.image.height, id: id,
-                                                             columns: p.rect.width, rows: p.rect.height)
+                let shared = transmission == .sharedMemory
+                let local = shared ? KittyFiles.shared(for: p.image.pixels)
+                    : transmission == .file ? KittyFiles.file(for: p.image.pixels) : nil
+                if let name = local {
+                    let b = PictureEncoders.kittyTransmitFile(name, width: p.image.width, height: p.image.height, id: id,
+                                                             columns: p.rect.width, rows: p.rect.height, sharedMemory: shared)
                     bytes = wrap ? PictureEncoders.tmuxWrap(b) : b
                 } else {
+                    // Through the tty (also when a file or shared memory could not be written).
                     guard let b = try? PictureEncoders.kittyTransmit(p.image, id: id, columns: p.rect.width,
-                                                                     rows: p.rect.height, payload: payload,
+                                                                     rows: p.rect.height, payload: transmission == .png ? .png : .rgb,
                                                                      passthrough: wrap) else { continue }
                     bytes = b
                 }

@@ -1,11 +1,24 @@
 // The escape strings that put a picture on screen, per protocol. kitty: raw RGB (f=24) through a
-// temporary file when the terminal runs on this machine (KittyFiles), else through the tty -
-// raw RGB locally, PNG (f=100) over SSH where bytes cost more than encoding time - base64 in
-// chunks of 4096 as the protocol requires (m=1 ... m=0); always cell-aligned (c, r), the cursor
+// temporary file when the terminal runs on this machine (KittyFiles), else
+// through the tty - raw RGB locally, PNG (f=100) over SSH where bytes cost more than encoding
+// time - base64 in chunks of 4096 as the protocol requires (m=1 ... m=0); always cell-aligned (c, r), the cursor
 // left where it was (C=1), replies off (q=2). iTerm2: a PNG as OSC 1337 File. Sixel: libsixel (SixelEncoder).
 // Inside tmux every string is wrapped in its passthrough (ESC P tmux; ... ESC \, ESC doubled).
 import Foundation
 import HatImaging
+
+/// How kitty pictures travel: the protocol's medium (t=) and format (f=).
+public enum KittyTransmission: String, CaseIterable, Sendable {
+    /// Raw RGB in a temporary file (t=t, f=24): only its name goes through the tty.
+    case file
+    /// Raw RGB in a POSIX shared-memory object (t=s, f=24): never chosen by detection (no
+    /// faster than a file here), only forced by benchmarks.
+    case sharedMemory = "shm"
+    /// Raw RGB, base64 through the tty (t=d, f=24).
+    case rgb
+    /// PNG (zlib level 1), base64 through the tty (t=d, f=100).
+    case png
+}
 
 enum KittyPayload: Sendable { case rgb, png }
 
@@ -40,9 +53,11 @@ enum PictureEncoders {
         return out
     }
 
-    /// The same from a temporary file holding the raw RGB (t=t): only its name is sent.
-    static func kittyTransmitFile(_ path: String, width: Int, height: Int, id: UInt32, columns: Int, rows: Int) -> [UInt8] {
-        Array(("\u{1b}_Ga=T,t=t,f=24,s=\(width),v=\(height),i=\(id),p=1,c=\(columns),r=\(rows),C=1,q=2;"
+    /// The same from a temporary file (t=t) or a shared-memory object (`sharedMemory`: t=s)
+    /// holding the raw RGB: only its name is sent.
+    static func kittyTransmitFile(_ path: String, width: Int, height: Int, id: UInt32, columns: Int, rows: Int,
+                                  sharedMemory: Bool = false) -> [UInt8] {
+        Array(("\u{1b}_Ga=T,t=\(sharedMemory ? "s" : "t"),f=24,s=\(width),v=\(height),i=\(id),p=1,c=\(columns),r=\(rows),C=1,q=2;"
                + Data(path.utf8).base64EncodedString() + "\u{1b}\\").utf8)
     }
 

@@ -19,8 +19,11 @@ public struct TerminalOptions: Sendable {
     public var mouse: Bool
     /// "auto", "kitty", "sixel", "iterm2" or "blocks".
     public var graphics: String
-    public init(color: String = "auto", mouse: Bool = true, graphics: String = "auto") {
-        self.color = color; self.mouse = mouse; self.graphics = graphics
+    /// How kitty pictures travel; nil: the fastest the terminal answered for (benchmarks force one).
+    public var kittyTransmission: KittyTransmission?
+    public init(color: String = "auto", mouse: Bool = true, graphics: String = "auto",
+                kittyTransmission: KittyTransmission? = nil) {
+        self.color = color; self.mouse = mouse; self.graphics = graphics; self.kittyTransmission = kittyTransmission
     }
     /// The values `color` takes.
     public static let colorChoices = ["auto", "truecolor", "256", "16", "8", "mono"]
@@ -33,6 +36,10 @@ public final class Terminal {
     /// What detection decided (DisplaySetup.swift): picture protocol, colour tier, reasons.
     public let display: DisplaySetup
     private let graphics: GraphicsOutput?
+    /// How kitty pictures travel (nil: no kitty pictures).
+    public var kittyTransmission: KittyTransmission? {
+        graphics?.choice.graphics == .kitty ? graphics?.transmission : nil
+    }
     private var previous: CellBuffer? = nil
     private let screen: OpaquePointer
     private let window: UnsafeMutablePointer<WINDOW>
@@ -142,7 +149,7 @@ public final class Terminal {
             // sixel picture down and left its old top behind).
             idcok(window, false)
             idlok(window, false)
-            graphics = GraphicsOutput(choice: setup.graphics, env: env)
+            graphics = GraphicsOutput(choice: setup.graphics, env: env, transmission: options.kittyTransmission)
             pictureLeaving = graphics?.removeAll ?? []
             if setup.graphics.setSixelRegisters {
                 _ = TerminalExchange.writeAll(TerminalQueries.setSixelRegisters(setup.graphics.sixelColors), to: 1)
@@ -327,25 +334,19 @@ public final class Terminal {
 
     /// Copies a frame to the screen: erase, all cells, one wnoutrefresh and one doupdate; then
     /// the pictures over the cells left blank for them (GraphicsOutput).
-    public func draw(_ buffer: CellBuffer, pictures: [FramePicture] = []) {
-        // Pictures that live in cells (sixel, iTerm2) also move when ncurses scrolls lines that
-        // moved into place (its hardware-scrolling optimisation uses scrolling regions whatever
-        // idlok says): a side panel that grew by a few lines would drag the picture down. A
-        // frame whose lines moved is drawn on a cleared screen instead.
-        let cleared = (graphics?.needsClear(for: pictures) ?? false)
-            || (graphics?.picturesLiveInCells == true && Terminal.linesMoved(from: previous, to: buffer))
-        if cleared { clearok(window, true) }
-        drawCells(buffer)
-        if let g = graphics {
-            let old = previous
-            let resized = old.map { $0.width != buffer.width || $0.height != buffer.height } ?? true
-            if cleared || resized { g.screenCleared() }
-            let bytes = g.update(pictures) { rect in
-                cleared || resized || !Terminal.sameCells(old, buffer, in: rect)
-            }
-            if !bytes.isEmpty { _ = TerminalExchange.writeAll(bytes, to: 1) }
-            previous = buffer
+    /// Returns the number of picture bytes written (0: no picture was sent this frame).
+    @discardableResult
+    public func draw(_ buffer: CellBuffer, pictures: [FramePicture] = []) -> Int {
+        guard let g = graphics else {
+            drawCells(buffer)
+            return 0
         }
+        let step = g.frame(pictures, buffer: buffer, previous: previous)
+        if step.clear { clearok(window, true) }
+        drawCells(buffer)
+        if !step.bytes.isEmpty { _ = TerminalExchange.writeAll(step.bytes, to: 1) }
+        previous = buffer
+        return step.bytes.count
     }
 
     /// Whether a non-blank line of `b` is a line that stood on another row of `a` (and its own row

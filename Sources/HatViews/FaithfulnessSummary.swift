@@ -18,7 +18,10 @@ public struct ExactMoments: Sendable, Equatable, Codable {
         sum += x; sumSquares += x * x; count += 1
     }
 
-    public mutating func merge(_ o: ExactMoments) { sum += o.sum; sumSquares += o.sumSquares; count += o.count }
+    public mutating func merge(_ o: ExactMoments) throws {
+        count = try addCounts(count, o.count)
+        sum += o.sum; sumSquares += o.sumSquares
+    }
 
     public var mean: Double? { count > 0 ? sum.value / Double(count) : nil }
     /// Sample standard deviation; nil below two values.
@@ -70,11 +73,22 @@ public struct FaithfulnessSummary: Sendable, Equatable, Codable {
             insertionCurve = Array(repeating: ExactMoments(), count: points)
             sanity = Array(repeating: ExactMoments(), count: sanitySteps)
         }
-        mutating func merge(_ o: SourceSums) {
-            deletionAUC.merge(o.deletionAUC); insertionAUC.merge(o.insertionAUC)
-            for i in deletionCurve.indices { deletionCurve[i].merge(o.deletionCurve[i]); insertionCurve[i].merge(o.insertionCurve[i]) }
-            pointingHits += o.pointingHits; pointingTrials += o.pointingTrials
-            for i in sanity.indices { sanity[i].merge(o.sanity[i]) }
+        mutating func merge(_ o: SourceSums) throws {
+            guard o.deletionCurve.count == deletionCurve.count, o.insertionCurve.count == insertionCurve.count,
+                  o.sanity.count == sanity.count else {
+                throw StatisticsError.invalid("faithfulness curves or sanity steps of different lengths")
+            }
+            try deletionAUC.merge(o.deletionAUC); try insertionAUC.merge(o.insertionAUC)
+            for i in deletionCurve.indices { try deletionCurve[i].merge(o.deletionCurve[i]); try insertionCurve[i].merge(o.insertionCurve[i]) }
+            pointingHits = try addCounts(pointingHits, o.pointingHits); pointingTrials = try addCounts(pointingTrials, o.pointingTrials)
+            for i in sanity.indices { try sanity[i].merge(o.sanity[i]) }
+        }
+
+        /// Whether the sums fit `steps` and `sanitySteps` and the counts can be true.
+        func fits(points: Int, sanitySteps: Int) -> Bool {
+            let moments = [deletionAUC, insertionAUC] + deletionCurve + insertionCurve + sanity
+            return deletionCurve.count == points && insertionCurve.count == points && sanity.count == sanitySteps
+                && moments.allSatisfy { $0.count >= 0 } && pointingTrials >= 0 && (0 ... pointingTrials).contains(pointingHits)
         }
     }
 
@@ -111,6 +125,11 @@ public struct FaithfulnessSummary: Sendable, Equatable, Codable {
 
     /// Adds another summary (same steps required); exact.
     public mutating func merge(_ other: FaithfulnessSummary) throws {
+        // A summary read from a file is checked before it is used (the report indexes its curves).
+        guard other.steps >= 0, other.images >= 0, other.cleanProbability.count >= 0,
+              other.sources.values.allSatisfy({ $0.fits(points: other.steps + 1, sanitySteps: other.sanitySteps.count) }) else {
+            throw StatisticsError.invalid("faithfulness sums whose curves, sanity steps or counts do not fit their steps")
+        }
         if other.images == 0 && other.sources.isEmpty { notApplicable.merge(other.notApplicable) { a, _ in a }; return }
         if images == 0 && sources.isEmpty && steps == 0 {
             let na = notApplicable
@@ -121,11 +140,13 @@ public struct FaithfulnessSummary: Sendable, Equatable, Codable {
         guard steps == other.steps, sanitySteps == other.sanitySteps else {
             throw StatisticsError.mismatch("faithfulness with \(steps) steps and sanity steps \(sanitySteps) vs \(other.steps) and \(other.sanitySteps)")
         }
-        images += other.images
-        cleanProbability.merge(other.cleanProbability)
+        var merged = self
+        merged.images = try addCounts(images, other.images)
+        try merged.cleanProbability.merge(other.cleanProbability)
         for (name, s) in other.sources {
-            if var mine = sources[name] { mine.merge(s); sources[name] = mine } else { sources[name] = s }
+            if var mine = merged.sources[name] { try mine.merge(s); merged.sources[name] = mine } else { merged.sources[name] = s }
         }
+        self = merged
         notApplicable.merge(other.notApplicable) { a, _ in a }
     }
 

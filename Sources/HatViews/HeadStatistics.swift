@@ -81,6 +81,14 @@ public struct StatsStage: Sendable, Equatable, Codable {
     public var summary: String
 }
 
+/// a + b for counts that may come from a file (a hand-edited part can hold any Int): an overflow
+/// is an error, never a trap.
+func addCounts(_ a: Int, _ b: Int) throws -> Int {
+    let (s, overflow) = a.addingReportingOverflow(b)
+    if overflow { throw StatisticsError.invalid("counts too large to add (\(a) + \(b))") }
+    return s
+}
+
 /// Per-head statistics of one or more recordings of the same model at the same input size.
 public struct HeadStatistics: Sendable, Equatable, Codable {
     public var model: String
@@ -129,10 +137,13 @@ public enum StatisticsError: Error, Equatable, CustomStringConvertible {
     case mismatch(String)
     /// Nothing was added.
     case empty
+    /// Sums that cannot be combined: counts that would overflow, curves of another length.
+    case invalid(String)
     public var description: String {
         switch self {
         case .mismatch(let s): return "statistics: recordings do not match: \(s)"
         case .empty: return "statistics: no recordings were added"
+        case .invalid(let s): return "statistics: \(s)"
         }
     }
 }

@@ -55,8 +55,8 @@ public struct HeadStatisticsAccumulator: Sendable, Equatable {
         var distance = Moments(), entropy = Moments(), carrier = Moments(), padding = Moments()
         var key: HeadKey { HeadKey(attention: attention, level: level, block: block, head: head) }
 
-        mutating func add(_ o: HeadSums) {
-            queries += o.queries; images += o.images
+        mutating func add(_ o: HeadSums) throws {
+            queries = try addCounts(queries, o.queries); images = try addCounts(images, o.images)
             distance.add(o.distance); entropy.add(o.entropy); carrier.add(o.carrier); padding.add(o.padding)
         }
     }
@@ -121,18 +121,22 @@ public struct HeadStatisticsAccumulator: Sendable, Equatable {
     public mutating func merge(_ other: HeadStatisticsAccumulator) throws {
         guard let ol = other.layout else { return }
         if let l = layout, l != ol { throw StatisticsError.mismatch("expected \(l.signature), got \(ol.signature)") }
-        if layout == nil { layout = ol }
+        // Checked before anything changes: a merge that fails leaves this accumulator as it was.
+        let total = try addCounts(recordings, other.recordings)
+        var merged = heads
         for (k, v) in other.heads {
-            if var h = heads[k] {
+            if var h = merged[k] {
                 guard h.keys == v.keys else { throw StatisticsError.mismatch("\(k.attention.rawValue) attention of level \(k.level) block \(k.block) has \(h.keys) keys in one part, \(v.keys) in the other") }
-                h.add(v)
-                heads[k] = h
+                try h.add(v)
+                merged[k] = h
             } else {
-                heads[k] = v
+                merged[k] = v
             }
         }
+        if layout == nil { layout = ol }
+        heads = merged
         missing.formUnion(other.missing)
-        recordings += other.recordings
+        recordings = total
     }
 
     /// The averages and spreads so far; nil before the first recording.
@@ -343,6 +347,36 @@ extension HeadStatisticsAccumulator: Codable {
         guard recordings >= 0, heads.values.allSatisfy({ $0.queries >= 0 && $0.images >= 0 && $0.images <= recordings }) else {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "negative or inconsistent counts"))
         }
+        if let why = Self.layoutProblem(layout, heads: Array(heads.values)) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: why))
+        }
+    }
+
+    /// Blocks or heads per stage beyond any FasterViT (a hand-edited file; the views would loop
+    /// over them).
+    static let maxBlocksOrHeads = 256
+
+    /// What a layout read from a file cannot be (stage levels 0-3, once each; 1-256 blocks and
+    /// heads), and heads that are not in it; nil when all is well.
+    static func layoutProblem(_ layout: Layout?, heads: [HeadSums]) -> String? {
+        guard let layout else { return heads.isEmpty ? nil : "heads without a layout" }
+        var levels = Set<Int>()
+        for st in layout.stages {
+            guard (0 ..< 4).contains(st.level), levels.insert(st.level).inserted else {
+                return "a stage at level \(st.level) (levels 0-3, each once)"
+            }
+            guard (1 ... maxBlocksOrHeads).contains(st.blocks), (1 ... maxBlocksOrHeads).contains(st.heads), st.firstDepth >= 0 else {
+                return "level \(st.level) has \(st.blocks) blocks and \(st.heads) heads (1-\(maxBlocksOrHeads) each)"
+            }
+        }
+        for h in heads {
+            guard let st = layout.stages.first(where: { $0.level == h.level }), (0 ..< st.blocks).contains(h.block),
+                  (0 ..< st.heads).contains(h.head), h.attention == .window || st.hasCarriers else {
+                return "\(h.attention.rawValue) attention head \(h.head) of level \(h.level) block \(h.block) is not in the layout"
+            }
+            guard h.keys >= 1 else { return "level \(h.level) block \(h.block) head \(h.head) has \(h.keys) keys" }
+        }
+        return nil
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -136,6 +136,8 @@ struct Explore: ParsableCommand {
     @Flag(help: "Do not use the mouse.") var noMouse = false
     @Option(help: "Folder for e / E exports.") var exportDir = "."
     @Flag(help: "Time frame rendering (results on stderr).") var benchRender = false
+    @Option(help: "kitty pictures through: file, shm, rgb or png (default: the fastest the terminal answered for).")
+    var kittyTransmission: String?
     @Option(help: "Rounds of --bench-live (the first is a warm-up).") var rounds = 7
     @Flag(help: "Time live interventions: key -> updated prediction and attention against a plain forward, and keypress -> frame while the model runs (results on stderr; needs a model).") var benchLive = false
     @Flag(help: "Time startup to the first frame, then quit.") var timeStartup = false
@@ -143,7 +145,13 @@ struct Explore: ParsableCommand {
     func run() throws {
         let start = DispatchTime.now()
         if !benchRender && !benchLive { try Terminal.checkUsable(command: "explore", alternative: nil) }
-        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
+        var transmission: KittyTransmission? = nil
+        if let t = kittyTransmission {
+            guard let v = KittyTransmission(rawValue: t.lowercased()) else { throw ValidationError("--kitty-transmission: file, shm, rgb or png") }
+            transmission = v
+        }
+        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased(),
+                                                                kittyTransmission: transmission),
                                       exportDirectory: exportDir)
         let (explorer, run) = try source.explorer(options)
         if benchLive {

@@ -96,7 +96,7 @@ struct Faithfulness: ParsableCommand {
         let list = try dataset.list(inputs: input.inputs, blockSize: 1)
         let shard = dataset.shardSpec
         let labels = try dataset.folder.flatMap { try ObjectLabels.read(folder: $0) }
-        let outFolder = try OutputFolder(out, option: "--out")
+        let outFolder = try OutputFolder(out, option: "--out", resumable: true)
         let model = try self.model.run()
         let settings = FaithfulnessSettings(steps: steps, seed: seed, batch: batch, sanityImages: sanity, sources: try chosenSources())
         let fingerprint = RunFingerprint(tool: "hatscope \(HatScopeVersion.string)", kind: "faithfulness", model: model.loaded,

@@ -51,20 +51,22 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        var kinds: [String] = []
-        for p in parts { kinds.append(try PartialFile.kind(of: p)) }
+        try PartialFile.checkMergeOutput(out, parts: parts)
+        // Each part is read once (a FIFO or `<(cmd)` cannot be read again).
+        let loaded = try parts.map { try PartialFile.load($0) }
+        let kinds = loaded.map(\.kind)
         if let other = kinds.firstIndex(where: { $0 != kinds[0] }) {
             throw CLIError("\(UserMessage.name(parts[0])) (\(kinds[0])) and \(UserMessage.name(parts[other])) (\(kinds[other])) are results of different commands")
         }
         switch kinds[0] {
-        case "stats": try mergeStats()
-        case "faithfulness": try mergeFaithfulness()
+        case "stats": try mergeStats(loaded)
+        case "faithfulness": try mergeFaithfulness(loaded)
         default: throw CLIError("\(UserMessage.name(parts[0])): partial results of '\(kinds[0].prefix(40))' cannot be merged by this hatscope")
         }
     }
 
-    private func mergeStats() throws {
-        let read = try parts.map { (path: $0, partial: try StatsOutputs.Partial.read($0)) }
+    private func mergeStats(_ loaded: [PartialFile.Loaded]) throws {
+        let read = try zip(parts, loaded).map { (path: $0, partial: try StatsOutputs.Partial.decode($1)) }
         let merged = try PartialMerge.merge(read)
         let outFolder = try OutputFolder(out, option: "OUT")
         let partial = merged.partial
@@ -82,8 +84,8 @@ struct Merge: ParsableCommand {
         if let m = merged.missing { note(m + "; the results cover the other shards only") }
     }
 
-    private func mergeFaithfulness() throws {
-        let read = try parts.map { (path: $0, partial: try FaithfulnessOutputs.Partial.read($0)) }
+    private func mergeFaithfulness(_ loaded: [PartialFile.Loaded]) throws {
+        let read = try zip(parts, loaded).map { (path: $0, partial: try FaithfulnessOutputs.Partial.decode($1)) }
         let merged = try PartialMerge.merge(read)
         let outFolder = try OutputFolder(out, option: "OUT")
         guard let report = FaithfulnessOutputs.report(merged.partial, coverage: merged.missing.map { [$0] } ?? []) else {

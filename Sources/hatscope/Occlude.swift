@@ -73,6 +73,10 @@ struct Occlude: ParsableCommand {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if !classes.isEmpty && top != 1 { throw ValidationError("give either --class or --top, not both") }
+        // A class twice would write its figure and its rows twice.
+        if let twice = classes.indices.first(where: { classes[..<$0].contains(classes[$0]) }) {
+            throw ValidationError("--class \(classes[twice]) is given twice")
+        }
     }
 
     func run() throws {

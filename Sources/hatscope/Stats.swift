@@ -90,7 +90,7 @@ struct Stats: ParsableCommand {
         if recording.isGiven { return try runRecordings() }
         let list = try dataset.list(inputs: input.inputs, blockSize: batch)
         let shard = dataset.shardSpec
-        let outFolder = try OutputFolder(out, option: "--out")
+        let outFolder = try OutputFolder(out, option: "--out", resumable: true)
         let model = try self.model.run()
         let fingerprint = RunFingerprint(tool: "hatscope \(HatScopeVersion.string)", kind: "stats", model: model.loaded,
                                          request: self.model.request, settings: StatsJob.settings(batch: batch))

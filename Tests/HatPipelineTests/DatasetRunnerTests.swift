@@ -180,21 +180,34 @@ final class DatasetRunnerTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("shard 1/1 (now 1/2)"), "\(e)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: progressFolder + "/progress.json")), before)
+
+        // A hand-edited progress: a skipped image outside the blocks done, a negative journal
+        // length. Refused with the way out, never carried into the results.
+        let state = try XCTUnwrap(try JSONSerialization.jsonObject(with: before) as? [String: Any])
+        for (what, key, value) in [("skipped", "skipped", [["index": 1_000_000, "name": "x.png", "reason": "r"]] as Any),
+                                   ("rows", "rowsLength", -5 as Any)] {
+            var edited = state
+            edited[key] = value
+            try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: progressFolder + "/progress.json"))
+            XCTAssertThrowsError(try DatasetProgress<ValueSum, ValueRow>(outFolder: out, fingerprint: fingerprint, list: list, shard: .whole)) { e in
+                XCTAssertTrue("\(e)".contains("cannot be read") && "\(e)".contains("remove"), "\(what): \(e)")
+            }
+        }
     }
 
     func testPartialResultsRoundTripAndBadFilesAreOneLine() throws {
         let p = try run(out: dir + "/a")
         let file = dir + "/a/partial.json"
         try OutputFile.write(try p.encoded(), to: file)
-        XCTAssertEqual(try PartialFile.kind(of: dir + "/a"), "test")
+        XCTAssertEqual(try PartialFile.load(dir + "/a").kind, "test")
         let back = try PartialResult<ValueSum, ValueRow>.read(dir + "/a")
         XCTAssertEqual(try back.encoded(), try p.encoded())
         try Data("{\"format\":\"hatscope-partial\",\"version\":2,\"fingerprint\":{\"kind\":\"stats\"}}".utf8)
             .write(to: URL(fileURLWithPath: dir + "/v2.json"))
-        XCTAssertThrowsError(try PartialFile.kind(of: dir + "/v2.json")) { e in XCTAssertTrue("\(e)".contains("version 2"), "\(e)") }
+        XCTAssertThrowsError(try PartialFile.load(dir + "/v2.json").kind) { e in XCTAssertTrue("\(e)".contains("version 2"), "\(e)") }
         try Data("not json".utf8).write(to: URL(fileURLWithPath: dir + "/bad.json"))
-        XCTAssertThrowsError(try PartialFile.kind(of: dir + "/bad.json")) { e in
-            XCTAssertTrue("\(e)".contains("bad.json is not a hatscope partial result"), "\(e)")
+        XCTAssertThrowsError(try PartialFile.load(dir + "/bad.json").kind) { e in
+            XCTAssertTrue("\(e)".contains("bad.json: not a hatscope partial result (not a JSON object)"), "\(e)")
         }
     }
 }

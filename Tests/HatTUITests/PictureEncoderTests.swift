@@ -153,6 +153,46 @@ final class PictureEncoderTests: XCTestCase {
         XCTAssertLessThan(worst, 80)
     }
 
+    func testSixelBandsDecodeToTheirPalette() throws {
+        guard let convert = Self.convert else {
+            throw XCTSkip("ImageMagick is not installed: ./dev.sh test installs it (apt-get install imagemagick)")
+        }
+        // The band writer on 5 given palette entries: one colour in far-apart pieces of a band
+        // (segments sharing passes with other colours), runs, a height that is no multiple of 6.
+        let w = 61, h = 17
+        let palette: [UInt8] = [0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 128, 255, 40, 200, 40] + [UInt8](repeating: 0, count: 251 * 3)
+        var index = [UInt8](repeating: 0, count: w * h)     // (h, w)
+        var img = RGBImage(width: w, height: h)
+        for y in 0 ..< h {
+            for x in 0 ..< w {
+                let k = x < 3 || x > 55 ? 2 : (x / 7 + y / 4) % 2 == 0 ? 1 : (x * y) % 23 == 0 ? 3 : y % 5 == 0 ? 4 : 0
+                index[y * w + x] = UInt8(k)
+                for c in 0 ..< 3 { img.pixels[(y * w + x) * 3 + c] = palette[k * 3 + c] }
+            }
+        }
+        let sixel = SixelEncoder.bands(index, width: w, height: h, palette: palette, count: 5)
+        XCTAssertTrue(String(decoding: sixel, as: UTF8.self).contains("$"), "several passes per band")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hatscope-sixel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let six = dir.appendingPathComponent("p.six"), out = dir.appendingPathComponent("p.png")
+        try Data(sixel).write(to: six)
+        XCTAssertEqual(system("'\(convert)' 'sixel:\(six.path)' 'png:\(out.path)' >/dev/null 2>&1"), 0)
+        let back = try ImageIO.load(path: out.path)
+        XCTAssertEqual(back.width, w)
+        XCTAssertGreaterThanOrEqual(back.height, h)
+        // Palette entries are sent in percent: each channel within 255 / 200 of the original.
+        for y in 0 ..< h {
+            for x in 0 ..< w {
+                for c in 0 ..< 3 {
+                    let d = abs(Int(img.pixels[(y * w + x) * 3 + c]) - Int(back.pixels[(y * back.width + x) * 3 + c]))
+                    XCTAssertLessThanOrEqual(d, 2, "pixel (\(x), \(y))")
+                    if d > 2 { return }
+                }
+            }
+        }
+    }
+
     func testOnlyChangedPicturesAreSentAgain() {
         let img = Self.screenPicture(width: 200, height: 120).image
         let rect = CellRect(x: 2, y: 3, width: 20, height: 6)

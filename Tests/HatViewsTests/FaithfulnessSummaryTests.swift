@@ -57,4 +57,36 @@ final class FaithfulnessSummaryTests: XCTestCase {
             curvesPNG.pixels[$0] == orange.0 && curvesPNG.pixels[$0 + 1] == orange.1 && curvesPNG.pixels[$0 + 2] == orange.2
         }, "the occlusion curve is drawn")
     }
+
+    /// Sums read from a hand-edited part: curves shorter than their steps (indexed when merged and
+    /// reported) and counts that overflow when added are errors, never a trap, and a failed
+    /// merge leaves the summary as it was.
+    func testSumsThatCannotBeTrueAreRefusedWhenMerged() throws {
+        let row = FaithfulnessRow(classIndex: 0, className: "a", probability: 0.9,
+                                  sources: ["random": FaithfulnessScores(deletionAUC: 0.5, insertionAUC: 0.5, pointingHit: true, sanity: [1])])
+        var good = FaithfulnessSummary(steps: 2, sanitySteps: ["head"])
+        good.add(row, curves: ["random": ([0.9, 0.5, 0.1], [0.1, 0.6, 0.9])])
+
+        var short = good
+        short.sources["random"]?.deletionCurve.removeLast()
+        for (first, second) in [(good, short), (short, good)] {
+            var merged = first
+            XCTAssertThrowsError(try merged.merge(second)) { XCTAssertTrue("\($0)".contains("statistics: faithfulness"), "\($0)") }
+            XCTAssertEqual(merged, first)
+        }
+        var hits = good
+        hits.sources["random"]?.pointingHits = 5
+        var fresh = FaithfulnessSummary()
+        XCTAssertThrowsError(try fresh.merge(hits), "more hits than trials")
+
+        for edit in [{ (s: inout FaithfulnessSummary) in s.images = Int.max },
+                     { $0.sources["random"]?.pointingTrials = Int.max; $0.sources["random"]?.pointingHits = 0 },
+                     { $0.sources["random"]?.deletionCurve[1].count = Int.max }] {
+            var huge = good
+            edit(&huge)
+            var merged = good
+            XCTAssertThrowsError(try merged.merge(huge)) { XCTAssertTrue("\($0)".contains("counts too large"), "\($0)") }
+            XCTAssertEqual(merged, good)
+        }
+    }
 }

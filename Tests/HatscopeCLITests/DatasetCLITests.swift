@@ -142,11 +142,28 @@ final class DatasetCLITests: XCTestCase {
             throw XCTSkip("the run finished before it could be stopped")
         }
         assertOneLineFailure(try stats(out, "--shard 1/2"), mentions: ["unfinished run", "remove"], "another shard")
+        assertOneLineFailure(try shell("$H faithfulness --images \(images) --out \(out) --sources random --sanity 0"),
+                             mentions: ["unfinished run", "different commands (stats vs faithfulness)"], "another command")
+        // Commands without progress of their own would mix their files with the run's.
+        assertOneLineFailure(try shell("$H occlude --out \(out)"), mentions: ["unfinished run"], "occlude")
+        assertOneLineFailure(try shell("$H export --out \(out)"), mentions: ["unfinished run"], "export")
+        assertOneLineFailure(try shell("$H stats --recording /dev/null --out \(out)"), mentions: ["unfinished run"], "stats of recordings")
         assertOneLineFailure(try shell("$H stats --images \(images) --out \(out) --batch 1 --model faster_vit_0_224 --checkpoint /nonexistent"),
                              mentions: ["nonexistent"], "a failing command")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/.hatscope-progress/progress.json"), "the progress is kept")
         let resumed = try shell("$H stats --images \(images) --out \(out) --batch 1 --jobs 1")
         XCTAssertEqual(resumed.code, 0, resumed.err)
         XCTAssertTrue(resumed.err.contains("resuming an unfinished run"), resumed.err)
+    }
+
+    func testSpecialFilesInTheFolderAreSkippedNeverWaitedFor() throws {
+        // A FIFO named like an image (nobody writes to it) would block the decoding thread forever.
+        XCTAssertEqual(mkfifo(images + "/img_06b.png", 0o644), 0)
+        let r = try shell("timeout -s KILL 60 $H stats --images \(images) --out \(dir)/fifo --batch 2", timeout: 90)
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("skipped img_06b.png: not a regular file (a FIFO)"), r.err)
+        // --images naming something that is not a folder says so.
+        assertOneLineFailure(try shell("$H stats --images \(images)/img_06b.png --out \(dir)/x"), mentions: ["not a folder"], "a FIFO as --images")
+        assertOneLineFailure(try shell("$H stats --images \(images)/img_00.png --out \(dir)/x"), mentions: ["not a folder"], "a file as --images")
     }
 }

@@ -55,6 +55,9 @@ final class OccludeCLITests: XCTestCase {
         assertOneLineFailure(try runHatscope(["occlude", "--out", dir + "/a", "--stage", "4", "--patch", "9"]), mentions: ["larger"], "patch too large")
         assertOneLineFailure(try runHatscope(["occlude", "--out", dir + "/a", "--patch", "0"]), mentions: ["--patch"], "bad patch")
         assertOneLineFailure(try runHatscope(["occlude", "--out", dir + "/a", "--class", "1", "--top", "2"]), mentions: ["either"], "both class and top")
+        // The same class twice would write its figure twice and its rows twice.
+        assertOneLineFailure(try runHatscope(["occlude", "--out", dir + "/a", "--class", "1", "--class", "0", "--class", "1"]),
+                             mentions: ["--class 1", "twice"], "a class given twice")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/a"), "nothing written")
     }
 }
