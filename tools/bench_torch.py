@@ -23,18 +23,49 @@ temporary folder, run with intra_op_num_threads = --threads, timed in the same a
 (torch, onnxruntime, hatscope, ...), printing `ort_forward_ms`, `ratio_record_over_ort` (time per
 image, hatscope with recording / ORT: the issue's batch-1 target <= 0.8) and
 `throughput_record_over_ort` (images/s, hatscope with recording / ORT: the batch-16 target >= 1.25).
+ONNX Runtime runs in a process of its own that never imports torch (like hatscope, a fresh one
+each round): in one process, each runtime's idle worker threads (torch's OpenMP, ORT's pool) spin
+after its own run and slowed the other one down several times over on this 2-core machine.
+--batch1 (with --batch N > 1) also times `hatscope bench --batch 1` each round and prints
+`ratio_batch_over_batch1` (hatscope's time per image at batch N / at batch 1, recording off; the
+batch goal is < 1). `cpu_ms` lines give each one's process CPU time per forward (all threads):
+steadier than wall time when neighbours take the cores.
 Pinned: torch 2.5.1, timm 1.0.31, fastervit 1.0.0; onnx, onnxruntime as installed.
 """
 import argparse
+import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
 import numpy as np
 import torch
+
+# Run in the ONNX Runtime child process (`--ort-child MODEL INPUT THREADS WARMUP REPEAT`): times the
+# session and prints {"ms": median wall ms, "cpu_ms": process CPU ms per run}; imports no torch.
+ORT_CHILD = """
+import json, statistics, sys, time
+import numpy as np, onnxruntime as ort
+path, inp, threads, warmup, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+options = ort.SessionOptions()
+options.intra_op_num_threads = threads
+options.inter_op_num_threads = 1
+session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+x = np.load(inp)
+for _ in range(warmup):
+    session.run(None, {"input": x})
+times, c = [], time.process_time()
+for _ in range(repeat):
+    t = time.perf_counter()
+    session.run(None, {"input": x})
+    times.append((time.perf_counter() - t) * 1000)
+print(json.dumps({"ms": statistics.median(times), "cpu_ms": (time.process_time() - c) * 1000 / repeat}))
+"""
 
 
 def load_state_dict(path):
@@ -65,6 +96,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="alternate torch and hatscope timings this many times")
     ap.add_argument("--batch", type=int, default=1, help="images per forward (one batch)")
     ap.add_argument("--onnx", action="store_true", help="also time ONNX Runtime on the exported official model")
+    ap.add_argument("--batch1", action="store_true", help="with --batch N > 1: also time `hatscope bench --batch 1` each round")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -92,79 +124,95 @@ def main():
         with torch.inference_mode():
             for _ in range(args.warmup):
                 model(x)
+            c = time.process_time()
             for _ in range(args.repeat):
                 t = time.perf_counter()
                 model(x)
                 times.append((time.perf_counter() - t) * 1000)
-        return statistics.median(times)
+        return statistics.median(times), (time.process_time() - c) * 1000 / args.repeat
 
-    session = None
+    folder = None
     if args.onnx:
         import onnxruntime as ort
         folder = tempfile.mkdtemp(prefix="hatscope-onnx-")
-        path = os.path.join(folder, "model.onnx")
+        onnx_path, input_path = os.path.join(folder, "model.onnx"), os.path.join(folder, "x.npy")
         with torch.no_grad():
-            torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], output_names=["logits"])
+            torch.onnx.export(model, x, onnx_path, opset_version=17, input_names=["input"], output_names=["logits"])
+        np.save(input_path, x.numpy())
         options = ort.SessionOptions()
         options.intra_op_num_threads = args.threads
-        options.inter_op_num_threads = 1
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        os.remove(path)
-        os.rmdir(folder)
-        xn = x.numpy()
+        session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
         with torch.inference_mode():
-            diff = np.abs(session.run(None, {"input": xn})[0] - model(x).numpy()).max()
+            diff = np.abs(session.run(None, {"input": x.numpy()})[0] - model(x).numpy()).max()
+        del session
         print(f"onnxruntime {ort.__version__}: exported opset 17, max |logit diff| vs torch {diff:.3g}")
 
     def time_ort():
-        xn = x.numpy()
-        times = []
-        for _ in range(args.warmup):
-            session.run(None, {"input": xn})
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            session.run(None, {"input": xn})
-            times.append((time.perf_counter() - t) * 1000)
-        return statistics.median(times)
+        out = subprocess.run([sys.executable, "-c", ORT_CHILD, onnx_path, input_path, str(args.threads),
+                              str(args.warmup), str(args.repeat)], check=True, capture_output=True, text=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        return r["ms"], r["cpu_ms"]
 
-    def time_hatscope():
+    def time_hatscope(batch):
         cmd = [args.hatscope, "bench", "--checkpoint", args.checkpoint, "--model", args.model,
                "--input", args.input, "--repeat", str(args.repeat), "--warmup", str(args.warmup),
-               "--batch", str(args.batch)]
+               "--batch", str(batch)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ).stdout
         plain = float(re.search(r"^forward_ms: ([0-9.]+)", out, re.M).group(1))
         record = float(re.search(r"^forward_record_ms: ([0-9.]+)", out, re.M).group(1))
-        return out, plain, record
+        cpu = float(re.search(r"^cpu_ms_per_forward: [0-9.]+ \(recording off\) ([0-9.]+)", out, re.M).group(1))
+        return out, plain, record, cpu
 
     rounds = max(1, args.rounds) if args.hatscope else 1
     n = args.batch
-    torch_ms, ort_ms, plain_ms, record_ms, last_out = [], [], [], [], ""
-    record_ratios, plain_ratios, ort_ratios, ort_plain_ratios = [], [], [], []
-    for r in range(rounds):
-        torch_ms.append(time_torch())
-        if session is not None:
-            ort_ms.append(time_ort())
-        if args.hatscope:
-            last_out, plain, record = time_hatscope()
-            plain_ms.append(plain)
-            record_ms.append(record)
-            record_ratios.append(record / torch_ms[-1])
-            plain_ratios.append(plain / torch_ms[-1])
-            if ort_ms:
-                ort_ratios.append(record / ort_ms[-1])
-                ort_plain_ratios.append(plain / ort_ms[-1])
-            if rounds > 1:
-                print(f"round {r + 1}: torch {torch_ms[-1]:.2f} ms" + (f", onnxruntime {ort_ms[-1]:.2f} ms" if ort_ms else "")
-                      + f", hatscope {plain:.2f} ms (recording {record:.2f} ms)"
-                      + f"; ratio to torch {record_ratios[-1]:.3f}" + (f", to onnxruntime {ort_ratios[-1]:.3f}" if ort_ms else ""))
+    batch1 = args.batch1 and args.hatscope and n > 1
+    torch_ms, torch_cpu, ort_ms, ort_cpu, plain_ms, record_ms, last_out = [], [], [], [], [], [], ""
+    record_ratios, plain_ratios, ort_ratios, ort_plain_ratios, b1_ms, b1_ratios = [], [], [], [], [], []
+    hat_cpu, cpu_torch_ratios, cpu_ort_ratios = [], [], []
+    try:
+        for r in range(rounds):
+            ms, cpu = time_torch()
+            torch_ms.append(ms)
+            torch_cpu.append(cpu)
+            if folder is not None:
+                ms, cpu = time_ort()
+                ort_ms.append(ms)
+                ort_cpu.append(cpu)
+            if args.hatscope:
+                last_out, plain, record, cpu = time_hatscope(n)
+                hat_cpu.append(cpu)
+                plain_ms.append(plain)
+                record_ms.append(record)
+                record_ratios.append(record / torch_ms[-1])
+                cpu_torch_ratios.append(hat_cpu[-1] / torch_cpu[-1])
+                if ort_cpu:
+                    cpu_ort_ratios.append(hat_cpu[-1] / ort_cpu[-1])
+                plain_ratios.append(plain / torch_ms[-1])
+                if ort_ms:
+                    ort_ratios.append(record / ort_ms[-1])
+                    ort_plain_ratios.append(plain / ort_ms[-1])
+                if batch1:
+                    b1_ms.append(time_hatscope(1)[1])
+                    b1_ratios.append(plain / n / b1_ms[-1])
+                if rounds > 1:
+                    print(f"round {r + 1}: torch {torch_ms[-1]:.2f} ms" + (f", onnxruntime {ort_ms[-1]:.2f} ms" if ort_ms else "")
+                          + f", hatscope {plain:.2f} ms (recording {record:.2f} ms)"
+                          + (f", hatscope batch 1 {b1_ms[-1]:.2f} ms" if batch1 else "")
+                          + f"; ratio to torch {record_ratios[-1]:.3f}" + (f", to onnxruntime {ort_ratios[-1]:.3f}" if ort_ms else ""),
+                          flush=True)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     med = statistics.median(torch_ms)
     print(f"torch_threads: {torch.get_num_threads()}")
     print(f"batch: {n}")
     print(f"torch_forward_ms: {med:.2f}")
     print(f"torch_per_image_ms: {med / n:.2f}")
+    print(f"torch_cpu_ms_per_forward: {statistics.median(torch_cpu):.1f}")
     if ort_ms:
         print(f"ort_forward_ms: {statistics.median(ort_ms):.2f}")
         print(f"ort_per_image_ms: {statistics.median(ort_ms) / n:.2f}")
+        print(f"ort_cpu_ms_per_forward: {statistics.median(ort_cpu):.1f}")
     if args.hatscope:
         # hatscope's own report (the last round), then the medians over rounds.
         print("\n".join(l for l in last_out.strip().splitlines()
@@ -178,6 +226,14 @@ def main():
             print(f"ratio_record_over_ort: {statistics.median(ort_ratios):.3f}")
             print(f"ratio_plain_over_ort: {statistics.median(ort_plain_ratios):.3f}")
             print(f"throughput_record_over_ort: {1 / statistics.median(ort_ratios):.3f}")
+        # CPU time per forward (recording on) over the peer's, all threads: what the work costs,
+        # less sensitive than wall time to neighbours taking a core away mid-run.
+        print(f"cpu_ratio_record_over_torch: {statistics.median(cpu_torch_ratios):.3f}")
+        if cpu_ort_ratios:
+            print(f"cpu_ratio_record_over_ort: {statistics.median(cpu_ort_ratios):.3f}")
+        if b1_ms:
+            print(f"batch1_forward_ms: {statistics.median(b1_ms):.2f}")
+            print(f"ratio_batch_over_batch1: {statistics.median(b1_ratios):.3f}")
     elif args.swift_ms:
         print(f"ratio_record_over_torch: {args.swift_ms / med:.3f}")
 
