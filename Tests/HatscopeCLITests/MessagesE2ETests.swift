@@ -11,6 +11,21 @@ final class MessagesE2ETests: XCTestCase {
 
     static let subcommands = ["explore", "record", "predict", "export", "preprocess", "info", "convert", "bench", "tour", "stats", "merge", "occlude", "faithfulness"]
 
+    /// The list above is every subcommand `hatscope --help` names: a new command is covered by the
+    /// parser-error test below only if it is listed.
+    func testTheListNamesEverySubcommand() throws {
+        let help = try runHatscope(["--help"])
+        XCTAssertEqual(help.code, 0)
+        let section = try XCTUnwrap(help.out.components(separatedBy: "SUBCOMMANDS:").last)
+        let named = section.split(separator: "\n").compactMap { line -> String? in
+            // A subcommand's line starts with two spaces and its name; wrapped help text is indented further.
+            guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
+            return line.split(separator: " ").first.map(String.init)
+        }
+        XCTAssertEqual(Set(named), Set(Self.subcommands), "hatscope --help against MessagesE2ETests.subcommands")
+        XCTAssertEqual(named.count, Self.subcommands.count)
+    }
+
     /// (value options, flags) of a subcommand, read from its --help.
     func options(_ sub: String) throws -> (values: [String], flags: [String]) {
         let help = try runHatscope([sub, "--help"])
