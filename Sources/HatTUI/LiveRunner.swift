@@ -105,7 +105,9 @@ final class LiveRunner: @unchecked Sendable {
     /// Lowers the calling thread's scheduling priority to nice +10: the key loop and the
     /// terminal then win a core whenever they need one, and the model gets everything else. On
     /// Linux the nice value belongs to a thread, and `who` 0 names the calling thread, so the rest
-    /// of the process keeps its priority.
+    /// of the process keeps its priority. Threads this one creates inherit the value; the engine's
+    /// worker pool (HatCore's SpinPool) is made by the first forward pass, which the executable
+    /// runs on the main thread before the explorer starts, so the pool keeps normal priority.
     static func yieldToTheScreen() {
         #if os(Linux)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)

@@ -86,7 +86,10 @@ public final class Terminal {
         var saved = termios()
         tcgetattr(0, &saved)
         ProcessSignals.install()
-        setlocale(LC_ALL, "")
+        // ncursesw needs the user's character encoding (LC_CTYPE) to draw wide characters. Only
+        // that category: LC_ALL would also switch LC_NUMERIC, and C formatting in the rest of the
+        // process would print decimal commas under some locales.
+        setlocale(LC_CTYPE, "")
         let env = ProcessInfo.processInfo.environment
         // Questions to the terminal go out before ncurses reads the keyboard.
         let setup = DisplayDetection.detect(graphicsRequest: options.graphics, colorRequest: options.color,

@@ -40,14 +40,7 @@ struct Explore: ParsableCommand {
     @OptionGroup var recording: RecordingOptions
     @OptionGroup(title: InterventionOptions.title) var interventions: InterventionOptions
 
-    @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
-    var color: String = "auto"
-
-    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks (half blocks).")
-    var graphics: String = "auto"
-
-    @Flag(help: "Do not use the mouse.")
-    var noMouse = false
+    @OptionGroup var screen: ScreenOptions
 
     @Option(help: "Folder for PNG figures written with e / E (created at the first export).")
     var exportDir: String = "."
@@ -56,12 +49,6 @@ struct Explore: ParsableCommand {
     var colormap: String = Colormap.default.rawValue
 
     func validate() throws {
-        guard TerminalOptions.colorChoices.contains(color.lowercased()) else {
-            throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
-        }
-        guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
-            throw ValidationError("--graphics must be auto, kitty, sixel, iterm2 or blocks (got \(graphics))")
-        }
         guard Colormap.named(colormap) != nil else {
             throw ValidationError("--colormap must be one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -88,7 +75,7 @@ struct Explore: ParsableCommand {
                              initialRecording: run.plain == nil ? nil : run.recording)
             notes = run.notes
         }
-        let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()),
+        let options = ExplorerOptions(terminal: screen.terminal,
                                       exportDirectory: exportDir, colormap: colormap)
         try Explorer(context: context, options: options, live: live).run()
         for n in notes { note(n) }

@@ -52,24 +52,11 @@ struct Tour: ParsableCommand {
     @Option(help: "Step to start at (1-\(TourStepKind.allCases.count)).")
     var step: Int = 1
 
-    @Option(help: "Colours: auto, truecolor, 256, 16, 8 or mono.")
-    var color: String = "auto"
-
-    @Option(help: "Pictures: auto, kitty, sixel, iterm2 or blocks (half blocks).")
-    var graphics: String = "auto"
-
-    @Flag(help: "Do not use the mouse.")
-    var noMouse = false
+    @OptionGroup var screen: ScreenOptions
 
     func validate() throws {
         guard (1 ... TourStepKind.allCases.count).contains(step) else {
             throw ValidationError("--step must be 1-\(TourStepKind.allCases.count) (got \(step))")
-        }
-        guard TerminalOptions.colorChoices.contains(color.lowercased()) else {
-            throw ValidationError("--color must be auto, truecolor, 256, 16, 8 or mono (got \(color))")
-        }
-        guard GraphicsProtocol(rawValue: graphics.lowercased()) != nil || graphics.lowercased() == "auto" else {
-            throw ValidationError("--graphics must be auto, kitty, sixel, iterm2 or blocks (got \(graphics))")
         }
     }
 
@@ -93,7 +80,7 @@ struct Tour: ParsableCommand {
             applied = run.interventions
             notes = run.notes
         }
-        try TourScreen(context: context, runner: runner, interventions: applied).run(options: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased()), start: step - 1)
+        try TourScreen(context: context, runner: runner, interventions: applied).run(options: screen.terminal, start: step - 1)
         for n in notes { note(n) }
     }
 }
