@@ -17,7 +17,9 @@ final class MessagesE2ETests: XCTestCase {
         let help = try runHatscope(["--help"])
         XCTAssertEqual(help.code, 0)
         let section = try XCTUnwrap(help.out.components(separatedBy: "SUBCOMMANDS:").last)
-        let named = section.split(separator: "\n").compactMap { line -> String? in
+        // The list ends at the first blank line (a "See 'hatscope help ...'" line follows).
+        let list = section.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().prefix { !$0.isEmpty }
+        let named = list.compactMap { line -> String? in
             // A subcommand's line starts with two spaces and its name; wrapped help text is indented further.
             guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
             return line.split(separator: " ").first.map(String.init)
