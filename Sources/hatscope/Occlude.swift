@@ -88,6 +88,9 @@ struct Occlude: ParsableCommand {
         for k in classes where k < 0 || k >= run.config.numClasses {
             throw CLIError("--class \(k): \(run.config.name) has classes 0-\(run.config.numClasses - 1)")
         }
+        if classes.isEmpty && top > run.config.numClasses {
+            note("--top \(top): \(run.config.name) has \(run.config.numClasses) classes; mapping all \(run.config.numClasses)")
+        }
         let sensitivity = try OcclusionSensitivity(config: run.config, height: h, width: w, stage: stage,
                                                    patch: try OcclusionSensitivity.Patch(parsing: patch))
         let outFolder = try OutputFolder(out, option: "--out")

@@ -49,6 +49,15 @@ final class OccludeCLITests: XCTestCase {
         XCTAssertTrue(r.out.contains("4 occluded copies (+1 clean)"), r.out)
     }
 
+    /// More classes asked for than the model has: all of them are mapped, and it says so.
+    func testTopAboveTheClassCountSaysSo() throws {
+        let r = try runHatscope(["occlude", "--out", dir + "/t", "--patch", "windows", "--top", "5"])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("hatscope: note: --top 5: faster_vit_demo_224 has 2 classes; mapping all 2"), r.err)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir + "/t").filter { $0.hasSuffix(".png") }),
+                       Set(["occlusion_class_0.png", "occlusion_class_1.png"]))
+    }
+
     func testRefusalsAreOneLine() throws {
         assertOneLineFailure(try runHatscope(["occlude", "--out", dir + "/a", "--class", "7"]), mentions: ["--class 7", "0-1"], "class out of range")
         assertOneLineFailure(try runHatscope(["occlude", "--out", dir + "/a", "--stage", "1", "--patch", "windows"]), mentions: ["no windows"], "windows on a conv stage")
