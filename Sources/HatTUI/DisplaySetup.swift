@@ -112,12 +112,15 @@ extension DisplaySetup {
             "color: \(tier.rawValue) (\(tierReason))",
             "terminfo: \(terminfoEntry ?? "TERM's own")",
         ]
-        if graphics.graphics == .sixel { lines.append("sixel colors: \(graphics.sixelColors)") }
+        if graphics.graphics == .sixel {
+            lines.append("sixel colors: \(graphics.sixelColors)")
+            lines.append("largest picture: \(graphics.maxPictureWidth)x\(graphics.maxPictureHeight) px")
+        }
         if let a = answers {
             lines.append("answers: status=\(a.statusReport) kitty=\(a.kittyGraphics.map { "\($0)" } ?? "-") "
                 + "kittyFile=\(a.kittyFiles.map { "\($0)" } ?? "-") "
                 + "da1=\(a.deviceAttributes.map { $0.map(String.init).joined(separator: ";") } ?? "-") "
-                + "version=\(a.version ?? "-") registers=\(a.sixelRegisters ?? 0)/\(a.sixelMaxRegisters ?? 0) palette255=\(a.palette255 != nil) sgr=\(a.sgrReport ?? "-") "
+                + "version=\(a.version ?? "-") registers=\(a.sixelRegisters ?? 0)/\(a.sixelMaxRegisters ?? 0) sixelMax=\(a.sixelMaxGeometry.map { "\($0.width)x\($0.height)" } ?? "-") palette255=\(a.palette255 != nil) sgr=\(a.sgrReport ?? "-") "
                 + "caps=\(a.capabilities.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))")
         } else {
             lines.append("answers: none (not asked)")

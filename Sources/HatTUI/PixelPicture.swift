@@ -17,16 +17,21 @@ public struct FramePicture: Equatable, Sendable {
 public enum PictureMode: Equatable, Sendable {
     /// Half blocks, two pixels per cell.
     case blocks
-    /// Real pixels, cells of this size.
-    case pixels(cellWidth: Int, cellHeight: Int)
+    /// Real pixels, cells of this size; the picture at most maxWidth x maxHeight pixels (what the
+    /// terminal shows at all).
+    case pixels(cellWidth: Int, cellHeight: Int, maxWidth: Int = .max, maxHeight: Int = .max)
 }
 
 enum PixelPicture {
     /// Draws `view` into `area` at `cell` pixels per cell. Returns the picture, the map of the
     /// image (or the matrix alone) and, when a matrix sits beside the image, the map of that matrix.
-    static func render(_ view: ViewResult?, input: RGBImage, area: CellRect, cellWidth cw: Int, cellHeight ch: Int,
+    static func render(_ view: ViewResult?, input: RGBImage, area whole: CellRect, cellWidth cw: Int, cellHeight ch: Int,
+                       maxWidth: Int = .max, maxHeight: Int = .max,
                        options: FigureOptions, matrixOnly: Bool, background: CellColor)
         -> (picture: FramePicture, map: PictureMap, side: PictureMap?) {
+        // Only as many cells as the terminal's largest picture covers (the rest stays blank).
+        let area = CellRect(x: whole.x, y: whole.y, width: max(1, min(whole.width, maxWidth / max(1, cw))),
+                            height: max(1, min(whole.height, maxHeight / max(1, ch))))
         let W = max(1, area.width * cw), H = max(1, area.height * ch)
         let pic = ScreenPictureRenderer.render(view, input: input, options: options, width: W, height: H,
                                                matrixOnly: matrixOnly, background: (background.r, background.g, background.b))

@@ -104,12 +104,12 @@ public enum Renderer {
         var picture: PictureMap? = nil, sideMatrix: PictureMap? = nil
         var pictures: [FramePicture] = []
         let area = layout.pictureArea
-        if case let .pixels(cw, ch) = mode, !state.showHelp {
+        if case let .pixels(cw, ch, maxW, maxH) = mode, !state.showHelp {
             let heat = HeatPalette(name: cmap, min: 0, max: 1)
             let options = FigureOptions(colormap: heat.map, opacity: theme.fieldOpacity)
             let matrixOnly = result.map { $0.field == nil && $0.matrix != nil } ?? false
             let (pic, map, side) = PixelPicture.render(result, input: context.sampler.image, area: area, cellWidth: cw,
-                                                       cellHeight: ch, options: options, matrixOnly: matrixOnly,
+                                                       cellHeight: ch, maxWidth: maxW, maxHeight: maxH, options: options, matrixOnly: matrixOnly,
                                                        background: theme.background)
             buf.fill(x: pic.rect.x, y: pic.rect.y, width: pic.rect.width, height: pic.rect.height,
                      with: Cell(fg: theme.text, bg: theme.background))

@@ -216,7 +216,8 @@ public final class Terminal {
     /// How the picture area is drawn: real pixels with the detected cell size, or half blocks.
     public var pictureMode: PictureMode {
         display.graphics.graphics.isPixels
-            ? .pixels(cellWidth: display.graphics.cellWidth, cellHeight: display.graphics.cellHeight) : .blocks
+            ? .pixels(cellWidth: display.graphics.cellWidth, cellHeight: display.graphics.cellHeight,
+                      maxWidth: display.graphics.maxPictureWidth, maxHeight: display.graphics.maxPictureHeight) : .blocks
     }
 
     static func terminfoExists(_ entry: String) -> Bool {

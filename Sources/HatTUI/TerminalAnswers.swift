@@ -35,6 +35,9 @@ public struct TerminalAnswers: Equatable, Sendable {
     /// XTSMGRAPHICS colour registers: current and maximum (sixel).
     public var sixelRegisters: Int?
     public var sixelMaxRegisters: Int?
+    /// XTSMGRAPHICS largest sixel picture in pixels: xterm drops a larger picture whole (its
+    /// maxGraphicSize, 1000 x 1000 unless configured), leaving the picture area blank.
+    public var sixelMaxGeometry: (width: Int, height: Int)?
     /// The closing status report arrived.
     public var statusReport = false
     /// Bytes that were not part of any answer (keys pressed meanwhile, noise).
@@ -61,6 +64,7 @@ public struct TerminalAnswers: Equatable, Sendable {
             && a.palette255.map { [$0.r, $0.g, $0.b] } == b.palette255.map { [$0.r, $0.g, $0.b] }
             && a.capabilities == b.capabilities && a.sgrReport == b.sgrReport
             && a.sixelRegisters == b.sixelRegisters && a.sixelMaxRegisters == b.sixelMaxRegisters
+            && a.sixelMaxGeometry?.width == b.sixelMaxGeometry?.width && a.sixelMaxGeometry?.height == b.sixelMaxGeometry?.height
             && a.statusReport == b.statusReport && a.strayBytes == b.strayBytes
     }
 }
@@ -92,10 +96,11 @@ public enum TerminalQueries {
         return Array(s.utf8)
     }
 
-    /// Sixel colour registers (XTSMGRAPHICS current and maximum), asked only of terminals whose
-    /// DA1 says sixel: elsewhere `CSI ? ... S` is not known to be harmless.
+    /// Sixel colour registers (XTSMGRAPHICS current and maximum) and the largest sixel picture
+    /// (XTSMGRAPHICS item 2, maximum), asked only of terminals whose DA1 says sixel: elsewhere
+    /// `CSI ? ... S` is not known to be harmless.
     public static func sixelRegisters() -> [UInt8] {
-        Array("\u{1b}[?1;1;0S\u{1b}[?1;4;0S\(status)".utf8)
+        Array("\u{1b}[?1;1;0S\u{1b}[?1;4;0S\u{1b}[?2;4;0S\(status)".utf8)
     }
 
     /// Asks for `n` sixel colour registers (xterm's VT340 mode starts with 16).
@@ -197,9 +202,14 @@ public struct TerminalAnswerParser {
             if v[0] == 4 { answers.windowPixels = (v[2], v[1]) }
         case UInt8(ascii: "S") where p.hasPrefix("?"):
             let v = TerminalAnswerParser.ints(p.dropFirst())
-            // ? Pi ; Ps ; Pv: item 1 = colour registers, status 0 = success.
-            guard v.count >= 3, v[0] == 1, v[1] == 0 else { return }
-            if answers.sixelRegisters == nil { answers.sixelRegisters = v[2] } else { answers.sixelMaxRegisters = v[2] }
+            // ? Pi ; Ps ; Pv: item 1 = colour registers, item 2 = sixel geometry (Pv = width ;
+            // height), status 0 = success.
+            guard v.count >= 3, v[1] == 0 else { return }
+            if v[0] == 1 {
+                if answers.sixelRegisters == nil { answers.sixelRegisters = v[2] } else { answers.sixelMaxRegisters = v[2] }
+            } else if v[0] == 2, v.count >= 4, v[2] > 0, v[3] > 0 {
+                answers.sixelMaxGeometry = (v[2], v[3])
+            }
         default:
             break
         }

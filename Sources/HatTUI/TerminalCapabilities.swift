@@ -72,6 +72,9 @@ public struct GraphicsChoice: Equatable, Sendable {
     /// colour registers first (xterm's VT340 mode starts with 16).
     public var sixelColors: Int
     public var setSixelRegisters: Bool
+    /// The largest picture the terminal shows, in pixels (sixel: what XTSMGRAPHICS says, else
+    /// xterm's default 1000 x 1000, since xterm drops a larger picture whole).
+    public var maxPictureWidth: Int = .max, maxPictureHeight: Int = .max
     /// One short line: why this protocol.
     public var reason: String
 }
@@ -79,6 +82,8 @@ public struct GraphicsChoice: Equatable, Sendable {
 public enum Capabilities {
     /// Default cell size when a forced pixel protocol gets no size from the terminal.
     static let fallbackCell = (width: 10, height: 20)
+    /// Largest sixel picture when the terminal does not say: xterm's default maxGraphicSize.
+    static let sixelFallbackGeometry = (width: 1000, height: 1000)
 
     /// Picks the picture protocol. `request`: "auto" or a protocol name; `ttyCell`: the cell size
     /// from TIOCGWINSZ (ws_xpixel / cols), if the kernel knows it.
@@ -88,9 +93,11 @@ public enum Capabilities {
         func choice(_ p: GraphicsProtocol, _ reason: String, passthrough: Bool = false) -> GraphicsChoice {
             let c = cell ?? fallbackCell
             let s = sixelColors(answers)
+            let most = p == .sixel ? answers?.sixelMaxGeometry ?? sixelFallbackGeometry : (width: Int.max, height: Int.max)
             return GraphicsChoice(graphics: p, cellWidth: c.width, cellHeight: c.height, tmuxPassthrough: passthrough,
                                   kittyFiles: p == .kitty && answers?.kittyFiles == true,
-                                  sixelColors: s.colors, setSixelRegisters: p == .sixel && s.set, reason: reason)
+                                  sixelColors: s.colors, setSixelRegisters: p == .sixel && s.set,
+                                  maxPictureWidth: most.width, maxPictureHeight: most.height, reason: reason)
         }
         let req = request.lowercased()
         if req == "blocks" { return choice(.blocks, "asked for (--graphics blocks)") }

@@ -128,12 +128,12 @@ public final class TourScreen {
         } else {
             // A matrix alone (the block step's window matrix), or the image with the field.
             let matrixOnly = step.picture.map { $0.field == nil && $0.matrix != nil } ?? false
-            if case let .pixels(cw, ch) = mode {
+            if case let .pixels(cw, ch, maxW, maxH) = mode {
                 var v = step.picture
                 if !matrixOnly { v?.matrix = nil }
                 let options = FigureOptions(colormap: Colormap(rawValue: colormap) ?? .default, opacity: theme.fieldOpacity)
                 let (pic, _, _) = PixelPicture.render(v, input: context.sampler.image, area: area, cellWidth: cw, cellHeight: ch,
-                                                      options: options, matrixOnly: matrixOnly, background: theme.background)
+                                                      maxWidth: maxW, maxHeight: maxH, options: options, matrixOnly: matrixOnly, background: theme.background)
                 pictures.append(pic)
             } else if matrixOnly, let v = step.picture, let m = v.matrix {
                 let (cw, ch) = PictureDrawer.matrixUnits(m)

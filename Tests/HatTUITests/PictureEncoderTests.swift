@@ -233,6 +233,21 @@ final class PictureEncoderTests: XCTestCase {
         XCTAssertTrue(sixel.needsClear(for: []), "a sixel picture that goes away needs the screen cleared")
     }
 
+    func testThePictureStaysWithinTheLargestTheTerminalShows() {
+        // 200 x 60 cells of 8 x 16 pixels: the picture area is wider than xterm's 1000 pixels.
+        let s = Fixture.state(width: 200, height: 60)
+        let view = Result { try Views.compute(s.view, recording: Fixture.recording, selection: s.selection) }
+        let free = Renderer.render(s, view: view, context: Fixture.context, mode: .pixels(cellWidth: 8, cellHeight: 16)).pictures
+        XCTAssertGreaterThan(free.map { $0.image.width }.max() ?? 0, 1000, "the case: an unbounded picture is larger")
+        let capped = Renderer.render(s, view: view, context: Fixture.context,
+                                     mode: .pixels(cellWidth: 8, cellHeight: 16, maxWidth: 1000, maxHeight: 700)).pictures
+        XCTAssertFalse(capped.isEmpty)
+        for p in capped {
+            XCTAssertLessThanOrEqual(p.image.width, 1000); XCTAssertLessThanOrEqual(p.image.height, 700)
+            XCTAssertEqual(p.image.width, p.rect.width * 8); XCTAssertEqual(p.image.height, p.rect.height * 16)
+        }
+    }
+
     func testLinesThatMoveAreFoundSoCellPicturesAreNotScrolledAway() {
         // The live side panel grows by lines (before -> after, interventions): ncurses would
         // scroll the rows below into place and drag a sixel picture on the same rows with them.

@@ -133,6 +133,31 @@ final class TerminalDetectionTests: XCTestCase {
         XCTAssertFalse(Capabilities.graphics(request: "auto", env: env(["TERM": "xterm"]), answers: a, ttyCell: nil).setSixelRegisters)
     }
 
+    func testTheLargestSixelPictureIsAskedAndKept() {
+        // xterm drops a sixel picture larger than its maxGraphicSize whole (a blank picture area
+        // in a large window): the limit is asked with the colour registers and kept.
+        XCTAssertTrue(String(decoding: TerminalQueries.sixelRegisters(), as: UTF8.self).contains("\u{1b}[?2;4;0S"))
+        let a = parse(Self.xtermVT340 + "\u{1b}[?1;0;16S\u{1b}[?1;0;1024S\u{1b}[?2;0;1000;1000S\u{1b}[0n")
+        XCTAssertEqual(a.sixelRegisters, 16); XCTAssertEqual(a.sixelMaxRegisters, 1024)
+        XCTAssertEqual(a.sixelMaxGeometry?.width, 1000); XCTAssertEqual(a.sixelMaxGeometry?.height, 1000)
+        let c = Capabilities.graphics(request: "auto", env: env(["TERM": "xterm"]), answers: a, ttyCell: nil)
+        XCTAssertEqual(c.graphics, .sixel)
+        XCTAssertEqual([c.maxPictureWidth, c.maxPictureHeight], [1000, 1000])
+        var big = a
+        big.sixelMaxGeometry = (2400, 1800)
+        let b = Capabilities.graphics(request: "auto", env: env(["TERM": "xterm"]), answers: big, ttyCell: nil)
+        XCTAssertEqual([b.maxPictureWidth, b.maxPictureHeight], [2400, 1800])
+        // No answer: xterm's default, the common case of a limit nobody configured.
+        let silent = Capabilities.graphics(request: "auto", env: env(["TERM": "xterm"]), answers: parse(Self.xtermVT340), ttyCell: nil)
+        XCTAssertEqual([silent.maxPictureWidth, silent.maxPictureHeight], [1000, 1000])
+        // A failed answer (status 3) is not a size.
+        XCTAssertNil(parse("\u{1b}[?2;3;0S").sixelMaxGeometry)
+        // kitty has no such limit.
+        let k = Capabilities.graphics(request: "auto", env: env(["TERM": "xterm-kitty"]), answers: parse(Self.kitty), ttyCell: nil)
+        XCTAssertEqual(k.graphics, .kitty)
+        XCTAssertEqual(k.maxPictureWidth, .max)
+    }
+
     func testMultiplexersGetBlocksUnlessForced() {
         for vars in [["TERM": "tmux-256color", "TMUX": "/tmp/tmux-0/default,1,0"], ["TERM": "screen-256color", "STY": "1.pts"]] {
             let e = env(vars)

@@ -110,7 +110,7 @@ final class RealTerminalE2ETests: XCTestCase {
         var n = 90 + Int(getpid() % 100)
         while FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\(n)") || FileManager.default.fileExists(atPath: "/tmp/.X\(n)-lock") { n += 1 }
         display = ":\(n)"
-        try spawn("exec /usr/bin/Xvfb \(display) -screen 0 1280x860x24 -nolisten tcp -noreset")
+        try spawn("exec /usr/bin/Xvfb \(display) -screen 0 1700x1000x24 -nolisten tcp -noreset")
         _ = wait("Xvfb", timeout: 20) { sh("DISPLAY=\(display) /usr/bin/xdotool getdisplaygeometry >/dev/null 2>&1") == 0 }
     }
 
@@ -321,6 +321,32 @@ final class RealTerminalE2ETests: XCTestCase {
         let blocks = try run(terminal: xterm, name: "xterm-blocks", graphics: "blocks", term: "xterm", area: area, expect: "xterm",
                              protocolLine: "graphics: blocks")
         check(sixel, blocks, "xterm (sixel)")
+    }
+
+    func testXtermWithALargeWindowStillShowsItsPicture() throws {
+        // 200 x 60 cells of 8 x 16 pixels: the picture area is wider than 1000 pixels, and xterm
+        // drops a sixel picture larger than its maxGraphicSize (1000 x 1000 unless configured)
+        // whole; the picture area stayed blank. Detection asks for the limit and the picture
+        // keeps within it.
+        let bin = productsDirectory.appendingPathComponent("hatscope").path
+        let dir = work.appendingPathComponent("xterm-large")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let inner = "cd \(dir.path) && TERM=xterm NO_COLOR= \(hatscopeDevBinary) detect 2>\(dir.path)/detect; "
+            + "TERM=xterm NO_COLOR= \(bin) explore 2>\(dir.path)/err; sleep 60"
+        try spawn("/usr/bin/xterm -ti vt340 -fa Monospace -fs 8 -geometry 200x60+0+0 -e sh -c \"\(inner)\"")
+        var pic: (x: Int, y: Int, w: Int, h: Int)? = nil
+        XCTAssertTrue(wait("a picture in the large xterm", timeout: 40) {
+            guard let s = screenshot("xterm-large"), let p = findPicture(s, area: (0, 40, 1150, 900)) else { return false }
+            pic = p
+            return true
+        })
+        let detect = (try? String(contentsOfFile: dir.path + "/detect", encoding: .utf8)) ?? ""
+        XCTAssertTrue(detect.contains("graphics: sixel"), detect)
+        XCTAssertTrue(detect.contains("largest picture: 1000x1000 px"), detect)
+        if let p = pic {
+            XCTAssertGreaterThan(p.w, 500, "the image, not a stray line: \(p)")
+            XCTAssertLessThanOrEqual(p.w, 1000); XCTAssertLessThanOrEqual(p.h, 1000)
+        }
     }
 
     func testKittyShowsKittyGraphicsAndBlocksAsControl() throws {
