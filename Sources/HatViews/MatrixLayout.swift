@@ -21,12 +21,22 @@ struct MatrixLayout {
         let sepRows = m.markedRows > 0 && m.markedRows < m.rows ? MatrixLayout.separator : 0
         let sepCols = m.markedCols > 0 && m.markedCols < m.cols ? MatrixLayout.separator : 0
         let fit = (max(available, 64) - Canvas.lineHeight - sepRows - MatrixLayout.markerBar) / max(m.rows, 1)
-        let fitW = ((availableWidth.map { $0 - MatrixLayout.markerBar - 1 } ?? max(available, 240)) - sepCols) / max(m.cols, 1)
         // One pixel per cell at the least: a 2304 x 2304 window matrix (21k models at 768) stays
-        // 2304 pixels wide instead of growing without bound.
-        cell = max(1, min(32, fit, fitW))
-        let showRows = !m.rowLabels.isEmpty && cell >= BitmapFont.glyphHeight
-        rowLabelWidth = showRows ? (m.rowLabels.map { Canvas.textWidth($0) }.max() ?? 0) + 4 : 0
+        // 2304 pixels wide instead of growing without bound. A given width holds the row labels
+        // too (they took the matrix's last columns off the screen's picture otherwise).
+        func cellSize(labels: Int) -> Int {
+            let fitW = ((availableWidth.map { $0 - labels - MatrixLayout.markerBar - 1 } ?? max(available, 240)) - sepCols) / max(m.cols, 1)
+            return max(1, min(32, fit, fitW))
+        }
+        let labelWidth = (m.rowLabels.map { Canvas.textWidth($0) }.max() ?? 0) + 4
+        let withLabels = cellSize(labels: labelWidth)
+        if !m.rowLabels.isEmpty && withLabels >= BitmapFont.glyphHeight {
+            cell = withLabels
+            rowLabelWidth = labelWidth
+        } else {
+            cell = cellSize(labels: 0)
+            rowLabelWidth = 0
+        }
         if m.colLabels.isEmpty || cell < 3 {
             colLabelStep = 0
         } else {
