@@ -22,7 +22,10 @@ the official model exported with torch.onnx.export (opset 17, static shape [N, 3
 temporary folder, run with intra_op_num_threads = --threads, timed in the same alternating rounds
 (torch, onnxruntime, hatscope, ...), printing `ort_forward_ms`, `ratio_record_over_ort` (time per
 image, hatscope with recording / ORT: the issue's batch-1 target <= 0.8) and
-`throughput_record_over_ort` (images/s, hatscope with recording / ORT: the batch-16 target >= 1.25).
+`throughput_record_over_ort` (images/s, hatscope with recording / ORT: the batch-16 target >= 1.25)
+and `ort_goal_over_sgemm_limit`: the goal's time per image over hatscope's `sgemm_limit_ms_per_image`
+(its products at the best-case rate of the kernels in use); below 1 no engine on those kernels
+can meet the goal.
 ONNX Runtime runs in a process of its own that never imports torch (like hatscope, a fresh one
 each round): in one process, each runtime's idle worker threads (torch's OpenMP, ORT's pool) spin
 after its own run and slowed the other one down several times over on this 2-core machine.
@@ -231,6 +234,16 @@ def main():
         print(f"cpu_ratio_record_over_torch: {statistics.median(cpu_torch_ratios):.3f}")
         if cpu_ort_ratios:
             print(f"cpu_ratio_record_over_ort: {statistics.median(cpu_ort_ratios):.3f}")
+        limit = re.search(r"^sgemm_limit_ms_per_image: ([0-9.]+)", last_out, re.M)
+        if ort_ms and limit:
+            # The goals against ONNX Runtime as times per image, beside the floor hatscope's own
+            # products put under any forward with these kernels (all at the best-case rate of a
+            # 1024^3 product, nothing else taking time): a goal below the floor cannot be met.
+            ort_image = statistics.median(ort_ms) / n
+            goal = 0.8 * ort_image if n == 1 else ort_image / 1.25
+            floor = float(limit.group(1))
+            print(f"ort_goal_ms_per_image: {goal:.2f} ({'0.8x' if n == 1 else '1/1.25 of'} ONNX Runtime's {ort_image:.2f} ms)")
+            print(f"ort_goal_over_sgemm_limit: {goal / floor:.3f} (below 1: the goal needs the products faster than the best-case sgemm rate)")
         if b1_ms:
             print(f"batch1_forward_ms: {statistics.median(b1_ms):.2f}")
             print(f"ratio_batch_over_batch1: {statistics.median(b1_ratios):.3f}")

@@ -28,9 +28,11 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-                    beta, c, blasint(ldc))
+        ProductAccount.count(m: m, n: n, k: k) {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                        beta, c, blasint(ldc))
+        }
     }
 
     /// `sgemm` split into one block per core (each an ordinary single-threaded OpenBLAS call run

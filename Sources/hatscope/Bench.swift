@@ -88,6 +88,14 @@ struct Bench: ParsableCommand {
         }
         let (plain, plainCPU) = try time(false)
         let (recorded, recordedCPU) = try time(true)
+        // One more forward with recording, its products counted, and the sgemm rate they could
+        // run at: where the time goes, and the floor under it.
+        let counted = try ProductAccount.measure {
+            let rec = AttentionRecorder()
+            _ = try model.forward(x, recorder: rec, interventions: edits)
+            _ = try rec.recordings()
+        }.account
+        let rate = SgemmRate.measure()
         print("model: \(config.name) input: \(describe(shape: x.shape)) threads: \(Parallel.cores) (OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threads) thread per product, products split over the cores)")
         if !edits.isEmpty { print("interventions: " + edits.map(\.description).joined(separator: " ")) }
         print(String(format: "load_ms: %.1f", loadMs))
@@ -97,6 +105,15 @@ struct Bench: ParsableCommand {
         let n = Double(images)
         print(String(format: "per_image_ms: %.2f (recording off) %.2f (on)", plain / n, recorded / n))
         print(String(format: "images_per_s: %.2f (recording off) %.2f (on)", 1000 * n / plain, 1000 * n / recorded))
+        let gflop = Double(counted.flops) / 1e9 / n
+        print(String(format: "products_gflop_per_image: %.3f (%d sgemm calls per image, counted in one forward with recording; Winograd convolutions count their transformed products)",
+                     gflop, counted.products / images))
+        print(String(format: "products_cpu_ms_per_image: %.1f of %.1f cpu ms per image with recording (the rest: data layout and Winograd transforms, norms, softmax, recording, waits between parallel parts)",
+                     Double(counted.nanoseconds) / 1e6 / n, recordedCPU / n))
+        print(String(format: "sgemm_gflops: %.1f (best of 5 products of 1024 x 1024 x 1024 split over the %d cores as the model splits its own)",
+                     rate, Parallel.cores))
+        print(String(format: "sgemm_limit_ms_per_image: %.2f (the products alone, all at that best-case rate: a floor under the forward with these kernels)",
+                     gflop / rate * 1000))
     }
 
     /// Largest --batch (the memory check refuses what does not fit long before).

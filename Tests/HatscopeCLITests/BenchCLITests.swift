@@ -19,6 +19,16 @@ final class BenchCLITests: XCTestCase {
         XCTAssertEqual(perImage, batch / 3, accuracy: 0.01 + batch * 1e-3)
         XCTAssertNotNil(value("images_per_s", in: r.out))
         XCTAssertNotNil(value("forward_record_ms", in: r.out))
+        // Where the time goes: the products' operations per image, the same at batch 1, and the
+        // floor they put under a forward at the measured sgemm rate.
+        let gflop = try XCTUnwrap(value("products_gflop_per_image", in: r.out))
+        let one = try runHatscope(["bench", "--repeat", "1", "--warmup", "0"])
+        XCTAssertEqual(one.code, 0, one.err)
+        XCTAssertEqual(try XCTUnwrap(value("products_gflop_per_image", in: one.out)), gflop, accuracy: gflop * 0.02)
+        let rate = try XCTUnwrap(value("sgemm_gflops", in: r.out)), limit = try XCTUnwrap(value("sgemm_limit_ms_per_image", in: r.out))
+        XCTAssertGreaterThan(gflop, 0)
+        XCTAssertEqual(limit, gflop / rate * 1000, accuracy: 0.01 + limit * 0.01)
+        XCTAssertNotNil(value("products_cpu_ms_per_image", in: r.out))
     }
 
     /// An input holding N images is the batch; one image is repeated to --batch; another count
