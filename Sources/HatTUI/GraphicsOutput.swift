@@ -44,6 +44,9 @@ final class GraphicsOutput {
         return shown.contains { old in !pictures.contains { $0.rect == old.rect } }
     }
 
+    /// Forgets every picture, kitty's included (they were deleted: the program was suspended).
+    func forgetAll() { shown.removeAll() }
+
     /// Forgets what is on screen (after a clear: everything must be sent again).
     func screenCleared() {
         if choice.graphics == .kitty { return }

@@ -7,8 +7,9 @@
 //     the left button, wheel) are recognised;
 //     every other sequence, complete or cut off, is `.unknown` — never `.escape`;
 //   - ESC alone is `.escape` only when nothing follows within the escape delay (`timeout()`);
-//   - Ctrl-C (0x03) is `.interrupt`; other control bytes (Ctrl-S, Ctrl-Q, Ctrl-\, ...) are
-//     `.unknown`: flow control and signals are off in the terminal's raw mode.
+//   - Ctrl-C (0x03) is `.interrupt`, Ctrl-Z (0x1A) `.suspend`; other control bytes (Ctrl-S,
+//     Ctrl-Q, Ctrl-\, ...) are `.unknown`: flow control and signals are off in the terminal's raw
+//     mode.
 // A sequence longer than `maxSequence` bytes is given up as `.unknown`, so input keeps flowing.
 
 public struct KeyDecoder: Sendable {
@@ -130,6 +131,7 @@ public struct KeyDecoder: Sendable {
         switch byte {
         case 0x1B: state = .escape; return []
         case 0x03: return [.interrupt]
+        case 0x1A: return [.suspend]
         case 0x09: return [.tab]
         case 0x0D, 0x0A: return [.enter]
         case 0x7F, 0x08: return [.char("\u{7f}")]                       // Backspace, either byte

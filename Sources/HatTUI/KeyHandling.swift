@@ -16,6 +16,9 @@ public enum Key: Equatable, Sendable {
     case wheelUp, wheelDown
     /// Ctrl-C (a key in raw mode, not a signal): quits like q.
     case interrupt
+    /// Ctrl-Z (a key in raw mode): the terminal suspends the program (Terminal.readEvent) before
+    /// any handler sees it; a handler that gets it anyway ignores it.
+    case suspend
     /// Anything else the terminal sent (Alt+key, function keys, reports, malformed bytes): ignored.
     case unknown
 }
@@ -184,6 +187,7 @@ public enum KeyBindings {
         case .escape: return "Esc"
         case .enter: return "Enter"
         case .interrupt: return "Ctrl-C"
+        case .suspend: return "Ctrl-Z"
         case .mousePress: return "click"
         case .mouseDrag: return "drag"
         case .wheelUp: return "wheel up"
@@ -203,7 +207,7 @@ public enum KeyHandling {
         // Ctrl-C quits from anywhere, the help overlay included (it is also in the quit row).
         if key == .interrupt { return (s, [.quit]) }
         // Input that is no key (Alt+key, function keys, terminal reports) changes nothing.
-        if key == .unknown { return (state, []) }
+        if key == .unknown || key == .suspend { return (state, []) }
         if s.showHelp {
             // Any other key closes the help; q still quits.
             s.showHelp = false

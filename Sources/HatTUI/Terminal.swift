@@ -145,6 +145,7 @@ public final class Terminal {
         pairCapacity = max(0, Int(hs_color_pairs()) - 1)
 
         var pictureLeaving: [UInt8] = []
+        var sixelSetup: [UInt8] = []
         if setup.graphics.graphics.isPixels {
             // Pictures live in cells: ncurses must not shift them sideways with insert/delete
             // character, nor up or down with insert/delete line or scrolling regions (its
@@ -155,7 +156,8 @@ public final class Terminal {
             graphics = GraphicsOutput(choice: setup.graphics, env: env, transmission: options.kittyTransmission)
             pictureLeaving = graphics?.removeAll ?? []
             if setup.graphics.setSixelRegisters {
-                _ = TerminalExchange.writeAll(TerminalQueries.setSixelRegisters(setup.graphics.sixelColors), to: 1)
+                sixelSetup = TerminalQueries.setSixelRegisters(setup.graphics.sixelColors)
+                _ = TerminalExchange.writeAll(sixelSetup, to: 1)
                 pictureLeaving += TerminalQueries.resetSixelRegisters
             }
             LeavingBytes.set(pictureLeaving)
@@ -165,6 +167,9 @@ public final class Terminal {
         // What a signal writes when it ends the process: pictures deleted while still on the
         // alternate screen, then mouse off and the main screen back.
         ProcessSignals.setTerminalRestore(modeFD: 0, mode: saved, outputFD: 1, leave: pictureLeaving + leave)
+        shellMode = saved
+        signalLeave = pictureLeaving + leave
+        self.sixelSetup = sixelSetup
 
         mouse = options.mouse
         if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOn.utf8)) }
@@ -172,6 +177,11 @@ public final class Terminal {
 
     private let mouse: Bool
     private var stopped = false
+    /// The tty mode from before, and what a signal that ends the process writes (ProcessSignals).
+    private let shellMode: termios
+    private let signalLeave: [UInt8]
+    /// What gives a sixel terminal its 256 colour registers (empty: nothing to set).
+    private let sixelSetup: [UInt8]
     /// Mouse reports on (press, release, wheel, and motion while a button is held: 1002; SGR
     /// 1006 form where the terminal has it) and off.
     static let mouseOn = "\u{1b}[?1000h\u{1b}[?1002h\u{1b}[?1006h",
@@ -250,22 +260,69 @@ public final class Terminal {
     /// `wake` (a non-blocking pipe a background task writes to) becoming readable.
     public enum Event: Equatable { case key(Key), woken }
 
-    /// `readKey`, also returning when `wake` has something to read.
+    /// `readKey`, also returning when `wake` has something to read. Ctrl-Z and SIGTSTP suspend
+    /// the program here (`suspend`), and a continue after any stop takes the screen again; both
+    /// then read as a resize, so every loop redraws the whole screen at its current size.
     public func readEvent(wake: Int32?) -> Event {
         switch input.next(wake: wake) {
         case .woken:
             return .woken
+        case .key(.suspend), .suspend:
+            suspend()
+            return .key(currentSize())
+        case .continued:
+            leaveScreen()
+            enterScreen()
+            return .key(currentSize())
         case let .key(k):
             return .key(k)
         case .resized:
-            var ws = winsize()
-            if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 {
-                resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
-            }
-            return .key(.resize(width: Int(hs_cols()), height: Int(hs_lines())))
+            return .key(currentSize())
         case .closed:
             return .key(.interrupt)
         }
+    }
+
+    /// The window's size from the kernel, ncurses told of it.
+    private func currentSize() -> Key {
+        var ws = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 {
+            resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
+        }
+        return .resize(width: Int(hs_cols()), height: Int(hs_lines()))
+    }
+
+    // MARK: - Suspend and continue
+
+    /// Ctrl-Z or SIGTSTP: the terminal is given back as on quitting (pictures deleted, mouse off,
+    /// main screen, cursor, the shell's tty mode), the process group stops as for any program the
+    /// shell suspends, and after `fg` the screen is taken again.
+    private func suspend() {
+        leaveScreen()
+        input.stopProcessGroup()
+        enterScreen()
+    }
+
+    /// Everything `stop` undoes, but the screen can be taken again (`enterScreen`).
+    private func leaveScreen() {
+        LeavingBytes.write()
+        if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
+        endwin()
+        // While stopped the terminal is the shell's: a signal then has nothing to put back.
+        ProcessSignals.clearTerminalRestore()
+    }
+
+    /// After `leaveScreen` (or a stop hatscope never saw: SIGSTOP, SIGTTOU, after which the
+    /// shell may have written over the screen and put its own tty mode back): the next draw
+    /// repaints everything (ncurses re-enters its mode and the alternate screen there) and sends
+    /// every picture again.
+    private func enterScreen() {
+        ProcessSignals.setTerminalRestore(modeFD: 0, mode: shellMode, outputFD: 1, leave: signalLeave)
+        if !sixelSetup.isEmpty { _ = TerminalExchange.writeAll(sixelSetup, to: 1) }
+        if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOn.utf8)) }
+        graphics?.forgetAll()
+        previous = nil
+        clearok(window, true)
     }
 
     // MARK: - Output

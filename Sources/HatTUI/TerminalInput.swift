@@ -1,7 +1,8 @@
 // The explorer's keyboard: bytes read straight from the terminal (stdin in raw mode) and decoded by
-// KeyDecoder, with the escape delay as a poll timeout; window size changes arrive through a
-// self-pipe written by the SIGWINCH handler. ncurses only draws; it never reads input, so no byte
-// it does not understand can stall it.
+// KeyDecoder, with the escape delay as a poll timeout; window size changes, stop requests and
+// continues arrive through a self-pipe the SIGWINCH, SIGTSTP and SIGCONT handlers write to (one
+// byte each: which signal). ncurses only draws; it never reads input, so no byte it does not
+// understand can stall it.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,6 +16,11 @@ final class TerminalInput {
     enum Event: Equatable {
         case key(Key)
         case resized
+        /// SIGTSTP from outside (`kill -TSTP`): the program should suspend itself as Ctrl-Z does.
+        case suspend
+        /// SIGCONT: the process was stopped (possibly without warning: SIGSTOP) and goes on; the
+        /// screen may have been written over and the tty mode changed meanwhile.
+        case continued
         /// The terminal is gone (hang-up, read error): the program should end.
         case closed
         /// The `wake` descriptor became readable (a background result is ready); drained.
@@ -24,36 +30,77 @@ final class TerminalInput {
     private let fd: Int32
     private var decoder = KeyDecoder()
     private var queue: [Key] = []
-    private var previousWinch = sigaction()
+    private var previous: [(Int32, sigaction)] = []
 
     init(fd: Int32 = 0) {
         self.fd = fd
-        if resizePipe.0 < 0 {
+        if signalPipe.0 < 0 {
             var p: [Int32] = [-1, -1]
             if pipe(&p) == 0 {
                 for d in p { _ = fcntl(d, F_SETFL, fcntl(d, F_GETFL) | O_NONBLOCK); _ = fcntl(d, F_SETFD, FD_CLOEXEC) }
-                resizePipe = (p[0], p[1])
+                signalPipe = (p[0], p[1])
             }
         }
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = onWindowChange
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = SA_RESTART
-        sigaction(SIGWINCH, &action, &previousWinch)
+        // Replaces ncurses' own SIGTSTP handler, which leaves the mouse on and knows nothing of
+        // the pictures; the run loop suspends in an orderly way instead (Terminal.suspend).
+        for sig in [SIGWINCH, SIGTSTP, SIGCONT] {
+            var action = sigaction(), old = sigaction()
+            action.__sigaction_handler.sa_handler = onSignal
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(sig, &action, &old)
+            previous.append((sig, old))
+        }
     }
 
-    /// Puts the previous SIGWINCH handler back.
+    /// Puts the previous handlers back.
     func stop() {
-        sigaction(SIGWINCH, &previousWinch, nil)
+        for (sig, old) in previous { var o = old; sigaction(sig, &o, nil) }
+        previous = []
     }
 
-    /// Blocks until the next key, resize or hang-up, or until `wake` (a non-blocking pipe's read
-    /// end) has something to read.
+    /// Stops the process group as the terminal's Ctrl-Z would (the default action of SIGTSTP);
+    /// returns once it is continued (`fg`), with this object's handler in place again.
+    func stopProcessGroup() {
+        var dfl = sigaction(), mine = sigaction()
+        dfl.__sigaction_handler.sa_handler = SIG_DFL
+        sigemptyset(&dfl.sa_mask)
+        sigaction(SIGTSTP, &dfl, &mine)
+        var set = sigset_t(), old = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTSTP)
+        pthread_sigmask(SIG_UNBLOCK, &set, &old)
+        // The whole group, like the terminal's own Ctrl-Z: a wrapper script stops with us. In an
+        // orphaned group (no shell with job control) the kernel drops it and nothing stops.
+        kill(0, SIGTSTP)
+        pthread_sigmask(SIG_SETMASK, &old, nil)
+        sigaction(SIGTSTP, &mine, nil)
+        // The continue that follows is handled here: drop its byte (and any Ctrl-Z typed ahead is
+        // kept in the queue, as the terminal would have kept it).
+        drainSignals()
+        decoder = KeyDecoder()
+    }
+
+    /// Reads the self-pipe empty; returns the signals seen (their bytes).
+    @discardableResult
+    private func drainSignals() -> Set<UInt8> {
+        var seen = Set<UInt8>()
+        var sink = [UInt8](repeating: 0, count: 64)
+        while true {
+            let n = read(signalPipe.0, &sink, sink.count)
+            if n <= 0 { break }
+            for b in sink[0 ..< n] { seen.insert(b) }
+        }
+        return seen
+    }
+
+    /// Blocks until the next key, resize, stop request, continue or hang-up, or until `wake` (a
+    /// non-blocking pipe's read end) has something to read.
     func next(wake: Int32? = nil) -> Event {
         while true {
             if !queue.isEmpty { return .key(queue.removeFirst()) }
             var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: resizePipe.0, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signalPipe.0, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wake ?? -1, events: Int16(POLLIN), revents: 0)]
             // A negative descriptor is skipped by poll.
             let n = poll(&fds, 3, decoder.isPending ? Self.escapeDelayMs : -1)
@@ -65,15 +112,17 @@ final class TerminalInput {
                 queue += decoder.timeout()
                 continue
             }
+            if signalPipe.0 >= 0, fds[1].revents & Int16(POLLIN) != 0 {
+                let seen = drainSignals()
+                // A stop request first; a continue implies a redraw at the new size.
+                if seen.contains(SignalByte.stop) { return .suspend }
+                if seen.contains(SignalByte.continued) { return .continued }
+                if seen.contains(SignalByte.resize) { return .resized }
+            }
             if let wake, fds[2].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 var sink = [UInt8](repeating: 0, count: 64)
                 while read(wake, &sink, sink.count) > 0 {}
                 return .woken
-            }
-            if resizePipe.0 >= 0, fds[1].revents & Int16(POLLIN) != 0 {
-                var sink = [UInt8](repeating: 0, count: 64)
-                while read(resizePipe.0, &sink, sink.count) > 0 {}
-                return .resized
             }
             if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 var buffer = [UInt8](repeating: 0, count: 256)
@@ -86,12 +135,17 @@ final class TerminalInput {
     }
 }
 
-/// Read end and write end of the self-pipe SIGWINCH writes to (one per process).
-nonisolated(unsafe) private var resizePipe: (Int32, Int32) = (-1, -1)
+/// What the handler writes for each signal.
+private enum SignalByte {
+    static let resize = UInt8(ascii: "W"), stop = UInt8(ascii: "Z"), continued = UInt8(ascii: "C")
+}
 
-private func onWindowChange(_: Int32) {
+/// Read end and write end of the self-pipe the signal handlers write to (one per process).
+nonisolated(unsafe) private var signalPipe: (Int32, Int32) = (-1, -1)
+
+private func onSignal(_ sig: Int32) {
     let saved = errno
-    var byte: UInt8 = 1
-    _ = write(resizePipe.1, &byte, 1)
+    var byte = sig == SIGTSTP ? SignalByte.stop : sig == SIGCONT ? SignalByte.continued : SignalByte.resize
+    _ = write(signalPipe.1, &byte, 1)
     errno = saved
 }

@@ -289,9 +289,13 @@ public final class TourScreen {
         var f = render(state, tier: term.tier, mode: term.pictureMode)
         term.draw(f.buffer, pictures: f.pictures)
         while true {
-            let (next, quit) = TourKeys.handle(state, term.readKey())
+            let key = term.readKey()
+            let (next, quit) = TourKeys.handle(state, key)
             if quit { return }
-            if next != state {
+            // A resize redraws even at the same size: after a suspend everything is sent again.
+            var resized = false
+            if case .resize = key { resized = true }
+            if next != state || resized {
                 state = next
                 f = render(state, tier: term.tier, mode: term.pictureMode)
                 term.draw(f.buffer, pictures: f.pictures)

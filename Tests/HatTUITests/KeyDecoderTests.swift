@@ -12,8 +12,10 @@ final class KeyDecoderTests: XCTestCase {
     func testPlainKeysAndControls() {
         XCTAssertEqual(keys("qnN?"), [.char("q"), .char("n"), .char("N"), .char("?")])
         XCTAssertEqual(keys([0x09, 0x0D, 0x0A, 0x7F, 0x08, 0x03]), [.tab, .enter, .enter, .char("\u{7f}"), .char("\u{7f}"), .interrupt])
-        // Flow control and signal keys are plain bytes in raw mode: ignored.
-        XCTAssertEqual(keys([0x13, 0x11, 0x1C, 0x1A, 0x00]), [.unknown, .unknown, .unknown, .unknown, .unknown])
+        // Flow control and signal keys are plain bytes in raw mode: ignored, except Ctrl-Z, which
+        // the terminal turns into a suspend (as the shell's own Ctrl-Z would).
+        XCTAssertEqual(keys([0x13, 0x11, 0x1C, 0x00]), [.unknown, .unknown, .unknown, .unknown])
+        XCTAssertEqual(keys([0x1A]), [.suspend])
     }
 
     func testEscapeAloneOnlyAfterTheDelay() {
@@ -84,10 +86,12 @@ final class KeyDecoderTests: XCTestCase {
     func testTheHandlerIgnoresUnknownInputAndQuitsOnCtrlC() {
         let start = Fixture.state(width: 120, height: 40)
         XCTAssertEqual(KeyHandling.handle(start, .unknown).1, [])
+        XCTAssertEqual(KeyHandling.handle(start, .suspend).1, [], "the terminal suspends; the handler changes nothing")
         XCTAssertEqual(KeyHandling.handle(start, .interrupt).1, [.quit])
         var help = start
         help.showHelp = true
         XCTAssertEqual(KeyHandling.handle(help, .unknown).0.showHelp, true, "noise does not close the help")
+        XCTAssertEqual(KeyHandling.handle(help, .suspend).0.showHelp, true, "the help is still open after fg")
         XCTAssertEqual(KeyHandling.handle(help, .interrupt).1, [.quit])
         XCTAssertEqual(KeyHandling.handle(help, .char("q")).1, [.quit])
         XCTAssertEqual(KeyHandling.handle(help, .escape).1, [.redraw], "Esc closes the help")
