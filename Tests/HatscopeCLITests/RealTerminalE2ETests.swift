@@ -349,6 +349,40 @@ final class RealTerminalE2ETests: XCTestCase {
         }
     }
 
+    func testCtrlZAndFgInXtermBringTheSixelPictureBack() throws {
+        // An interactive bash in xterm (VT340), as a person runs it: Ctrl-Z gives the shell a clean
+        // screen (no picture left), `fg` draws everything again. The sixel picture lives in the
+        // cells ncurses repainted, so it must be sent again (it stayed blank before).
+        let dir = work.path
+        try "exec env TERM=xterm NO_COLOR= \(hatscopeBinary) explore\n".write(toFile: dir + "/r", atomically: true, encoding: .utf8)
+        try spawn("cd \(dir) && exec env PS1='$ ' /usr/bin/xterm -ti vt340 -geometry 160x48+0+0 -e bash --norc --noprofile -i")
+        let wid = work.appendingPathComponent("wid").path
+        guard wait("the xterm window", timeout: 20, {
+            self.sh("DISPLAY=\(self.display) /usr/bin/xdotool search --onlyvisible --class xterm > \(wid) 2>/dev/null") == 0
+        }) else { return }
+        let window = ((try? String(contentsOfFile: wid, encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
+        func keys(_ args: String) { sh("DISPLAY=\(display) /usr/bin/xdotool windowfocus --sync \(window) \(args) 2>/dev/null") }
+        keys("type 'sh r\n'")
+        let area = (x: 0, y: 30, w: 560, h: 540)
+        var first: (x: Int, y: Int, w: Int, h: Int)? = nil, grid: [Double] = []
+        guard wait("the first picture", timeout: 40, {
+            guard let s = self.screenshot("suspend-first"), let p = self.findPicture(s, area: area) else { return false }
+            first = p; grid = s.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: 32)
+            return true
+        }), let p = first else { return }
+        func flat(_ s: Raster) -> Bool {
+            let g = s.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: 16)
+            return (g.max() ?? 0) - (g.min() ?? 0) < 8
+        }
+        keys("key ctrl+z")
+        XCTAssertTrue(wait("the picture to go at Ctrl-Z", timeout: 10) { self.screenshot("suspend-stopped").map(flat) ?? false })
+        keys("type 'fg\n'")
+        XCTAssertTrue(wait("the same picture after fg", timeout: 15) {
+            guard let s = self.screenshot("suspend-back") else { return false }
+            return correlation(s.grid(x: p.x, y: p.y, w: p.w, h: p.h, n: 32), grid) > 0.99
+        })
+    }
+
     func testKittyShowsKittyGraphicsAndBlocksAsControl() throws {
         let kitty = "/usr/bin/kitty --config NONE -o initial_window_width=1100 -o initial_window_height=760 "
             + "-o remember_window_size=no -o font_size=9"
