@@ -323,7 +323,7 @@ public final class Explorer {
         defer { worker?.stop(); worker?.join(); worker = nil }
         let size = term.size
         var state = initialState(width: size.width, height: size.height)
-        state.display = term.display.label   // the side panel says how pictures and colours are shown
+        state.display = term.displayLabel   // the side panel says how pictures and colours are shown
         sync(state)
         let mode = term.pictureMode
         var f = frame(state, tier: term.tier, mode: mode)

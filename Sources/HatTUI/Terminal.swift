@@ -31,6 +31,14 @@ public struct TerminalOptions: Sendable {
 
 public final class Terminal {
     public let tier: ColorTier
+    /// Whether the locale's character set is UTF-8; if not, frames are drawn in ASCII (ASCIICells).
+    public let utf8: Bool
+    /// The side panel's `display` line: protocol, colours, and ASCII where the locale asks for it.
+    public var displayLabel: String {
+        if utf8 { return display.label }
+        return display.graphics.graphics.isPixels ? display.label + ", ASCII text"
+            : display.label.replacingOccurrences(of: "half blocks", with: "ASCII cells")
+    }
     /// Which terminfo entry is in use ("xterm-direct" when true colour was switched on).
     public let terminalName: String
     /// What detection decided (DisplaySetup.swift): picture protocol, colour tier, reasons.
@@ -90,6 +98,7 @@ public final class Terminal {
         // that category: LC_ALL would also switch LC_NUMERIC, and C formatting in the rest of the
         // process would print decimal commas under some locales.
         setlocale(LC_CTYPE, "")
+        utf8 = String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8"
         let env = ProcessInfo.processInfo.environment
         // Questions to the terminal go out before ncurses reads the keyboard.
         let setup = DisplayDetection.detect(graphicsRequest: options.graphics, colorRequest: options.color,
@@ -128,6 +137,10 @@ public final class Terminal {
         // Until the pictures are set up: the tty mode and the main screen.
         var leave = Array(Terminal.mouseOff.utf8)
         for cap in ["rmcup", "cnorm", "sgr0"] { leave += Terminal.capability(cap) }
+        // Without an alternate screen (vt100, the Linux console) the last frame would stay under
+        // the shell's prompt: it is cleared instead.
+        leftScreen = Terminal.capability("rmcup").isEmpty ? Terminal.capability("clear") : []
+        leave += leftScreen
         ProcessSignals.setTerminalRestore(modeFD: 0, mode: saved, outputFD: 1, leave: leave)
         Terminal.registerExitHook()
         input = TerminalInput(fd: 0)
@@ -177,6 +190,8 @@ public final class Terminal {
 
     private let mouse: Bool
     private var stopped = false
+    /// Written after endwin: `clear` where the terminal has no alternate screen, else nothing.
+    private let leftScreen: [UInt8]
     /// The tty mode from before, and what a signal that ends the process writes (ProcessSignals).
     private let shellMode: termios
     private let signalLeave: [UInt8]
@@ -197,6 +212,7 @@ public final class Terminal {
         LeavingBytes.write()   // pictures deleted while still on the alternate screen
         if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
         endwin()
+        StandardStreams.writeAll(1, leftScreen)
         ProcessSignals.clearTerminalRestore()
     }
 
@@ -308,6 +324,7 @@ public final class Terminal {
         LeavingBytes.write()
         if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
         endwin()
+        StandardStreams.writeAll(1, leftScreen)
         // While stopped the terminal is the shell's: a signal then has nothing to put back.
         ProcessSignals.clearTerminalRestore()
     }
@@ -434,7 +451,8 @@ public final class Terminal {
         return true
     }
 
-    private func drawCells(_ buffer: CellBuffer) {
+    private func drawCells(_ frame: CellBuffer) {
+        let buffer = utf8 ? frame : ASCIICells.convert(frame, mono: tier == .mono)
         let w = min(buffer.width, Int(hs_cols())), h = min(buffer.height, Int(hs_lines()))
         let pairOf = pairNumbers(buffer)
         werase(window)
