@@ -317,10 +317,9 @@ public final class Explorer {
     /// is on screen (startup timing).
     public func run(onFirstFrame: (() -> Void)? = nil, quitAfterFirstFrame: Bool = false) throws {
         let term = try Terminal(options: options.terminal)
-        defer { term.stop() }
-        // On the way out a forward pass under way is let finish (at most one): the process must
-        // not exit under it.
-        defer { worker?.stop(); worker?.join(); worker = nil }
+        // On the way out the terminal goes back at once; then a forward pass under way is let
+        // finish (at most one, seconds with a large model): the process must not exit under it.
+        defer { worker?.stop(); term.stop(); worker?.join(); worker = nil }
         let size = term.size
         var state = initialState(width: size.width, height: size.height)
         state.display = term.displayLabel   // the side panel says how pictures and colours are shown

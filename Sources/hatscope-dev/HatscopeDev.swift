@@ -141,6 +141,8 @@ struct Explore: ParsableCommand {
     @Option(help: "Rounds of --bench-live (the first is a warm-up).") var rounds = 7
     @Flag(help: "Time live interventions: key -> updated prediction and attention against a plain forward, and keypress -> frame while the model runs (results on stderr; needs a model).") var benchLive = false
     @Flag(help: "Time startup to the first frame, then quit.") var timeStartup = false
+    @Option(help: "With --synthetic: live interventions take this long and give the scene back (tests of a run under way).")
+    var slowRunMs: Int?
 
     func run() throws {
         let start = DispatchTime.now()
@@ -153,7 +155,15 @@ struct Explore: ParsableCommand {
         let options = ExplorerOptions(terminal: TerminalOptions(color: color, mouse: !noMouse, graphics: graphics.lowercased(),
                                                                 kittyTransmission: transmission),
                                       exportDirectory: exportDir)
-        let (explorer, run) = try source.explorer(options)
+        var (explorer, run) = try source.explorer(options)
+        if let ms = slowRunMs {
+            guard source.synthetic else { throw ValidationError("--slow-run-ms needs --synthetic") }
+            let scene = explorer.context
+            explorer = Explorer(context: scene, options: options, live: LiveSetup(runner: { _ in
+                Thread.sleep(forTimeInterval: Double(ms) / 1000)
+                return scene.recording
+            }))
+        }
         if benchLive {
             guard let run else { throw ValidationError("--bench-live needs a model (not --synthetic or --recording)") }
             let term = Terminal.isInteractive ? try Terminal(options: options.terminal) : nil

@@ -139,4 +139,52 @@ final class LiveInterventionsE2ETests: XCTestCase {
         XCTAssertEqual(err.split(separator: "\n").count, 1, err)
         XCTAssertTrue(err.hasPrefix("hatscope: --cut-global levels.3: levels.3 has no carrier tokens"), err)
     }
+
+    /// A run under way (the developer tool's drawn scene with runs of 2 s, so the moments are
+    /// certain) while the window is resized, the explorer suspended and continued, and then
+    /// quit: the marker stays until the run is in and is cleared then; q gives the terminal back
+    /// at once, before the last run has ended (it waited for the run with the screen frozen).
+    func testARunUnderWaySurvivesResizeAndSuspendAndQGivesTheTerminalBackAtOnce() throws {
+        let pidFile = work + "/pid"
+        try tmux.start("slow", width: 120, height: 40, "env PS1='$ ' bash --norc --noprofile -i")
+        try tmux.waitFor("slow", "the shell") { $0.contains("$") }
+        try tmux.keys("slow", ["sh -c 'echo $$ > \(pidFile); exec env TERM=xterm-256color NO_COLOR= \(hatscopeDevBinary) explore "
+                               + "--synthetic --slow-run-ms 2000'", "Enter"])
+        func header(_ s: String) -> String { String(s.split(separator: "\n").first ?? "") }
+        try tmux.waitFor("slow", "the first frame", timeout: 30) { $0.contains("Prediction") && $0.contains("? help") }
+        try tmux.keys("slow", ["x"])
+        try tmux.waitFor("slow", "the running marker") { header($0).contains("running") && $0.contains("[stale: re-running]") }
+        // Resized while it runs: drawn again at the new size, still marked.
+        try tmux.run(["resize-window", "-t", "slow", "-x", "100", "-y", "32"])
+        try tmux.waitFor("slow", "the frame at 100 x 32") { s in
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return lines.count <= 33 && header(s).contains("running") && s.contains("? help")
+        }
+        // Suspended while it runs: the shell gets the terminal; fg: the screen again.
+        try tmux.keys("slow", ["C-z"])
+        try tmux.waitFor("slow", "the shell after Ctrl-Z") { $0.contains("Stopped") }
+        XCTAssertEqual(try tmux.format("slow", "alternate_on"), "0")
+        try tmux.keys("slow", ["fg", "Enter"])
+        // The run comes in: the marker and the stale title are gone, the run's time is shown.
+        let done = try tmux.waitFor("slow", "the finished run", timeout: 60) {
+            !header($0).contains("running") && !$0.contains("[stale") && $0.contains("--ablate-head levels.2.blocks.0.attn:0")
+                && $0.contains("ran in 2")
+        }
+        XCTAssertEqual(try tmux.format("slow", "alternate_on"), "1", done)
+        // Another run, and q while it is under way: the terminal is the shell's within a moment,
+        // the process ends once the run is done, with status 0.
+        try tmux.keys("slow", ["n"])
+        try tmux.waitFor("slow", "head 1") { $0.contains("head 1") }
+        try tmux.keys("slow", ["x"])
+        try tmux.waitFor("slow", "the second run") { header($0).contains("running") }
+        let pid = try XCTUnwrap(Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try tmux.keys("slow", ["q"])
+        let deadline = Date().addingTimeInterval(0.8)
+        while Date() < deadline, (try? tmux.format("slow", "alternate_on")) != "0" { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertEqual(try tmux.format("slow", "alternate_on"), "0", "q gives the screen back at once")
+        XCTAssertEqual(try tmux.format("slow", "mouse_any_flag"), "0")
+        XCTAssertEqual(kill(pid, 0), 0, "the run was still under way (the test needs a slow forward)")
+        try tmux.keys("slow", ["printf 'status-%s\\n' $?", "Enter"])
+        try tmux.waitFor("slow", "the explorer's exit status", timeout: 30) { $0.contains("\nstatus-0") }
+    }
 }
