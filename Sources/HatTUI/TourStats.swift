@@ -54,7 +54,9 @@ enum TourStatsDrawer {
         for st in stats.stages {
             let x0 = rect.x + left + Int((Double(st.firstDepth) / Double(depth) * Double(plotW)).rounded(.down))
             let w = Int((Double(st.blocks) / Double(depth) * Double(plotW)).rounded(.down))
-            let name = "stage \(st.level + 1) (\(st.blocks) blocks)"
+            // The longest of these that fits under the stage's blocks (it was cut mid-word).
+            let names = ["stage \(st.level + 1) (\(st.blocks) block\(st.blocks == 1 ? "" : "s"))", "stage \(st.level + 1)", "s\(st.level + 1)"]
+            let name = names.first { $0.count <= w } ?? names[2]
             buf.put(name, x: x0 + max(0, (w - name.count) / 2), y: top + plotRows, fg: theme.dimText, bg: theme.background,
                     maxWidth: max(1, w))
         }
@@ -84,8 +86,21 @@ enum TourStatsDrawer {
                 let x = rect.x + labelW + h * cellW
                 guard x + cellW <= rect.x + rect.width else { break }
                 let c = byCell[d * heads + h].flatMap { cmap.color($0) } ?? theme.pictureBackground
-                buf.fill(x: x, y: y, width: cellW, height: 1, with: Cell(glyph: " ", fg: c, bg: c))
+                // Picture cells: the monochrome tier turns them into shades (plain blanks showed nothing).
+                buf.fill(x: x, y: y, width: cellW, height: 1, with: Cell(glyph: " ", fg: c, bg: c, attributes: .picture))
             }
         }
+        // Its colour scale on the row below: 0, the colours, the largest value.
+        let y = rect.y + 1 + min(stats.depthCount, rect.height - 2)
+        let low = "0 ", high = " " + String(format: "%.0f", Double(hi)) + " px"
+        let steps = min(24, rect.width - labelW - low.count - high.count)
+        guard y < rect.y + rect.height, steps >= 4 else { return }
+        var x = rect.x + labelW
+        x += buf.put(low, x: x, y: y, fg: theme.dimText, bg: theme.background)
+        for i in 0 ..< steps {
+            let c = cmap.color(atFraction: Float(i) / Float(steps - 1))
+            buf[x + i, y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
+        }
+        buf.put(high, x: x + steps, y: y, fg: theme.dimText, bg: theme.background)
     }
 }

@@ -1,6 +1,7 @@
 import XCTest
 import HatRecording
 import HatViews
+import HatImaging
 @testable import HatTUI
 import Foundation
 
@@ -56,6 +57,37 @@ final class TourScreenTests: XCTestCase {
         XCTAssertTrue(st.contains("mean attention distance (px) per head"))
         XCTAssertTrue(st.contains("stage 3 (6 blocks)"))
         XCTAssertTrue(st.contains("s4 b4"))
+    }
+
+    func testTheStatisticsHeatmapHasItsColourScaleAndShowsInMonochrome() {
+        let screen = TourScreen(context: context("faster_vit_0_224"))
+        let n = screen.stepCount
+        let state = TourState(count: n, index: n - 1, screenWidth: 140, screenHeight: 42)
+        let buf = screen.frame(state)
+        // The heatmap's rows (s3 b0 ... s4 b4), then its scale: 0, the colour map's steps, the largest value.
+        let rows = (0 ..< buf.height).filter { buf.line($0).hasPrefix(" s3 b") || buf.line($0).hasPrefix(" s4 b") }
+        guard let last = rows.last else { return XCTFail("no heatmap rows:\n\(buf.text)") }
+        let scale = buf.line(last + 1)
+        XCTAssertTrue(scale.range(of: #"^ +0 +\d+ px"#, options: .regularExpression) != nil, "the colour scale row: \(scale)")
+        let swatches = (0 ..< buf.width).filter { buf[$0, last + 1].attributes.contains(.picture) }
+        XCTAssertGreaterThanOrEqual(swatches.count, 4, scale)
+        guard let a = swatches.first, let b = swatches.last else { return }
+        let first = buf[a, last + 1].bg, end = buf[b, last + 1].bg
+        let map = Colormap.viridis
+        XCTAssertEqual(first, CellColor(map.rgb(0)), "the scale starts at the colour of 0")
+        XCTAssertEqual(end, CellColor(map.rgb(1)), "and ends at the colour of the largest value")
+        // Monochrome (NO_COLOR): the heat cells are shades, not blanks.
+        let mono = screen.frame(state, tier: .mono)
+        for y in rows {
+            let cells = (0 ..< mono.width).map { mono[$0, y] }.filter { $0.attributes.contains(.picture) || Palette.shades.dropFirst().contains($0.glyph) }
+            XCTAssertTrue(cells.contains { $0.glyph != " " }, "row \(mono.line(y)): the heatmap shows in monochrome")
+        }
+        XCTAssertTrue(screen.frame(TourState(count: n, index: n - 1, screenWidth: 160, screenHeight: 42)).text.contains("stage 4 (5 blocks)"))
+        // A stage's name under its blocks is whole or shorter, never cut mid-word.
+        for w in [100, 120, 140] {
+            let t = screen.frame(TourState(count: n, index: n - 1, screenWidth: w, screenHeight: 42)).text
+            XCTAssertNil(t.range(of: #"stage \d \((?!\d+ blocks?\))"#, options: .regularExpression), "a stage name cut at \(w):\n\(t)")
+        }
     }
 
     func testTheRouteBetweenWindowsIsDrawnOnThePicture() throws {
