@@ -260,7 +260,16 @@ public enum KeyHandling {
                 let before = s.selection
                 click(&s, stage, x: x, y: y)
                 if s.painting, let occlude = s.strokeOccludes, s.selection != before {
-                    paint(&s, stage, occlude: occlude)
+                    // The terminal reports where the pointer is, not every cell it crossed: a
+                    // quick stroke skipped tokens. The brush goes over each token on the way.
+                    let end = s.selection
+                    var tokens: [StageToken] = []
+                    for (r, c) in tokenLine(from: (before.queryRow, before.queryCol), to: (end.queryRow, end.queryCol)).dropFirst() {
+                        s.selection.queryRow = r; s.selection.queryCol = c
+                        tokens += brushTokens(s, stage)
+                    }
+                    s.selection = end
+                    paint(&s, stage, tokens: tokens, occlude: occlude)
                 }
             default: return (state, [])
             }
@@ -374,11 +383,27 @@ public enum KeyHandling {
     }
 
     static func paint(_ s: inout AppState, _ st: ExplorerStage, occlude: Bool) {
-        let tokens = brushTokens(s, st)
+        paint(&s, st, tokens: brushTokens(s, st), occlude: occlude)
+    }
+
+    /// Occludes (or clears) `tokens` as one change.
+    static func paint(_ s: inout AppState, _ st: ExplorerStage, tokens list: [StageToken], occlude: Bool) {
+        var seen = Set<StageToken>()
+        let tokens = list.filter { seen.insert($0).inserted }
         change(&s) { e in for t in tokens { if occlude { e.occluded.insert(t) } else { e.occluded.remove(t) } } }
         let n = s.edits.occluded.count
         s.status = (occlude ? "occluded" : "cleared") + " \(tokens.count) token\(tokens.count == 1 ? "" : "s") of stage \(st.level + 1)"
             + " (\(n) occluded in all)"
+    }
+
+    /// The grid positions on the straight line from `a` to `b`, both ends included, each a step
+    /// of at most one row and one column from the one before.
+    static func tokenLine(from a: (Int, Int), to b: (Int, Int)) -> [(Int, Int)] {
+        let n = max(abs(b.0 - a.0), abs(b.1 - a.1))
+        guard n > 0 else { return [a] }
+        return (0 ... n).map { i in
+            (a.0 + Int((Double((b.0 - a.0) * i) / Double(n)).rounded()), a.1 + Int((Double((b.1 - a.1) * i) / Double(n)).rounded()))
+        }
     }
 
     /// Whether the cell is over the picture's image.

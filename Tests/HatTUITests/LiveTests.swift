@@ -97,6 +97,35 @@ final class LiveTests: XCTestCase {
         XCTAssertEqual(s.selection.queryCol, 0)
     }
 
+    func testAQuickStrokePaintsEveryTokenItCrossesAsOneChange() {
+        // A terminal reports where the pointer is: a quick stroke arrives as a press and one drag
+        // report far away (xterm: 3 tokens apart). Every token on the way is painted, in one
+        // change (one u undoes the stroke's drag).
+        var s = press(Fixture.state(width: 120, height: 40), [.char("o")])
+        s.picture = Fixture.frame(s).picture
+        let pic = s.picture!
+        func cell(_ r: Int, _ c: Int) -> (Int, Int) {
+            // The cell whose centre lies in token (r, c): search the picture's cells.
+            for y in pic.rect.y ..< pic.rect.y + pic.rect.height {
+                for x in pic.rect.x ..< pic.rect.x + pic.rect.width {
+                    if let p = pic.contentPoint(cellX: x, cellY: y), Int(p.y) / 16 == r, Int(p.x) / 16 == c { return (x, y) }
+                }
+            }
+            return (-1, -1)
+        }
+        let a = cell(2, 1), b = cell(5, 7)
+        s = press(s, [.mousePress(x: a.0, y: a.1)])
+        let undo = s.undoStack.count
+        s = press(s, [.mouseDrag(x: b.0, y: b.1)])
+        let painted = Set(s.edits.occluded.map { [$0.row, $0.col] })
+        let line = KeyHandling.tokenLine(from: (2, 1), to: (5, 7))
+        XCTAssertEqual(line.count, 7)
+        XCTAssertEqual(painted, Set(line.map { [$0.0, $0.1] }), "every token on the way, no other")
+        for (p, q) in zip(line, line.dropFirst()) { XCTAssertLessThanOrEqual(max(abs(q.0 - p.0), abs(q.1 - p.1)), 1) }
+        XCTAssertEqual(s.undoStack.count, undo + 1, "the drag is one change")
+        XCTAssertEqual([s.selection.queryRow, s.selection.queryCol], [5, 7], "the query ends where the pointer is")
+    }
+
     func testHeadAblationFollowsTheViewAndNeedsAHead() {
         var s = press(Fixture.state(width: 120, height: 40), [.char("n"), .char("b"), .char("x")])
         XCTAssertEqual(s.edits.interventions.map(\.description), ["--ablate-head levels.2.blocks.1.attn:1"])
