@@ -71,6 +71,8 @@ public struct AppState: Equatable, Sendable {
     public var colormaps: [String]
     public var colormapIndex: Int
     public var showHelp: Bool
+    /// The help overlay's first key line shown (↓ / ↑ page through it when it does not fit).
+    public var helpScroll = 0
     /// One line for the status bar (export paths, hints), and whether it reports a problem.
     public var status: String
     public var statusIsError: Bool

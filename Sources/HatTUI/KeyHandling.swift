@@ -128,7 +128,7 @@ public enum KeyBindings {
                    "move the query; painting: occlude (or clear) every token passed"),
         KeyBinding([KeyAction(.wheelDown, .nextHead), KeyAction(.wheelUp, .previousHead)], label: "mouse wheel",
                    "next / previous head"),
-        KeyBinding([KeyAction(.char("?"), .help)], "this help (any other key than q closes it)",
+        KeyBinding([KeyAction(.char("?"), .help)], "this help (\u{2193} \u{2191} page it on a small screen; any other key than q closes it)",
                    footer: FooterHint(key: "?", label: "help", short: "help", priority: 0),
                    paintFooter: FooterHint(key: "?", label: "help", short: "help", priority: 0)),
         KeyBinding([KeyAction(.char("q"), .quit), KeyAction(.escape, .quit), KeyAction(.interrupt, .quit)], "quit",
@@ -209,8 +209,15 @@ public enum KeyHandling {
         // Input that is no key (Alt+key, function keys, terminal reports) changes nothing.
         if key == .unknown || key == .suspend { return (state, []) }
         if s.showHelp {
-            // Any other key closes the help; q still quits.
+            // ↓ / ↑ page through a help taller than the screen; any other key closes it; q quits.
+            let (total, visible) = Renderer.helpExtent(width: s.screenWidth, height: s.screenHeight)
+            if total > visible, key == .down || key == .up {
+                let page = max(1, visible - 1)
+                s.helpScroll = clamp(s.helpScroll + (key == .down ? page : -page), 0, total - visible)
+                return (s, [.redraw])
+            }
             s.showHelp = false
+            s.helpScroll = 0
             if key == .char("q") { return (s, [.quit]) }
             return (s, [.redraw])
         }

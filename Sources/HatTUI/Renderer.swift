@@ -160,7 +160,7 @@ public enum Renderer {
         Panel.draw(state, view: result, context: context, live: live, rect: layout.panel, theme: theme, into: &buf)
         drawStatus(state, layout: layout, theme: theme, into: &buf)
         drawFooter(layout: layout, theme: theme, painting: state.painting, into: &buf)
-        if state.showHelp { drawHelp(layout: layout, theme: theme, into: &buf) }
+        if state.showHelp { drawHelp(layout: layout, scroll: state.helpScroll, theme: theme, into: &buf) }
         Palette.adapt(&buf, to: tier, background: theme.background)
         return Frame(buffer: buf, picture: picture, sideMatrix: sideMatrix, pictures: pictures)
     }
@@ -266,15 +266,29 @@ public enum Renderer {
         }
     }
 
-    static func drawHelp(layout: Layout, theme: Theme, into buf: inout CellBuffer) {
+    /// The help overlay's key lines (key label, text) for a screen `width` wide, and its size.
+    static func helpLines(width: Int) -> (lines: [(String, String)], keyWidth: Int, boxWidth: Int, textWidth: Int) {
         let keyWidth = KeyBindings.table.map { $0.label.unicodeScalars.count }.max() ?? 10
-        let boxWidth = min(layout.width - 4, 96)
+        let boxWidth = min(width - 4, 96)
         let textWidth = boxWidth - keyWidth - 6
         var lines: [(String, String)] = []
         for b in KeyBindings.table {
             let parts = wrap(b.help, width: max(10, textWidth))
             for (i, p) in parts.enumerated() { lines.append((i == 0 ? b.label : "", p)) }
         }
+        return (lines, keyWidth, boxWidth, textWidth)
+    }
+
+    /// How many key lines the help has on this screen and how many it shows at once (the rest
+    /// is paged with ↓ / ↑; KeyHandling uses the same numbers).
+    public static func helpExtent(width: Int, height: Int) -> (total: Int, visible: Int) {
+        let total = helpLines(width: width).lines.count
+        let boxHeight = min(height - 2, total + 4)
+        return total <= boxHeight - 4 ? (total, total) : (total, max(1, boxHeight - 5))
+    }
+
+    static func drawHelp(layout: Layout, scroll: Int = 0, theme: Theme, into buf: inout CellBuffer) {
+        let (lines, keyWidth, boxWidth, textWidth) = helpLines(width: layout.width)
         let boxHeight = min(layout.height - 2, lines.count + 4)
         let x0 = (layout.width - boxWidth) / 2, y0 = max(0, (layout.height - boxHeight) / 2)
         let bg = Cell(fg: theme.text, bg: theme.overlayBackground)
@@ -291,18 +305,24 @@ public enum Renderer {
                           (x0, y0 + boxHeight - 1, "\u{2514}"), (x0 + boxWidth - 1, y0 + boxHeight - 1, "\u{2518}")] {
             buf[x, y] = Cell(glyph: Unicode.Scalar(g)!, fg: theme.overlayBorder, bg: theme.overlayBackground)
         }
-        buf.put(" Keys (q quits, any other key closes) ", x: x0 + 2, y: y0, fg: theme.heading, bg: theme.overlayBackground, attributes: .bold)
-        // Cut with a mark when the screen is too low for every key (a row is never half shown).
-        var shown = lines.prefix(boxHeight - 4)
-        let cut = shown.count < lines.count
-        if cut { shown = shown.dropLast(); while shown.last?.0.isEmpty == true { shown = shown.dropLast() } }
+        let (total, visible) = helpExtent(width: layout.width, height: layout.height)
+        let paged = visible < total
+        let title = paged ? " Keys (\u{2193} \u{2191} page, q quits, any other key closes) " : " Keys (q quits, any other key closes) "
+        buf.put(title, x: x0 + 2, y: y0, fg: theme.heading, bg: theme.overlayBackground, attributes: .bold, maxWidth: boxWidth - 4)
+        // A screen too low for every key shows a page of them with a line saying what is left
+        // above and below (80 x 24 showed a third of the keys and no way to the rest).
+        var first = max(0, min(scroll, total - visible))
+        while first > 0, first < total - 1, lines[first].0.isEmpty { first += 1 }   // a page starts with a key
+        let shown = lines[first ..< min(total, first + visible)]
         for (i, l) in shown.enumerated() {
             buf.put(l.0, x: x0 + 2, y: y0 + 2 + i, fg: theme.key, bg: theme.overlayBackground, attributes: .bold)
             buf.put(l.1, x: x0 + 4 + keyWidth, y: y0 + 2 + i, fg: theme.text, bg: theme.overlayBackground, maxWidth: textWidth)
         }
-        if cut {
-            buf.put("\u{2026} \(lines.count - shown.count) more lines: a taller terminal shows every key", x: x0 + 2,
-                    y: y0 + 2 + shown.count, fg: theme.dimText, bg: theme.overlayBackground, maxWidth: boxWidth - 4)
+        if paged {
+            let below = max(0, total - first - visible)
+            let note = below > 0 ? "\u{2026} \(below) more lines: \u{2193} shows them" + (first > 0 ? ", \u{2191} the ones before" : "")
+                : "end of the keys: \u{2191} the ones before"
+            buf.put(note, x: x0 + 2, y: y0 + 2 + visible, fg: theme.dimText, bg: theme.overlayBackground, maxWidth: boxWidth - 4)
         }
     }
 

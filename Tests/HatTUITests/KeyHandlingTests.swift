@@ -148,6 +148,36 @@ final class KeyHandlingTests: XCTestCase {
         XCTAssertEqual(e, [.redraw])
     }
 
+    func testAHelpTallerThanTheScreenPagesWithTheArrowsAndShowsEveryKey() {
+        // 80 x 24: the help showed a third of the keys and said a taller terminal shows the rest.
+        var s = Fixture.state(width: 80, height: 24)
+        s = handle(s, .char("?")).0
+        let (total, visible) = Renderer.helpExtent(width: 80, height: 24)
+        XCTAssertLessThan(visible, total, "the help does not fit at 80 x 24")
+        var seen = Set<String>()
+        var pages = 0
+        while pages < 10 {
+            let text = Fixture.frame(s).buffer.text
+            for b in KeyBindings.table where text.contains(b.label + " ") { seen.insert(b.label) }
+            pages += 1
+            let (next, e) = handle(s, .down)
+            XCTAssertTrue(next.showHelp, "\u{2193} pages, it does not close the help")
+            XCTAssertEqual(e, [.redraw])
+            if next.helpScroll == s.helpScroll { break }
+            s = next
+        }
+        XCTAssertEqual(seen, Set(KeyBindings.table.map(\.label)), "every key is on some page")
+        XCTAssertTrue(Fixture.frame(s).buffer.text.contains("end of the keys"))
+        let up = handle(s, .up).0
+        XCTAssertLessThan(up.helpScroll, s.helpScroll, "\u{2191} goes back")
+        XCTAssertFalse(handle(s, .char("n")).0.showHelp, "any other key closes it")
+        XCTAssertEqual(handle(s, .char("n")).0.helpScroll, 0)
+        XCTAssertEqual(handle(s, .char("q")).1, [.quit])
+        // Where it fits, the arrows close it as any other key.
+        let big = handle(Fixture.state(width: 140, height: 60), .char("?")).0
+        XCTAssertFalse(handle(big, .down).0.showHelp)
+    }
+
     func testHelpClosesOnAnyKeyAndQStillQuits() {
         let h = handle(start, .char("?")).0
         XCTAssertTrue(h.showHelp)
