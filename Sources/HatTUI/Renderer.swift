@@ -74,12 +74,7 @@ public enum Renderer {
         var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
         let layout = Layout.compute(width: w, height: h)
         if layout.tooSmall {
-            let msg = "terminal too small: need \(Layout.minWidth) x \(Layout.minHeight) (now \(w) x \(h))"
-            let lines = wrap(msg, width: max(1, w - 2))
-            for (i, l) in lines.enumerated() {
-                buf.put(l, x: max(0, (w - l.count) / 2), y: max(0, h / 2 - lines.count / 2 + i),
-                        fg: theme.text, bg: theme.background, attributes: .bold)
-            }
+            drawTooSmall("terminal too small", theme: theme, into: &buf)
             Palette.adapt(&buf, to: tier, background: theme.background)
             return Frame(buffer: buf, picture: nil)
         }
@@ -323,6 +318,17 @@ public enum Renderer {
             let note = below > 0 ? "\u{2026} \(below) more lines: \u{2193} shows them" + (first > 0 ? ", \u{2191} the ones before" : "")
                 : "end of the keys: \u{2191} the ones before"
             buf.put(note, x: x0 + 2, y: y0 + 2 + visible, fg: theme.dimText, bg: theme.overlayBackground, maxWidth: boxWidth - 4)
+        }
+    }
+
+    /// "`what`: need 64 x 20 (now w x h)", wrapped and centred (the explorer's and the tour's).
+    static func drawTooSmall(_ what: String, theme: Theme, into buf: inout CellBuffer) {
+        let w = buf.width, h = buf.height
+        let msg = "\(what): need \(Layout.minWidth) x \(Layout.minHeight) (now \(w) x \(h))"
+        let lines = wrap(msg, width: max(1, w - 2))
+        for (i, l) in lines.enumerated() {
+            buf.put(l, x: max(0, (w - l.count) / 2), y: max(0, h / 2 - lines.count / 2 + i),
+                    fg: theme.text, bg: theme.background, attributes: .bold)
         }
     }
 

@@ -103,8 +103,8 @@ public final class TourScreen {
         var buf = CellBuffer(width: w, height: h, fill: Cell(fg: theme.text, bg: theme.background))
         var pictures: [FramePicture] = []
         guard w >= Layout.minWidth, h >= Layout.minHeight, guide.count > 0 else {
-            let msg = "terminal too small for the tour: need \(Layout.minWidth) x \(Layout.minHeight) (now \(w) x \(h))"
-            buf.put(msg, x: 0, y: max(0, h / 2), fg: theme.text, bg: theme.background, attributes: .bold, maxWidth: w)
+            // Wrapped: a line cut at the screen's edge lost the size it needs.
+            Renderer.drawTooSmall("terminal too small for the tour", theme: theme, into: &buf)
             Palette.adapt(&buf, to: tier, background: theme.background)
             return Frame(buffer: buf, picture: nil)
         }

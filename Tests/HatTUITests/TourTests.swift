@@ -142,5 +142,8 @@ final class TourScreenTests: XCTestCase {
         let screen = TourScreen(context: context("faster_vit_0_224"))
         let buf = screen.frame(TourState(count: 8, screenWidth: 40, screenHeight: 10))
         XCTAssertTrue(buf.text.contains("terminal too small"))
+        // All of it, wrapped: the size it needs and the size it has (the line was cut at 40 columns).
+        let words = buf.text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        XCTAssertTrue(words.contains("need 64 x 20 (now 40 x 10)"), buf.text)
     }
 }
