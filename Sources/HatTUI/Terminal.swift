@@ -106,6 +106,14 @@ public final class Terminal {
         display = setup
         var name = env["TERM"] ?? "xterm"
         var scr: OpaquePointer? = nil
+        // ncurses installs its own SIGTSTP and SIGWINCH handlers in newterm; `stop` puts these
+        // back, so a Ctrl-Z after the screen is given back (q while a run is finishing) stops the
+        // process plainly instead of ncurses taking the screen again on fg.
+        signalsBefore = [SIGTSTP, SIGWINCH, SIGCONT].map { sig in
+            var a = sigaction()
+            sigaction(sig, nil, &a)
+            return (sig, a)
+        }
         let out = fdopen(1, "w"), inp = fdopen(0, "r")
         if let entry = setup.terminfoEntry {
             scr = newterm(entry, out, inp)
@@ -192,6 +200,8 @@ public final class Terminal {
     private var stopped = false
     /// Written after endwin: `clear` where the terminal has no alternate screen, else nothing.
     private let leftScreen: [UInt8]
+    /// The job-control and resize handlers from before ncurses started (restored by `stop`).
+    private let signalsBefore: [(Int32, sigaction)]
     /// The tty mode from before, and what a signal that ends the process writes (ProcessSignals).
     private let shellMode: termios
     private let signalLeave: [UInt8]
@@ -213,6 +223,7 @@ public final class Terminal {
         if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
         endwin()
         StandardStreams.writeAll(1, leftScreen)
+        for (sig, a) in signalsBefore { var old = a; sigaction(sig, &old, nil) }
         ProcessSignals.clearTerminalRestore()
     }
 

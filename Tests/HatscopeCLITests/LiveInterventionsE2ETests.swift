@@ -184,7 +184,15 @@ final class LiveInterventionsE2ETests: XCTestCase {
         XCTAssertEqual(try tmux.format("slow", "alternate_on"), "0", "q gives the screen back at once")
         XCTAssertEqual(try tmux.format("slow", "mouse_any_flag"), "0")
         XCTAssertEqual(kill(pid, 0), 0, "the run was still under way (the test needs a slow forward)")
+        // Ctrl-Z while the run finishes stops the process plainly; after fg it ends and the
+        // terminal stays the shell's (ncurses' own handler took the screen again and left it so).
+        try tmux.keys("slow", ["C-z"])
+        try tmux.waitFor("slow", "the job stopped after q") { $0.contains("Stopped") }
+        try tmux.keys("slow", ["fg", "Enter"])
+        try tmux.waitFor("slow", "the prompt after the run") { $0.split(separator: "\n").last == "$" }
         try tmux.keys("slow", ["printf 'status-%s\\n' $?", "Enter"])
         try tmux.waitFor("slow", "the explorer's exit status", timeout: 30) { $0.contains("\nstatus-0") }
+        XCTAssertEqual(try tmux.format("slow", "alternate_on"), "0")
+        XCTAssertEqual(try tmux.format("slow", "cursor_flag"), "1")
     }
 }
