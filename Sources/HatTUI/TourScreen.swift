@@ -12,6 +12,8 @@ import HatViews
 public struct TourState: Equatable, Sendable {
     public var index: Int
     public let count: Int
+    /// Text lines of the step scrolled past (Space / \u{2193} page through a text taller than the screen).
+    public var scroll = 0
     public var screenWidth: Int, screenHeight: Int
     public init(count: Int, index: Int = 0, screenWidth: Int = 120, screenHeight: Int = 40) {
         self.count = count
@@ -51,14 +53,32 @@ public enum TourKeys {
         table.map { ($0.shown.map(KeyBindings.name).joined(separator: "/"), $0.label) }
     }
 
-    /// Next state and whether to leave.
-    public static func handle(_ s: TourState, _ key: Key) -> (state: TourState, quit: Bool) {
+    /// Keys that page through a step's text before they move to the next / previous step (→ and
+    /// ← always move).
+    static let pageDown: [Key] = [.char(" "), .down, .char("j"), .wheelDown, .enter]
+    static let pageUp: [Key] = [.up, .char("k"), .wheelUp, .char("\u{7f}"), .char("\u{8}")]
+
+    /// Next state and whether to leave. `text`: the step's text lines and how many show at once
+    /// (TourScreen.textExtent); where it does not fit, the paging keys scroll it first.
+    public static func handle(_ s: TourState, _ key: Key, text: (total: Int, visible: Int) = (0, 0)) -> (state: TourState, quit: Bool) {
         var n = s
         if case let .resize(w, h) = key {
-            n.screenWidth = w; n.screenHeight = h
+            n.screenWidth = w; n.screenHeight = h   // the page stays (after fg too); drawing clamps it
+            return (n, false)
+        }
+        // A text that fits (a larger screen since) has nothing to page.
+        if text.total <= text.visible { n.scroll = 0 }
+        let page = max(1, text.visible - 1)
+        if pageDown.contains(key), n.scroll + text.visible < text.total {
+            n.scroll = min(n.scroll + page, text.total - text.visible)
+            return (n, false)
+        }
+        if pageUp.contains(key), n.scroll > 0 {
+            n.scroll = max(0, min(n.scroll, text.total - text.visible) - page)
             return (n, false)
         }
         guard let action = table.first(where: { $0.keys.contains(key) })?.action else { return (s, false) }
+        n.scroll = 0
         switch action {
         case .leave: return (s, true)
         case .next: n.index = min(s.index + 1, max(s.count - 1, 0))
@@ -111,12 +131,10 @@ public final class TourScreen {
         let step = guide.step(state.index)
         drawHeader(state, step, into: &buf)
 
-        // Left: picture (+ colour bar); right: text. The text panel gets ~42% of the width, more
-        // (up to ~65%) when the step's text would not fit otherwise.
+        // Left: picture (+ colour bar); right: text.
         let top = 2, bottom = h - 2  // rows [top, bottom) between header+blank and footer
         let text = textLines(step)
-        var panelWidth = max(34, min(72, w * 42 / 100))
-        while panelWidth < w * 65 / 100 && layout(text, width: panelWidth - 1).count > bottom - top { panelWidth += 2 }
+        let panelWidth = self.panelWidth(text, width: w, rows: bottom - top)
         let leftWidth = w - panelWidth - 1
         // A colour bar under pictures with values (a field or a matrix).
         let hasScale = step.picture.map { $0.field != nil || $0.matrix != nil } ?? false
@@ -149,7 +167,8 @@ public final class TourScreen {
                 drawScale(v, x: area.x, y: top + picRows, width: area.width, tier: tier, into: &buf)
             }
         }
-        drawText(text, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), into: &buf)
+        drawText(text, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), scroll: state.scroll,
+                 into: &buf)
         drawFooter(state, into: &buf)
         Palette.adapt(&buf, to: tier, background: theme.background)
         return Frame(buffer: buf, picture: nil, pictures: pictures)
@@ -239,13 +258,41 @@ public final class TourScreen {
         return out
     }
 
-    func drawText(_ text: [Paragraph], rect: CellRect, into buf: inout CellBuffer) {
-        var lines = layout(text, width: rect.width)
+    /// The text panel's width: ~42% of the screen, more (up to ~65%) when the text would not fit.
+    func panelWidth(_ text: [Paragraph], width w: Int, rows: Int) -> Int {
+        var panelWidth = max(34, min(72, w * 42 / 100))
+        while panelWidth < w * 65 / 100 && layout(text, width: panelWidth - 1).count > rows { panelWidth += 2 }
+        return panelWidth
+    }
+
+    /// The panel's lines as drawn: trailing blanks gone, and every blank line gone when the text
+    /// is taller than `rows`.
+    func panelLines(_ text: [Paragraph], width: Int, rows: Int) -> [(p: Int, first: Bool, runs: [(x: Int, run: TextRun)])?] {
+        var lines = layout(text, width: width)
         while lines.last.map({ $0 == nil }) == true { lines.removeLast() }
-        // Too long even at the widest panel: drop blank lines first, then cut with a mark.
-        if lines.count > rect.height { lines.removeAll { $0 == nil } }
-        let cut = lines.count > rect.height
-        for (row, line) in lines.prefix(cut ? rect.height - 1 : rect.height).enumerated() {
+        if lines.count > rows { lines.removeAll { $0 == nil } }
+        return lines
+    }
+
+    /// The step's text lines at `state`'s screen size and how many show at once (the last row
+    /// of a text that does not fit says what is left).
+    public func textExtent(_ state: TourState) -> (total: Int, visible: Int) {
+        let w = state.screenWidth, rows = state.screenHeight - 4
+        guard w >= Layout.minWidth, state.screenHeight >= Layout.minHeight, guide.count > 0, rows > 1 else { return (0, 0) }
+        let text = textLines(guide.step(state.index))
+        let total = panelLines(text, width: panelWidth(text, width: w, rows: rows) - 1, rows: rows).count
+        return total <= rows ? (total, total) : (total, rows - 1)
+    }
+
+    func drawText(_ text: [Paragraph], rect: CellRect, scroll: Int = 0, into buf: inout CellBuffer) {
+        let all = panelLines(text, width: rect.width, rows: rect.height)
+        // Taller than the screen (80 x 24, and half the steps at 100 x 30): a page of it, the
+        // last row saying what is left and which keys show it (it was cut, the rest unreachable).
+        let cut = all.count > rect.height
+        let visible = cut ? rect.height - 1 : rect.height
+        let first = cut ? max(0, min(scroll, all.count - visible)) : 0
+        let lines = Array(all.dropFirst(first))
+        for (row, line) in lines.prefix(visible).enumerated() {
             guard let line else { continue }
             let para = text[line.p], y = rect.y + row
             if line.first && !para.bullet.isEmpty {
@@ -258,8 +305,10 @@ public final class TourScreen {
             }
         }
         if cut {
-            buf.put("\u{2026} (a larger terminal shows the rest)", x: rect.x, y: rect.y + rect.height - 1,
-                    fg: theme.dimText, bg: theme.background, maxWidth: rect.width)
+            let below = all.count - first - visible
+            let note = below > 0 ? "\u{2026} \(below) more line\(below == 1 ? "" : "s"): Space / \u{2193}" + (first > 0 ? ", \u{2191} back" : "")
+                : "\u{2191} the lines before; Space: next step"
+            buf.put(note, x: rect.x, y: rect.y + rect.height - 1, fg: theme.dimText, bg: theme.background, maxWidth: rect.width)
         }
     }
 
@@ -290,7 +339,7 @@ public final class TourScreen {
         term.draw(f.buffer, pictures: f.pictures)
         while true {
             let key = term.readKey()
-            let (next, quit) = TourKeys.handle(state, key)
+            let (next, quit) = TourKeys.handle(state, key, text: textExtent(state))
             if quit { return }
             // A resize redraws even at the same size: after a suspend everything is sent again.
             var resized = false

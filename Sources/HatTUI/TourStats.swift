@@ -60,10 +60,14 @@ enum TourStatsDrawer {
             buf.put(name, x: x0 + max(0, (w - name.count) / 2), y: top + plotRows, fg: theme.dimText, bg: theme.background,
                     maxWidth: max(1, w))
         }
+        // Kept inside the plot's width: the text panel beside it showed the legend through its gaps.
         var x = rect.x + left
-        x += buf.put("\u{2580} window attention", x: x, y: top + plotRows + 1, fg: theme.heading, bg: theme.background)
-        if !stats.carrier.isEmpty {
-            buf.put("   \u{2580} carrier attention", x: x, y: top + plotRows + 1, fg: theme.key, bg: theme.background)
+        let end = rect.x + rect.width
+        x += buf.put("\u{2580} window attention", x: x, y: top + plotRows + 1, fg: theme.heading, bg: theme.background,
+                     maxWidth: max(0, end - x))
+        if !stats.carrier.isEmpty && x < end {
+            buf.put("   \u{2580} carrier attention", x: x, y: top + plotRows + 1, fg: theme.key, bg: theme.background,
+                    maxWidth: max(0, end - x))
         }
     }
 

@@ -90,6 +90,49 @@ final class TourScreenTests: XCTestCase {
         }
     }
 
+    func testATextTallerThanTheScreenPagesWithSpaceAndEveryParagraphIsShown() {
+        // 80 x 24 (and half the steps at 100 x 30): the text was cut with "a larger terminal
+        // shows the rest", the rest out of reach. Space pages through it, then goes on.
+        let screen = TourScreen(context: context("faster_vit_0_224"))
+        let n = screen.stepCount
+        var state = TourState(count: n, screenWidth: 80, screenHeight: 24)
+        var paged = 0
+        for i in 0 ..< n {
+            XCTAssertEqual(state.index, i)
+            var seen = "", pages = 0
+            while state.index == i && pages < 30 {
+                let text = screen.frame(state).text
+                XCTAssertFalse(text.contains("a larger terminal shows the rest"), "step \(i + 1): nothing out of reach")
+                seen += text
+                pages += 1
+                if i == n - 1 && screen.textExtent(state).total <= state.scroll + screen.textExtent(state).visible { break }
+                state = TourKeys.handle(state, .char(" "), text: screen.textExtent(state)).state
+            }
+            if pages > 1 { paged += 1 }
+            let step = screen.guide.step(i)
+            for p in step.facts + step.sentences {
+                let start = String(p.prefix(16))
+                XCTAssertTrue(seen.contains(start), "step \(i + 1): \"\(start)\" never shown")
+            }
+            if i == n - 1 {
+                // The plot's legend stays out of the text beside it.
+                XCTAssertFalse(seen.contains("\u{2022}a"), "the legend shows through the text:\n\(seen)")
+            }
+        }
+        XCTAssertGreaterThan(paged, n / 2, "most steps need more than one page at 80 x 24")
+        // \u{2191} pages back within a step; \u{2190} always goes to the step before.
+        var s = TourState(count: n, index: 3, screenWidth: 80, screenHeight: 24)
+        s = TourKeys.handle(s, .down, text: screen.textExtent(s)).state
+        XCTAssertGreaterThan(s.scroll, 0)
+        XCTAssertEqual(s.index, 3)
+        XCTAssertEqual(TourKeys.handle(s, .up, text: screen.textExtent(s)).state.scroll, 0)
+        XCTAssertEqual(TourKeys.handle(s, .left, text: screen.textExtent(s)).state.index, 2)
+        XCTAssertEqual(TourKeys.handle(s, .right, text: screen.textExtent(s)).state.scroll, 0)
+        // Where the text fits, Space is the next step at once.
+        let big = TourState(count: n, index: 3, screenWidth: 160, screenHeight: 60)
+        XCTAssertEqual(TourKeys.handle(big, .char(" "), text: screen.textExtent(big)).state.index, 4)
+    }
+
     func testTheRouteBetweenWindowsIsDrawnOnThePicture() throws {
         let screen = TourScreen(context: context("faster_vit_0_224"))
         let i = TourStepKind.allCases.firstIndex(of: .crossingWindows)!
@@ -125,7 +168,7 @@ final class TourScreenTests: XCTestCase {
         let screen = TourScreen(context: context("faster_vit_0_224"))
         let i = TourStepKind.allCases.firstIndex(of: .hatBlock)!
         let small = screen.frame(TourState(count: screen.stepCount, index: i, screenWidth: 64, screenHeight: 20)).text
-        XCTAssertTrue(small.contains("\u{2026} (a larger terminal shows the rest)"), small)
+        XCTAssertTrue(small.contains("more lines: Space / \u{2193}"), small)
     }
 
     func testExplorerKeyTOpensTheTour() {
