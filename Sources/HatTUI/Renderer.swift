@@ -195,24 +195,50 @@ public enum Renderer {
     static func drawColorbar(_ v: ViewResult, colormap: String, layout: Layout, theme: Theme, tier: ColorTier,
                              into buf: inout CellBuffer) {
         let r = layout.colorbar
+        drawScale(v, x: r.x, y: r.y, width: r.width, maxBar: 48, colormap: colormap, theme: theme, tier: tier, into: &buf)
+    }
+
+    /// One row: the low value, the colour bar, the high value, the label (the explorer's and the
+    /// tour's). Where the row is narrow the label is shortened, never the bar: a narrow screen
+    /// (64 x 20, the tour at 80 x 24) showed only "0 .. 0.352 attention probabilit", no colours.
+    /// `labelBelow`: the label goes on the row under the bar (the tour, where a second row is free).
+    static func drawScale(_ v: ViewResult, x x0: Int, y: Int, width: Int, maxBar: Int, colormap: String, theme: Theme,
+                          tier: ColorTier, labelBelow: Bool = false, into buf: inout CellBuffer) {
         let lo = formatValue(v.rangeMin), hi = formatValue(v.rangeMax)
-        let label = v.scaleLabel
-        let barWidth = min(48, r.width - lo.count - hi.count - label.count - 5)
-        var x = r.x
+        var label = labelBelow ? "" : v.scaleLabel
+        var barWidth = min(maxBar, width - lo.count - hi.count - label.count - 5)
         if barWidth < 6 {
-            // Narrow: just the range.
-            buf.put("\(lo) .. \(hi) \(label)", x: x, y: r.y, fg: theme.text, bg: theme.background, maxWidth: r.width)
+            barWidth = 6
+            let room = width - lo.count - hi.count - barWidth - 4
+            label = room >= label.count ? label : room >= 4 ? String(label.prefix(room - 1)) + "\u{2026}" : ""
+        }
+        if labelBelow {
+            buf.put(v.scaleLabel, x: x0, y: y + 1, fg: theme.dimText, bg: theme.background, maxWidth: width)
+        }
+        var x = x0
+        guard barWidth >= 4 else {
+            buf.put("\(lo) .. \(hi) \(v.scaleLabel)", x: x, y: y, fg: theme.text, bg: theme.background, maxWidth: width)
             return
         }
-        x += buf.put(lo + " ", x: x, y: r.y, fg: theme.text, bg: theme.background)
+        guard lo.count + hi.count + barWidth + 2 <= width else {
+            buf.put("\(lo) .. \(hi) \(v.scaleLabel)", x: x, y: y, fg: theme.text, bg: theme.background, maxWidth: width)
+            return
+        }
+        x += buf.put(lo + " ", x: x, y: y, fg: theme.text, bg: theme.background)
         let cmap = HeatPalette(name: colormap, min: v.rangeMin, max: v.rangeMax, tier: tier)
         for i in 0..<barWidth {
             let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(barWidth))
-            buf[x + i, r.y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
+            buf[x + i, y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
         }
         x += barWidth
-        x += buf.put(" " + hi + "  ", x: x, y: r.y, fg: theme.text, bg: theme.background)
-        buf.put(label, x: x, y: r.y, fg: theme.dimText, bg: theme.background, maxWidth: r.x + r.width - x)
+        x += buf.put(" " + hi + " ", x: x, y: y, fg: theme.text, bg: theme.background)
+        if x < x0 + width - 1 && !label.isEmpty { x += 1 }
+        buf.put(label, x: x, y: y, fg: theme.dimText, bg: theme.background, maxWidth: max(0, x0 + width - x))
+    }
+
+    /// Whether the scale's row holds the bar (6 cells at least) and the whole label.
+    static func scaleFitsOneRow(_ v: ViewResult, width: Int) -> Bool {
+        width - formatValue(v.rangeMin).count - formatValue(v.rangeMax).count - v.scaleLabel.count - 5 >= 6
     }
 
     static func drawStatus(_ state: AppState, layout: Layout, theme: Theme, into buf: inout CellBuffer) {

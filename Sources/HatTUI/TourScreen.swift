@@ -138,7 +138,9 @@ public final class TourScreen {
         let leftWidth = w - panelWidth - 1
         // A colour bar under pictures with values (a field or a matrix).
         let hasScale = step.picture.map { $0.field != nil || $0.matrix != nil } ?? false
-        let picRows = max(1, bottom - top - (hasScale ? 1 : 0))
+        // A narrow picture column (80 x 24) puts the scale's label on a row of its own.
+        let labelBelow = step.picture.map { !Renderer.scaleFitsOneRow($0, width: max(1, leftWidth - 2)) } ?? false
+        let picRows = max(1, bottom - top - (hasScale ? (labelBelow ? 2 : 1) : 0))
         let area = CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: picRows)
         if let stats = step.statistics {
             TourStatsDrawer.draw(stats, rect: CellRect(x: 1, y: top, width: max(1, leftWidth - 2), height: bottom - top),
@@ -164,7 +166,8 @@ public final class TourScreen {
                                         theme: theme, into: &buf)
             }
             if let v = step.picture, hasScale {
-                drawScale(v, x: area.x, y: top + picRows, width: area.width, tier: tier, into: &buf)
+                Renderer.drawScale(v, x: area.x, y: top + picRows, width: area.width, maxBar: 32, colormap: colormap, theme: theme,
+                                   tier: tier, labelBelow: labelBelow, into: &buf)
             }
         }
         drawText(text, rect: CellRect(x: leftWidth + 1, y: top, width: panelWidth - 1, height: bottom - top), scroll: state.scroll,
@@ -190,25 +193,6 @@ public final class TourScreen {
         if x + right.unicodeScalars.count < w {
             buf.put(right, x: w - right.unicodeScalars.count, y: 0, fg: theme.barText, bg: theme.barBackground)
         }
-    }
-
-    func drawScale(_ v: ViewResult, x: Int, y: Int, width: Int, tier: ColorTier, into buf: inout CellBuffer) {
-        let lo = Renderer.formatValue(v.rangeMin), hi = Renderer.formatValue(v.rangeMax)
-        let bar = min(32, width - lo.count - hi.count - v.scaleLabel.count - 5)
-        var cx = x
-        if bar < 6 {
-            buf.put("\(lo) .. \(hi) \(v.scaleLabel)", x: x, y: y, fg: theme.text, bg: theme.background, maxWidth: width)
-            return
-        }
-        cx += buf.put(lo + " ", x: cx, y: y, fg: theme.text, bg: theme.background)
-        let cmap = HeatPalette(name: colormap, min: v.rangeMin, max: v.rangeMax, tier: tier)
-        for i in 0 ..< bar {
-            let c = cmap.color(atFraction: (Float(i) + 0.5) / Float(bar))
-            buf[cx + i, y] = Cell(glyph: " ", fg: c, bg: c, attributes: .picture)
-        }
-        cx += bar
-        cx += buf.put(" " + hi + "  ", x: cx, y: y, fg: theme.text, bg: theme.background)
-        buf.put(v.scaleLabel, x: cx, y: y, fg: theme.dimText, bg: theme.background, maxWidth: x + width - cx)
     }
 
     /// A paragraph of the text panel: its runs, colour, attributes, indent and bullet, and the

@@ -133,6 +133,28 @@ final class TourScreenTests: XCTestCase {
         XCTAssertEqual(TourKeys.handle(big, .char(" "), text: screen.textExtent(big)).state.index, 4)
     }
 
+    func testEveryScaleKeepsItsColourBarOnANarrowScreen() {
+        // The tour at 80 x 24 and the explorer at 64 x 20 wrote "0 .. 0.448 carrier attent":
+        // the range and a cut label, no colours.
+        let screen = TourScreen(context: context("faster_vit_0_224"))
+        let n = screen.stepCount
+        func barCells(_ buf: CellBuffer, row y: Int) -> Int {
+            (0 ..< buf.width).filter { buf[$0, y].attributes.contains(.picture) && buf[$0, y].glyph == " " && buf[$0, y].bg != buf[$0, y - 1].bg }.count
+        }
+        for i in 0 ..< n {
+            let step = screen.guide.step(i)
+            guard let v = step.picture, v.field != nil || v.matrix != nil, step.statistics == nil else { continue }
+            let buf = screen.frame(TourState(count: n, index: i, screenWidth: 80, screenHeight: 24))
+            let rows = (1 ..< buf.height).filter { buf.line($0).hasPrefix(" " + Renderer.formatValue(v.rangeMin) + " ") }
+            XCTAssertTrue(rows.contains { barCells(buf, row: $0) >= 6 }, "step \(i + 1): a colour bar:\n\(buf.text)")
+            XCTAssertTrue(buf.text.contains(String(v.scaleLabel.prefix(12))), "step \(i + 1): its label")
+        }
+        let explorer = Fixture.frame(Fixture.state(width: 64, height: 20)).buffer
+        let y = explorer.height - 4
+        XCTAssertGreaterThanOrEqual((0 ..< explorer.width).filter { explorer[$0, y].attributes.contains(.picture) }.count, 6,
+                                    "the explorer's colour bar at 64 x 20: \(explorer.line(y))")
+    }
+
     func testTheRouteBetweenWindowsIsDrawnOnThePicture() throws {
         let screen = TourScreen(context: context("faster_vit_0_224"))
         let i = TourStepKind.allCases.firstIndex(of: .crossingWindows)!
