@@ -288,10 +288,43 @@ def gen_variant_shapes():
         json.dump(shapes, f, separators=(",", ":"))
 
 
+def gen_wrapped_prefixes():
+    """State dicts of wrapped modules, saved as people save them: torch.compile's OptimizedModule
+    prefixes every key with `_orig_mod.`; around DataParallel `_orig_mod.module.`, inside it
+    `module._orig_mod.`. Own generator: the fixtures above keep their values."""
+    from collections import OrderedDict
+    own = torch.Generator().manual_seed(20261202)
+
+    class Small(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+            self.bn = torch.nn.BatchNorm2d(4)
+            self.head = torch.nn.Linear(4, 5, bias=False)
+
+    def small():
+        m = Small()
+        with torch.no_grad():
+            for t in m.state_dict().values():
+                if t.is_floating_point():
+                    t.copy_(torch.randn(t.shape, generator=own))
+        return m
+
+    for name, wrap in [("compiled_prefix.pt", lambda m: torch.compile(m)),
+                       ("compiled_dp_prefix.pt", lambda m: torch.compile(torch.nn.DataParallel(m))),
+                       ("dp_compiled_prefix.pt", lambda m: torch.nn.DataParallel(torch.compile(m)))]:
+        m = small()
+        wrapped = wrap(m).state_dict()
+        torch.save({"state_dict": wrapped, "epoch": 2}, path(name))
+        record(name, OrderedDict(m.state_dict()), source="state_dict", extra_keys=["epoch"],
+               stored_keys=list(wrapped.keys())[:2])
+
+
 def main():
     gen_safetensors_npy()
     gen_torch()
     gen_tiny_fastervit()
+    gen_wrapped_prefixes()
     if "--skip-variants" not in sys.argv:
         gen_variant_shapes()
     with open(path("expected.json"), "w") as f:

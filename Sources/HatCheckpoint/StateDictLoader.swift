@@ -1,7 +1,8 @@
 // From any supported file to a clean state dict: pick the wrapper entry (bare dict, `state_dict`,
-// `model`, or `state_dict_ema` on request), strip a `module.` prefix (DataParallel/DDP), convert
-// only the selected tensors to float32 in file order (dropping each storage's file pages once
-// converted, so peak memory holds one float32 copy), and summarise everything else as extras.
+// `model`, or `state_dict_ema` on request), strip wrapper prefixes (`module.` of DataParallel/DDP,
+// `_orig_mod.` of torch.compile), convert only the selected tensors to float32 in file order
+// (dropping each storage's file pages once converted, so peak memory holds one float32 copy), and
+// summarise everything else as extras.
 import HatCore
 
 public struct LoadedStateDict {
@@ -13,7 +14,7 @@ public struct LoadedStateDict {
     public var storedTypes: [String: ElementType]
     /// Where the tensors came from: "state_dict", "model", "state_dict_ema", ... or "(top level)".
     public var source: String
-    /// Prefix removed from every key that had it ("module."), or nil.
+    /// Prefixes removed from every key that had them ("module.", "_orig_mod.module."), or nil.
     public var strippedPrefix: String?
     /// Other top-level entries, one line each ("epoch: 309", "args: argparse.Namespace (52 fields)").
     public var extras: [String]
@@ -132,13 +133,28 @@ public enum StateDictLoader {
         return try sanitize(out)
     }
 
-    /// Strips `module.` from every key that has it (as timm's clean_state_dict does).
+    /// Wrapper prefixes a saved state dict may carry: DataParallel/DDP's `module.` (timm's
+    /// clean_state_dict strips it too) and torch.compile's `_orig_mod.`, in either nesting.
+    static let wrapperPrefixes = ["module.", "_orig_mod."]
+
+    /// Strips wrapper prefixes, outermost first, from every key that has them; `strippedPrefix`
+    /// names what went ("module._orig_mod.").
     static func sanitize(_ d: LoadedStateDict) throws -> LoadedStateDict {
-        let prefix = "module."
-        guard d.order.contains(where: { $0.hasPrefix(prefix) }) else { return d }
+        var out = d
+        var stripped = ""
+        // Each round removes one wrapper level; a real nesting is 1-2 deep, 8 bounds a hostile file.
+        for _ in 0..<8 {
+            guard let prefix = wrapperPrefixes.first(where: { p in out.order.contains { $0.hasPrefix(p) } }) else { break }
+            out = try strip(prefix, from: out)
+            stripped += prefix
+        }
+        if !stripped.isEmpty { out.strippedPrefix = (d.strippedPrefix ?? "") + stripped }
+        return out
+    }
+
+    private static func strip(_ prefix: String, from d: LoadedStateDict) throws -> LoadedStateDict {
         var out = d
         out.tensors = [:]; out.storedTypes = [:]; out.order = []
-        out.strippedPrefix = prefix
         for k in d.order {
             let n = k.hasPrefix(prefix) ? String(k.dropFirst(prefix.count)) : k
             if out.tensors[n] != nil {

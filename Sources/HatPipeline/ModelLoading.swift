@@ -1,5 +1,5 @@
 // The one loading path for a model: read the checkpoint (torch.save zip/legacy or safetensors) ->
-// pick the state dict and strip `module.` -> take the configuration (--config, --model, or inferred
+// pick the state dict and strip `module.` / `_orig_mod.` -> take the configuration (--config, --model, or inferred
 // from the tensor shapes) -> strict mapping against the tensors the model reads (missing /
 // unexpected / mis-shaped) -> refuse NaN or infinite weights unless allowed.
 import Foundation

@@ -12,9 +12,9 @@ struct Convert: ParsableCommand {
         abstract: "Convert a PyTorch checkpoint to safetensors (no Python, nothing in the pickle is executed).",
         discussion: """
         Input: a torch.save file (zip or legacy format; bare state dict or a training dict with \
-        state_dict / model / state_dict_ema, optionally with a 'module.' prefix) or a safetensors file.
+        state_dict / model / state_dict_ema, optionally with 'module.' / '_orig_mod.' prefixes) or a safetensors file.
         Output: a safetensors file holding every tensor of the selected state dict (learned weights \
-        and buffers, 'module.' removed) as float32 in file order, with metadata: format=pt, source \
+        and buffers, 'module.' and '_orig_mod.' removed) as float32 in file order, with metadata: format=pt, source \
         file name and SHA-256, the state dict used, and the inferred FasterViT variant when the \
         tensors are a FasterViT. Written whole or not at all (temporary name, then rename; a FIFO or \
         device is written into; - is standard output). Training extras \

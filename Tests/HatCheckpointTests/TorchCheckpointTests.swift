@@ -62,6 +62,17 @@ final class TorchCheckpointTests: XCTestCase {
         XCTAssertEqual(d.strippedPrefix, "module.")
     }
 
+    /// State dicts of a torch.compile'd model (`_orig_mod.`), alone and with DataParallel
+    /// outside or inside it, as `torch.save(model.state_dict())` writes them.
+    func testCompiledAndDataParallelPrefixesStripped() throws {
+        for (fixture, prefix) in [("compiled_prefix.pt", "_orig_mod."), ("compiled_dp_prefix.pt", "_orig_mod.module."),
+                                  ("dp_compiled_prefix.pt", "module._orig_mod.")] {
+            let d = try check(fixture)
+            XCTAssertEqual(d.strippedPrefix, prefix, fixture)
+            XCTAssertEqual(d.order.first, "conv.weight", fixture)
+        }
+    }
+
     func testStorageTypes() throws {
         let d = try check("dtypes.pt")
         XCTAssertEqual(d.storedTypes["f16"], .float16)
