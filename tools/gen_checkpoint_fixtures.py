@@ -251,6 +251,8 @@ def gen_tiny_fastervit():
             p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
     sd = {"module." + k: (v.half() if v.is_floating_point() else v) for k, v in m.state_dict().items()}
     torch.save({"epoch": 3, "state_dict": sd, "args": argparse.Namespace(model="tiny")}, path("tiny_fastervit.pth.tar"))
+    # The same model saved whole (torch.save(model), fp16): its state dict must equal the one above.
+    torch.save(m.half(), path("whole_fastervit.pt"))
     c = TINY_FASTERVIT
     expected["tiny_fastervit.pth.tar"] = {
         "config": {"dim": c["dim"], "inDim": c["in_dim"], "depths": c["depths"], "heads": c["num_heads"],
@@ -288,19 +290,21 @@ def gen_variant_shapes():
         json.dump(shapes, f, separators=(",", ":"))
 
 
+class Small(torch.nn.Module):
+    """A small module to save whole (its class must be importable by name to be pickled)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.head = torch.nn.Linear(4, 5, bias=False)
+
+
 def gen_wrapped_prefixes():
     """State dicts of wrapped modules, saved as people save them: torch.compile's OptimizedModule
     prefixes every key with `_orig_mod.`; around DataParallel `_orig_mod.module.`, inside it
     `module._orig_mod.`. Own generator: the fixtures above keep their values."""
     from collections import OrderedDict
     own = torch.Generator().manual_seed(20261202)
-
-    class Small(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = torch.nn.Conv2d(3, 4, 3)
-            self.bn = torch.nn.BatchNorm2d(4)
-            self.head = torch.nn.Linear(4, 5, bias=False)
 
     def small():
         m = Small()
@@ -309,6 +313,25 @@ def gen_wrapped_prefixes():
                 if t.is_floating_point():
                     t.copy_(torch.randn(t.shape, generator=own))
         return m
+
+    # Whole modules (torch.save(model)): the state dict is read from the pickled attributes;
+    # a non-persistent buffer stays out, as in state_dict(). Protocol 2 (torch's default) pickles
+    # its set of non-persistent names as builtins.set([...]), protocol 4 as EMPTY_SET/ADDITEMS.
+    for name, protocol, wrap, key in [("whole_small.pt", 2, lambda m: m, None),
+                                      ("whole_small_p4.pt", 4, lambda m: m, None),
+                                      ("whole_dp_in_dict.pt", 2, lambda m: torch.nn.DataParallel(m), "model")]:
+        m = small()
+        m.register_buffer("scratch", torch.ones(3), persistent=False)
+        obj = wrap(m) if key is None else {key: wrap(m), "epoch": 4}
+        torch.save(obj, path(name), pickle_protocol=protocol)
+        record(name, OrderedDict(m.state_dict()), source=key or "(top level)", extra_keys=[] if key is None else ["epoch"],
+               module=type(wrap(m)).__module__ + "." + type(wrap(m)).__qualname__)
+
+    # A module that holds itself among its submodules: torch.save writes the cycle through the
+    # memo; a reader must refuse it rather than loop.
+    m = small()
+    m._modules["again"] = m
+    torch.save(m, path("whole_cycle.pt"))
 
     for name, wrap in [("compiled_prefix.pt", lambda m: torch.compile(m)),
                        ("compiled_dp_prefix.pt", lambda m: torch.compile(torch.nn.DataParallel(m))),

@@ -16,6 +16,8 @@ public struct LoadedStateDict {
     public var source: String
     /// Prefixes removed from every key that had them ("module.", "_orig_mod.module."), or nil.
     public var strippedPrefix: String?
+    /// The class of a whole pickled module the tensors were read from (`torch.save(model)`), or nil.
+    public var pickledModule: String? = nil
     /// Other top-level entries, one line each ("epoch: 309", "args: argparse.Namespace (52 fields)").
     public var extras: [String]
     /// "zip", "legacy" or "safetensors".
@@ -59,12 +61,16 @@ public enum StateDictLoader {
     /// Chooses the state dict inside an opened checkpoint and converts its tensors.
     public static func select(_ ckpt: TorchCheckpoint, ema: Bool) throws -> LoadedStateDict {
         let ctx = ckpt.path
+        if case let .object(o) = ckpt.root, !ema, let d = try PickledModule.stateDict(of: o) {
+            return try convert(ckpt, dict: d, source: "(top level)", module: o.type.description, extras: [])
+        }
         guard case let .dict(top) = ckpt.root else {
             throw CheckpointError.noStateDict("\(ctx): the checkpoint holds a \(ckpt.root.summary()), not a dict of tensors")
         }
         let keys = top.stringKeys
         let wanted = ema ? emaKeys : standardKeys
         var chosen: (String, PickleDict)?
+        var module: String?
         // The first wrapper key holding a dict wins; a wrapper key holding something else (a
         // pickled nn.Module, an architecture name) is remembered to explain a failure.
         var rejected: CheckpointError?
@@ -73,7 +79,13 @@ public enum StateDictLoader {
             switch v {
             case .dict(let d): chosen = (k, d)
             case .object(let o):
-                rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds a pickled \(o.type) object, not a state dict; save model.state_dict() instead")
+                // A whole module (torch.save({"model": model})): its state dict, read inertly.
+                if let d = try PickledModule.stateDict(of: o) {
+                    chosen = (k, d)
+                    module = o.type.description
+                } else {
+                    rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds a pickled \(o.type) object, not a state dict or a module")
+                }
             default:
                 rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds \(v.summary()), not a state dict")
             }
@@ -101,8 +113,15 @@ public enum StateDictLoader {
                 extras.append(line)
             }
         }
-        // Tensor entries (Python dict semantics: a repeated key keeps its first position and its
-        // last value), then convert them grouped by storage in file order.
+        return try convert(ckpt, dict: dict, source: source, module: module, extras: extras)
+    }
+
+    /// The tensor entries of `dict` converted to float32 (Python dict semantics: a repeated key
+    /// keeps its first position and its last value), grouped by storage in file order, then
+    /// sanitized; other entries are listed in the extras.
+    private static func convert(_ ckpt: TorchCheckpoint, dict: PickleDict, source: String, module: String?,
+                                extras: [String]) throws -> LoadedStateDict {
+        var extras = extras
         var refs: [(String, TensorRef)] = []
         var position: [String: Int] = [:]
         for (k, v) in dict.items {
@@ -115,6 +134,7 @@ public enum StateDictLoader {
         }
         var out = LoadedStateDict(tensors: [:], order: refs.map { $0.0 }, storedTypes: [:], source: source,
                                   strippedPrefix: nil, extras: extras, format: ckpt.format)
+        out.pickledModule = module
         out.tensors.reserveCapacity(refs.count)
         let order = refs.indices.sorted { a, b in
             let ra = ckpt.storageRange(refs[a].1.storage.key)?.lowerBound ?? 0

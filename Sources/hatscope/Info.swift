@@ -45,6 +45,9 @@ struct Info: ParsableCommand {
         print("checkpoint    \(path)")
         print("              \(sd.format) format, \(megabytes(size)), sha256 \(sha.value)")
         var where_ = sd.source == "(top level)" ? "bare state dict" : sd.source == "(safetensors)" ? "the safetensors file" : "'\(sd.source)'"
+        if let m = sd.pickledModule {
+            where_ = "a whole pickled \(m) module" + (sd.source == "(top level)" ? "" : " in '\(sd.source)'") + " (read as data, nothing run)"
+        }
         if let p = sd.strippedPrefix { where_ += ", '\(p)' prefix removed" }
         let types = Dictionary(grouping: sd.storedTypes.values, by: { $0 }).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
         print("state dict    \(sd.tensors.count) tensors from \(where_) (\(types.joined(separator: ", ")))")

@@ -25,6 +25,29 @@ final class CheckpointCLITests: XCTestCase {
         }
     }
 
+    /// torch.save(model) of the same model: info reads it as data and describes the same network;
+    /// a forward on it gives the same logits as on its saved state dict.
+    func testAWholePickledModelLoadsLikeItsStateDict() throws {
+        let r = try runHatscope(["info", fixture("whole_fastervit.pt")])
+        XCTAssertEqual(r.code, 0, r.err)
+        for needle in ["a whole pickled fastervit.models.faster_vit.FasterViT module (read as data, nothing run)",
+                       "variant       custom", "165,890 learned", "mapping       ok"] {
+            XCTAssertTrue(r.out.contains(needle), "info lacks '\(needle)':\n\(r.out)")
+        }
+        let whole = try runHatscope(["predict", "--checkpoint", fixture("whole_fastervit.pt"), "--json"])
+        let saved = try runHatscope(["predict", "--checkpoint", fixture("tiny_fastervit.pth.tar"), "--json"])
+        XCTAssertEqual(whole.code, 0, whole.err)
+        XCTAssertEqual(saved.code, 0, saved.err)
+        func logits(_ json: String) throws -> [Double] {
+            let o = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            let first = try XCTUnwrap((o?["results"] as? [[String: Any]])?.first)
+            return try XCTUnwrap(first["logits"] as? [Double])
+        }
+        let a = try logits(whole.out), b = try logits(saved.out)
+        XCTAssertFalse(a.isEmpty)
+        XCTAssertEqual(a, b)
+    }
+
     func testInfoRefusesTheOsSystemPickle() throws {
         let marker = "/tmp/hatscope_checkpoint_test_marker"
         try? FileManager.default.removeItem(atPath: marker)
