@@ -251,6 +251,20 @@ def gen_tiny_fastervit():
             p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
     sd = {"module." + k: (v.half() if v.is_floating_point() else v) for k, v in m.state_dict().items()}
     torch.save({"epoch": 3, "state_dict": sd, "args": argparse.Namespace(model="tiny")}, path("tiny_fastervit.pth.tar"))
+    # The same weights inside larger models, as trainers save them: a LightningModule holding the
+    # network as `self.model` (Lightning's checkpoint layout: state_dict keys 'model.*' beside a
+    # loss module's tensors, optimizer_states, hyper_parameters), and a distillation checkpoint
+    # holding two FasterViTs ('student.*', 'teacher.*').
+    plain = {k[len("module."):]: v for k, v in sd.items()}
+    lightning = {"model." + k: v for k, v in plain.items()}
+    lightning["criterion.weight"] = torch.ones(c_classes := TINY_FASTERVIT["num_classes"])
+    torch.save({"epoch": 7, "global_step": 700, "pytorch-lightning_version": "2.4.0", "state_dict": lightning,
+                "loops": {}, "callbacks": {}, "optimizer_states": [{"state": {}, "param_groups": [{"lr": 0.001}]}],
+                "lr_schedulers": [], "hparams_name": "kwargs", "hyper_parameters": {"num_classes": c_classes}},
+               path("lightning_tiny.ckpt"))
+    distill = {"student." + k: v for k, v in plain.items()}
+    distill.update({"teacher." + k: v for k, v in plain.items()})
+    torch.save({"state_dict": distill, "epoch": 1}, path("distill_tiny.pth"))
     # The same model saved whole (torch.save(model), fp16): its state dict must equal the one above.
     torch.save(m.half(), path("whole_fastervit.pt"))
     c = TINY_FASTERVIT

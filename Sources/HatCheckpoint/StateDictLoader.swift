@@ -18,6 +18,9 @@ public struct LoadedStateDict {
     public var strippedPrefix: String?
     /// The class of a whole pickled module the tensors were read from (`torch.save(model)`), or nil.
     public var pickledModule: String? = nil
+    /// The prefix of the network inside a larger model's state dict ("model." of a Lightning
+    /// module), removed from its keys, or nil (set by the model loader, which knows the network).
+    public var submodule: String? = nil
     /// Other top-level entries, one line each ("epoch: 309", "args: argparse.Namespace (52 fields)").
     public var extras: [String]
     /// "zip", "legacy" or "safetensors".

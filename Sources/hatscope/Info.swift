@@ -49,6 +49,7 @@ struct Info: ParsableCommand {
             where_ = "a whole pickled \(m) module" + (sd.source == "(top level)" ? "" : " in '\(sd.source)'") + " (read as data, nothing run)"
         }
         if let p = sd.strippedPrefix { where_ += ", '\(p)' prefix removed" }
+        if let p = sd.submodule { where_ += ", the FasterViT under '\(p)'" }
         let types = Dictionary(grouping: sd.storedTypes.values, by: { $0 }).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
         print("state dict    \(sd.tensors.count) tensors from \(where_) (\(types.joined(separator: ", ")))")
 

@@ -48,6 +48,40 @@ final class CheckpointCLITests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    /// The network inside a larger model's state dict: a Lightning checkpoint ('model.*' beside a
+    /// loss module's tensor) is found on its own; of two (a distillation checkpoint's 'student.*'
+    /// and 'teacher.*') the user chooses with --submodule. Same logits as the plain state dict.
+    func testAFasterViTInsideALargerModelIsFound() throws {
+        func logits(_ args: [String]) throws -> [Double] {
+            let r = try runHatscope(["predict", "--json"] + args)
+            XCTAssertEqual(r.code, 0, "\(args): \(r.err)")
+            let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+            let first = try XCTUnwrap((o?["results"] as? [[String: Any]])?.first)
+            return try XCTUnwrap(first["logits"] as? [Double])
+        }
+        let want = try logits(["--checkpoint", fixture("tiny_fastervit.pth.tar")])
+        let info = try runHatscope(["info", fixture("lightning_tiny.ckpt")])
+        XCTAssertEqual(info.code, 0, info.err)
+        for needle in ["from 'state_dict', the FasterViT under 'model.'", "1 tensor outside it left out: criterion.weight",
+                       "pytorch-lightning_version: '2.4.0'", "variant       custom", "mapping       ok"] {
+            XCTAssertTrue(info.out.contains(needle), "info lacks '\(needle)':\n\(info.out)")
+        }
+        XCTAssertEqual(try logits(["--checkpoint", fixture("lightning_tiny.ckpt")]), want)
+        assertOneLineFailure(try runHatscope(["predict", "--checkpoint", fixture("distill_tiny.pth")]),
+                             mentions: ["2 FasterViTs", "'student.'", "'teacher.'", "--submodule"])
+        XCTAssertEqual(try logits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "teacher"]), want)
+        XCTAssertEqual(try logits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "student."]), want)
+        assertOneLineFailure(try runHatscope(["info", "--submodule", "pupil", fixture("distill_tiny.pth")]),
+                             mentions: ["--submodule pupil", "'student.'", "'teacher.'"])
+        // convert writes the chosen network alone, and the file loads like the original.
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try runHatscope(["convert", "--submodule", "teacher", fixture("distill_tiny.pth"), dir + "/t.safetensors"])
+        XCTAssertEqual(c.code, 0, c.err)
+        XCTAssertTrue(c.out.contains("132 tensors"), c.out)
+        XCTAssertEqual(try logits(["--checkpoint", dir + "/t.safetensors"]), want)
+    }
+
     func testInfoRefusesTheOsSystemPickle() throws {
         let marker = "/tmp/hatscope_checkpoint_test_marker"
         try? FileManager.default.removeItem(atPath: marker)
