@@ -346,6 +346,15 @@ def gen_wrapped_prefixes():
     m = small()
     m._modules["again"] = m
     torch.save(m, path("whole_cycle.pt"))
+    # Forty levels, each holding the next level twice: 2^40 paths through 41 small objects.
+    # state_dict() would walk every path; a reader must stop at a bound, not run for days.
+    shared = torch.nn.Module()
+    for _ in range(40):
+        parent = torch.nn.Module()
+        parent._modules["a"] = shared
+        parent._modules["b"] = shared
+        shared = parent
+    torch.save(shared, path("whole_shared.pt"))
 
     for name, wrap in [("compiled_prefix.pt", lambda m: torch.compile(m)),
                        ("compiled_dp_prefix.pt", lambda m: torch.compile(torch.nn.DataParallel(m))),

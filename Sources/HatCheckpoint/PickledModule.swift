@@ -12,8 +12,10 @@
 enum PickledModule {
     /// Submodules deeper than this are refused (a real FasterViT nests about 8 deep).
     static let maxDepth = 64
-    /// Entries in all: bounds a hostile file whose modules share one child many times over.
-    static let maxEntries = 1_000_000
+    /// Entries and module visits in all: a module shared under several names is saved under each
+    /// (as state_dict does), so a hostile file sharing children level after level would otherwise
+    /// take exponential time.
+    static let maxEntries = 100_000
 
     /// The state dict of `object` as a dict of tensors, or nil when `object` is not a pickled
     /// module (its state has no `_modules` dict).
@@ -67,9 +69,15 @@ enum PickledModule {
         guard let attrs = attributes(module) else {
             throw CheckpointError.malformed("pickled module '\(prefix)' (\(module.type)) has no attributes")
         }
-        func add(_ name: String, _ value: PickleValue) throws {
+        func count() throws {
             entries += 1
-            guard entries <= maxEntries else { throw CheckpointError.limit("pickled module holds more than \(maxEntries) tensors") }
+            guard entries <= maxEntries else {
+                throw CheckpointError.limit("pickled module holds more than \(maxEntries) tensors and submodules")
+            }
+        }
+        try count()
+        func add(_ name: String, _ value: PickleValue) throws {
+            try count()
             out.items.append((key: .string(prefix + name), value: value))
         }
         for (k, v) in attrs["_parameters"].flatMap(dictionary)?.items ?? [] {

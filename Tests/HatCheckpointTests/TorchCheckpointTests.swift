@@ -79,6 +79,14 @@ final class TorchCheckpointTests: XCTestCase {
         assertTensorsEqual(whole.tensors, saved.tensors)
     }
 
+    /// Modules shared level after level (2^40 paths): refused at the bound, at once.
+    func testExponentiallySharedModulesStopAtTheBound() throws {
+        XCTAssertThrowsError(try StateDictLoader.load(path: Fixtures.path("whole_shared.pt"))) {
+            guard case CheckpointError.limit(let m) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(m.contains("more than"), m)
+        }
+    }
+
     func testAModuleHoldingItselfIsRefused() throws {
         XCTAssertThrowsError(try StateDictLoader.load(path: Fixtures.path("whole_cycle.pt"))) {
             guard case CheckpointError.malformed(let m) = $0 else { return XCTFail("\($0)") }
