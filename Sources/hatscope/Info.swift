@@ -6,6 +6,13 @@ import HatCore
 import HatModel
 import HatPipeline
 import HatRecording
+import HatSystem
+
+/// Every line `info` prints goes out with its control characters escaped: tensor names, metadata
+/// and training extras are the checkpoint author's text, and a terminal must only ever show them.
+private func print(_ line: String) {
+    Swift.print(UserMessage.escaped(line))
+}
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -82,6 +82,26 @@ final class CheckpointCLITests: XCTestCase {
         XCTAssertEqual(try logits(["--checkpoint", dir + "/t.safetensors"]), want)
     }
 
+    /// Names and values inside a checkpoint are the file author's text: `info` prints their
+    /// control characters escaped, never as bytes a terminal would act on (a window title, a
+    /// cleared screen, a clipboard write).
+    func testInfoEscapesTheCheckpointsOwnText() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = #"{"__metadata__":{"\u001b]0;pwned\u0007":"\u001b[2J\u001b]52;c;ZWNobyBoaQ==\u0007"},"#
+            + #""w\u001b[31m":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+        var bytes = [UInt8]()
+        let h = Array(header.utf8)
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: h.count >> (8 * i))) }
+        bytes += h + [0, 0, 128, 63]
+        let path = dir + "/evil.safetensors"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let r = try runHatscope(["info", path])
+        XCTAssertFalse(r.out.utf8.contains(0x1B) || r.out.utf8.contains(0x07), r.out)
+        XCTAssertFalse(r.err.utf8.contains(0x1B), r.err)
+        XCTAssertTrue(r.out.contains("\\x1B]0;pwned\\x07"), r.out)
+    }
+
     func testInfoRefusesTheOsSystemPickle() throws {
         let marker = "/tmp/hatscope_checkpoint_test_marker"
         try? FileManager.default.removeItem(atPath: marker)
