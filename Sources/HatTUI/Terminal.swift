@@ -219,12 +219,8 @@ public final class Terminal {
         guard !stopped else { return }
         stopped = true
         input.stop()
-        LeavingBytes.write()   // pictures deleted while still on the alternate screen
-        if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
-        endwin()
-        StandardStreams.writeAll(1, leftScreen)
+        leaveScreen()
         for (sig, a) in signalsBefore { var old = a; sigaction(sig, &old, nil) }
-        ProcessSignals.clearTerminalRestore()
     }
 
     /// A terminfo string capability's bytes (empty when the terminal has none).
@@ -330,13 +326,13 @@ public final class Terminal {
         enterScreen()
     }
 
-    /// Everything `stop` undoes, but the screen can be taken again (`enterScreen`).
+    /// Gives the screen back (`stop`, and while suspended, `enterScreen` takes it again).
     private func leaveScreen() {
-        LeavingBytes.write()
+        LeavingBytes.write()   // pictures deleted while still on the alternate screen
         if mouse { StandardStreams.writeAll(1, Array(Terminal.mouseOff.utf8)) }
         endwin()
         StandardStreams.writeAll(1, leftScreen)
-        // While stopped the terminal is the shell's: a signal then has nothing to put back.
+        // The terminal is the shell's again: a signal has nothing to put back.
         ProcessSignals.clearTerminalRestore()
     }
 
