@@ -14,7 +14,7 @@ final class LiveRunner: @unchecked Sendable {
         let id: Int
         let interventions: [Intervention]
         let result: Result<Recording, Error>
-        /// Wall time of the forward pass (with recording), milliseconds.
+        /// Wall time of the forward pass (with recording), milliseconds, time suspended left out.
         let milliseconds: Double
     }
 
@@ -126,9 +126,10 @@ final class LiveRunner: @unchecked Sendable {
             running = true
             condition.unlock()
 
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = DispatchTime.now().uptimeNanoseconds, s0 = SuspendedTime.nanoseconds
             let result = Result { try runner(job.list) }
-            let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            let wall = DispatchTime.now().uptimeNanoseconds - t0, suspended = SuspendedTime.nanoseconds - s0
+            let ms = Double(wall - min(wall, suspended)) / 1e6
 
             condition.lock()
             running = false

@@ -8,6 +8,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
+import Synchronization
 
 final class TerminalInput {
     /// How long an ESC waits for the rest of a sequence before it counts as the Esc key.
@@ -72,7 +74,9 @@ final class TerminalInput {
         pthread_sigmask(SIG_UNBLOCK, &set, &old)
         // The whole group, like the terminal's own Ctrl-Z: a wrapper script stops with us. In an
         // orphaned group (no shell with job control) the kernel drops it and nothing stops.
+        let t0 = DispatchTime.now().uptimeNanoseconds
         kill(0, SIGTSTP)
+        SuspendedTime.add(DispatchTime.now().uptimeNanoseconds - t0)
         pthread_sigmask(SIG_SETMASK, &old, nil)
         sigaction(SIGTSTP, &mine, nil)
         // The continue that follows is handled here: drop its byte (and any Ctrl-Z typed ahead is
@@ -133,6 +137,15 @@ final class TerminalInput {
             }
         }
     }
+}
+
+/// How long the process has been suspended (Ctrl-Z, SIGTSTP) so far: a timing that spans a
+/// suspension leaves it out (the live run's "ran in" counted the minutes the shell had the terminal).
+/// A stop hatscope never sees (SIGSTOP) cannot be counted.
+enum SuspendedTime {
+    private static let total = Atomic<UInt64>(0)
+    static var nanoseconds: UInt64 { total.load(ordering: .relaxed) }
+    static func add(_ ns: UInt64) { total.add(ns, ordering: .relaxed) }
 }
 
 /// What the handler writes for each signal.

@@ -201,6 +201,21 @@ final class LiveTests: XCTestCase {
         XCTAssertTrue(met, what)
     }
 
+    func testTheRunsTimeLeavesOutTimeSuspended() {
+        // Ctrl-Z during a run, fg minutes later: "ran in" counted the minutes.
+        let fake = GatedRunner()
+        let worker = LiveRunner(runner: { try fake.run($0) })
+        defer { worker.stop() }
+        worker.request([.cutGlobal(level: 2, block: nil)])
+        waitUntil("the run starts") { fake.starts == 1 }
+        Thread.sleep(forTimeInterval: 0.4)
+        SuspendedTime.add(400_000_000)     // as Terminal.suspend counts 0.4 s stopped
+        fake.gate.signal()
+        var outcome: LiveRunner.Outcome?
+        waitUntil("the result") { outcome = worker.take(); return outcome != nil }
+        XCTAssertLessThan(outcome?.milliseconds ?? .infinity, 300, "the 0.4 s suspended is left out")
+    }
+
     func testTheLatestRequestWinsAndOlderResultsAreDropped() {
         let fake = GatedRunner()
         let worker = LiveRunner(runner: { try fake.run($0) })
