@@ -79,15 +79,9 @@ public struct Conv3x3: Sendable {
                     BLAS.sgemm(transA: false, transB: false, m: cout, n: p, k: k,
                                a: wp, lda: k, b: cols, ldb: p,
                                c: yi + oy0 * wo, ldc: pixels)
+                    // Bias and activation in one pass over each output row of the tile.
                     for o in 0..<cout {
-                        let d = yi + o * pixels + oy0 * wo
-                        let v = bp[o]
-                        if v != 0 { for i in 0..<p { d[i] += v } }
-                        switch epilogue {
-                        case .none: break
-                        case .relu: Activations.reluSerial(d, count: p)
-                        case .gelu: Activations.geluSerial(d, count: p)
-                        }
+                        Activations.biasSerial(yi + o * pixels + oy0 * wo, count: p, bias: bp[o], epilogue: epilogue)
                     }
                 }
             }
