@@ -206,16 +206,18 @@ public struct WinogradConv3x3: Sendable {
         }
 
         /// M[e][cout, n] = U[e][cout, cin] * V[e][n, cin]^T for positions `es`; M [cout, 36, n8]
-        /// with the n8 - n padding columns zeroed.
+        /// with the n8 - n padding columns zeroed (the last 8 columns of each row are zeroed
+        /// first with one vector store, then the product writes its n: a memset call per row
+        /// cost more than the store).
         func products(_ es: Range<Int>, tiles n: Int, _ v: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>) {
             let cin = inChannels, cout = outChannels, cinP = (cin + 7) / 8 * 8, n8 = (n + 7) / 8 * 8
             for e in es {
+                if n8 > n {
+                    for o in 0..<cout { WinogradConv3x3.store(V8(), m + (o * 36 + e) * n8 + n8 - 8) }
+                }
                 BLAS.sgemm(transA: false, transB: true, m: cout, n: n, k: cin,
                            a: u + e * cout * cin, lda: cin, b: v + e * cinP, ldb: 36 * cinP,
                            c: m + e * n8, ldc: 36 * n8)
-                if n8 > n {
-                    for o in 0..<cout { (m + (o * 36 + e) * n8 + n).update(repeating: 0, count: n8 - n) }
-                }
             }
         }
 
