@@ -251,6 +251,22 @@ def gen_tiny_fastervit():
             p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
     sd = {"module." + k: (v.half() if v.is_floating_point() else v) for k, v in m.state_dict().items()}
     torch.save({"epoch": 3, "state_dict": sd, "args": argparse.Namespace(model="tiny")}, path("tiny_fastervit.pth.tar"))
+    # The same weights inside larger models, as trainers save them: a LightningModule holding the
+    # network as `self.model` (Lightning's checkpoint layout: state_dict keys 'model.*' beside a
+    # loss module's tensors, optimizer_states, hyper_parameters), and a distillation checkpoint
+    # holding two FasterViTs ('student.*', 'teacher.*').
+    plain = {k[len("module."):]: v for k, v in sd.items()}
+    lightning = {"model." + k: v for k, v in plain.items()}
+    lightning["criterion.weight"] = torch.ones(c_classes := TINY_FASTERVIT["num_classes"])
+    torch.save({"epoch": 7, "global_step": 700, "pytorch-lightning_version": "2.4.0", "state_dict": lightning,
+                "loops": {}, "callbacks": {}, "optimizer_states": [{"state": {}, "param_groups": [{"lr": 0.001}]}],
+                "lr_schedulers": [], "hparams_name": "kwargs", "hyper_parameters": {"num_classes": c_classes}},
+               path("lightning_tiny.ckpt"))
+    distill = {"student." + k: v for k, v in plain.items()}
+    distill.update({"teacher." + k: v for k, v in plain.items()})
+    torch.save({"state_dict": distill, "epoch": 1}, path("distill_tiny.pth"))
+    # The same model saved whole (torch.save(model), fp16): its state dict must equal the one above.
+    torch.save(m.half(), path("whole_fastervit.pt"))
     c = TINY_FASTERVIT
     expected["tiny_fastervit.pth.tar"] = {
         "config": {"dim": c["dim"], "inDim": c["in_dim"], "depths": c["depths"], "heads": c["num_heads"],
@@ -288,10 +304,73 @@ def gen_variant_shapes():
         json.dump(shapes, f, separators=(",", ":"))
 
 
+class Small(torch.nn.Module):
+    """A small module to save whole (its class must be importable by name to be pickled)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.head = torch.nn.Linear(4, 5, bias=False)
+
+
+def gen_wrapped_prefixes():
+    """State dicts of wrapped modules, saved as people save them: torch.compile's OptimizedModule
+    prefixes every key with `_orig_mod.`; around DataParallel `_orig_mod.module.`, inside it
+    `module._orig_mod.`. Own generator: the fixtures above keep their values."""
+    from collections import OrderedDict
+    own = torch.Generator().manual_seed(20261202)
+
+    def small():
+        m = Small()
+        with torch.no_grad():
+            for t in m.state_dict().values():
+                if t.is_floating_point():
+                    t.copy_(torch.randn(t.shape, generator=own))
+        return m
+
+    # Whole modules (torch.save(model)): the state dict is read from the pickled attributes;
+    # a non-persistent buffer stays out, as in state_dict(). Protocol 2 (torch's default) pickles
+    # its set of non-persistent names as builtins.set([...]), protocol 4 as EMPTY_SET/ADDITEMS.
+    for name, protocol, wrap, key in [("whole_small.pt", 2, lambda m: m, None),
+                                      ("whole_small_p4.pt", 4, lambda m: m, None),
+                                      ("whole_dp_in_dict.pt", 2, lambda m: torch.nn.DataParallel(m), "model")]:
+        m = small()
+        m.register_buffer("scratch", torch.ones(3), persistent=False)
+        obj = wrap(m) if key is None else {key: wrap(m), "epoch": 4}
+        torch.save(obj, path(name), pickle_protocol=protocol)
+        record(name, OrderedDict(m.state_dict()), source=key or "(top level)", extra_keys=[] if key is None else ["epoch"],
+               module=type(wrap(m)).__module__ + "." + type(wrap(m)).__qualname__)
+
+    # A module that holds itself among its submodules: torch.save writes the cycle through the
+    # memo; a reader must refuse it rather than loop.
+    m = small()
+    m._modules["again"] = m
+    torch.save(m, path("whole_cycle.pt"))
+    # Forty levels, each holding the next level twice: 2^40 paths through 41 small objects.
+    # state_dict() would walk every path; a reader must stop at a bound, not run for days.
+    shared = torch.nn.Module()
+    for _ in range(40):
+        parent = torch.nn.Module()
+        parent._modules["a"] = shared
+        parent._modules["b"] = shared
+        shared = parent
+    torch.save(shared, path("whole_shared.pt"))
+
+    for name, wrap in [("compiled_prefix.pt", lambda m: torch.compile(m)),
+                       ("compiled_dp_prefix.pt", lambda m: torch.compile(torch.nn.DataParallel(m))),
+                       ("dp_compiled_prefix.pt", lambda m: torch.nn.DataParallel(torch.compile(m)))]:
+        m = small()
+        wrapped = wrap(m).state_dict()
+        torch.save({"state_dict": wrapped, "epoch": 2}, path(name))
+        record(name, OrderedDict(m.state_dict()), source="state_dict", extra_keys=["epoch"],
+               stored_keys=list(wrapped.keys())[:2])
+
+
 def main():
     gen_safetensors_npy()
     gen_torch()
     gen_tiny_fastervit()
+    gen_wrapped_prefixes()
     if "--skip-variants" not in sys.argv:
         gen_variant_shapes()
     with open(path("expected.json"), "w") as f:

@@ -1,7 +1,8 @@
 // From any supported file to a clean state dict: pick the wrapper entry (bare dict, `state_dict`,
-// `model`, or `state_dict_ema` on request), strip a `module.` prefix (DataParallel/DDP), convert
-// only the selected tensors to float32 in file order (dropping each storage's file pages once
-// converted, so peak memory holds one float32 copy), and summarise everything else as extras.
+// `model`, or `state_dict_ema` on request), strip wrapper prefixes (`module.` of DataParallel/DDP,
+// `_orig_mod.` of torch.compile), convert only the selected tensors to float32 in file order
+// (dropping each storage's file pages once converted, so peak memory holds one float32 copy), and
+// summarise everything else as extras.
 import HatCore
 
 public struct LoadedStateDict {
@@ -13,8 +14,13 @@ public struct LoadedStateDict {
     public var storedTypes: [String: ElementType]
     /// Where the tensors came from: "state_dict", "model", "state_dict_ema", ... or "(top level)".
     public var source: String
-    /// Prefix removed from every key that had it ("module."), or nil.
+    /// Prefixes removed from every key that had them ("module.", "_orig_mod.module."), or nil.
     public var strippedPrefix: String?
+    /// The class of a whole pickled module the tensors were read from (`torch.save(model)`), or nil.
+    public var pickledModule: String? = nil
+    /// The prefix of the network inside a larger model's state dict ("model." of a Lightning
+    /// module), removed from its keys, or nil (set by the model loader, which knows the network).
+    public var submodule: String? = nil
     /// Other top-level entries, one line each ("epoch: 309", "args: argparse.Namespace (52 fields)").
     public var extras: [String]
     /// "zip", "legacy" or "safetensors".
@@ -58,12 +64,16 @@ public enum StateDictLoader {
     /// Chooses the state dict inside an opened checkpoint and converts its tensors.
     public static func select(_ ckpt: TorchCheckpoint, ema: Bool) throws -> LoadedStateDict {
         let ctx = ckpt.path
+        if case let .object(o) = ckpt.root, !ema, let d = try PickledModule.stateDict(of: o) {
+            return try convert(ckpt, dict: d, source: "(top level)", module: o.type.description, extras: [])
+        }
         guard case let .dict(top) = ckpt.root else {
             throw CheckpointError.noStateDict("\(ctx): the checkpoint holds a \(ckpt.root.summary()), not a dict of tensors")
         }
         let keys = top.stringKeys
         let wanted = ema ? emaKeys : standardKeys
         var chosen: (String, PickleDict)?
+        var module: String?
         // The first wrapper key holding a dict wins; a wrapper key holding something else (a
         // pickled nn.Module, an architecture name) is remembered to explain a failure.
         var rejected: CheckpointError?
@@ -72,7 +82,13 @@ public enum StateDictLoader {
             switch v {
             case .dict(let d): chosen = (k, d)
             case .object(let o):
-                rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds a pickled \(o.type) object, not a state dict; save model.state_dict() instead")
+                // A whole module (torch.save({"model": model})): its state dict, read inertly.
+                if let d = try PickledModule.stateDict(of: o) {
+                    chosen = (k, d)
+                    module = o.type.description
+                } else {
+                    rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds a pickled \(o.type) object, not a state dict or a module")
+                }
             default:
                 rejected = rejected ?? .noStateDict("\(ctx): '\(k)' holds \(v.summary()), not a state dict")
             }
@@ -100,8 +116,15 @@ public enum StateDictLoader {
                 extras.append(line)
             }
         }
-        // Tensor entries (Python dict semantics: a repeated key keeps its first position and its
-        // last value), then convert them grouped by storage in file order.
+        return try convert(ckpt, dict: dict, source: source, module: module, extras: extras)
+    }
+
+    /// The tensor entries of `dict` converted to float32 (Python dict semantics: a repeated key
+    /// keeps its first position and its last value), grouped by storage in file order, then
+    /// sanitized; other entries are listed in the extras.
+    private static func convert(_ ckpt: TorchCheckpoint, dict: PickleDict, source: String, module: String?,
+                                extras: [String]) throws -> LoadedStateDict {
+        var extras = extras
         var refs: [(String, TensorRef)] = []
         var position: [String: Int] = [:]
         for (k, v) in dict.items {
@@ -114,6 +137,7 @@ public enum StateDictLoader {
         }
         var out = LoadedStateDict(tensors: [:], order: refs.map { $0.0 }, storedTypes: [:], source: source,
                                   strippedPrefix: nil, extras: extras, format: ckpt.format)
+        out.pickledModule = module
         out.tensors.reserveCapacity(refs.count)
         let order = refs.indices.sorted { a, b in
             let ra = ckpt.storageRange(refs[a].1.storage.key)?.lowerBound ?? 0
@@ -132,13 +156,28 @@ public enum StateDictLoader {
         return try sanitize(out)
     }
 
-    /// Strips `module.` from every key that has it (as timm's clean_state_dict does).
+    /// Wrapper prefixes a saved state dict may carry: DataParallel/DDP's `module.` (timm's
+    /// clean_state_dict strips it too) and torch.compile's `_orig_mod.`, in either nesting.
+    static let wrapperPrefixes = ["module.", "_orig_mod."]
+
+    /// Strips wrapper prefixes, outermost first, from every key that has them; `strippedPrefix`
+    /// names what went ("module._orig_mod.").
     static func sanitize(_ d: LoadedStateDict) throws -> LoadedStateDict {
-        let prefix = "module."
-        guard d.order.contains(where: { $0.hasPrefix(prefix) }) else { return d }
+        var out = d
+        var stripped = ""
+        // Each round removes one wrapper level; a real nesting is 1-2 deep, 8 bounds a hostile file.
+        for _ in 0..<8 {
+            guard let prefix = wrapperPrefixes.first(where: { p in out.order.contains { $0.hasPrefix(p) } }) else { break }
+            out = try strip(prefix, from: out)
+            stripped += prefix
+        }
+        if !stripped.isEmpty { out.strippedPrefix = (d.strippedPrefix ?? "") + stripped }
+        return out
+    }
+
+    private static func strip(_ prefix: String, from d: LoadedStateDict) throws -> LoadedStateDict {
         var out = d
         out.tensors = [:]; out.storedTypes = [:]; out.order = []
-        out.strippedPrefix = prefix
         for k in d.order {
             let n = k.hasPrefix(prefix) ? String(k.dropFirst(prefix.count)) : k
             if out.tensors[n] != nil {

@@ -1,5 +1,5 @@
 // The one loading path for a model: read the checkpoint (torch.save zip/legacy or safetensors) ->
-// pick the state dict and strip `module.` -> take the configuration (--config, --model, or inferred
+// pick the state dict and strip `module.` / `_orig_mod.` -> take the configuration (--config, --model, or inferred
 // from the tensor shapes) -> strict mapping against the tensors the model reads (missing /
 // unexpected / mis-shaped) -> refuse NaN or infinite weights unless allowed.
 import Foundation
@@ -71,10 +71,12 @@ public struct ModelRequest: Sendable {
     public var allowNonfinite: Bool
     /// `--buffers`: "stored" or "geometry" (checked by `bufferChoice()`).
     public var buffers: String
+    /// `--submodule`: the prefix of the FasterViT inside a larger model's state dict (`NestedModel`).
+    public var submodule: String?
     public init(checkpoint: String? = nil, choice: ConfigChoice = .init(), ema: Bool = false, allowNonfinite: Bool = false,
-                buffers: String = BufferChoice.stored.rawValue) {
+                buffers: String = BufferChoice.stored.rawValue, submodule: String? = nil) {
         self.checkpoint = checkpoint; self.choice = choice; self.ema = ema; self.allowNonfinite = allowNonfinite
-        self.buffers = buffers
+        self.buffers = buffers; self.submodule = submodule
     }
 
     public var isDemo: Bool { checkpoint == nil }
@@ -140,7 +142,7 @@ public enum ModelLoader {
             throw PipelineError("\(UserMessage.name(path)): a checkpoint must be a regular file (it is memory-mapped); "
                                 + "save the stream to a file first")
         }
-        let loaded = try StateDictLoader.load(path: path, ema: r.ema)
+        let loaded = try NestedModel.locate(try StateDictLoader.load(path: path, ema: r.ema), submodule: r.submodule)
         return (loaded, BackgroundDigest(path: path))
     }
 

@@ -12,13 +12,16 @@ struct Convert: ParsableCommand {
         abstract: "Convert a PyTorch checkpoint to safetensors (no Python, nothing in the pickle is executed).",
         discussion: """
         Input: a torch.save file (zip or legacy format; bare state dict or a training dict with \
-        state_dict / model / state_dict_ema, optionally with a 'module.' prefix) or a safetensors file.
+        state_dict / model / state_dict_ema, optionally with 'module.' / '_orig_mod.' prefixes, or a \
+        whole pickled model) or a safetensors file.
         Output: a safetensors file holding every tensor of the selected state dict (learned weights \
-        and buffers, 'module.' removed) as float32 in file order, with metadata: format=pt, source \
+        and buffers, 'module.' and '_orig_mod.' removed) as float32 in file order, with metadata: format=pt, source \
         file name and SHA-256, the state dict used, and the inferred FasterViT variant when the \
         tensors are a FasterViT. Written whole or not at all (temporary name, then rename; a FIFO or \
         device is written into; - is standard output). Training extras \
-        (optimizer, args, ...) are not copied; `hatscope info` lists them.
+        (optimizer, args, ...) are not copied; `hatscope info` lists them. When the state dict is a \
+        larger model holding a FasterViT (a Lightning module's model.*), only the FasterViT is \
+        written, its prefix removed; --submodule chooses one of several.
 
         Example:
           hatscope convert fastervit_0_224_1k.pth.tar fastervit_0_224_1k.safetensors
@@ -34,15 +37,19 @@ struct Convert: ParsableCommand {
     @Flag(help: "Convert the EMA weights (state_dict_ema) instead of the regular ones.")
     var ema = false
 
+    @Option(help: ArgumentHelp("The FasterViT inside a larger model's checkpoint, by its key prefix (as for the other commands).",
+                               valueName: "prefix"))
+    var submodule: String?
+
     func run() throws {
         try OutputFile.preflight(output)
-        let (sd, _) = try ModelLoader.readStateDict(ModelRequest(checkpoint: input, ema: ema), path: input)
+        let (sd, _) = try ModelLoader.readStateDict(ModelRequest(checkpoint: input, ema: ema, submodule: submodule), path: input)
         let sha = try SHA256.hex(ofFile: input)
         var meta: [String: String] = [
             "format": "pt",
             "source": (input as NSString).lastPathComponent,
             "source_sha256": sha,
-            "state_dict": sd.source,
+            "state_dict": sd.source + (sd.submodule.map { " (the FasterViT under '\($0)')" } ?? ""),
             "converted_by": "hatscope \(HatScopeVersion.string)",
         ]
         if let variant = try? VariantInference.analyze(shapes: sd.shapes) {

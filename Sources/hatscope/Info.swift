@@ -6,6 +6,13 @@ import HatCore
 import HatModel
 import HatPipeline
 import HatRecording
+import HatSystem
+
+/// Every line `info` prints goes out with its control characters escaped: tensor names, metadata
+/// and training extras are the checkpoint author's text, and a terminal must only ever show them.
+private func print(_ line: String) {
+    Swift.print(UserMessage.escaped(line))
+}
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +52,11 @@ struct Info: ParsableCommand {
         print("checkpoint    \(path)")
         print("              \(sd.format) format, \(megabytes(size)), sha256 \(sha.value)")
         var where_ = sd.source == "(top level)" ? "bare state dict" : sd.source == "(safetensors)" ? "the safetensors file" : "'\(sd.source)'"
+        if let m = sd.pickledModule {
+            where_ = "a whole pickled \(m) module" + (sd.source == "(top level)" ? "" : " in '\(sd.source)'") + " (read as data, nothing run)"
+        }
         if let p = sd.strippedPrefix { where_ += ", '\(p)' prefix removed" }
+        if let p = sd.submodule { where_ += ", the FasterViT under '\(p)'" }
         let types = Dictionary(grouping: sd.storedTypes.values, by: { $0 }).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
         print("state dict    \(sd.tensors.count) tensors from \(where_) (\(types.joined(separator: ", ")))")
 

@@ -1,5 +1,5 @@
 // The options every model-running subcommand shares (--checkpoint, --model, --config,
-// --resolution, --ema, --buffers, --allow-nonfinite); loading itself is HatPipeline's ModelLoader.
+// --resolution, --ema, --buffers, --submodule, --allow-nonfinite); loading itself is HatPipeline's ModelLoader.
 import ArgumentParser
 import HatModel
 import HatPipeline
@@ -20,12 +20,17 @@ struct ModelOptions: ParsableArguments {
                                valueName: "stored|geometry"))
     var buffers: String = BufferChoice.stored.rawValue
 
+    @Option(help: ArgumentHelp("The FasterViT inside a larger model's checkpoint, by its key prefix: 'teacher' for teacher.* keys. Needed only when the checkpoint holds several (one is found on its own, e.g. a Lightning module's model.*).",
+                               valueName: "prefix"))
+    var submodule: String?
+
     @Flag(name: .customLong("allow-nonfinite"),
           help: "Load weights holding NaN or infinite values instead of refusing them (results are then reported as NaN).")
     var allowNonfinite = false
 
     var request: ModelRequest {
-        ModelRequest(checkpoint: checkpoint, choice: choice.choice, ema: ema, allowNonfinite: allowNonfinite, buffers: buffers)
+        ModelRequest(checkpoint: checkpoint, choice: choice.choice, ema: ema, allowNonfinite: allowNonfinite, buffers: buffers,
+                     submodule: submodule)
     }
 
     /// Each model option with whether it was given (for commands that refuse them beside
@@ -33,7 +38,7 @@ struct ModelOptions: ParsableArguments {
     var givenOptions: [(option: String, present: Bool)] {
         [("--checkpoint", checkpoint != nil), ("--model", model != nil), ("--config", config != nil),
          ("--resolution", choice.resolution != nil), ("--ema", ema), ("--buffers", buffers != BufferChoice.stored.rawValue),
-         ("--allow-nonfinite", allowNonfinite)]
+         ("--allow-nonfinite", allowNonfinite), ("--submodule", submodule != nil)]
     }
 
     /// Loads and builds the model, ready to run; `inputResolution` is the input tensor's [H, W]

@@ -50,16 +50,64 @@ final class TorchCheckpointTests: XCTestCase {
         }
     }
 
-    func testPickledModuleIsExplained() throws {
-        XCTAssertThrowsError(try StateDictLoader.load(path: Fixtures.path("whole_module.pt"))) {
-            guard case CheckpointError.noStateDict(let m) = $0 else { return XCTFail("\($0)") }
-            XCTAssertTrue(m.contains("pickled torch.nn.modules.linear.Linear object"), m)
+    /// `torch.save(model)`: the state dict comes from the pickled module's attributes, read as
+    /// data (parameters, persistent buffers, submodules), alone or under a wrapper key, with
+    /// pickle protocol 2 or 4; a DataParallel's `module.` goes as usual.
+    func testWholePickledModulesGiveTheirStateDict() throws {
+        for (fixture, module, prefix) in [("whole_small.pt", "__main__.Small", nil as String?),
+                                          ("whole_small_p4.pt", "__main__.Small", nil),
+                                          ("whole_dp_in_dict.pt", "torch.nn.parallel.data_parallel.DataParallel", "module.")] {
+            let d = try check(fixture)
+            XCTAssertEqual(d.pickledModule, module, fixture)
+            XCTAssertEqual(d.strippedPrefix, prefix, fixture)
+            XCTAssertFalse(d.order.contains("scratch"), "a non-persistent buffer is not in the state dict (\(fixture))")
+        }
+        let linear = try StateDictLoader.load(path: Fixtures.path("whole_module.pt"))
+        XCTAssertEqual(linear.order, ["weight", "bias"])
+        XCTAssertEqual(linear.source, "model")
+        XCTAssertEqual(linear.pickledModule, "torch.nn.modules.linear.Linear")
+    }
+
+    /// The official FasterViT saved whole equals the same model's saved state dict, tensor for
+    /// tensor, in the same order and element types.
+    func testWholeFasterViTEqualsItsStateDict() throws {
+        let whole = try StateDictLoader.load(path: Fixtures.path("whole_fastervit.pt"))
+        let saved = try StateDictLoader.load(path: Fixtures.path("tiny_fastervit.pth.tar"))
+        XCTAssertEqual(whole.pickledModule, "fastervit.models.faster_vit.FasterViT")
+        XCTAssertEqual(whole.order, saved.order)
+        XCTAssertEqual(whole.storedTypes, saved.storedTypes)
+        assertTensorsEqual(whole.tensors, saved.tensors)
+    }
+
+    /// Modules shared level after level (2^40 paths): refused at the bound, at once.
+    func testExponentiallySharedModulesStopAtTheBound() throws {
+        XCTAssertThrowsError(try StateDictLoader.load(path: Fixtures.path("whole_shared.pt"))) {
+            guard case CheckpointError.limit(let m) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(m.contains("more than"), m)
+        }
+    }
+
+    func testAModuleHoldingItselfIsRefused() throws {
+        XCTAssertThrowsError(try StateDictLoader.load(path: Fixtures.path("whole_cycle.pt"))) {
+            guard case CheckpointError.malformed(let m) = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue(m.contains("contains itself"), m)
         }
     }
 
     func testModulePrefixStripped() throws {
         let d = try check("module_prefix.pt")
         XCTAssertEqual(d.strippedPrefix, "module.")
+    }
+
+    /// State dicts of a torch.compile'd model (`_orig_mod.`), alone and with DataParallel
+    /// outside or inside it, as `torch.save(model.state_dict())` writes them.
+    func testCompiledAndDataParallelPrefixesStripped() throws {
+        for (fixture, prefix) in [("compiled_prefix.pt", "_orig_mod."), ("compiled_dp_prefix.pt", "_orig_mod.module."),
+                                  ("dp_compiled_prefix.pt", "module._orig_mod.")] {
+            let d = try check(fixture)
+            XCTAssertEqual(d.strippedPrefix, prefix, fixture)
+            XCTAssertEqual(d.order.first, "conv.weight", fixture)
+        }
     }
 
     func testStorageTypes() throws {

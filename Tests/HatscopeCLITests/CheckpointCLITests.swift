@@ -25,6 +25,83 @@ final class CheckpointCLITests: XCTestCase {
         }
     }
 
+    /// torch.save(model) of the same model: info reads it as data and describes the same network;
+    /// a forward on it gives the same logits as on its saved state dict.
+    func testAWholePickledModelLoadsLikeItsStateDict() throws {
+        let r = try runHatscope(["info", fixture("whole_fastervit.pt")])
+        XCTAssertEqual(r.code, 0, r.err)
+        for needle in ["a whole pickled fastervit.models.faster_vit.FasterViT module (read as data, nothing run)",
+                       "variant       custom", "165,890 learned", "mapping       ok"] {
+            XCTAssertTrue(r.out.contains(needle), "info lacks '\(needle)':\n\(r.out)")
+        }
+        let whole = try runHatscope(["predict", "--checkpoint", fixture("whole_fastervit.pt"), "--json"])
+        let saved = try runHatscope(["predict", "--checkpoint", fixture("tiny_fastervit.pth.tar"), "--json"])
+        XCTAssertEqual(whole.code, 0, whole.err)
+        XCTAssertEqual(saved.code, 0, saved.err)
+        func logits(_ json: String) throws -> [Double] {
+            let o = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            let first = try XCTUnwrap((o?["results"] as? [[String: Any]])?.first)
+            return try XCTUnwrap(first["logits"] as? [Double])
+        }
+        let a = try logits(whole.out), b = try logits(saved.out)
+        XCTAssertFalse(a.isEmpty)
+        XCTAssertEqual(a, b)
+    }
+
+    /// The network inside a larger model's state dict: a Lightning checkpoint ('model.*' beside a
+    /// loss module's tensor) is found on its own; of two (a distillation checkpoint's 'student.*'
+    /// and 'teacher.*') the user chooses with --submodule. Same logits as the plain state dict.
+    func testAFasterViTInsideALargerModelIsFound() throws {
+        func logits(_ args: [String]) throws -> [Double] {
+            let r = try runHatscope(["predict", "--json"] + args)
+            XCTAssertEqual(r.code, 0, "\(args): \(r.err)")
+            let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+            let first = try XCTUnwrap((o?["results"] as? [[String: Any]])?.first)
+            return try XCTUnwrap(first["logits"] as? [Double])
+        }
+        let want = try logits(["--checkpoint", fixture("tiny_fastervit.pth.tar")])
+        let info = try runHatscope(["info", fixture("lightning_tiny.ckpt")])
+        XCTAssertEqual(info.code, 0, info.err)
+        for needle in ["from 'state_dict', the FasterViT under 'model.'", "1 tensor outside it left out: criterion.weight",
+                       "pytorch-lightning_version: '2.4.0'", "variant       custom", "mapping       ok"] {
+            XCTAssertTrue(info.out.contains(needle), "info lacks '\(needle)':\n\(info.out)")
+        }
+        XCTAssertEqual(try logits(["--checkpoint", fixture("lightning_tiny.ckpt")]), want)
+        assertOneLineFailure(try runHatscope(["predict", "--checkpoint", fixture("distill_tiny.pth")]),
+                             mentions: ["2 FasterViTs", "'student.'", "'teacher.'", "--submodule"])
+        XCTAssertEqual(try logits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "teacher"]), want)
+        XCTAssertEqual(try logits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "student."]), want)
+        assertOneLineFailure(try runHatscope(["info", "--submodule", "pupil", fixture("distill_tiny.pth")]),
+                             mentions: ["--submodule pupil", "'student.'", "'teacher.'"])
+        // convert writes the chosen network alone, and the file loads like the original.
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try runHatscope(["convert", "--submodule", "teacher", fixture("distill_tiny.pth"), dir + "/t.safetensors"])
+        XCTAssertEqual(c.code, 0, c.err)
+        XCTAssertTrue(c.out.contains("132 tensors"), c.out)
+        XCTAssertEqual(try logits(["--checkpoint", dir + "/t.safetensors"]), want)
+    }
+
+    /// Names and values inside a checkpoint are the file author's text: `info` prints their
+    /// control characters escaped, never as bytes a terminal would act on (a window title, a
+    /// cleared screen, a clipboard write).
+    func testInfoEscapesTheCheckpointsOwnText() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = #"{"__metadata__":{"\u001b]0;pwned\u0007":"\u001b[2J\u001b]52;c;ZWNobyBoaQ==\u0007"},"#
+            + #""w\u001b[31m":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+        var bytes = [UInt8]()
+        let h = Array(header.utf8)
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: h.count >> (8 * i))) }
+        bytes += h + [0, 0, 128, 63]
+        let path = dir + "/evil.safetensors"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let r = try runHatscope(["info", path])
+        XCTAssertFalse(r.out.utf8.contains(0x1B) || r.out.utf8.contains(0x07), r.out)
+        XCTAssertFalse(r.err.utf8.contains(0x1B), r.err)
+        XCTAssertTrue(r.out.contains("\\x1B]0;pwned\\x07"), r.out)
+    }
+
     func testInfoRefusesTheOsSystemPickle() throws {
         let marker = "/tmp/hatscope_checkpoint_test_marker"
         try? FileManager.default.removeItem(atPath: marker)

@@ -1,0 +1,58 @@
+// A FasterViT inside a larger model's state dict, as trainers save it: a LightningModule holding
+// the network as `self.model` ('model.*' beside a loss module's tensors), a framework's
+// 'backbone.*', a distillation run's 'student.*' and 'teacher.*'. The network is found by its
+// stem convolution; one found is taken (its prefix removed, the other tensors left out and
+// listed); of several the user chooses with --submodule. A state dict with the stem at the top
+// level is the network itself and is taken as it is.
+import HatCheckpoint
+
+public enum NestedModel {
+    /// The first tensor every FasterViT has (the stem's first convolution).
+    static let stem = "patch_embed.conv_down.0.weight"
+
+    /// The prefixes under which `d` holds a FasterViT ("model.", ...; "" for the top level).
+    public static func prefixes(in d: LoadedStateDict) -> [String] {
+        d.order.filter { $0 == stem || $0.hasSuffix("." + stem) }.map { String($0.dropLast(stem.count)) }
+    }
+
+    /// `d` reduced to the FasterViT under `submodule` (a prefix with or without its final dot),
+    /// or under the one prefix holding one when `submodule` is nil. Unchanged when the network is
+    /// at the top level or no FasterViT is found (variant inference then says what is missing).
+    public static func locate(_ d: LoadedStateDict, submodule: String?) throws -> LoadedStateDict {
+        let found = prefixes(in: d)
+        let list = found.map { $0.isEmpty ? "the top level" : "'\($0)'" }.joined(separator: ", ")
+        if let submodule {
+            let p = submodule.isEmpty || submodule.hasSuffix(".") ? submodule : submodule + "."
+            guard found.contains(p) else {
+                throw PipelineError("--submodule \(submodule): no FasterViT there (no \(p + stem)); "
+                                    + (found.isEmpty ? "the checkpoint holds none" : "the checkpoint holds one under \(list)"))
+            }
+            return p.isEmpty ? d : select(d, prefix: p)
+        }
+        if found.contains("") || found.isEmpty { return d }
+        guard found.count == 1 else {
+            throw PipelineError("the checkpoint holds \(found.count) FasterViTs (under \(list)); "
+                                + "choose one with --submodule (e.g. --submodule \(found[0].dropLast()))")
+        }
+        return select(d, prefix: found[0])
+    }
+
+    private static func select(_ d: LoadedStateDict, prefix: String) -> LoadedStateDict {
+        var out = d
+        out.tensors = [:]; out.storedTypes = [:]; out.order = []
+        var left: [String] = []
+        for k in d.order {
+            guard k.hasPrefix(prefix) else { left.append(k); continue }
+            let n = String(k.dropFirst(prefix.count))
+            out.tensors[n] = d.tensors[k]
+            out.storedTypes[n] = d.storedTypes[k]
+            out.order.append(n)
+        }
+        out.submodule = prefix
+        if !left.isEmpty {
+            let shown = left.prefix(6).joined(separator: ", ") + (left.count > 6 ? ", ..." : "")
+            out.extras.insert("\(left.count) tensor\(left.count == 1 ? "" : "s") outside it left out: \(shown)", at: 0)
+        }
+        return out
+    }
+}
