@@ -1,4 +1,5 @@
-// 3x3 convolutions (padding 1) as im2col + one sgemm per tile of output pixels, and the depthwise
+// 3x3 convolutions (padding 1) as im2col + one sgemm per tile of output pixels (and block of
+// output channels, where the weight outweighs the columns), and the depthwise
 // 3x3 convolution as a direct loop. Activations are NCHW: [images, C, H, W]. The model runs
 // the strided convolutions (patch embedding, downsamplers) here; the stride-1 convolutions of the
 // residual blocks go through WinogradConv.swift, built from a Conv3x3 after BatchNorm folding.

@@ -16,15 +16,17 @@
 // Layouts. The input is copied once, zero-padded and channels-last: P [ph, pw, cinP] (ph = 4*th+2,
 // pw = 4*tw+2 for th x tw tiles, cinP = cin rounded up to 8), so the input transform works on 8
 // channels per SIMD8 and every 6x6 patch is in bounds. Tiles are numbered row-major and cut into
-// equal bands, one task per band, each band's V [n, 36, cinP] and M [cout, 36, n8] small enough
-// for the core's L2. Position e is the middle index of both, so a tile's 36 transformed values
-// (and an output channel's 36 products) sit together: the transforms read and write one compact
-// block, and each sgemm addresses position e through its leading dimension (36 * cinP, 36 * n8).
+// equal bands, one task per band (a map of one band: its steps spread over the cores), each
+// band's V [n, 36, cinP] and M [cout, 36, n8] small enough for the core's L2. Position e is the
+// middle index of both, so a tile's 36 transformed values (and an output channel's 36 products)
+// sit together: the transforms read and write one compact block, and each sgemm addresses
+// position e through its leading dimension (36 * cinP, 36 * n8).
 // The output transform works on 8 tiles per SIMD8 (n8 = n rounded up to 8), adds the bias,
 // applies the activation, and scatters the 4x4 blocks into y, cut at odd edges.
 //
 // Worked shapes (faster_vit_0 level 0: 64 channels, 56x56): 14x14 = 196 tiles, 4 bands of 49;
 // per band V [49, 36, 64] and M [64, 36, 56], ~450-520 KB each; 36 sgemms of 64 x 49 x 64.
+// Level 1 (128 channels, 28x28): 7x7 = 49 tiles, one band; 36 sgemms of 128 x 49 x 128.
 
 public struct WinogradConv3x3: Sendable {
     public let inChannels: Int, outChannels: Int
