@@ -39,7 +39,34 @@ public enum Activations {
     }
 
     public static func reluSerial(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { x[i] = Swift.max(x[i], 0) }
+        var i = 0
+        while i + 8 <= count { let v = load(x + i); store(v.replacing(with: 0, where: v .< 0), x + i); i += 8 }
+        while i < count { x[i] = Swift.max(x[i], 0); i += 1 }
+    }
+
+    /// x[i] = epilogue(x[i] + bias) for x[0..<count], on one thread: a convolution's bias and
+    /// activation in one pass over its output.
+    public static func biasSerial(_ x: UnsafeMutablePointer<Float>, count: Int, bias: Float, epilogue: Epilogue) {
+        let b = V(repeating: bias)
+        var i = 0
+        switch epilogue {
+        case .none:
+            if bias == 0 { return }
+            while i + 8 <= count { store(load(x + i) + b, x + i); i += 8 }
+        case .relu:
+            while i + 8 <= count { let v = load(x + i) + b; store(v.replacing(with: 0, where: v .< 0), x + i); i += 8 }
+        case .gelu:
+            while i + 8 <= count { store(gelu(load(x + i) + b), x + i); i += 8 }
+        }
+        while i < count {
+            let v = x[i] + bias
+            switch epilogue {
+            case .none: x[i] = v
+            case .relu: x[i] = Swift.max(v, 0)
+            case .gelu: x[i] = gelu(V(repeating: v))[0]
+            }
+            i += 1
+        }
     }
 
     public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {

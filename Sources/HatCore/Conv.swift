@@ -1,4 +1,5 @@
-// 3x3 convolutions (padding 1) as im2col + one sgemm per tile of output pixels, and the depthwise
+// 3x3 convolutions (padding 1) as im2col + one sgemm per tile of output pixels (and block of
+// output channels, where the weight outweighs the columns), and the depthwise
 // 3x3 convolution as a direct loop. Activations are NCHW: [images, C, H, W]. The model runs
 // the strided convolutions (patch embedding, downsamplers) here; the stride-1 convolutions of the
 // residual blocks go through WinogradConv.swift, built from a Conv3x3 after BatchNorm folding.
@@ -41,12 +42,19 @@ public struct Conv3x3: Sendable {
 
     /// y [images, outChannels, ho, wo] = act(conv(x [images, inChannels, h, w]) + bias).
     ///
-    /// Each image's output is cut into tiles of whole output rows, a multiple of the core count,
-    /// each small enough (cols [k, tile] <= ~1 MB) to stay in a core's L2; a batch is more tiles,
-    /// each computed exactly as at batch 1. One task per tile does
-    /// im2col, a single-threaded sgemm and the bias/activation epilogue on its own columns: the
-    /// columns are read back from L2 rather than memory, the epilogue touches the tile while it is
-    /// cached, and a convolution costs one parallel dispatch instead of three per tile.
+    /// Each image's output is cut into tiles of whole output rows, each small enough (cols
+    /// [k, tile] <= ~1 MB) to stay in a core's L2, and into blocks of output channels; tiles
+    /// times blocks is a multiple of the core count, and a batch is more of the same tasks, each
+    /// computed exactly as at batch 1. One task per (tile, block) does im2col, a single-threaded
+    /// sgemm and the bias/activation epilogue on its own part of y: the columns are read back
+    /// from L2 rather than memory, the epilogue touches the part while it is cached, and a
+    /// convolution costs one parallel dispatch.
+    ///
+    /// Every task packs its rows of the weight anew, every block its tile's columns. Where the
+    /// weight outweighs the image's columns twice over (a late downsampler: 512 x 2304 weights,
+    /// 2304 x 49 columns), the cores share the weight by channel blocks over one tile rather than
+    /// each packing all of it for a tile of a few rows: faster_vit_0's last one ran 2 tiles of
+    /// 28 and 21 pixels per image at 23-37 GFLOPS in a batch of 16.
     public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none) {
         let (ho, wo) = outputSize(height: h, width: w)
@@ -55,15 +63,21 @@ public struct Conv3x3: Sendable {
         let cores = Parallel.cores
         let maxRows = max(1, min(ho, (1 << 18) / max(1, k * wo)))
         var tiles = (ho + maxRows - 1) / maxRows
-        tiles = min(ho, (tiles + cores - 1) / cores * cores)
+        let byChannels = outChannels >= 2 * pixels && tiles == 1 && cores > 1
+        let blocks = byChannels ? min(cores, outChannels) : 1
+        if !byChannels { tiles = min(ho, (tiles + cores - 1) / cores * cores) }
         let rowsPerTile = (ho + tiles - 1) / tiles
         tiles = (ho + rowsPerTile - 1) / rowsPerTile
+        // Channel blocks in multiples of 16 rows keep the micro-kernels on full tiles.
+        let perBlock = ((outChannels + blocks - 1) / blocks + 15) / 16 * 16
         let s = stride, cout = outChannels, cin = inChannels
         weight.withUnsafeBufferPointer { wBuf in
             bias.withUnsafeBufferPointer { bBuf in
                 let wp = wBuf.baseAddress!, bp = bBuf.baseAddress!
-                Parallel.forEach(images * tiles) { item in
-                    let image = item / tiles, tile = item % tiles
+                Parallel.forEach(images * tiles * blocks) { item in
+                    let image = item / (tiles * blocks), tile = item / blocks % tiles, block = item % blocks
+                    let o0 = min(cout, block * perBlock), o1 = min(cout, o0 + perBlock)
+                    if o0 == o1 { return }
                     let xi = x + image * cin * h * w, yi = y + image * cout * pixels
                     let oy0 = tile * rowsPerTile, oy1 = min(ho, oy0 + rowsPerTile)
                     let p = (oy1 - oy0) * wo
@@ -76,18 +90,13 @@ public struct Conv3x3: Sendable {
                                               oy0: oy0, oy1: oy1, wo: wo, into: cols + (ci * 9 + r9) * p)
                         }
                     }
-                    BLAS.sgemm(transA: false, transB: false, m: cout, n: p, k: k,
-                               a: wp, lda: k, b: cols, ldb: p,
-                               c: yi + oy0 * wo, ldc: pixels)
-                    for o in 0..<cout {
-                        let d = yi + o * pixels + oy0 * wo
-                        let v = bp[o]
-                        if v != 0 { for i in 0..<p { d[i] += v } }
-                        switch epilogue {
-                        case .none: break
-                        case .relu: Activations.reluSerial(d, count: p)
-                        case .gelu: Activations.geluSerial(d, count: p)
-                        }
+                    // y[o0..<o1, tile] = W[o0..<o1, k] * cols[k, p]
+                    BLAS.sgemm(transA: false, transB: false, m: o1 - o0, n: p, k: k,
+                               a: wp + o0 * k, lda: k, b: cols, ldb: p,
+                               c: yi + o0 * pixels + oy0 * wo, ldc: pixels)
+                    // Bias and activation in one pass over each output row of the part.
+                    for o in o0..<o1 {
+                        Activations.biasSerial(yi + o * pixels + oy0 * wo, count: p, bias: bp[o], epilogue: epilogue)
                     }
                 }
             }

@@ -16,15 +16,17 @@
 // Layouts. The input is copied once, zero-padded and channels-last: P [ph, pw, cinP] (ph = 4*th+2,
 // pw = 4*tw+2 for th x tw tiles, cinP = cin rounded up to 8), so the input transform works on 8
 // channels per SIMD8 and every 6x6 patch is in bounds. Tiles are numbered row-major and cut into
-// equal bands, one task per band, each band's V [n, 36, cinP] and M [cout, 36, n8] small enough
-// for the core's L2. Position e is the middle index of both, so a tile's 36 transformed values
-// (and an output channel's 36 products) sit together: the transforms read and write one compact
-// block, and each sgemm addresses position e through its leading dimension (36 * cinP, 36 * n8).
+// equal bands, one task per band (a map of one band: its steps spread over the cores), each
+// band's V [n, 36, cinP] and M [cout, 36, n8] small enough for the core's L2. Position e is the
+// middle index of both, so a tile's 36 transformed values (and an output channel's 36 products)
+// sit together: the transforms read and write one compact block, and each sgemm addresses
+// position e through its leading dimension (36 * cinP, 36 * n8).
 // The output transform works on 8 tiles per SIMD8 (n8 = n rounded up to 8), adds the bias,
 // applies the activation, and scatters the 4x4 blocks into y, cut at odd edges.
 //
 // Worked shapes (faster_vit_0 level 0: 64 channels, 56x56): 14x14 = 196 tiles, 4 bands of 49;
 // per band V [49, 36, 64] and M [64, 36, 56], ~450-520 KB each; 36 sgemms of 64 x 49 x 64.
+// Level 1 (128 channels, 28x28): 7x7 = 49 tiles, one band; 36 sgemms of 128 x 49 x 128.
 
 public struct WinogradConv3x3: Sendable {
     public let inChannels: Int, outChannels: Int
@@ -78,26 +80,67 @@ public struct WinogradConv3x3: Sendable {
 
     /// y [images, outChannels, h, w] = act(conv(x [images, inChannels, h, w]) + bias); with
     /// `accumulate`, y += conv(x) + bias (no activation then: a residual add ends a block).
-    /// Image by image, each exactly as at batch 1: one image's padded input and its bands' V and
-    /// M stay in the caches, where bands spanning a batch were measured slower per image.
+    /// Every image is computed by the same products as at batch 1, so a batch agrees with its
+    /// images bitwise. Image by image: one image's padded input and its bands' V and M stay in the
+    /// caches, where bands spanning a batch were measured slower per image. In a batch, whole
+    /// rounds of images run one image per core, padded and transformed band after band on its
+    /// core: no joins between padding, bands and images (two per image when one image is spread
+    /// over the cores, and they grew long on a busy machine). The images left over (fewer than
+    /// the cores), and a single image, are spread over the cores: band by band when an image
+    /// makes several, else step by step within its one band (see `applyOne`).
     public func apply(_ x: UnsafePointer<Float>, images: Int = 1, height h: Int, width w: Int,
                       into y: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
                       accumulate: Bool = false) {
         precondition(!(accumulate && epilogue != .none), "an activation after a residual add is not a conv epilogue")
         let cinP = (inChannels + 7) / 8 * 8
         let th = (h + 3) / 4, tw = (w + 3) / 4
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: (4 * th + 2) * (4 * tw + 2) * cinP)
+        let paddedCount = (4 * th + 2) * (4 * tw + 2) * cinP
+        let inSize = inChannels * h * w, outSize = outChannels * h * w
+        let cores = Parallel.cores
+        let bands = bandsPerImage(tiles: th * tw)
+        let rounds = cores > 1 ? images - images % cores : 0
+        Parallel.forEach(rounds) { image in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)   // [ph, pw, cinP]
+            defer { padded.deallocate() }
+            Parallel.serial {
+                applyOne(x + image * inSize, height: h, width: w, padded: padded, bands: bands,
+                         into: y + image * outSize, epilogue: epilogue, accumulate: accumulate)
+            }
+        }
+        guard rounds < images else { return }
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)           // [ph, pw, cinP]
         defer { padded.deallocate() }
-        for image in 0..<images {
-            applyOne(x + image * inChannels * h * w, height: h, width: w, padded: padded,
-                     into: y + image * outChannels * h * w, epilogue: epilogue, accumulate: accumulate)
+        for image in rounds..<images {
+            applyOne(x + image * inSize, height: h, width: w, padded: padded, bands: bands,
+                     into: y + image * outSize, epilogue: epilogue, accumulate: accumulate)
         }
     }
 
-    /// One image: x [inChannels, h, w] -> y [outChannels, h, w]; `padded` holds
-    /// (4*th + 2) * (4*tw + 2) * cinP floats of scratch.
+    /// Bands of an image of `tiles` tiles, V + M of a band about <= 1 MB so they stay in the
+    /// core's L2, and a multiple of the core count when more than one, so that one image keeps
+    /// every core busy. (One pass per stage over all tiles, with the products spread by
+    /// position, was measured slower: V and M then come from L3.)
+    func bandsPerImage(tiles: Int) -> Int {
+        let cinP = (inChannels + 7) / 8 * 8
+        let perTile = 36 * (cinP + outChannels) * 4
+        var bands = max(1, (tiles * perTile + (1 << 20) - 1) >> 20)
+        // At least ~32 tiles per band, whatever the cache says: every band packs all of U again
+        // (22 MB at 392 channels), and narrow products run the kernel on part-empty tiles.
+        // Measured on faster_vit_4_224: 370 -> 345 ms per forward; faster_vit_0 unchanged.
+        bands = min(bands, max(1, tiles / 32))
+        if bands == 1 { return 1 }
+        let cores = Parallel.cores
+        return min(tiles, (bands + cores - 1) / cores * cores)
+    }
+
+    /// One image in `bands` equal bands of tiles: x [inChannels, h, w] -> y [outChannels, h, w];
+    /// `padded` holds (4*th + 2) * (4*tw + 2) * cinP floats of scratch. Several bands: one task
+    /// each. One band (a small map: level 1 of faster_vit_0 is 7 x 7 tiles): its three steps,
+    /// each spread over the cores (tiles, positions, output channels), rather than cut into a
+    /// band per core: one core's products of 25 tiles ran at ~30 GFLOPS, of 49 tiles at ~47,
+    /// and every band packs all of U again.
     private func applyOne(_ x: UnsafePointer<Float>, height h: Int, width w: Int, padded: UnsafeMutablePointer<Float>,
-                          into y: UnsafeMutablePointer<Float>, epilogue: Epilogue, accumulate: Bool) {
+                          bands wanted: Int, into y: UnsafeMutablePointer<Float>, epilogue: Epilogue, accumulate: Bool) {
         let cin = inChannels, cout = outChannels
         let cinP = (cin + 7) / 8 * 8
         let th = (h + 3) / 4, tw = (w + 3) / 4, tiles = th * tw
@@ -109,56 +152,88 @@ public struct WinogradConv3x3: Sendable {
                                        channelStride: cinP, into: padded + r * pw * cinP)
             }
         }
-        // Equal bands of tiles, one task each (a multiple of the core count), V + M of a band about
-        // <= 1 MB so they stay in the core's L2. (One pass per stage over all tiles, with the
-        // products spread by position, was measured slower: V and M then come from L3.)
-        let perTile = 36 * (cinP + cout) * 4
-        let cores = Parallel.cores
-        var bands = max(1, (tiles * perTile + (1 << 20) - 1) >> 20)
-        // At least ~32 tiles per band, whatever the cache says: every band packs all of U again
-        // (22 MB at 392 channels), and narrow products run the kernel on part-empty tiles.
-        // Measured on faster_vit_4_224: 370 -> 345 ms per forward; faster_vit_0 unchanged.
-        bands = min(bands, max(1, tiles / 32))
-        bands = min(tiles, (bands + cores - 1) / cores * cores)
-        let perBand = (tiles + bands - 1) / bands
-        bands = (tiles + perBand - 1) / perBand
+        let perBand = (tiles + wanted - 1) / wanted
+        let bands = (tiles + perBand - 1) / perBand
         transformed.withUnsafeBufferPointer { uBuf in
             bias.withUnsafeBufferPointer { bBuf in
-                let up = uBuf.baseAddress!, bp = bBuf.baseAddress!
-                Parallel.forEach(bands) { band in
-                    let t0 = band * perBand, n = min(tiles, t0 + perBand) - t0
+                let band = Band(u: uBuf.baseAddress!, bias: bBuf.baseAddress!, padded: padded, paddedWidth: pw,
+                                tilesPerRow: tw, height: h, width: w, inChannels: cin, outChannels: cout,
+                                epilogue: epilogue, accumulate: accumulate, y: y)
+                if bands == 1 {
+                    let n8 = (tiles + 7) / 8 * 8
+                    let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * tiles * cinP)  // [tiles, 36, cinP]
+                    let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * n8)     // [cout, 36, n8]
+                    defer { v.deallocate(); m.deallocate() }
+                    Parallel.forRanges(tiles) { ts in band.inputs(ts, first: 0, into: v) }
+                    Parallel.forRanges(36) { es in band.products(es, tiles: tiles, v, into: m) }
+                    Parallel.forRanges(cout) { os in band.outputs(os, first: 0, tiles: tiles, m) }
+                    return
+                }
+                Parallel.forEach(bands) { b in
+                    let t0 = b * perBand, n = min(tiles, t0 + perBand) - t0
                     let n8 = (n + 7) / 8 * 8
                     let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * n * cinP)    // [n, 36, cinP]
                     let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * cout * n8)  // [cout, 36, n8]
                     defer { v.deallocate(); m.deallocate() }
-                    for t in 0..<n {
-                        let ty = (t0 + t) / tw, tx = (t0 + t) % tw
-                        let patch = padded + (4 * ty * pw + 4 * tx) * cinP
-                        var c = 0
-                        while c < cinP {
-                            WinogradConv3x3.inputTransform(patch + c, rowStride: pw * cinP, colStride: cinP,
-                                                           into: v + t * 36 * cinP + c, positionStride: cinP)
-                            c += 8
-                        }
-                    }
-                    for e in 0..<36 {
-                        BLAS.sgemm(transA: false, transB: true, m: cout, n: n, k: cin,
-                                   a: up + e * cout * cin, lda: cin, b: v + e * cinP, ldb: 36 * cinP,
-                                   c: m + e * n8, ldc: 36 * n8)
-                        if n8 > n {
-                            for o in 0..<cout { (m + (o * 36 + e) * n8 + n).update(repeating: 0, count: n8 - n) }
-                        }
-                    }
-                    for o in 0..<cout {
-                        var t = 0
-                        while t < n {
-                            WinogradConv3x3.outputTransform(m + o * 36 * n8 + t, positionStride: n8,
-                                                            firstTile: t0 + t, lanes: min(8, n - t), tilesPerRow: tw,
-                                                            bias: bp[o], epilogue: epilogue, height: h, width: w,
-                                                            into: y + o * h * w, accumulate: accumulate)
-                            t += 8
-                        }
-                    }
+                    band.inputs(0..<n, first: t0, into: v)
+                    band.products(0..<36, tiles: n, v, into: m)
+                    band.outputs(0..<cout, first: t0, tiles: n, m)
+                }
+            }
+        }
+    }
+
+    /// The three steps of a band of n tiles (from tile t0, row-major over the image's tiles).
+    private struct Band {
+        /// U [36, cout, cin]; bias [cout]; padded [ph, pw, cinP]
+        let u: UnsafePointer<Float>, bias: UnsafePointer<Float>, padded: UnsafeMutablePointer<Float>
+        let paddedWidth: Int, tilesPerRow: Int, height: Int, width: Int, inChannels: Int, outChannels: Int
+        let epilogue: Epilogue, accumulate: Bool
+        /// [cout, h, w]
+        let y: UnsafeMutablePointer<Float>
+
+        /// V [n, 36, cinP] rows `ts` (band tiles t0 + t): B^T d B of each tile's 6 x 6 patch.
+        func inputs(_ ts: Range<Int>, first t0: Int, into v: UnsafeMutablePointer<Float>) {
+            let cinP = (inChannels + 7) / 8 * 8, pw = paddedWidth, tw = tilesPerRow
+            for t in ts {
+                let ty = (t0 + t) / tw, tx = (t0 + t) % tw
+                let patch = padded + (4 * ty * pw + 4 * tx) * cinP
+                var c = 0
+                while c < cinP {
+                    WinogradConv3x3.inputTransform(patch + c, rowStride: pw * cinP, colStride: cinP,
+                                                   into: v + t * 36 * cinP + c, positionStride: cinP)
+                    c += 8
+                }
+            }
+        }
+
+        /// M[e][cout, n] = U[e][cout, cin] * V[e][n, cin]^T for positions `es`; M [cout, 36, n8]
+        /// with the n8 - n padding columns zeroed (the last 8 columns of each row are zeroed
+        /// first with one vector store, then the product writes its n: a memset call per row
+        /// cost more than the store).
+        func products(_ es: Range<Int>, tiles n: Int, _ v: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>) {
+            let cin = inChannels, cout = outChannels, cinP = (cin + 7) / 8 * 8, n8 = (n + 7) / 8 * 8
+            for e in es {
+                if n8 > n {
+                    for o in 0..<cout { WinogradConv3x3.store(V8(), m + (o * 36 + e) * n8 + n8 - 8) }
+                }
+                BLAS.sgemm(transA: false, transB: true, m: cout, n: n, k: cin,
+                           a: u + e * cout * cin, lda: cin, b: v + e * cinP, ldb: 36 * cinP,
+                           c: m + e * n8, ldc: 36 * n8)
+            }
+        }
+
+        /// y (=|+=) A^T M A + bias, activated, for output channels `os`.
+        func outputs(_ os: Range<Int>, first t0: Int, tiles n: Int, _ m: UnsafePointer<Float>) {
+            let n8 = (n + 7) / 8 * 8
+            for o in os {
+                var t = 0
+                while t < n {
+                    WinogradConv3x3.outputTransform(m + o * 36 * n8 + t, positionStride: n8,
+                                                    firstTile: t0 + t, lanes: min(8, n - t), tilesPerRow: tilesPerRow,
+                                                    bias: bias[o], epilogue: epilogue, height: height, width: width,
+                                                    into: y + o * height * width, accumulate: accumulate)
+                    t += 8
                 }
             }
         }

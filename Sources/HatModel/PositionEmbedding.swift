@@ -75,7 +75,9 @@ struct RelativePositionBias {
 /// The continuous position bias of one attention module, stored compactly as the
 /// [heads, (2W-1)^2] table (16 * sigmoid applied): a dense [heads, T, T] copy would take 340 MB
 /// per block for faster_vit_4_21k_768's 2304-token windows. The first T - W*W tokens (carrier
-/// tokens) get bias 0, rows and columns.
+/// tokens) get bias 0, rows and columns. Small windows also keep the bias per token pair, looked
+/// up once here (the same values): adding a row of it is a contiguous, vectorised add, where the
+/// lookup walks the table backwards one element at a time for every window and head.
 struct AttentionBias: Sendable {
     let heads: Int, side: Int
     /// [heads, (2W-1)^2], entry (dy + W-1) * (2W-1) + (dx + W-1) for offset (dy, dx)
@@ -83,15 +85,46 @@ struct AttentionBias: Sendable {
     /// [W*W, W*W] table entry per token pair when a stored relative_position_index differs from
     /// the geometry (an EMA-truncated one, say); nil = the geometry's, looked up by its formula.
     let index: [Int32]?
+    /// [heads, W*W, W*W] the bias of each token pair, when that is at most `pairLimit` floats.
+    let pairs: [Float]?
+    /// 1M floats (4 MB): faster_vit_0's 7 x 7 windows take 77-154 KB per block.
+    static let pairLimit = 1 << 20
 
     init(heads: Int, side: Int, table: [Float], index: [Int32]? = nil) {
         self.heads = heads; self.side = side; self.table = table; self.index = index
+        let ww = side * side
+        if heads * ww * ww <= Self.pairLimit {
+            var p = [Float](repeating: 0, count: heads * ww * ww)
+            p.withUnsafeMutableBufferPointer { pb in
+                for h in 0..<heads {
+                    Self.lookUp(table, index, side: side, to: pb.baseAddress! + h * ww * ww, head: h, tokens: ww)
+                }
+            }
+            pairs = p
+        } else {
+            pairs = nil
+        }
     }
 
     /// scores [T, T] of head `h` += bias (official relative_position_index lookup); the first
     /// T - W*W tokens get none.
     func add(to s: UnsafeMutablePointer<Float>, head h: Int, tokens t: Int) {
-        let w = side, span = 2 * w - 1, lead = t - w * w
+        guard let pairs else { return Self.lookUp(table, index, side: side, to: s, head: h, tokens: t) }
+        let ww = side * side, lead = t - ww
+        pairs.withUnsafeBufferPointer { pb in
+            let bias = pb.baseAddress! + h * ww * ww
+            for p in 0..<ww {
+                let row = s + (lead + p) * t + lead, b = bias + p * ww
+                for q in 0..<ww { row[q] += b[q] }
+            }
+        }
+    }
+
+    /// scores [T, T] of head `h` += bias looked up in `table` (through `index`, else the
+    /// geometry's formula).
+    private static func lookUp(_ table: [Float], _ index: [Int32]?, side w: Int, to s: UnsafeMutablePointer<Float>,
+                               head h: Int, tokens t: Int) {
+        let span = 2 * w - 1, lead = t - w * w
         table.withUnsafeBufferPointer { tb in
             let tbl = tb.baseAddress! + h * span * span
             if let index {

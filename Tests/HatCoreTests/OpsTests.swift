@@ -61,6 +61,37 @@ final class OpsTests: XCTestCase {
         }
     }
 
+    /// A strided convolution whose weight outweighs its columns is split by output-channel blocks
+    /// (Conv3x3.apply): still the convolution, with bias and activation, and a batch is each
+    /// image's, bitwise. 40 channels (not a multiple of the 16-row blocks) over 3 x 3 and 2 x 4
+    /// outputs.
+    func testStridedConvolutionSplitByChannels() {
+        var r = Rng(state: 11)
+        let images = 3, cin = 6, cout = 40
+        for (h, w) in [(6, 6), (3, 8)] {
+            let x = r.array(images * cin * h * w), wt = r.array(cout * cin * 9), b = r.array(cout)
+            let conv = Conv3x3(weight: Tensor(shape: [cout, cin, 3, 3], data: wt), bias: Tensor(shape: [cout], data: b), stride: 2)
+            let (ho, wo) = conv.outputSize(height: h, width: w)
+            XCTAssertGreaterThanOrEqual(cout, 2 * ho * wo, "the case must take the channel split")
+            let per = cout * ho * wo
+            var all = [Float](repeating: 0, count: images * per), one = all
+            x.withUnsafeBufferPointer { xb in
+                all.withUnsafeMutableBufferPointer { conv.apply(xb.baseAddress!, images: images, height: h, width: w, into: $0.baseAddress!, epilogue: .relu) }
+                one.withUnsafeMutableBufferPointer { ob in
+                    for i in 0..<images {
+                        conv.apply(xb.baseAddress! + i * cin * h * w, height: h, width: w, into: ob.baseAddress! + i * per, epilogue: .relu)
+                    }
+                }
+            }
+            XCTAssertEqual(all, one, "batch \(h)x\(w)")
+            for i in 0..<images {
+                let ref = Self.referenceConv(Array(x[(i * cin * h * w)..<((i + 1) * cin * h * w)]), cin: cin, h: h, w: w,
+                                             weight: wt, bias: b, cout: cout, stride: 2).map { max(0, $0) }
+                Self.assertClose(Array(one[(i * per)..<((i + 1) * per)]), ref, tol: 1e-5, "split conv \(h)x\(w) image \(i)")
+            }
+        }
+    }
+
     /// A batch of images is each image's convolution, bitwise (strided, Winograd, depthwise).
     func testConvolutionsOfABatchAreThoseOfEachImage() {
         var r = Rng(state: 9)

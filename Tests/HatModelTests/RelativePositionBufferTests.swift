@@ -54,12 +54,15 @@ final class RelativePositionBufferTests: XCTestCase {
         return out
     }
 
+    /// Side 32 (3 x 1024^2 token pairs) is past `AttentionBias.pairLimit`: the lookup per window;
+    /// the others keep the bias per token pair.
     func testStoredIndexGatherAndGeometryFastPathMatchTheDefinition() {
         var rng = SystemRandomNumberGenerator()
-        for (side, lead) in [(1, 0), (2, 1), (4, 4), (7, 4), (3, 0)] {
+        for (side, lead) in [(1, 0), (2, 1), (4, 4), (7, 4), (3, 0), (32, 2)] {
             let span = (2 * side - 1) * (2 * side - 1), heads = 3, t = lead + side * side
             let table = (0..<(heads * span)).map { _ in Float.random(in: -4...4, using: &rng) }
             let geometry = AttentionBias(heads: heads, side: side, table: table)
+            XCTAssertEqual(geometry.pairs == nil, heads * side * side * side * side > AttentionBias.pairLimit)
             XCTAssertEqual(geometry.dense(tokens: t), naive(geometry, index: RelativeGeometry.index(side: side), tokens: t), "side \(side)")
             let index = (0..<(side * side * side * side)).map { _ in Int32.random(in: 0..<Int32(span), using: &rng) }
             let stored = AttentionBias(heads: heads, side: side, table: table, index: index)
