@@ -20,7 +20,10 @@ struct Bench: ParsableCommand {
         one batch (an input holding one image is repeated N times; one holding N images is used as is).
         Output (stdout): `forward_ms: <median>` (no recorder) and `forward_record_ms: <median>` \
         (every attention map recorded, one recording per image), each the time of the whole \
-        batch, then the same per image and in images/s, plus the thread count and load time.
+        batch, then the same per image and in images/s, plus the thread count and load time; \
+        then where the time goes: the matrix products of one forward (GFLOP and sgemm calls per \
+        image, CPU time inside them), the best-case sgemm rate of the kernels in use on the \
+        model's own path, and the floor that rate puts under the forward (sgemm_limit_ms_per_image).
         Interventions (--cut-global levels.2 ...) apply to every image: the time of a forward \
         with them.
         Compare with PyTorch on the same checkpoint and input (runs this command too and prints \
