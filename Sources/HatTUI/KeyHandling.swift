@@ -131,7 +131,8 @@ public enum KeyBindings {
         KeyBinding([KeyAction(.char("?"), .help)], "this help (\u{2193} \u{2191} page it on a small screen; any other key than q closes it)",
                    footer: FooterHint(key: "?", label: "help", short: "help", priority: 0),
                    paintFooter: FooterHint(key: "?", label: "help", short: "help", priority: 0)),
-        KeyBinding([KeyAction(.char("q"), .quit), KeyAction(.escape, .quit), KeyAction(.interrupt, .quit)], "quit",
+        KeyBinding([KeyAction(.char("q"), .quit), KeyAction(.escape, .quit), KeyAction(.interrupt, .quit)],
+                   "quit (Ctrl-Z suspends to the shell; fg comes back)",
                    footer: FooterHint(key: "q", label: "quit", short: "quit", priority: 0),
                    paintFooter: FooterHint(key: "q", label: "quit", short: "quit", priority: 0)),
     ]
