@@ -28,6 +28,21 @@ public struct LoadedStateDict {
 
     /// Key -> shape, for variant inference and strict mapping.
     public var shapes: [String: [Int]] { tensors.mapValues { $0.shape } }
+
+    /// The same tensors under new names, in the same order: `rename` gives a key's new name, or
+    /// nil to leave the tensor out. Throws when two keys get one name.
+    public func renamed(_ rename: (String) -> String?) throws -> LoadedStateDict {
+        var out = self
+        out.tensors = [:]; out.storedTypes = [:]; out.order = []
+        for k in order {
+            guard let n = rename(k) else { continue }
+            if out.tensors[n] != nil { throw CheckpointError.malformed("\(k) and another key both become \(n)") }
+            out.tensors[n] = tensors[k]
+            out.storedTypes[n] = storedTypes[k]
+            out.order.append(n)
+        }
+        return out
+    }
 }
 
 public enum StateDictLoader {
@@ -168,25 +183,14 @@ public enum StateDictLoader {
         // Each round removes one wrapper level; a real nesting is 1-2 deep, 8 bounds a hostile file.
         for _ in 0..<8 {
             guard let prefix = wrapperPrefixes.first(where: { p in out.order.contains { $0.hasPrefix(p) } }) else { break }
-            out = try strip(prefix, from: out)
+            do {
+                out = try out.renamed { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+            } catch CheckpointError.malformed(let m) {
+                throw CheckpointError.malformed(m + " after removing the '\(prefix)' prefix")
+            }
             stripped += prefix
         }
         if !stripped.isEmpty { out.strippedPrefix = (d.strippedPrefix ?? "") + stripped }
-        return out
-    }
-
-    private static func strip(_ prefix: String, from d: LoadedStateDict) throws -> LoadedStateDict {
-        var out = d
-        out.tensors = [:]; out.storedTypes = [:]; out.order = []
-        for k in d.order {
-            let n = k.hasPrefix(prefix) ? String(k.dropFirst(prefix.count)) : k
-            if out.tensors[n] != nil {
-                throw CheckpointError.malformed("\(k) and another key both become \(n) after removing the '\(prefix)' prefix")
-            }
-            out.tensors[n] = d.tensors[k]
-            out.storedTypes[n] = d.storedTypes[k]
-            out.order.append(n)
-        }
         return out
     }
 

@@ -27,27 +27,20 @@ public enum NestedModel {
                 throw PipelineError("--submodule \(submodule): no FasterViT there (no \(p + stem)); "
                                     + (found.isEmpty ? "the checkpoint holds none" : "the checkpoint holds one under \(list)"))
             }
-            return p.isEmpty ? d : select(d, prefix: p)
+            return p.isEmpty ? d : try select(d, prefix: p)
         }
         if found.contains("") || found.isEmpty { return d }
         guard found.count == 1 else {
             throw PipelineError("the checkpoint holds \(found.count) FasterViTs (under \(list)); "
                                 + "choose one with --submodule (e.g. --submodule \(found[0].dropLast()))")
         }
-        return select(d, prefix: found[0])
+        return try select(d, prefix: found[0])
     }
 
-    private static func select(_ d: LoadedStateDict, prefix: String) -> LoadedStateDict {
-        var out = d
-        out.tensors = [:]; out.storedTypes = [:]; out.order = []
-        var left: [String] = []
-        for k in d.order {
-            guard k.hasPrefix(prefix) else { left.append(k); continue }
-            let n = String(k.dropFirst(prefix.count))
-            out.tensors[n] = d.tensors[k]
-            out.storedTypes[n] = d.storedTypes[k]
-            out.order.append(n)
-        }
+    private static func select(_ d: LoadedStateDict, prefix: String) throws -> LoadedStateDict {
+        // Names under one prefix stay distinct once it is removed, so renaming cannot collide.
+        var out = try d.renamed { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : nil }
+        let left = d.order.filter { !$0.hasPrefix(prefix) }
         out.submodule = prefix
         if !left.isEmpty {
             let shown = left.prefix(6).joined(separator: ", ") + (left.count > 6 ? ", ..." : "")
