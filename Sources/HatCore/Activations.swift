@@ -91,7 +91,17 @@ public enum Activations {
             i += 8
         }
         var sum = sv.sum()
-        while i < n { let e = FastMath.exp(row[i] - m); row[i] = e; sum += e; i += 1 }
+        if i < n {
+            // The last n % 8 values in one vector exp rather than a whole one each (a window row of
+            // 53 has 5): every lane is computed on its own, so each value is the scalar one, and
+            // they join the sum one by one in order as before.
+            let left = n - i
+            var tail = V(repeating: m)
+            for j in 0..<left { tail[j] = row[i + j] }
+            let e = FastMath.exp(tail - mm)
+            for j in 0..<left { row[i + j] = e[j]; sum += e[j] }
+            i = n
+        }
         let inv = 1 / sum
         let iv = V(repeating: inv)
         i = 0

@@ -194,6 +194,36 @@ final class OpsTests: XCTestCase {
         Self.assertClose(y2, ref2, tol: 1e-5, "layernorm2d")
     }
 
+    /// softmaxRow computes the last n % 8 values of a row in one vector; each must be exactly what
+    /// an element-by-element pass gives (FastMath.exp of one value, added to the sum in order).
+    func testSoftmaxRowTailIsElementwise() {
+        var r = Rng(state: 11)
+        for n in 1...27 {
+            let row = r.array(n).map { $0 * 9 }
+            var got = row
+            got.withUnsafeMutableBufferPointer { Activations.softmaxRow($0.baseAddress!, n) }
+            // Reference: vector body as in softmaxRow, then the tail one value at a time.
+            typealias V = SIMD8<Float>
+            var m = -Float.infinity
+            var mv = V(repeating: -.infinity)
+            let body = n - n % 8
+            for i in stride(from: 0, to: body, by: 8) { mv = FastMath.max(mv, V(row[i..<(i + 8)])) }
+            m = mv.max()
+            for i in body..<n { m = max(m, row[i]) }
+            var e = row, sv = V(repeating: 0)
+            for i in stride(from: 0, to: body, by: 8) {
+                let v = FastMath.exp(V(row[i..<(i + 8)]) - V(repeating: m))
+                for j in 0..<8 { e[i + j] = v[j] }
+                sv += v
+            }
+            var sum = sv.sum()
+            for i in body..<n { e[i] = FastMath.exp(row[i] - m); sum += e[i] }
+            let inv = 1 / sum
+            let want = e.map { $0 * inv }
+            XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "n = \(n)")
+        }
+    }
+
     func testGeluReluSoftmax() {
         var r = Rng(state: 6)
         var x = r.array(1000).map { $0 * 6 }
