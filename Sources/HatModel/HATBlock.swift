@@ -185,21 +185,29 @@ struct HATBlock {
         // x += gamma1 * upsample_nearest(ct of the window, c x c -> w x w)
         let cs = layout.ctSize
         let plane = layout.paddedHeight * layout.paddedWidth * c
-        for image in 0..<images where !(edits?.noPropagation?[image] ?? false) {
-            for k in 0..<windows {
-                let (a, b) = layout.windowPosition(k)
-                let wk = image * windows + k
-                for p in 0..<w {
-                    let si = Pooling.nearestSource(p, inSize: cs, outSize: w)
-                    for q in 0..<w {
-                        let sj = Pooling.nearestSource(q, inSize: cs, outSize: w)
-                        let src = xp + (wk * t + si * cs + sj) * c
-                        let dst = xp + (wk * t + lead + p * w + q) * c
-                        let tap = taps.propagation.map { $0 + image * plane + ((a * w + p) * layout.paddedWidth + b * w + q) * c }
-                        for ch in 0..<c {
-                            let v = (gamma1?[ch] ?? 1) * src[ch]
-                            dst[ch] += v
-                            tap?[ch] = v
+        let skipped = edits?.noPropagation
+        // [C]: gamma1, or ones (1 * x is x: the same values as without a layer scale).
+        let scale = gamma1 ?? [Float](repeating: 1, count: c)
+        scale.withUnsafeBufferPointer { gb in
+            let g = gb.baseAddress!
+            // Windows spread over the cores: each writes only its own tokens and tap pixels.
+            Parallel.forRanges(allWindows, minPerChunk: max(1, 16384 / max(1, ww * c))) { wks in
+                for wk in wks {
+                    let image = wk / windows, k = wk % windows
+                    if skipped?[image] ?? false { continue }
+                    let (a, b) = layout.windowPosition(k)
+                    for p in 0..<w {
+                        let si = Pooling.nearestSource(p, inSize: cs, outSize: w)
+                        for q in 0..<w {
+                            let sj = Pooling.nearestSource(q, inSize: cs, outSize: w)
+                            let src = xp + (wk * t + si * cs + sj) * c
+                            let dst = xp + (wk * t + lead + p * w + q) * c
+                            if let tapBase = taps.propagation {
+                                let tap = tapBase + image * plane + ((a * w + p) * layout.paddedWidth + b * w + q) * c
+                                for ch in 0..<c { let v = g[ch] * src[ch]; dst[ch] += v; tap[ch] = v }
+                            } else {
+                                for ch in 0..<c { dst[ch] += g[ch] * src[ch] }
+                            }
                         }
                     }
                 }

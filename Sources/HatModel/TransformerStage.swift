@@ -68,7 +68,9 @@ struct TransformerStage {
         // [images * N, C], each image's in window-list order
         let ct = layout.hasCarriers ? tokenizer?.forward(padded.pointer, images: images, layout: layout) : nil
         let t = layout.tokensPerWindow, lead = layout.carriersPerWindow
-        let tokens = FloatBuffer(count: images * layout.windowCount * t * c)    // [images * windows, T, C]
+        let tokens = FloatBuffer(count: images * layout.windowCount * t * c, zeroed: false)  // [images * windows, T, C]
+        // Only the carrier rows start as zeros (the blocks fill them); partition writes every token row.
+        for k in 0..<(images * layout.windowCount) { (tokens.pointer + k * t * c).update(repeating: 0, count: lead * c) }
         Windows.partition(padded.pointer, images: images, channels: c, height: hp, width: wp, window: w, lead: lead,
                           into: tokens.pointer)
 
