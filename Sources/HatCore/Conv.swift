@@ -118,7 +118,9 @@ public struct Conv3x3: Sendable {
                 continue
             }
             let row = src + iy * w
-            if lo > 0 { d.update(repeating: 0, count: lo) }
+            // lo is 0 or 1 at stride 2 and 0-1 at stride 1: stores, not a memset call per row.
+            var z = 0
+            while z < lo { d[z] = 0; z += 1 }
             if s == 1 {
                 // A shifted copy of the input row.
                 if hi > lo { (d + lo).update(from: row + (lo - 1 + kx), count: hi - lo) }
@@ -135,6 +137,16 @@ public struct Conv3x3: Sendable {
                         let b = UnsafeRawPointer(base + 2 * ox + 8).loadUnaligned(as: V.self)
                         UnsafeMutableRawPointer(d + ox).storeBytes(of: V(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: V.self)
                         ox += 8
+                    }
+                    // The rest as the last eight outputs, once more where they overlap (the same
+                    // values): the odd elements of the sixteen inputs that end one earlier, so
+                    // they stay inside the row (kx = 2 reads up to its last element).
+                    let last = hi - 8
+                    if ox < hi && last >= lo && 2 * last + kx - 2 >= 0 && 2 * last + 14 + kx <= w {
+                        let a = UnsafeRawPointer(base + 2 * last - 1).loadUnaligned(as: V.self)
+                        let b = UnsafeRawPointer(base + 2 * last + 7).loadUnaligned(as: V.self)
+                        UnsafeMutableRawPointer(d + last).storeBytes(of: V(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: V.self)
+                        ox = hi
                     }
                 }
                 while ox < hi { d[ox] = base[ox * s]; ox += 1 }
@@ -203,7 +215,26 @@ public struct DepthwiseConv3x3: Sendable {
                         let src = x + plane * h * w, dst = y + plane * h * w
                         let k = wb.baseAddress! + c * 9
                         for oy in 0..<h {
-                            for ox in 0..<w {
+                            // Pixels with all nine neighbours inside, eight at a time: the same
+                            // sums in the same order, lane by lane; the rest one by one below.
+                            var first = 0
+                            if oy > 0 && oy < h - 1 {
+                                typealias V = SIMD8<Float>
+                                func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+                                let r0 = src + (oy - 1) * w - 1, r1 = r0 + w, r2 = r1 + w
+                                let bv = V(repeating: bb[c])
+                                var ox = 1
+                                while ox + 8 <= w - 1 {
+                                    var acc = V(repeating: 0)
+                                    acc += k[0] * load(r0 + ox); acc += k[1] * load(r0 + ox + 1); acc += k[2] * load(r0 + ox + 2)
+                                    acc += k[3] * load(r1 + ox); acc += k[4] * load(r1 + ox + 1); acc += k[5] * load(r1 + ox + 2)
+                                    acc += k[6] * load(r2 + ox); acc += k[7] * load(r2 + ox + 1); acc += k[8] * load(r2 + ox + 2)
+                                    UnsafeMutableRawPointer(dst + oy * w + ox).storeBytes(of: acc + bv, as: V.self)
+                                    ox += 8
+                                }
+                                first = ox
+                            }
+                            for ox in 0..<w where ox == 0 || ox >= first {
                                 // Same summation order as a direct 3x3 loop (ky outer, kx inner).
                                 var acc: Float = 0
                                 for ky in 0..<3 {

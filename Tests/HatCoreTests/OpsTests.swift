@@ -147,6 +147,57 @@ final class OpsTests: XCTestCase {
         Self.assertClose(y, Self.referenceConv(x, cin: c, h: h, w: w, weight: wt, bias: b, cout: c, stride: 1, groups: c), tol: 1e-6, "depthwise")
     }
 
+    /// Maps wide enough for the eight-pixel interior loop: every output is the float sum of the
+    /// scalar loop (ky outer, kx inner, neighbours outside skipped, then the bias), bit for bit.
+    func testDepthwiseConvInteriorIsTheScalarSum() {
+        var r = Rng(state: 12)
+        for (h, w) in [(3, 10), (9, 17), (14, 14), (7, 25)] {
+            let c = 3
+            let x = r.array(c * h * w).map { $0 * 3 }, wt = r.array(c * 9), b = r.array(c)
+            let conv = DepthwiseConv3x3(weight: Tensor(shape: [c, 1, 3, 3], data: wt), bias: Tensor(shape: [c], data: b))
+            var y = [Float](repeating: 0, count: c * h * w)
+            x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { conv.apply(xb.baseAddress!, height: h, width: w, into: $0.baseAddress!) } }
+            var want = y
+            for ch in 0..<c { for oy in 0..<h { for ox in 0..<w {
+                var acc: Float = 0
+                for ky in 0..<3 { for kx in 0..<3 {
+                    let iy = oy - 1 + ky, ix = ox - 1 + kx
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                    acc += wt[ch * 9 + ky * 3 + kx] * x[(ch * h + iy) * w + ix]
+                } }
+                want[(ch * h + oy) * w + ox] = acc + b[ch]
+            } } }
+            XCTAssertEqual(y.map(\.bitPattern), want.map(\.bitPattern), "\(h) x \(w)")
+        }
+    }
+
+    /// im2col rows of strides 1 and 2 at every (ky, kx), odd and even widths, whole maps and
+    /// row tiles: dst[(oy - oy0) * wo + ox] = x[oy*s - 1 + ky, ox*s - 1 + kx], 0 outside.
+    func testIm2colRowsAreTheShiftedInput() {
+        var r = Rng(state: 13)
+        for (h, w) in [(5, 7), (9, 16), (12, 25), (8, 56), (6, 113)] {
+            let x = r.array(h * w)
+            for s in [1, 2] {
+                let ho = (h - 1) / s + 1, wo = (w - 1) / s + 1
+                for (oy0, oy1) in [(0, ho), (1, ho)] where oy1 > oy0 {
+                    for ky in 0..<3 { for kx in 0..<3 {
+                        var got = [Float](repeating: .nan, count: (oy1 - oy0) * wo)
+                        x.withUnsafeBufferPointer { xb in got.withUnsafeMutableBufferPointer {
+                            Conv3x3.im2colRow(xb.baseAddress!, h: h, w: w, stride: s, ky: ky, kx: kx,
+                                              oy0: oy0, oy1: oy1, wo: wo, into: $0.baseAddress!)
+                        } }
+                        var want = got
+                        for oy in oy0..<oy1 { for ox in 0..<wo {
+                            let iy = oy * s - 1 + ky, ix = ox * s - 1 + kx
+                            want[(oy - oy0) * wo + ox] = iy < 0 || iy >= h || ix < 0 || ix >= w ? 0 : x[iy * w + ix]
+                        } }
+                        XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "\(h)x\(w) s\(s) ky\(ky) kx\(kx) from \(oy0)")
+                    } }
+                }
+            }
+        }
+    }
+
     func testLinearAndGemmTransposes() {
         var r = Rng(state: 4)
         let n = 7, i = 5, o = 3
