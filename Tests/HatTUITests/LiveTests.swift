@@ -100,7 +100,7 @@ final class LiveTests: XCTestCase {
     func testAQuickStrokePaintsEveryTokenItCrossesAsOneChange() {
         // A terminal reports where the pointer is: a quick stroke arrives as a press and one drag
         // report far away (xterm: 3 tokens apart). Every token on the way is painted, in one
-        // change (one u undoes the stroke's drag).
+        // change with the press (one u undoes the stroke).
         var s = press(Fixture.state(width: 120, height: 40), [.char("o")])
         s.picture = Fixture.frame(s).picture
         let pic = s.picture!
@@ -122,8 +122,31 @@ final class LiveTests: XCTestCase {
         XCTAssertEqual(line.count, 7)
         XCTAssertEqual(painted, Set(line.map { [$0.0, $0.1] }), "every token on the way, no other")
         for (p, q) in zip(line, line.dropFirst()) { XCTAssertLessThanOrEqual(max(abs(q.0 - p.0), abs(q.1 - p.1)), 1) }
-        XCTAssertEqual(s.undoStack.count, undo + 1, "the drag is one change")
+        XCTAssertEqual(s.undoStack.count, undo, "the drag joins its press's change")
         XCTAssertEqual([s.selection.queryRow, s.selection.queryCol], [5, 7], "the query ends where the pointer is")
+    }
+
+    func testOneUndoTakesBackAWholeStroke() {
+        // A stroke (a press and every drag report after it) is one change, as in a paint program:
+        // one u gives back what was there before the press, however many reports it took.
+        var s = press(Fixture.state(width: 120, height: 40), [.char("o"), .char(" ")])
+        s.picture = Fixture.frame(s).picture
+        let pic = s.picture!
+        let before = s.edits
+        XCTAssertEqual(before.occluded.count, 1)
+        let y = pic.rect.y + 1
+        s = press(s, [.mousePress(x: pic.rect.x + 1, y: y)])
+        for x in stride(from: pic.rect.x + 1, to: pic.rect.x + pic.rect.width, by: 3) { s = press(s, [.mouseDrag(x: x, y: y)]) }
+        XCTAssertGreaterThan(s.edits.occluded.count, 10)
+        s = press(s, [.char("u")])
+        XCTAssertEqual(s.edits, before, "one u undoes the whole stroke")
+        // A key between two drags ends the stroke: the next drag paints as a change of its own.
+        s = press(s, [.mousePress(x: pic.rect.x + 1, y: y), .mouseDrag(x: pic.rect.x + 8, y: y)])
+        let first = s.edits
+        s = press(s, [.char("c"), .mouseDrag(x: pic.rect.x + 20, y: y)])
+        XCTAssertNotEqual(s.edits, first)
+        s = press(s, [.char("u")])
+        XCTAssertEqual(s.edits, first, "u takes back only the drag after the key")
     }
 
     func testHeadAblationFollowsTheViewAndNeedsAHead() {
