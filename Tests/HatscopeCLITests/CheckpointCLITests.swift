@@ -82,6 +82,35 @@ final class CheckpointCLITests: XCTestCase {
         XCTAssertEqual(try logits(["--checkpoint", dir + "/t.safetensors"]), want)
     }
 
+    /// A LightningModule keeping timm's EMA copy beside the network ('model.*' and
+    /// 'model_ema.module.*', written by timm's ModelEmaV3): the network loads by default and `info`
+    /// names the copy; --ema loads the copy, like a training checkpoint's 'state_dict_ema'.
+    func testAnEMACopyBesideTheNetworkIsTheEMAWeights() throws {
+        func logits(_ args: [String]) throws -> [Double] {
+            let r = try runHatscope(["predict", "--json"] + args)
+            XCTAssertEqual(r.code, 0, "\(args): \(r.err)")
+            let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+            let first = try XCTUnwrap((o?["results"] as? [[String: Any]])?.first)
+            return try XCTUnwrap(first["logits"] as? [Double])
+        }
+        let ckpt = fixture("lightning_ema_tiny.ckpt")
+        // The network under 'model.' is the tiny fixture's; the EMA copy moved half way to other weights.
+        let network = try logits(["--checkpoint", fixture("tiny_fastervit.pth.tar")])
+        XCTAssertEqual(try logits(["--checkpoint", ckpt]), network)
+        let copy = try logits(["--checkpoint", ckpt, "--submodule", "model_ema.module"])
+        XCTAssertNotEqual(copy, network)
+        XCTAssertEqual(try logits(["--checkpoint", ckpt, "--ema"]), copy)
+        let info = try runHatscope(["info", ckpt])
+        XCTAssertEqual(info.code, 0, info.err)
+        XCTAssertTrue(info.out.contains("'model_ema.module.' holds an EMA copy of the network (use --ema to load it)"), info.out)
+        let infoEMA = try runHatscope(["info", "--ema", ckpt])
+        XCTAssertEqual(infoEMA.code, 0, infoEMA.err)
+        XCTAssertTrue(infoEMA.out.contains("the FasterViT under 'model_ema.module.'"), infoEMA.out)
+        // Without an EMA copy anywhere, --ema still says what is missing.
+        assertOneLineFailure(try runHatscope(["predict", "--ema", "--checkpoint", fixture("distill_tiny.pth")]),
+                             mentions: ["--ema", "state_dict_ema"])
+    }
+
     /// Names and values inside a checkpoint are the file author's text: `info` prints their
     /// control characters escaped, never as bytes a terminal would act on (a window title, a
     /// cleared screen, a clipboard write).
