@@ -455,6 +455,13 @@ public enum KeyHandling {
         guard !options.isEmpty else {
             s.status = st.isConvolutional ? "stage \(st.level + 1) is convolutional: it has no carrier tokens to cut"
                 : "stage \(st.level + 1) has no carrier tokens: no carrier cut applies"
+            // Say where the carriers are and the key that goes there.
+            let withCarriers = s.geometry.stages.filter { !cuts(for: $0).isEmpty }.map(\.level)
+            if let nearest = withCarriers.min(by: { abs($0 - st.level) < abs($1 - st.level) }) {
+                let step = KeyBindings.keys(for: nearest > st.level ? .nextStage : .previousStage).first.map(KeyBindings.name) ?? "?"
+                s.status += " (carriers in stage \(withCarriers.map { String($0 + 1) }.joined(separator: ", ")); \(step): "
+                    + (nearest > st.level ? "next" : "previous") + " stage)"
+            }
             return
         }
         let cycle: [CarrierCut] = [.none] + options

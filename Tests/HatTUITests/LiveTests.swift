@@ -7,6 +7,7 @@ import XCTest
 @testable import HatTUI
 import HatRecording
 import HatViews
+import HatImaging
 
 final class LiveTests: XCTestCase {
     func press(_ s: AppState, _ keys: [Key]) -> AppState { Fixture.apply(s, keys) }
@@ -179,6 +180,7 @@ final class LiveTests: XCTestCase {
         let four = press(s, [.char("s"), .char("K")])
         XCTAssertTrue(four.edits.isEmpty)
         XCTAssertTrue(four.status.contains("no carrier tokens"), four.status)
+        XCTAssertTrue(four.status.hasSuffix("(carriers in stage 3; S: previous stage)"), "says where to go: \(four.status)")
         // With propagation the cycle has a third cut.
         let cfg = ModelConfig.preset(named: "faster_vit_3_224")!
         let ctx = ExplorerContext(recording: SyntheticScene.recording(config: cfg), checkpointLabel: "synthetic")
@@ -311,6 +313,9 @@ final class LiveTests: XCTestCase {
         XCTAssertTrue(diff.line(1).hasPrefix(" after - before: local"), diff.line(1))
         XCTAssertTrue(diff.line(37).contains("after - before (attention probability)"), diff.line(37))
         XCTAssertTrue(diff.line(0).contains("after - before"), diff.line(0))
+        // The header names the map the picture is drawn with: the diverging one, not the chosen one.
+        XCTAssertTrue(diff.line(0).contains(" \(Colormap.diverging.rawValue) "), diff.line(0))
+        XCTAssertFalse(diff.line(0).contains(s.colormap), diff.line(0))
         // Undo to the plain run: nothing to run, no marker, the plain prediction.
         s = KeyHandling.handle(s, .char("u")).0
         explorer.sync(s)
