@@ -262,6 +262,23 @@ def gen_tiny_fastervit():
                 "loops": {}, "callbacks": {}, "optimizer_states": [{"state": {}, "param_groups": [{"lr": 0.001}]}],
                 "lr_schedulers": [], "hparams_name": "kwargs", "hyper_parameters": {"num_classes": c_classes}},
                path("lightning_tiny.ckpt"))
+    # A LightningModule keeping timm's EMA copy beside the network (`self.model_ema =
+    # ModelEmaV3(self.model)`): 'model.*' and 'model_ema.module.*'. The EMA copy's weights differ
+    # (one update towards perturbed weights) so a test can tell which one was loaded.
+    import copy
+    from timm.utils import ModelEmaV3
+    trained = copy.deepcopy(m)
+    ema = ModelEmaV3(trained, decay=0.5)
+    nudge = torch.Generator().manual_seed(31)  # its own stream: the fixtures after this one stay as they were
+    with torch.no_grad():
+        for p in trained.parameters():
+            p.add_(torch.randn(p.shape, generator=nudge) * 0.05)
+    ema.update(trained)
+    with_ema = {"model." + k: v for k, v in plain.items()}
+    with_ema.update({"model_ema." + k: (v.half() if v.is_floating_point() else v)
+                     for k, v in ema.state_dict().items()})  # its keys are "module.*"
+    torch.save({"epoch": 9, "pytorch-lightning_version": "2.4.0", "state_dict": with_ema, "callbacks": {},
+                "optimizer_states": [], "lr_schedulers": []}, path("lightning_ema_tiny.ckpt"))
     distill = {"student." + k: v for k, v in plain.items()}
     distill.update({"teacher." + k: v for k, v in plain.items()})
     torch.save({"state_dict": distill, "epoch": 1}, path("distill_tiny.pth"))

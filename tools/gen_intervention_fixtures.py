@@ -26,7 +26,8 @@ interventions are applied to the official modules at run time, never by editing 
 Writes <case>.weights.safetensors (learned tensors, float16-exact like gen_model_fixtures) and
 <case>.expected.safetensors: input [N,3,H,W] (before occlusion, F16), logits [N,classes], every
 softmax output of the batch (levels.I.blocks.J.attn.probs [N*windows,heads,T,T],
-.hat_attn.probs [N,heads,C,C]), occlusion masks as mask.<i> [H,W] (1 = occluded); metadata
+.hat_attn.probs [N,heads,C,C]), occlusion masks as mask.<i> [H,W] (1 = occluded; a mask made
+from an image also stores that image as mask_image.<i> [h,w,3] uint8); metadata
 "config" (hatscope ModelConfig JSON) and "interventions" (JSON: per image, a list of
 [option, value] in the CLI spelling; a mask's value is the name of its tensor).
 Pinned: torch 2.5.1, timm 1.0.31, fastervit 1.0.0.
@@ -84,6 +85,19 @@ CASES = [
       [["occlude-box", "3:0-3,6-11"], ["cut-global", "levels.2.blocks.1"], ["no-propagation", "levels.3"],
        ["ablate-head", "levels.3.blocks.0.attn:0"], ["cut-carriers", "levels.3"]],
       [["occlude", "mask:stripes"]]]),
+    # any-res, ct_size 1, padding in both stages: 160x224 -> level 2 10x14 padded to 12x16 (3x4
+    # windows of 4, one carrier each: 3x4 carriers, no hat_pos_embed), level 3 5x7 padded to 8x8
+    # (2x2 windows, 2x2 carriers); propagation and layer scale. The mask is a 37x53 RGB image
+    # resized to the input by F.interpolate(mode="nearest") (the --occlude rule).
+    ("iv_pad_ct1", "anyres", dict(dim=8, in_dim=4, depths=[1, 1, 2, 2], heads=[1, 1, 2, 2], window=[7, 7, 4, 4],
+                                  ct=1, ls=1e-5, ls_conv=None, hat=[False, False, True, True], prop=True, res=[160, 224]),
+     [[],
+      [["cut-carriers", "levels.2"]],
+      [["cut-global", "levels.3"]],
+      [["no-propagation", "levels.2"], ["no-propagation", "levels.3"]],
+      [["ablate-head", "levels.2.blocks.1.hat_attn:1"], ["ablate-head", "levels.2.blocks.1.hat_attn:1"]],
+      [["occlude-box", "3:9-9,10-13"], ["occlude-box", "4:4-4,6-6"], ["cut-carriers", "levels.3.blocks.1"]],
+      [["occlude", "mask:image37x53"], ["cut-global", "levels.2.blocks.0"], ["ablate-head", "levels.3.blocks.0.attn:1"]]]),
 ]
 
 
@@ -98,7 +112,14 @@ def carriers_matter(model, gen):
                 p.copy_((-p.abs() * 4 - 0.5 * torch.rand(p.shape, generator=gen)).half().float())
 
 
-def make_mask(kind, h, w):
+def make_mask(kind, h, w, gen=None):
+    """[h, w] bool; for "image37x53" also the RGB uint8 image [37, 53, 3] it is resized from."""
+    if kind == "image37x53":
+        rgb = (torch.rand(37, 53, 3, generator=gen) * 255).to(torch.uint8)
+        rgb[5:20, 10:40] = 255
+        rgb[22:30, 3:9] = torch.tensor([255, 127, 255], dtype=torch.uint8)   # not white: green < 128
+        white = (rgb >= 128).all(-1).float()[None, None]
+        return torch.nn.functional.interpolate(white, size=(h, w), mode="nearest")[0, 0].bool(), rgb
     yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
     if kind == "disc":
         return ((yy - h * 0.4) ** 2 + (xx - w * 0.6) ** 2 < (min(h, w) * 0.2) ** 2)
@@ -250,12 +271,16 @@ def main():
         n = len(lists)
         h, w = cfg["res"]
         x = torch.randn(n, 3, h, w, generator=gen).half().float()
-        masks, stored = {}, []
+        masks, sources, stored = {}, {}, []
         for image, items in enumerate(lists):
             for k, (option, value) in enumerate(items):
                 if option == "occlude":
                     tensor = f"mask.{image}"
-                    masks[tensor] = make_mask(value.split(":")[1], h, w)
+                    made = make_mask(value.split(":")[1], h, w, gen)
+                    if isinstance(made, tuple):
+                        masks[tensor], sources[f"mask_image.{image}"] = made
+                    else:
+                        masks[tensor] = made
                     items[k] = [option, tensor]
             stored.append(items)
         with torch.no_grad(), Interventions(model, lists, n), fx.ProbeSoftmax(model) as probe:
@@ -274,6 +299,7 @@ def main():
         expected = {"input": x.half().contiguous(), "logits": logits.contiguous()}
         expected.update({k: v.contiguous() for k, v in probe.probs.items()})
         expected.update({k: v.to(torch.uint8).contiguous() for k, v in masks.items()})
+        expected.update({k: v.contiguous() for k, v in sources.items()})
         save_file(weights, os.path.join(args.out, f"{name}.weights.safetensors"))
         save_file(expected, os.path.join(args.out, f"{name}.expected.safetensors"),
                   metadata={"config": json.dumps(fx.swift_config(name, cfg)), "interventions": json.dumps(stored),

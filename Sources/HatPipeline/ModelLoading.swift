@@ -142,7 +142,17 @@ public enum ModelLoader {
             throw PipelineError("\(UserMessage.name(path)): a checkpoint must be a regular file (it is memory-mapped); "
                                 + "save the stream to a file first")
         }
-        let loaded = try NestedModel.locate(try StateDictLoader.load(path: path, ema: r.ema), submodule: r.submodule)
+        let loaded: LoadedStateDict
+        do {
+            loaded = try NestedModel.locate(try StateDictLoader.load(path: path, ema: r.ema), submodule: r.submodule)
+        } catch let error as CheckpointError where r.ema {
+            // No top-level EMA entry: the trainer may keep its EMA copy as a submodule beside the
+            // network ('model_ema.module.*' in a LightningModule's state_dict).
+            guard case .noStateDict = error else { throw error }
+            let plain = try StateDictLoader.load(path: path)
+            guard NestedModel.prefixes(in: plain).contains(where: NestedModel.isEMA) else { throw error }
+            loaded = try NestedModel.locate(plain, submodule: r.submodule, ema: true)
+        }
         return (loaded, BackgroundDigest(path: path))
     }
 

@@ -128,6 +128,12 @@ public enum Intervention: Sendable, Hashable, Codable, CustomStringConvertible {
             // S:R0-R1,C0-C1 (a single row or column may be written R instead of R-R).
             let parts = v.split(separator: ":", omittingEmptySubsequences: false)
             let spans = parts.count == 2 ? parts[1].split(separator: ",", omittingEmptySubsequences: false) : []
+            for (name, text) in zip(["rows", "columns"], spans) {
+                let ends = text.split(separator: "-", omittingEmptySubsequences: false)
+                if ends.count == 2, let lo = Int(ends[0]), let hi = Int(ends[1]), lo >= 0, lo > hi {
+                    throw InterventionError.syntax("--\(option) \(value): \(name) \(text) run backwards: write \(hi)-\(lo)")
+                }
+            }
             guard parts.count == 2, let stage = Int(parts[0]), spans.count == 2,
                   let rows = span(spans[0]), let cols = span(spans[1]) else {
                 throw bad("STAGE:R0-R1,C0-C1 (stage 1-4, inclusive token rows and columns, e.g. 3:0-6,7-13)")

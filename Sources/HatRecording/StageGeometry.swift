@@ -211,6 +211,18 @@ public struct StageGeometry: Sendable, Equatable {
         let p = tokenPosition(window: k, local: key - cc)
         return "token r\(p.row) c\(p.col)"
     }
+    /// The short form of `keyName` for labels in pictures (the matrix view's rows and columns):
+    /// "ct r0c1" or "r3c5", the token's place in the stage's grid as titles give it. Never
+    /// "3,5", which reads as a decimal.
+    public func keyLabel(window k: Int, key: Int) -> String {
+        let cc = carriersPerWindow
+        if key < cc {
+            let label = carrierLabel(windowCarriers[k][key])
+            return carrierCols > 0 ? "ct " + label : label
+        }
+        let p = tokenPosition(window: k, local: key - cc)
+        return "r\(p.row)c\(p.col)"
+    }
     /// "14 x 14 tokens of 256 channels, 2 x 2 windows of 7 x 7" (plus " (padded to ...)").
     public var gridSummary: String {
         var s = "\(height) x \(width) tokens of \(channels) channels, \(windowRows) x \(windowCols) "

@@ -95,6 +95,9 @@ public struct AppState: Equatable, Sendable {
     public var brush: Brush = .token
     /// During a mouse drag: true while it occludes, false while it clears (set by the press).
     public var strokeOccludes: Bool? = nil
+    /// Whether the stroke under way already made its undo step (a press painted): its drags join
+    /// that change, so one `u` takes the whole stroke back. Any other key ends it.
+    public var strokeHasUndoStep = false
     /// The difference view: the current view after minus before the interventions.
     public var showDiff = false
 

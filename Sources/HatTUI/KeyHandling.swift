@@ -227,6 +227,7 @@ public enum KeyHandling {
             return KeyBindings.action(for: key) == .quit ? (s, [.quit]) : (s, [])
         }
         guard let action = KeyBindings.action(for: key) else { return (state, []) }
+        if case .mouseDrag = key {} else { s.strokeHasUndoStep = false }
         switch action {
         case .quit: return (s, [.quit])
         case .help: s.showHelp = true
@@ -261,6 +262,7 @@ public enum KeyHandling {
                     // A press paints the brush there and fixes what the drag does: occlude, or
                     // clear when everything under the brush was occluded.
                     s.strokeOccludes = toggleBrush(&s, stage)
+                    s.strokeHasUndoStep = true
                 } else {
                     s.strokeOccludes = nil
                 }
@@ -277,7 +279,9 @@ public enum KeyHandling {
                         tokens += brushTokens(s, stage)
                     }
                     s.selection = end
-                    paint(&s, stage, tokens: tokens, occlude: occlude)
+                    let was = s.edits
+                    paint(&s, stage, tokens: tokens, occlude: occlude, joinStroke: s.strokeHasUndoStep)
+                    if s.edits != was { s.strokeHasUndoStep = true }
                 }
             default: return (state, [])
             }
@@ -394,11 +398,14 @@ public enum KeyHandling {
         paint(&s, st, tokens: brushTokens(s, st), occlude: occlude)
     }
 
-    /// Occludes (or clears) `tokens` as one change.
-    static func paint(_ s: inout AppState, _ st: ExplorerStage, tokens list: [StageToken], occlude: Bool) {
+    /// Occludes (or clears) `tokens` as one change, or as part of the stroke's change when
+    /// `joinStroke` (no undo step of its own).
+    static func paint(_ s: inout AppState, _ st: ExplorerStage, tokens list: [StageToken], occlude: Bool,
+                      joinStroke: Bool = false) {
         var seen = Set<StageToken>()
         let tokens = list.filter { seen.insert($0).inserted }
-        change(&s) { e in for t in tokens { if occlude { e.occluded.insert(t) } else { e.occluded.remove(t) } } }
+        let edit: (inout LiveEdits) -> Void = { e in for t in tokens { if occlude { e.occluded.insert(t) } else { e.occluded.remove(t) } } }
+        if joinStroke { edit(&s.edits) } else { change(&s, edit) }
         let n = s.edits.occluded.count
         s.status = (occlude ? "occluded" : "cleared") + " \(tokens.count) token\(tokens.count == 1 ? "" : "s") of stage \(st.level + 1)"
             + " (\(n) occluded in all)"
@@ -448,6 +455,13 @@ public enum KeyHandling {
         guard !options.isEmpty else {
             s.status = st.isConvolutional ? "stage \(st.level + 1) is convolutional: it has no carrier tokens to cut"
                 : "stage \(st.level + 1) has no carrier tokens: no carrier cut applies"
+            // Say where the carriers are and the key that goes there.
+            let withCarriers = s.geometry.stages.filter { !cuts(for: $0).isEmpty }.map(\.level)
+            if let nearest = withCarriers.min(by: { abs($0 - st.level) < abs($1 - st.level) }) {
+                let step = KeyBindings.keys(for: nearest > st.level ? .nextStage : .previousStage).first.map(KeyBindings.name) ?? "?"
+                s.status += " (carriers in stage \(withCarriers.map { String($0 + 1) }.joined(separator: ", ")); \(step): "
+                    + (nearest > st.level ? "next" : "previous") + " stage)"
+            }
             return
         }
         let cycle: [CarrierCut] = [.none] + options

@@ -34,7 +34,8 @@ enum PixelPicture {
                             height: max(1, min(whole.height, maxHeight / max(1, ch))))
         let W = max(1, area.width * cw), H = max(1, area.height * ch)
         let pic = ScreenPictureRenderer.render(view, input: input, options: options, width: W, height: H,
-                                               matrixOnly: matrixOnly, background: (background.r, background.g, background.b))
+                                               matrixOnly: matrixOnly, textScale: textScale(cellHeight: ch),
+                                               background: (background.r, background.g, background.b))
         // Whole cells around the drawn part.
         let c0 = pic.body.x / cw, r0 = pic.body.y / ch
         let c1 = min(area.width, (pic.body.x + pic.body.width + cw - 1) / cw)
@@ -70,6 +71,13 @@ enum PixelPicture {
             side = s
         }
         return (FramePicture(rect: rect, image: image), map, side)
+    }
+
+    /// The font scale of the text inside the picture (matrix labels, caption): a line of the
+    /// bitmap font as tall as a line of the terminal's own text, the nearest whole scale (1 up to
+    /// 14-pixel cells, 2 from 15 to 24, 3 from 25 to 34, ...), so labels grow with the font.
+    static func textScale(cellHeight ch: Int) -> Int {
+        max(1, Int((Double(ch) / Double(BitmapFont.glyphHeight)).rounded()))
     }
 
     /// The width x height part of `image` starting at (x, y) (inside the image).

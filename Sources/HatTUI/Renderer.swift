@@ -81,7 +81,7 @@ public enum Renderer {
         let result = try? view.get()
         // A difference is drawn with the diverging map, whatever map is chosen.
         let cmap = result?.diverging == true ? Colormap.diverging.rawValue : state.colormap
-        drawHeader(state, layout: layout, theme: theme, live: live, into: &buf)
+        drawHeader(state, colormap: cmap, layout: layout, theme: theme, live: live, into: &buf)
         var titleText: String
         switch view {
         case .success(let v): titleText = v.title
@@ -160,7 +160,8 @@ public enum Renderer {
         return Frame(buffer: buf, picture: picture, sideMatrix: sideMatrix, pictures: pictures)
     }
 
-    static func drawHeader(_ state: AppState, layout: Layout, theme: Theme, live: LiveStatus? = nil,
+    /// `colormap`: the map the picture is drawn with (the diverging one for a difference).
+    static func drawHeader(_ state: AppState, colormap: String, layout: Layout, theme: Theme, live: LiveStatus? = nil,
                            into buf: inout CellBuffer) {
         let r = layout.header
         buf.fill(x: r.x, y: r.y, width: r.width, height: 1, with: Cell(fg: theme.barText, bg: theme.barBackground))
@@ -173,7 +174,7 @@ public enum Renderer {
             x += 1
         }
         let count = state.geometry.stages.count
-        var right = "stage \(state.stageIndex + 1)/\(count)  \(state.colormap) "
+        var right = "stage \(state.stageIndex + 1)/\(count)  \(colormap) "
         if state.showDiff { right = "after - before  " + right }
         if x + right.count < r.width {
             buf.put(right, x: r.width - right.count, y: r.y, fg: theme.barText, bg: theme.barBackground)

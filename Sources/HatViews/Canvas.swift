@@ -152,7 +152,10 @@ struct Canvas {
 
     // MARK: text
 
-    static var lineHeight: Int { BitmapFont.glyphHeight + 3 }
+    static var lineHeight: Int { lineHeight(scale: 1) }
+
+    /// A line of text at font `scale`: the glyphs' line and 3 pixels of space, both scaled.
+    static func lineHeight(scale: Int) -> Int { (BitmapFont.glyphHeight + 3) * max(scale, 1) }
 
     static func textWidth(_ s: String, scale: Int = 1) -> Int { BitmapFont.width(of: s, scale: scale) }
 

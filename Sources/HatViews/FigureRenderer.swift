@@ -192,16 +192,17 @@ struct Body {
         self.init(view: view, input: input, options: options, scale: Double(options.scale))
     }
 
-    /// `matrixLayout`: how to lay out the matrix (default: as tall as the image).
+    /// `matrixLayout`: how to lay out the matrix (default: as tall as the image, its text at
+    /// `textScale`).
     init(view: ViewResult, input: RGBImage, options: FigureOptions, scale: Double, showImage: Bool = true,
-         matrixLayout: MatrixLayout? = nil) {
+         matrixLayout: MatrixLayout? = nil, textScale: Int = 1) {
         self.view = view; self.input = input; self.options = options
         self.scale = scale; self.showImage = showImage
         if let r = options.rangeOverride { range = (r.lowerBound, r.upperBound) } else {
             range = (view.rangeMin, view.rangeMax)
         }
         let imageH = showImage ? Int((Double(input.height) * scale).rounded(.down)) : 0
-        matrix = matrixLayout ?? view.matrix.map { MatrixLayout($0, available: imageH) }
+        matrix = matrixLayout ?? view.matrix.map { MatrixLayout($0, available: imageH, textScale: textScale) }
     }
 
     var imageWidth: Int { showImage ? Int((Double(input.width) * scale).rounded(.down)) : 0 }

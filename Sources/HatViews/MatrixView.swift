@@ -11,11 +11,9 @@ enum MatrixView {
         let values = ViewStats.matrix(maps, group: q.window, head: sel.head)  // (T, T)
         let cc = stage.carriersPerWindow
         let w = stage.windowSize
-        // Carriers by their grid position, window tokens by their (row, col) inside the window.
-        let labels = (0 ..< t).map { k -> String in
-            k < cc ? stage.geometry.carrierLabel(stage.windowCarriers[q.window][k])
-                : "\((k - cc) / w),\((k - cc) % w)"
-        }
+        // Carriers by their carrier-grid place ("ct r0c1"), window tokens by their place in the
+        // stage's grid ("r3c5", as the title names the query).
+        let labels = (0 ..< t).map { stage.geometry.keyLabel(window: q.window, key: $0) }
         let matrix = MatrixField(rows: t, cols: t, values: values, markedRows: cc, markedCols: cc,
                                  rowLabels: labels, colLabels: labels, highlightRow: q.row)
         let range = ViewStats.probabilityRange(values)

@@ -62,9 +62,11 @@ public enum ScreenPictureRenderer {
     /// `background`, centred and as large as fits. `matrixOnly`: the view's matrix alone (a matrix
     /// view). Scales of 1 or more that are within 15% of the largest fit are rounded down to a
     /// whole number, so input pixels stay equal squares; `scale` forces one (half blocks, whose
-    /// cells must line up with the caller's own mapping).
+    /// cells must line up with the caller's own mapping). `textScale`: the font scale of the
+    /// matrix's labels and caption (the screen's text size; figures keep 1).
     public static func render(_ view: ViewResult?, input: RGBImage, options: FigureOptions, width: Int, height: Int,
-                              matrixOnly: Bool = false, scale: Double? = nil, background: RGB) -> ScreenPicture {
+                              matrixOnly: Bool = false, scale: Double? = nil, textScale: Int = 1,
+                              background: RGB) -> ScreenPicture {
         let w = max(1, width), h = max(1, height)
         var canvas = Canvas(width: w, height: h, fill: background)
         let empty = ViewResult(kind: .local, title: "", explanation: [], field: nil, matrix: nil, overlays: Overlays(),
@@ -73,11 +75,11 @@ public enum ScreenPictureRenderer {
         let body: Body
         if matrixOnly, let m = v.matrix {
             body = Body(view: v, input: input, options: options, scale: 1, showImage: false,
-                        matrixLayout: MatrixLayout(m, available: h, availableWidth: w))
+                        matrixLayout: MatrixLayout(m, available: h, availableWidth: w, textScale: textScale))
         } else if let s = scale {
-            body = Body(view: v, input: input, options: options, scale: s)
+            body = Body(view: v, input: input, options: options, scale: s, textScale: textScale)
         } else {
-            body = fit(v, input: input, options: options, w: w, h: h)
+            body = fit(v, input: input, options: options, w: w, h: h, textScale: textScale)
         }
         let x = max(0, (w - body.width) / 2), y = max(0, (h - body.height) / 2)
         body.draw(on: &canvas, x: x, y: y)
@@ -94,20 +96,32 @@ public enum ScreenPictureRenderer {
                              body: (x, y, min(body.width, w - x), min(body.height, h - y)))
     }
 
-    /// The largest body that fits w x h.
-    static func fit(_ v: ViewResult, input: RGBImage, options: FigureOptions, w: Int, h: Int) -> Body {
+    /// The largest body that fits w x h, its matrix's text at `textScale` or, where text that
+    /// large (and the larger cells that keep one label per column) would cost the image more than
+    /// a quarter of its scale, at the largest smaller scale that does not.
+    static func fit(_ v: ViewResult, input: RGBImage, options: FigureOptions, w: Int, h: Int, textScale: Int = 1) -> Body {
+        let plain = fit(v, input: input, options: options, w: w, h: h, fixedTextScale: 1)
+        guard v.matrix != nil else { return plain }
+        for ts in stride(from: textScale, to: 1, by: -1) {
+            let body = fit(v, input: input, options: options, w: w, h: h, fixedTextScale: ts)
+            if body.scale >= 0.75 * plain.scale { return body }
+        }
+        return plain
+    }
+
+    static func fit(_ v: ViewResult, input: RGBImage, options: FigureOptions, w: Int, h: Int, fixedTextScale textScale: Int) -> Body {
         var s = min(Double(w) / Double(max(1, input.width)), Double(h) / Double(max(1, input.height)))
-        var body = Body(view: v, input: input, options: options, scale: s)
+        var body = Body(view: v, input: input, options: options, scale: s, textScale: textScale)
         // The matrix beside the image takes width: shrink until both fit (a few steps at most).
         var steps = 0
         while (body.width > w || body.height > h) && s > 0.05 && steps < 200 {
             s *= max(0.5, min(0.98, Double(w) / Double(max(1, body.width)), Double(h) / Double(max(1, body.height))))
-            body = Body(view: v, input: input, options: options, scale: s)
+            body = Body(view: v, input: input, options: options, scale: s, textScale: textScale)
             steps += 1
         }
         let whole = s.rounded(.down)
         if whole >= 1 && whole / s >= 0.85 && whole != s {
-            body = Body(view: v, input: input, options: options, scale: whole)
+            body = Body(view: v, input: input, options: options, scale: whole, textScale: textScale)
         }
         return body
     }

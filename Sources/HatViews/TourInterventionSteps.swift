@@ -48,7 +48,10 @@ extension TourSteps {
             sentences.append(DemoFacts.reading)
         }
         return TourStep(kind: .carrierCut, title: title, facts: facts, sentences: sentences,
-                        explorer: [.use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)"),
+                        // K cuts the stage on screen: first to the one cut here (the explorer
+                        // opens on stage 3, which may have no carriers).
+                        explorer: [.reach(level: level, view: .carrier, "its carrier attention, what the cut changes"),
+                                   .use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)"),
                                    .use([.differenceView], "see any view after minus before the cut")],
                         picture: picture)
     }

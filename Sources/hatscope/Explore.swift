@@ -2,13 +2,8 @@
 // the attention recorder, then open the terminal explorer. Everything that can fail runs before
 // the screen is taken over, so failures are one line on stderr and exit 1.
 import ArgumentParser
-import Foundation
-import HatCore
 import HatImaging
-import HatModel
-import HatPipeline
 import HatTUI
-import HatViews
 
 struct Explore: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,29 +50,20 @@ struct Explore: ParsableCommand {
     }
 
     func run() throws {
-        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)] + interventions.givenOptions)
-        try Terminal.checkUsable(command: "explore", alternative: "to write figures without one use `hatscope export`")
-        let context: ExplorerContext
-        var live: LiveSetup?
-        var notes: [String] = []
-        if recording.isGiven {
-            let (path, rec) = try recording.single(for: "explore")
-            context = ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
-        } else {
-            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path(),
-                                           interventions: { try interventions.resolve(config: $0, height: $1, width: $2) })
-            // The explorer starts on the plain run ("before"); the command line's interventions are
-            // its first live ones, already run.
-            context = ExplorerContext(recording: run.plain ?? run.recording, modelName: run.modelName,
-                                      checkpointLabel: run.checkpointLabel, imageLabel: run.inputLabel,
-                                      classNames: run.classNames, isDemo: run.isDemo)
-            live = LiveSetup(runner: { try run.run($0) }, initial: run.interventions,
-                             initialRecording: run.plain == nil ? nil : run.recording)
-            notes = run.notes
+        let start = try ScreenStart(command: "explore", alternative: "to write figures without one use `hatscope export`",
+                                    model: model, input: input, recording: recording, interventions: interventions)
+        // The explorer starts on the plain run ("before"); the command line's interventions are
+        // its first live ones, already run.
+        let context = start.context { run in
+            ExplorerContext(recording: run.plain ?? run.recording, modelName: run.modelName,
+                            checkpointLabel: run.checkpointLabel, imageLabel: run.inputLabel,
+                            classNames: run.classNames, isDemo: run.isDemo)
         }
-        let options = ExplorerOptions(terminal: screen.terminal,
-                                      exportDirectory: exportDir, colormap: colormap)
-        try Explorer(context: context, options: options, live: live).run()
-        for n in notes { note(n) }
+        let live = start.run.map { run in
+            LiveSetup(runner: { try run.run($0) }, initial: run.interventions,
+                      initialRecording: run.plain == nil ? nil : run.recording)
+        }
+        let options = ExplorerOptions(terminal: screen.terminal, exportDirectory: exportDir, colormap: colormap)
+        try start.show { try Explorer(context: context, options: options, live: live).run() }
     }
 }

@@ -59,8 +59,14 @@ struct InterventionOptions: ParsableArguments {
         for path in occlude {
             let image: RGBImage
             do { image = try ImageIO.load(path: path) } catch { throw CLIError("--occlude \(path): \(error)") }
-            out.append(.occludePixels(PixelMask(whiteOf: image.pixels, width: image.width, height: image.height,
-                                                resizedTo: height, width, label: path)))
+            let mask = PixelMask(whiteOf: image.pixels, width: image.width, height: image.height,
+                                 resizedTo: height, width, label: path)
+            // A 0/1 mask saved as an image looks black: it would run the plain forward under an
+            // --occlude label.
+            guard mask.count > 0 else {
+                throw CLIError("--occlude \(path): the mask has no white pixel (every channel >= 128) at the network input's \(height)x\(width): nothing to occlude")
+            }
+            out.append(.occludePixels(mask))
         }
         let texts: [(String, [String])] = [("occlude-box", occludeBox), ("ablate-head", ablateHead),
                                            ("cut-carriers", cutCarriers), ("cut-global", cutGlobal),

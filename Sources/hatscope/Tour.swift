@@ -4,12 +4,6 @@
 // prediction, every head at once), every number taken from the model and this run. Everything that
 // can fail runs before the screen is taken over.
 import ArgumentParser
-import Foundation
-import HatCore
-import HatImaging
-import HatModel
-import HatPipeline
-import HatRecording
 import HatTUI
 import HatViews
 
@@ -61,26 +55,18 @@ struct Tour: ParsableCommand {
     }
 
     func run() throws {
-        try recording.checkAlone(model.givenOptions + [("--input", !input.inputs.isEmpty)] + interventions.givenOptions)
-        try Terminal.checkUsable(command: "tour", alternative: nil)
-        let context: ExplorerContext
-        var runner: RecordingRunner?
-        var applied: [Intervention] = []
-        var notes: [String] = []
-        if recording.isGiven {
-            let (path, rec) = try recording.single(for: "tour")
-            context = ExplorerContext(recording: rec, fileLabel: (path as NSString).lastPathComponent)
-        } else {
-            let run = try RecordedRun.make(model.request, input: input.inputs.isEmpty ? nil : try input.path(),
-                                           interventions: { try interventions.resolve(config: $0, height: $1, width: $2) })
+        let start = try ScreenStart(command: "tour", alternative: nil, model: model, input: input,
+                                    recording: recording, interventions: interventions)
+        let context = start.context { run in
             let label = run.isDemo ? "demo checkpoint" : run.checkpointFile + " (sha256 " + String(run.digest.value.prefix(12)) + ")"
-            context = ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: label,
-                                      classNames: run.classNames, isDemo: run.isDemo)
-            runner = { try run.run($0) }
-            applied = run.interventions
-            notes = run.notes
+            return ExplorerContext(recording: run.recording, modelName: run.modelName, checkpointLabel: label,
+                                   classNames: run.classNames, isDemo: run.isDemo)
         }
-        try TourScreen(context: context, runner: runner, interventions: applied).run(options: screen.terminal, start: step - 1)
-        for n in notes { note(n) }
+        var runner: RecordingRunner?
+        if let run = start.run { runner = { try run.run($0) } }
+        try start.show {
+            try TourScreen(context: context, runner: runner, interventions: start.run?.interventions ?? [])
+                .run(options: screen.terminal, start: step - 1)
+        }
     }
 }

@@ -26,7 +26,17 @@ final class InterventionTests: XCTestCase {
                 if pair[0] == "occlude" {
                     let m = try XCTUnwrap(c.expected[pair[1]])
                     XCTAssertEqual(m.shape, [h, w])
-                    return .occludePixels(PixelMask(height: h, width: w, bits: m.data.map { $0 != 0 }, label: pair[1]))
+                    let mask = PixelMask(height: h, width: w, bits: m.data.map { $0 != 0 }, label: pair[1])
+                    // A mask made from an image: the --occlude rule (white where every channel
+                    // >= 128, nearest-neighbour resize) gives the mask PyTorch's interpolate gave.
+                    let source = "mask_image." + pair[1].dropFirst("mask.".count)
+                    if let image = c.expected[source] {
+                        let resized = PixelMask(whiteOf: image.data.map { UInt8($0) }, width: image.shape[1], height: image.shape[0],
+                                                resizedTo: h, w, label: pair[1])
+                        XCTAssertEqual(resized.bits, mask.bits, "\(source) resized as --occlude does")
+                        XCTAssertGreaterThan(mask.count, 0)
+                    }
+                    return .occludePixels(mask)
                 }
                 let item = try Intervention.parse(option: pair[0], value: pair[1])
                 XCTAssertEqual(item.option, pair[0])
@@ -107,6 +117,8 @@ final class InterventionTests: XCTestCase {
     func testFixed224() throws { try check("iv_fixed224") }
     func testSquarePropagationBothStages() throws { try check("iv_square_prop") }
     func testNonSquareAnyRes() throws { try check("iv_nonsquare") }
+    /// ct_size 1 with padding in both stages, and a mask resized from a 37 x 53 image.
+    func testPaddedStagesWithOneCarrierPerWindow() throws { try check("iv_pad_ct1") }
 
     /// With no intervention the engine runs exactly its plain path; an intervention on one image
     /// of a batch leaves the others exactly as without it.

@@ -108,6 +108,10 @@ final class GeometryTests: XCTestCase {
         XCTAssertEqual(s3.keyName(window: 3, key: 4), "token r7 c7")
         XCTAssertEqual(s3.keyName(window: 3, key: 0), "carrier r2c2")
         XCTAssertEqual(s3.carrierLabel(13), "r3c1")
+        // The short form for labels in pictures: the token's place in the stage's grid, as titles
+        // and the side panel give it ("query r7 c7"), never "1,1" (which reads as a decimal).
+        XCTAssertEqual(s3.keyLabel(window: 3, key: 4), "r7c7")
+        XCTAssertEqual(s3.keyLabel(window: 3, key: 0), "ct r2c2")
         XCTAssertEqual(s3.tokenRect(row: 2, col: 3), PixelRect(x0: 48, y0: 32, width: 16, height: 16))
     }
 

@@ -44,6 +44,16 @@ final class InterventionTests: XCTestCase {
         }
     }
 
+    /// A range written largest first says so and how to write it, instead of the general form.
+    func testABackwardsRangeIsNamed() {
+        for (value, needle) in [("3:6-0,1-2", "rows 6-0 run backwards: write 0-6"),
+                                ("3:0-1,9-4", "columns 9-4 run backwards: write 4-9")] {
+            XCTAssertThrowsError(try Intervention.parse(option: "occlude-box", value: value)) { error in
+                XCTAssertEqual(error as? InterventionError, .syntax("--occlude-box \(value): \(needle)"))
+            }
+        }
+    }
+
     /// Each refusal is one line naming the intervention and the reason.
     func testValidationRefusesWhatDoesNotApply() throws {
         let fv0 = try XCTUnwrap(ModelConfig.preset(named: "faster_vit_0_224"))      // no propagation

@@ -7,6 +7,7 @@ import XCTest
 @testable import HatTUI
 import HatRecording
 import HatViews
+import HatImaging
 
 final class LiveTests: XCTestCase {
     func press(_ s: AppState, _ keys: [Key]) -> AppState { Fixture.apply(s, keys) }
@@ -100,7 +101,7 @@ final class LiveTests: XCTestCase {
     func testAQuickStrokePaintsEveryTokenItCrossesAsOneChange() {
         // A terminal reports where the pointer is: a quick stroke arrives as a press and one drag
         // report far away (xterm: 3 tokens apart). Every token on the way is painted, in one
-        // change (one u undoes the stroke's drag).
+        // change with the press (one u undoes the stroke).
         var s = press(Fixture.state(width: 120, height: 40), [.char("o")])
         s.picture = Fixture.frame(s).picture
         let pic = s.picture!
@@ -122,8 +123,31 @@ final class LiveTests: XCTestCase {
         XCTAssertEqual(line.count, 7)
         XCTAssertEqual(painted, Set(line.map { [$0.0, $0.1] }), "every token on the way, no other")
         for (p, q) in zip(line, line.dropFirst()) { XCTAssertLessThanOrEqual(max(abs(q.0 - p.0), abs(q.1 - p.1)), 1) }
-        XCTAssertEqual(s.undoStack.count, undo + 1, "the drag is one change")
+        XCTAssertEqual(s.undoStack.count, undo, "the drag joins its press's change")
         XCTAssertEqual([s.selection.queryRow, s.selection.queryCol], [5, 7], "the query ends where the pointer is")
+    }
+
+    func testOneUndoTakesBackAWholeStroke() {
+        // A stroke (a press and every drag report after it) is one change, as in a paint program:
+        // one u gives back what was there before the press, however many reports it took.
+        var s = press(Fixture.state(width: 120, height: 40), [.char("o"), .char(" ")])
+        s.picture = Fixture.frame(s).picture
+        let pic = s.picture!
+        let before = s.edits
+        XCTAssertEqual(before.occluded.count, 1)
+        let y = pic.rect.y + 1
+        s = press(s, [.mousePress(x: pic.rect.x + 1, y: y)])
+        for x in stride(from: pic.rect.x + 1, to: pic.rect.x + pic.rect.width, by: 3) { s = press(s, [.mouseDrag(x: x, y: y)]) }
+        XCTAssertGreaterThan(s.edits.occluded.count, 10)
+        s = press(s, [.char("u")])
+        XCTAssertEqual(s.edits, before, "one u undoes the whole stroke")
+        // A key between two drags ends the stroke: the next drag paints as a change of its own.
+        s = press(s, [.mousePress(x: pic.rect.x + 1, y: y), .mouseDrag(x: pic.rect.x + 8, y: y)])
+        let first = s.edits
+        s = press(s, [.char("c"), .mouseDrag(x: pic.rect.x + 20, y: y)])
+        XCTAssertNotEqual(s.edits, first)
+        s = press(s, [.char("u")])
+        XCTAssertEqual(s.edits, first, "u takes back only the drag after the key")
     }
 
     func testHeadAblationFollowsTheViewAndNeedsAHead() {
@@ -156,6 +180,7 @@ final class LiveTests: XCTestCase {
         let four = press(s, [.char("s"), .char("K")])
         XCTAssertTrue(four.edits.isEmpty)
         XCTAssertTrue(four.status.contains("no carrier tokens"), four.status)
+        XCTAssertTrue(four.status.hasSuffix("(carriers in stage 3; S: previous stage)"), "says where to go: \(four.status)")
         // With propagation the cycle has a third cut.
         let cfg = ModelConfig.preset(named: "faster_vit_3_224")!
         let ctx = ExplorerContext(recording: SyntheticScene.recording(config: cfg), checkpointLabel: "synthetic")
@@ -288,6 +313,9 @@ final class LiveTests: XCTestCase {
         XCTAssertTrue(diff.line(1).hasPrefix(" after - before: local"), diff.line(1))
         XCTAssertTrue(diff.line(37).contains("after - before (attention probability)"), diff.line(37))
         XCTAssertTrue(diff.line(0).contains("after - before"), diff.line(0))
+        // The header names the map the picture is drawn with: the diverging one, not the chosen one.
+        XCTAssertTrue(diff.line(0).contains(" \(Colormap.diverging.rawValue) "), diff.line(0))
+        XCTAssertFalse(diff.line(0).contains(s.colormap), diff.line(0))
         // Undo to the plain run: nothing to run, no marker, the plain prediction.
         s = KeyHandling.handle(s, .char("u")).0
         explorer.sync(s)

@@ -45,4 +45,28 @@ final class MatrixLayoutTests: XCTestCase {
         let right = g.x + g.cols * g.cell + g.separatorCols
         XCTAssertLessThanOrEqual(right, 470, "the grid's right edge is inside the picture")
     }
+
+    func testLargerTextKeepsEveryLabelOfTheCarrierStrip() {
+        // The local view's strip: one query row over a window's 4 carriers. With text twice as
+        // large the cells grow too, so every carrier keeps its label.
+        let strip = MatrixField(rows: 1, cols: 4, values: [0.1, 0.2, 0.3, 0.4], markedRows: 0, markedCols: 4,
+                                rowLabels: ["query"], colLabels: ["r0c0", "r0c1", "r1c0", "r1c1"])
+        for ts in 1 ... 3 {
+            let l = MatrixLayout(strip, available: 600, textScale: ts)
+            XCTAssertEqual(l.labelScale, ts)
+            XCTAssertEqual(l.captionScale, ts)
+            XCTAssertEqual(l.colLabelStep, 1, "text scale \(ts): cell \(l.cell)")
+            XCTAssertEqual(l.rowLabelWidth, Canvas.textWidth("query", scale: ts) + 4 * ts)
+        }
+        XCTAssertEqual(MatrixLayout(strip, available: 600).cell, 32, "figures keep their size")
+    }
+
+    func testLargeTextFallsBackToASmallerScaleBeforeLosingTheLabels() {
+        // 16 carriers in 300 pixels: cells of about 15 pixels hold labels at scale 1, not 3.
+        let l = MatrixLayout(carriers(16), available: 1000, availableWidth: 300, textScale: 3)
+        XCTAssertGreaterThan(l.rowLabelWidth, 0)
+        XCTAssertEqual(l.labelScale, 1)
+        XCTAssertGreaterThanOrEqual(l.cell, BitmapFont.glyphHeight)
+        XCTAssertLessThanOrEqual(l.leftBand + l.gridWidth, 300)
+    }
 }

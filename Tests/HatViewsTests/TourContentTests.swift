@@ -305,6 +305,26 @@ final class TourContentTests: XCTestCase {
         XCTAssertTrue(s.explorer.contains(.use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)")))
     }
 
+    /// The step's keys work from the stage it cut: the explorer opens on stage 3, so the first
+    /// hint takes it to that stage's carrier view (for a model whose only carriers are in stage 4,
+    /// `K` on stage 3 would say "no carrier cut applies").
+    func testCarrierStepTakesTheExplorerToTheStageItCut() {
+        let hat4 = ModelConfig(name: "hat4", dim: 16, inDim: 16, depths: [1, 1, 2, 2], heads: [2, 2, 4, 4],
+                               windowSize: [7, 7, 8, 4], ctSize: 2, layerScale: 0.1, hat: [false, false, false, true],
+                               doPropagation: true, numClasses: 2, resolution: [256, 256], cropPct: 1, cropMode: "center")
+        for (config, level) in [(Self.demo, 2), (hat4, 3)] {
+            let rec = SyntheticRecording.make(config: config)
+            let s = TourGuide(TourInputs(recording: rec, runner: { _ in SyntheticRecording.make(config: config) }))
+                .steps.first { $0.kind == .carrierCut }!
+            XCTAssertTrue(s.applies, config.name)
+            XCTAssertTrue(s.text.contains("--cut-global levels.\(level)"), s.text)
+            guard case let .reach(to, view, _)? = s.explorer.first else { return XCTFail("\(config.name): \(s.explorer)") }
+            XCTAssertEqual(to, level, config.name)
+            XCTAssertEqual(view, .carrier, config.name)
+            XCTAssertTrue(s.explorer.contains(.use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)")))
+        }
+    }
+
     func testCarrierStepOnTheDemoCitesItsMeasuredAccuracies() {
         let rec = SyntheticRecording.make(config: Self.demo)
         let s = TourGuide(TourInputs(recording: rec, runner: { try FakeRunner().run($0) }, isDemo: true)).step(TourStepKind.allCases.firstIndex(of: .carrierCut)!)

@@ -188,7 +188,12 @@ final class ViewsTests: XCTestCase {
         XCTAssertEqual(m.rows, 5); XCTAssertEqual(m.markedRows, 1); XCTAssertEqual(m.markedCols, 1)
         XCTAssertEqual(m.highlightRow, 2)
         for q in 0 ..< 5 { for k in 0 ..< 5 { XCTAssertEqual(m.values[q * 5 + k], maps.at(3, 1, q, k)) } }
-        XCTAssertEqual(m.rowLabels, ["r1c1", "0,0", "0,1", "1,0", "1,1"])
+        // Carriers by their carrier-grid place, tokens by their place in the stage's grid (window
+        // 3 holds rows 2-3, columns 2-3): the query's row reads as the title's "query r2 c3".
+        XCTAssertEqual(m.rowLabels, ["ct r1c1", "r2c2", "r2c3", "r3c2", "r3c3"])
+        XCTAssertEqual(m.colLabels, m.rowLabels)
+        XCTAssertEqual(m.rowLabels[2], "r\(sel.queryRow)c\(sel.queryCol)")
+        XCTAssertTrue(v.title.contains("r\(sel.queryRow) c\(sel.queryCol)"), v.title)
         XCTAssertNil(v.field)
         let plain = try XCTUnwrap(try Views.compute(.matrix, recording: rec, selection: Selection(level: 3)).matrix)
         XCTAssertEqual(plain.markedRows, 0); XCTAssertEqual(plain.rows, 4)

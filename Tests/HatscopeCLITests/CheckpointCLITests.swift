@@ -48,29 +48,31 @@ final class CheckpointCLITests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    /// The first image's logits of `hatscope predict --json ARGS` (which must succeed).
+    private func predictLogits(_ args: [String]) throws -> [Double] {
+        let r = try runHatscope(["predict", "--json"] + args)
+        XCTAssertEqual(r.code, 0, "\(args): \(r.err)")
+        let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        let first = try XCTUnwrap((o?["results"] as? [[String: Any]])?.first)
+        return try XCTUnwrap(first["logits"] as? [Double])
+    }
+
     /// The network inside a larger model's state dict: a Lightning checkpoint ('model.*' beside a
     /// loss module's tensor) is found on its own; of two (a distillation checkpoint's 'student.*'
     /// and 'teacher.*') the user chooses with --submodule. Same logits as the plain state dict.
     func testAFasterViTInsideALargerModelIsFound() throws {
-        func logits(_ args: [String]) throws -> [Double] {
-            let r = try runHatscope(["predict", "--json"] + args)
-            XCTAssertEqual(r.code, 0, "\(args): \(r.err)")
-            let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
-            let first = try XCTUnwrap((o?["results"] as? [[String: Any]])?.first)
-            return try XCTUnwrap(first["logits"] as? [Double])
-        }
-        let want = try logits(["--checkpoint", fixture("tiny_fastervit.pth.tar")])
+        let want = try predictLogits(["--checkpoint", fixture("tiny_fastervit.pth.tar")])
         let info = try runHatscope(["info", fixture("lightning_tiny.ckpt")])
         XCTAssertEqual(info.code, 0, info.err)
         for needle in ["from 'state_dict', the FasterViT under 'model.'", "1 tensor outside it left out: criterion.weight",
                        "pytorch-lightning_version: '2.4.0'", "variant       custom", "mapping       ok"] {
             XCTAssertTrue(info.out.contains(needle), "info lacks '\(needle)':\n\(info.out)")
         }
-        XCTAssertEqual(try logits(["--checkpoint", fixture("lightning_tiny.ckpt")]), want)
+        XCTAssertEqual(try predictLogits(["--checkpoint", fixture("lightning_tiny.ckpt")]), want)
         assertOneLineFailure(try runHatscope(["predict", "--checkpoint", fixture("distill_tiny.pth")]),
                              mentions: ["2 FasterViTs", "'student.'", "'teacher.'", "--submodule"])
-        XCTAssertEqual(try logits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "teacher"]), want)
-        XCTAssertEqual(try logits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "student."]), want)
+        XCTAssertEqual(try predictLogits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "teacher"]), want)
+        XCTAssertEqual(try predictLogits(["--checkpoint", fixture("distill_tiny.pth"), "--submodule", "student."]), want)
         assertOneLineFailure(try runHatscope(["info", "--submodule", "pupil", fixture("distill_tiny.pth")]),
                              mentions: ["--submodule pupil", "'student.'", "'teacher.'"])
         // convert writes the chosen network alone, and the file loads like the original.
@@ -79,7 +81,29 @@ final class CheckpointCLITests: XCTestCase {
         let c = try runHatscope(["convert", "--submodule", "teacher", fixture("distill_tiny.pth"), dir + "/t.safetensors"])
         XCTAssertEqual(c.code, 0, c.err)
         XCTAssertTrue(c.out.contains("132 tensors"), c.out)
-        XCTAssertEqual(try logits(["--checkpoint", dir + "/t.safetensors"]), want)
+        XCTAssertEqual(try predictLogits(["--checkpoint", dir + "/t.safetensors"]), want)
+    }
+
+    /// A LightningModule keeping timm's EMA copy beside the network ('model.*' and
+    /// 'model_ema.module.*', written by timm's ModelEmaV3): the network loads by default and `info`
+    /// names the copy; --ema loads the copy, like a training checkpoint's 'state_dict_ema'.
+    func testAnEMACopyBesideTheNetworkIsTheEMAWeights() throws {
+        let ckpt = fixture("lightning_ema_tiny.ckpt")
+        // The network under 'model.' is the tiny fixture's; the EMA copy moved half way to other weights.
+        let network = try predictLogits(["--checkpoint", fixture("tiny_fastervit.pth.tar")])
+        XCTAssertEqual(try predictLogits(["--checkpoint", ckpt]), network)
+        let copy = try predictLogits(["--checkpoint", ckpt, "--submodule", "model_ema.module"])
+        XCTAssertNotEqual(copy, network)
+        XCTAssertEqual(try predictLogits(["--checkpoint", ckpt, "--ema"]), copy)
+        let info = try runHatscope(["info", ckpt])
+        XCTAssertEqual(info.code, 0, info.err)
+        XCTAssertTrue(info.out.contains("'model_ema.module.' holds an EMA copy of the network (use --ema to load it)"), info.out)
+        let infoEMA = try runHatscope(["info", "--ema", ckpt])
+        XCTAssertEqual(infoEMA.code, 0, infoEMA.err)
+        XCTAssertTrue(infoEMA.out.contains("the FasterViT under 'model_ema.module.'"), infoEMA.out)
+        // Without an EMA copy anywhere, --ema still says what is missing.
+        assertOneLineFailure(try runHatscope(["predict", "--ema", "--checkpoint", fixture("distill_tiny.pth")]),
+                             mentions: ["--ema", "state_dict_ema"])
     }
 
     /// Names and values inside a checkpoint are the file author's text: `info` prints their

@@ -99,6 +99,27 @@ final class InterventionsCLITests: XCTestCase {
         XCTAssertEqual(m3?["interventions"] as? [String], [])
     }
 
+    /// A mask with no white pixel (a 0/1 mask saved as an image looks black) occludes nothing: it
+    /// is refused in one line, not run as the plain forward under an `--occlude` label. A mask of
+    /// another size is resized to the input: an all-white 37 x 53 one occludes every pixel.
+    func testAMaskThatOccludesNothingIsRefusedAndAnOddSizedOneIsResized() throws {
+        let black = dir + "/black.png", white = dir + "/white.png", zeros = dir + "/zeros.npy", out = dir + "/r.safetensors"
+        try makePNG(width: 37, height: 53, rgb: (1, 1, 1)).write(to: URL(fileURLWithPath: black))
+        try makePNG(width: 37, height: 53, rgb: (255, 255, 255)).write(to: URL(fileURLWithPath: white))
+        assertOneLineFailure(try runHatscope(["predict", "--image", image, "--occlude", black]),
+                             mentions: ["--occlude", "black.png", "no white pixel"], "predict, black mask")
+        assertOneLineFailure(try runHatscope(["record", "--input", image, "--out", out, "--occlude", white, "--occlude", black]),
+                             mentions: ["black.png", "no white pixel"], "record, black mask")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        let covered = try predict(["--occlude", white])
+        XCTAssertEqual(covered.interventions, ["--occlude " + white])
+        try writeNPY(zeros, shape: [1, 3, 224, 224], value: 0)
+        let r = try runHatscope(["predict", "--json", "--input", zeros])
+        XCTAssertEqual(r.code, 0, r.err)
+        let mean = try JSONDecoder().decode(Predicted.self, from: Data(r.out.utf8))
+        XCTAssertEqual(covered.results[0].logits, mean.results[0].logits, "every pixel at the mean colour")
+    }
+
     func testOnesThatDoNotApplyAreOneLineBeforeAnythingRuns() throws {
         let rec = dir + "/r.safetensors"
         XCTAssertEqual(try runHatscope(["record", "--input", image, "--out", rec]).code, 0)
