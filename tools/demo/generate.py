@@ -146,15 +146,8 @@ def colours(seed: int, split: str, index: int) -> tuple[int, int, int]:
     return _plan(_rng(seed, split, index), split, index)
 
 
-def render(seed: int, split: str, index: int) -> tuple[np.ndarray, int, dict]:
-    """One image (uint8 224x224x3), its label (index into CLASS_NAMES) and a description."""
-    rng = _rng(seed, split, index)
-    label, c1, c2 = _plan(rng, split, index)
-
-    img = Image.fromarray(np.clip(_background(rng), 0, 255).astype(np.uint8))
-    draw = ImageDraw.Draw(img)
-    _clutter(draw, rng)
-
+def _place(rng: np.random.Generator, c1: int, c2: int) -> list[dict]:
+    """Where the two marked shapes go: the draws that follow the background and the clutter."""
     # Quadrants (stage-3 windows) of the two marked shapes.
     q1 = int(rng.integers(0, 4))
     q2 = q1 if rng.random() < SAME_QUADRANT_P else int((q1 + rng.integers(1, 4)) % 4)
@@ -173,6 +166,37 @@ def render(seed: int, split: str, index: int) -> tuple[np.ndarray, int, dict]:
         angle = float(rng.uniform(0, 2 * math.pi))
         objects.append({"x": float(cx), "y": float(cy), "r": r, "ring": ring, "shape": kind,
                         "colour": PALETTE_NAMES[ci], "window": q, "angle": angle})
+    return objects
+
+
+class _NoDraw:
+    """Stands in for ImageDraw when only the random draws matter (marked_shapes)."""
+    def line(self, *a, **k): pass
+    def ellipse(self, *a, **k): pass
+    def rectangle(self, *a, **k): pass
+    def polygon(self, *a, **k): pass
+
+
+def marked_shapes(seed: int, split: str, index: int) -> list[dict]:
+    """The two marked shapes of render(seed, split, index) -- centre x, y (pixels), fill radius r,
+    ring (circumradius of the ring, everything drawn for the shape lies within it), colour,
+    window -- by replaying the image's random stream without drawing it."""
+    rng = _rng(seed, split, index)
+    _, c1, c2 = _plan(rng, split, index)
+    _background(rng)
+    _clutter(_NoDraw(), rng)
+    return _place(rng, c1, c2)
+
+
+def render(seed: int, split: str, index: int) -> tuple[np.ndarray, int, dict]:
+    """One image (uint8 224x224x3), its label (index into CLASS_NAMES) and a description."""
+    rng = _rng(seed, split, index)
+    label, c1, c2 = _plan(rng, split, index)
+
+    img = Image.fromarray(np.clip(_background(rng), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    _clutter(draw, rng)
+    objects = _place(rng, c1, c2)
     for o in objects:
         _draw_shape(draw, o["shape"], o["x"], o["y"], o["ring"], o["angle"], (10, 10, 10))
         _draw_shape(draw, o["shape"], o["x"], o["y"], o["ring"] - 1.5, o["angle"], (250, 250, 250))
