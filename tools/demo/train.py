@@ -28,6 +28,17 @@ Phase 2 (--init, --stage3-aux, --stage4-drop-path): fine-tunes a phase-1 model s
 through stage 3's carrier tokens; phase 1 alone learns to route everything through stage 4's
 global attention (carrier attention off changes nothing). See assets/demo/description.md.
 
+Occlusion (--occlude-p P, default 0 = off, as for the shipped model): with probability P a training
+image gets one of its two marked shapes covered the way hatscope's `--occlude-box 3:...` covers it:
+the input pixels of every stage-3 token (16 x 16 px cell) under the shape's ring are 0 after
+normalisation (the ImageNet mean colour). Its answer becomes "different colours" (two marked
+shapes visibly sharing a colour: no) and its presence targets name the visible shape's colour only
+(still a true statement about the image, so the auxiliary losses keep their meaning). Without it
+the model learns "same colour" = "one marked colour present", so covering a shape says "same".
+Images whose two shapes' cell boxes overlap are never occluded (covering one would cover part of
+the other). The occlusion draws come from their own random stream: with P = 0 the run is the
+unchanged one.
+
 Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo:
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 57
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 17 \
@@ -84,16 +95,73 @@ def to_input(batch_u8: np.ndarray) -> torch.Tensor:
     return (x - mean) / std
 
 
-def augment(batch_u8: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Label-preserving symmetries: flips and quarter turns (colours and the pairing survive)."""
+def augment(batch_u8: np.ndarray, rng: np.random.Generator,
+            masks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Label-preserving symmetries: flips and quarter turns (colours and the pairing survive).
+    masks (bool [N,14,14], stage-3 cells) turn with their images: 224 = 14 x 16, so a turned cell
+    grid is the turned image's cell grid. Same random draws with or without masks."""
     out = np.empty_like(batch_u8)
+    mout = None if masks is None else np.empty_like(masks)
     for i, im in enumerate(batch_u8):
         k = int(rng.integers(0, 4))
         im = np.rot90(im, k)
+        m = None if masks is None else np.rot90(masks[i], k)
         if rng.random() < 0.5:
             im = im[:, ::-1]
+            m = None if m is None else m[:, ::-1]
         out[i] = im
-    return out
+        if mout is not None:
+            mout[i] = m
+    return out, mout
+
+
+CELL = 16            # pixels per stage-3 token at 224 px input (--occlude-box 3:...)
+CELLS = 224 // CELL  # 14 x 14 stage-3 tokens
+BLUR_MARGIN = 1.5    # px: generate.py blurs some images by a radius up to 0.8
+
+
+def shape_boxes(seed: int, split: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """int [N, 2, 4]: per marked shape the stage-3 cells r0, r1, c0, c1 (inclusive) under its
+    ring, and int [N, 2]: each shape's palette index."""
+    boxes = np.empty((count, 2, 4), dtype=np.int64)
+    cols = np.empty((count, 2), dtype=np.int64)
+    for i in range(count):
+        for j, o in enumerate(generate.marked_shapes(seed, split, i)):
+            e = o["ring"] + BLUR_MARGIN
+            lo = lambda v: max(0, int(math.floor((v - e) / CELL)))  # noqa: E731
+            hi = lambda v: min(CELLS - 1, int(math.floor((v + e) / CELL)))  # noqa: E731
+            boxes[i, j] = (lo(o["y"]), hi(o["y"]), lo(o["x"]), hi(o["x"]))
+            cols[i, j] = generate.PALETTE_NAMES.index(o["colour"])
+    return boxes, cols
+
+
+def load_boxes(work: str, split: str, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    path = os.path.join(work, f"{split}_{seed}_{count}_boxes.npz")
+    if not os.path.exists(path):
+        boxes, cols = shape_boxes(seed, split, count)
+        np.savez(path + ".tmp.npz", boxes=boxes, colours=cols)
+        os.replace(path + ".tmp.npz", path)
+    d = np.load(path)
+    return d["boxes"], d["colours"]
+
+
+def box_mask(box: np.ndarray) -> np.ndarray:
+    """bool [14,14]: the stage-3 cells of one box (r0, r1, c0, c1 inclusive)."""
+    m = np.zeros((CELLS, CELLS), dtype=bool)
+    m[box[0]:box[1] + 1, box[2]:box[3] + 1] = True
+    return m
+
+
+def overlapping(boxes: np.ndarray) -> bool:
+    """Whether the two shapes' cell boxes (int [2, 4]) share a cell."""
+    a, b = boxes
+    return a[0] <= b[1] and b[0] <= a[1] and a[2] <= b[3] and b[2] <= a[3]
+
+
+def occlude(x: torch.Tensor, masks: np.ndarray) -> torch.Tensor:
+    """Normalised input [N,3,224,224] with the cells of masks (bool [N,14,14]) set to 0."""
+    px = torch.from_numpy(masks).repeat_interleave(CELL, 1).repeat_interleave(CELL, 2)  # [N,224,224]
+    return x.masked_fill(px.unsqueeze(1), 0.0)
 
 
 @torch.no_grad()
@@ -107,6 +175,18 @@ def evaluate(model: nn.Module, xs: np.ndarray, ys: np.ndarray, batch: int = 100)
     return correct / len(xs)
 
 
+@torch.no_grad()
+def said_same_occluded(model: nn.Module, xs: np.ndarray, masks: np.ndarray, batch: int = 100) -> float:
+    """Share of images answered "same colour" with masks (bool [N,14,14]) occluded."""
+    model.eval()
+    same = 0
+    for s in range(0, len(xs), batch):
+        logits = model(occlude(to_input(xs[s:s + batch]), masks[s:s + batch]))
+        same += int((logits.argmax(1) == 1).sum())
+    model.train()
+    return same / len(xs)
+
+
 def checkpoint_dict(model: nn.Module, epoch: int, a: argparse.Namespace, acc: float | None) -> dict:
     """The official training-dict layout: state_dict, epoch, arch, args (an argparse.Namespace)."""
     args = argparse.Namespace(
@@ -118,6 +198,8 @@ def checkpoint_dict(model: nn.Module, epoch: int, a: argparse.Namespace, acc: fl
         minutes=a.minutes, train_images=a.train_count, seed=a.seed, generator_seed=a.data_seed,
         task="do the two marked shapes share a colour?", val_accuracy=acc,
     )
+    if a.occlude_p > 0:
+        args.occlusion_p = a.occlude_p
     return {
         "state_dict": model.state_dict(),
         "epoch": epoch,
@@ -178,6 +260,8 @@ def main() -> int:
     ap.add_argument("--trial", action="store_true", help="time a few steps and exit")
     ap.add_argument("--init", help="start from this checkpoint's weights (a second cosine cycle)")
     ap.add_argument("--out-name", default="final.pth.tar", help="file name of the finished model in --work")
+    ap.add_argument("--occlude-p", type=float, default=0.0,
+                    help="probability that a training image gets one marked shape covered (answer: different colours)")
     a = ap.parse_args()
 
     os.makedirs(a.work, exist_ok=True)
@@ -198,7 +282,7 @@ def main() -> int:
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
         for step in range(3):
             t = time.time()
-            xb = to_input(augment(xs[step * a.batch:(step + 1) * a.batch], rng))
+            xb = to_input(augment(xs[step * a.batch:(step + 1) * a.batch], rng)[0])
             loss = F.cross_entropy(model(xb), torch.from_numpy(ys[step * a.batch:(step + 1) * a.batch]))
             opt.zero_grad()
             loss.backward()
@@ -210,6 +294,15 @@ def main() -> int:
     vx, vy = load_split(a.work, "val", a.val_count, a.data_seed)
     quick = min(500, len(vx))  # quick evaluations use the first 500 held-out images
     pres = torch.from_numpy(presence(a.data_seed, "train", len(xs)))
+    if a.occlude_p > 0:
+        t = time.time()
+        boxes, shape_colours = load_boxes(a.work, "train", len(xs), a.data_seed)
+        vboxes, _ = load_boxes(a.work, "val", quick, a.data_seed)
+        # Quick check: the first `quick` held-out images with shape 1, then shape 2 covered.
+        vmasks = [np.stack([box_mask(b[j]) for b in vboxes]) for j in (0, 1)]
+        occ_rng = np.random.default_rng([a.seed, 7])  # its own stream: the main one is unchanged
+        log(a.work, f"occlusion p={a.occlude_p}: shape boxes ready in {time.time() - t:.0f}s; "
+                    f"{int(sum(overlapping(b) for b in boxes))} of {len(boxes)} training images never occluded (boxes overlap)")
     aux_head = nn.Linear(model.head.in_features, pres.shape[1])
     # Stage 3's output (after its downsample: [B, 8*dim, 7, 7], the stage-4 input) feeds a second
     # throw-away head. Inside stage 3 only carrier attention crosses windows, so this loss makes
@@ -244,8 +337,24 @@ def main() -> int:
             for g in opt.param_groups:
                 g["lr"] = lr
             idx = np.sort(order[s:s + a.batch])
-            xb = to_input(augment(xs[idx], rng))
-            yb = torch.from_numpy(ys[idx])
+            pb = pres[idx]
+            if a.occlude_p > 0:
+                masks = np.zeros((len(idx), CELLS, CELLS), dtype=bool)
+                yb_np = ys[idx].copy()
+                pb = pb.clone()
+                for i, n in enumerate(idx):
+                    if occ_rng.random() < a.occlude_p and not overlapping(boxes[n]):
+                        j = int(occ_rng.integers(0, 2))   # the covered shape
+                        masks[i] = box_mask(boxes[n, j])
+                        yb_np[i] = 0                      # "different colours"
+                        pb[i] = 0.0
+                        pb[i, shape_colours[n, 1 - j]] = 1.0
+                xb_u8, masks = augment(xs[idx], rng, masks)
+                xb = occlude(to_input(xb_u8), masks)
+                yb = torch.from_numpy(yb_np)
+            else:
+                xb = to_input(augment(xs[idx], rng)[0])
+                yb = torch.from_numpy(ys[idx])
             # The official forward_features, unrolled to reach stage 3's output:
             # patch_embed -> levels 0..3 -> norm; forward = head(flatten(avgpool(features))).
             h = model.patch_embed(xb)
@@ -256,10 +365,10 @@ def main() -> int:
             logits = model.head(feats)
             loss = F.cross_entropy(logits, yb, label_smoothing=0.05)
             if a.aux > 0:
-                loss = loss + a.aux * F.binary_cross_entropy_with_logits(aux_head(feats), pres[idx])
+                loss = loss + a.aux * F.binary_cross_entropy_with_logits(aux_head(feats), pb)
             if a.stage3_aux > 0:
                 f3 = h3.mean(dim=(2, 3))
-                loss = loss + a.stage3_aux * F.binary_cross_entropy_with_logits(aux3_head(f3), pres[idx])
+                loss = loss + a.stage3_aux * F.binary_cross_entropy_with_logits(aux3_head(f3), pb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -270,8 +379,12 @@ def main() -> int:
                 acc = evaluate(model, vx[:quick], vy[:quick])
                 tl = np.mean([r[0] for r in running]); ta = np.mean([r[1] for r in running])
                 running = []
+                occ = ""
+                if a.occlude_p > 0:
+                    occ = " | 'same' with shape 1 / 2 covered " + " / ".join(
+                        f"{said_same_occluded(model, vx[:quick], m):.3f}" for m in vmasks)
                 log(a.work, f"step {step} epoch {epoch} {time.time() - start:.0f}s lr {lr:.2e} "
-                            f"train loss {tl:.3f} acc {ta:.3f} | held-out({quick}) {acc:.3f}")
+                            f"train loss {tl:.3f} acc {ta:.3f} | held-out({quick}) {acc:.3f}{occ}")
         epoch += 1
         save(checkpoint_dict(model, epoch, a, None), os.path.join(a.work, "last.pth.tar"))
         log(a.work, f"epoch {epoch} done at step {step}, {time.time() - start:.0f}s; saved last.pth.tar")
