@@ -45,6 +45,10 @@ Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo:
       --init /work/demo-data/last.pth.tar --lr 1e-3 --warmup 0.05 \
       --stage3-aux 1.0 --stage4-drop-path 0.5 --out-name final-phase2.pth.tar
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --trial     # speed check only
+An experiment, not shipped (one shape covered -> "different colours"; 20 min from the shipped model):
+  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-occl --minutes 20 \
+      --init assets/demo/fastervit_demo.pth.tar --lr 5e-4 --warmup 0.05 --stage3-aux 1.0 \
+      --stage4-drop-path 0.5 --occlude-p 0.25 --out-name final-occl.pth.tar
 """
 from __future__ import annotations
 
