@@ -162,6 +162,22 @@ def overlapping(boxes: np.ndarray) -> bool:
     return a[0] <= b[1] and b[0] <= a[1] and a[2] <= b[3] and b[2] <= a[3]
 
 
+def background_box(boxes: np.ndarray, rng: np.random.Generator, tries: int = 20) -> np.ndarray | None:
+    """bool [14,14]: a random box of stage-3 cells (2-7 on a side, or a whole 7 x 7 window) that
+    touches neither marked shape's box (int [2, 4]); None when none was found."""
+    for _ in range(tries):
+        if rng.random() < 0.3:
+            r0, c0 = 7 * int(rng.integers(0, 2)), 7 * int(rng.integers(0, 2))
+            b = np.array([r0, r0 + 6, c0, c0 + 6])
+        else:
+            h, w = int(rng.integers(2, 8)), int(rng.integers(2, 8))
+            r0, c0 = int(rng.integers(0, CELLS - h + 1)), int(rng.integers(0, CELLS - w + 1))
+            b = np.array([r0, r0 + h - 1, c0, c0 + w - 1])
+        if not any(overlapping(np.stack([b, s])) for s in boxes):
+            return box_mask(b)
+    return None
+
+
 def occlude(x: torch.Tensor, masks: np.ndarray) -> torch.Tensor:
     """Normalised input [N,3,224,224] with the cells of masks (bool [N,14,14]) set to 0."""
     px = torch.from_numpy(masks).repeat_interleave(CELL, 1).repeat_interleave(CELL, 2)  # [N,224,224]
@@ -264,6 +280,9 @@ def main() -> int:
     ap.add_argument("--trial", action="store_true", help="time a few steps and exit")
     ap.add_argument("--init", help="start from this checkpoint's weights (a second cosine cycle)")
     ap.add_argument("--out-name", default="final.pth.tar", help="file name of the finished model in --work")
+    ap.add_argument("--occlude-background-p", type=float, default=0.0,
+                    help="with --occlude-p: probability that an image whose shapes stay visible gets a "
+                         "box of background cells (2-7 on a side, or a whole window) covered, label unchanged")
     ap.add_argument("--occlude-p", type=float, default=0.0,
                     help="probability that a training image gets one marked shape covered (answer: different colours)")
     a = ap.parse_args()
@@ -304,6 +323,10 @@ def main() -> int:
         vboxes, _ = load_boxes(a.work, "val", quick, a.data_seed)
         # Quick check: the first `quick` held-out images with shape 1, then shape 2 covered.
         vmasks = [np.stack([box_mask(b[j]) for b in vboxes]) for j in (0, 1)]
+        bg_rng = np.random.default_rng([a.seed, 11])
+        vbg = [background_box(b, bg_rng, tries=200) for b in vboxes]
+        vbg_idx = np.array([k for k, m in enumerate(vbg) if m is not None])
+        vbg_masks = np.stack([vbg[k] for k in vbg_idx])
         occ_rng = np.random.default_rng([a.seed, 7])  # its own stream: the main one is unchanged
         log(a.work, f"occlusion p={a.occlude_p}: shape boxes ready in {time.time() - t:.0f}s; "
                     f"{int(sum(overlapping(b) for b in boxes))} of {len(boxes)} training images never occluded (boxes overlap)")
@@ -353,6 +376,12 @@ def main() -> int:
                         yb_np[i] = 0                      # "different colours"
                         pb[i] = 0.0
                         pb[i, shape_colours[n, 1 - j]] = 1.0
+                    elif a.occlude_background_p > 0 and occ_rng.random() < a.occlude_background_p:
+                        # Covering background changes nothing: the answer must follow the
+                        # shapes, not the presence of a covering box.
+                        m = background_box(boxes[n], occ_rng)
+                        if m is not None:
+                            masks[i] = m
                 xb_u8, masks = augment(xs[idx], rng, masks)
                 xb = occlude(to_input(xb_u8), masks)
                 yb = torch.from_numpy(yb_np)
@@ -387,6 +416,8 @@ def main() -> int:
                 if a.occlude_p > 0:
                     occ = " | 'same' with shape 1 / 2 covered " + " / ".join(
                         f"{said_same_occluded(model, vx[:quick], m):.3f}" for m in vmasks)
+                    bg_same = said_same_occluded(model, vx[vbg_idx], vbg_masks)
+                    occ += f" | background covered: 'same' {bg_same:.3f} (labels {vy[vbg_idx].mean():.3f})"
                 log(a.work, f"step {step} epoch {epoch} {time.time() - start:.0f}s lr {lr:.2e} "
                             f"train loss {tl:.3f} acc {ta:.3f} | held-out({quick}) {acc:.3f}{occ}")
         epoch += 1
