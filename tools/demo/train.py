@@ -37,7 +37,9 @@ shapes visibly sharing a colour: no) and its presence targets name the visible s
 the model learns "same colour" = "one marked colour present", so covering a shape says "same".
 Images whose two shapes' cell boxes overlap are never occluded (covering one would cover part of
 the other). The occlusion draws come from their own random stream: with P = 0 the run is the
-unchanged one.
+unchanged one. --occlude-p alone teaches a shortcut: the model then answers "different colours" to
+ANY mean-colour box, plain background included (measured on the first experiment below), so
+--occlude-background-p Q also covers background boxes with the label unchanged.
 
 Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo:
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 57
@@ -45,10 +47,14 @@ Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo:
       --init /work/demo-data/last.pth.tar --lr 1e-3 --warmup 0.05 \
       --stage3-aux 1.0 --stage4-drop-path 0.5 --out-name final-phase2.pth.tar
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --trial     # speed check only
-An experiment, not shipped (one shape covered -> "different colours"; 20 min from the shipped model):
+Experiments, not shipped (one shape covered -> "different colours"): 20 min from the shipped model,
+then 9 min more with background boxes covered too:
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-occl --minutes 20 \
       --init assets/demo/fastervit_demo.pth.tar --lr 5e-4 --warmup 0.05 --stage3-aux 1.0 \
       --stage4-drop-path 0.5 --occlude-p 0.25 --out-name final-occl.pth.tar
+  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-occl2 --minutes 9 \
+      --init /work/demo-occl/final-occl.pth.tar --lr 3e-4 --warmup 0.05 --stage3-aux 1.0 \
+      --stage4-drop-path 0.5 --occlude-p 0.25 --occlude-background-p 0.35 --out-name final-occl2.pth.tar
 """
 from __future__ import annotations
 
