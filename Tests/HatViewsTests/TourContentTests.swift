@@ -301,7 +301,7 @@ final class TourContentTests: XCTestCase {
         XCTAssertNil(s.picture?.field)
         XCTAssertEqual(m.rows, 16)
         for r in 0 ..< 16 { for c in 0 ..< 16 { XCTAssertEqual(m.values[r * 16 + c], r == c ? 1 : 0, accuracy: 1e-6) } }
-        XCTAssertFalse(s.text.contains("99.97"), "only the demo cites the demo's accuracies")
+        XCTAssertFalse(s.text.contains("100.00 %"), "only the demo cites the demo's accuracies")
         XCTAssertTrue(s.explorer.contains(.use([.cycleCarrierCut], "cut this stage's carriers (again: the next cut, then none)")))
     }
 
@@ -328,7 +328,7 @@ final class TourContentTests: XCTestCase {
     func testCarrierStepOnTheDemoCitesItsMeasuredAccuracies() {
         let rec = SyntheticRecording.make(config: Self.demo)
         let s = TourGuide(TourInputs(recording: rec, runner: { try FakeRunner().run($0) }, isDemo: true)).step(TourStepKind.allCases.firstIndex(of: .carrierCut)!)
-        for n in ["99.97 %", "62.2 %", "78.6 %", "50.00 %", "70.45 %"] { XCTAssertTrue(s.text.contains(n), "\(n): \(s.text)") }
+        for n in ["100.00 %", "64.45 %", "63.35 %", "50.00 %", "58.45 %"] { XCTAssertTrue(s.text.contains(n), "\(n): \(s.text)") }
     }
 
     func testDemoFactsStandInTheDemosDescription() throws {
@@ -340,7 +340,7 @@ final class TourContentTests: XCTestCase {
             .matches(in: quoted, range: NSRange(quoted.startIndex..., in: quoted)).map { String(quoted[Range($0.range, in: quoted)!]) }
         XCTAssertEqual(numbers.count, 5, quoted)
         for n in numbers { XCTAssertTrue(doc.contains(n), "\(n) is not in assets/demo/description.md") }
-        XCTAssertTrue(doc.contains("(2,999 / 3,000)"))
+        XCTAssertTrue(doc.contains("(3,000 / 3,000)"))
     }
 
     func testCarrierStepSaysWhyWhenItCannotRun() {

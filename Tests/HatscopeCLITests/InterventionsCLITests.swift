@@ -22,8 +22,8 @@ final class InterventionsCLITests: XCTestCase {
         let results: [Image]
     }
 
-    func predict(_ extra: [String]) throws -> Predicted {
-        let r = try runHatscope(["predict", "--json", "--image", image] + extra)
+    func predict(_ extra: [String], image: String? = nil) throws -> Predicted {
+        let r = try runHatscope(["predict", "--json", "--image", image ?? self.image] + extra)
         XCTAssertEqual(r.code, 0, r.err)
         return try JSONDecoder().decode(Predicted.self, from: Data(r.out.utf8))
     }
@@ -55,19 +55,34 @@ final class InterventionsCLITests: XCTestCase {
         for (a, b) in zip(p.results[0].logits, cut.logits) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }
 
-    func testPredictNamesTheInterventionsAndTheCutFlipsTheDemoAnswer() throws {
+    func testPredictNamesTheInterventionsAndTheyChangeTheDemoAnswer() throws {
         let plain = try predict([])
         XCTAssertEqual(plain.interventions, [])
         XCTAssertEqual(plain.results[0].top[0].name, "different colours")
-        // Carriers that attend only to themselves: the demo answers "same colour" (its answer
-        // whenever it cannot compare the two shapes).
+        // Carriers that attend only to themselves: the demo answers "same colour" (for every
+        // held-out image: the windows no longer compare colours).
         let cut = try predict(["--cut-global", "levels.2"])
         XCTAssertEqual(cut.interventions, ["--cut-global levels.2"])
         XCTAssertEqual(cut.results[0].top[0].name, "same colour")
         XCTAssertGreaterThan(cut.results[0].top[0].probability, 0.9)
-        // Covering the triangle's window: the same.
+        // Covering one marked shape: two shapes cannot be seen to share a colour when one is not
+        // seen, so "different colours" stays here, and on a same-colour image "same colour" loses.
         let covered = try predict(["--occlude-box", "3:7-13,7-13"])
-        XCTAssertEqual(covered.results[0].top[0].name, "same colour")
+        XCTAssertEqual(covered.results[0].top[0].name, "different colours")
+        let same = DemoTests.assets.appendingPathComponent("demo/images/demo_05.png").path
+        let samePlain = try predict([], image: same)
+        XCTAssertEqual(samePlain.results[0].top[0].name, "same colour")
+        // The square's whole window (1), as the explorer's window brush covers it, and the box of
+        // tokens under its ring only.
+        let window = try predict(["--occlude-box", "3:0-6,7-13"], image: same)
+        XCTAssertEqual(window.results[0].top[0].name, "different colours")
+        let ring = try predict(["--occlude-box", "3:1-4,8-12"], image: same)
+        XCTAssertEqual(ring.results[0].top[0].name, "different colours")
+        XCTAssertGreaterThan(ring.results[0].top[0].probability, 0.9)
+        // Covering a window that holds neither shape (0) leaves the answer alone.
+        let empty = try predict(["--occlude-box", "3:0-6,0-6"], image: same)
+        XCTAssertEqual(empty.results[0].top[0].name, "same colour")
+        XCTAssertGreaterThan(empty.results[0].top[0].probability, 0.9)
         let text = try runHatscope(["predict", "--image", image, "--ablate-head", "levels.2.blocks.0.attn:1"])
         XCTAssertTrue(text.out.contains("interventions: --ablate-head levels.2.blocks.0.attn:1"), text.out)
     }

@@ -28,7 +28,7 @@ Phase 2 (--init, --stage3-aux, --stage4-drop-path): fine-tunes a phase-1 model s
 through stage 3's carrier tokens; phase 1 alone learns to route everything through stage 4's
 global attention (carrier attention off changes nothing). See assets/demo/description.md.
 
-Occlusion (--occlude-p P, default 0 = off, as for the shipped model): with probability P a training
+Occlusion (--occlude-p P, default 0 = off; phases 3 and 4): with probability P a training
 image gets one of its two marked shapes covered the way hatscope's `--occlude-box 3:...` covers it:
 the input pixels of every stage-3 token (16 x 16 px cell) under the shape's ring are 0 after
 normalisation (the ImageNet mean colour). Its answer becomes "different colours" (two marked
@@ -38,23 +38,21 @@ the model learns "same colour" = "one marked colour present", so covering a shap
 Images whose two shapes' cell boxes overlap are never occluded (covering one would cover part of
 the other). The occlusion draws come from their own random stream: with P = 0 the run is the
 unchanged one. --occlude-p alone teaches a shortcut: the model then answers "different colours" to
-ANY mean-colour box, plain background included (measured on the first experiment below), so
---occlude-background-p Q also covers background boxes with the label unchanged.
+ANY mean-colour box, plain background included (measured after phase 3), so phase 4 adds
+--occlude-background-p Q, which also covers background boxes with the label unchanged.
 
-Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo:
+Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo (phases 1-4):
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 57
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 17 \
       --init /work/demo-data/last.pth.tar --lr 1e-3 --warmup 0.05 \
       --stage3-aux 1.0 --stage4-drop-path 0.5 --out-name final-phase2.pth.tar
-  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --trial     # speed check only
-Experiments, not shipped (one shape covered -> "different colours"): 20 min from the shipped model,
-then 9 min more with background boxes covered too:
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-occl --minutes 20 \
-      --init assets/demo/fastervit_demo.pth.tar --lr 5e-4 --warmup 0.05 --stage3-aux 1.0 \
+      --init /work/demo-data/final-phase2.pth.tar --lr 5e-4 --warmup 0.05 --stage3-aux 1.0 \
       --stage4-drop-path 0.5 --occlude-p 0.25 --out-name final-occl.pth.tar
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-occl2 --minutes 9 \
       --init /work/demo-occl/final-occl.pth.tar --lr 3e-4 --warmup 0.05 --stage3-aux 1.0 \
       --stage4-drop-path 0.5 --occlude-p 0.25 --occlude-background-p 0.35 --out-name final-occl2.pth.tar
+  $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --trial     # speed check only
 """
 from __future__ import annotations
 
