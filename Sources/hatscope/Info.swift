@@ -88,7 +88,13 @@ struct Info: ParsableCommand {
             .reduce(0) { $0 + $1.1.reduce(1, *) }
         print("parameters    \(grouped(params)) learned (\(expected.count) tensors read by the model; BatchNorm statistics excluded)")
         let ls = config.layerScale.map { _ in "layer scale (gammas)" } ?? "no layer scale"
-        print("architecture  dim \(config.dim), in_dim \(config.inDim), depths \(config.depths), heads \(config.heads), "
+        // Stages 1-2 are convolutional: their head counts are in no tensor and never used, so an
+        // inferred configuration holds placeholders there; show them as unknown, not as the model's.
+        let heads = inferredCustom
+            ? "[" + config.heads.enumerated().map { $0.offset < 2 ? "?" : "\($0.element)" }.joined(separator: ", ")
+                + "] (stages 1-2 are convolutional: their head count is in no tensor and never used)"
+            : "\(config.heads)"
+        print("architecture  dim \(config.dim), in_dim \(config.inDim), depths \(config.depths), heads \(heads), "
               + "mlp_ratio \(format(config.mlpRatio)), \(ls), propagation \(config.doPropagation ? "on" : "off"), "
               + "\(config.numClasses) classes")
         print("              windows \(config.windowSize), carrier tokens \(config.ctSize)x\(config.ctSize) per window, "

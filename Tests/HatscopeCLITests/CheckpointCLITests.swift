@@ -23,6 +23,9 @@ final class CheckpointCLITests: XCTestCase {
                        "args: argparse.Namespace (1 fields)", "epoch: 3", "crop_pct 1.0"] {
             XCTAssertTrue(r.out.contains(needle), "info lacks '\(needle)':\n\(r.out)")
         }
+        // The convolutional stages' head counts are in no tensor (and never used): an inferred
+        // configuration must not print a guess as if it were the model's.
+        XCTAssertTrue(r.out.contains("heads [?, ?, 4, 8] (stages 1-2 are convolutional: "), r.out)
     }
 
     /// torch.save(model) of the same model: info reads it as data and describes the same network;
