@@ -41,7 +41,8 @@ unchanged one. --occlude-p alone teaches a shortcut: the model then answers "dif
 ANY mean-colour box, plain background included (measured after phase 3), so phase 4 adds
 --occlude-background-p Q, which also covers background boxes with the label unchanged.
 
-Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo (phases 1-4):
+Usage (HATSCOPE_PYTHON is the venv's python), as used for assets/demo (phases 1-4; phase 1 was
+stopped with Ctrl-C after "epoch 3 done", so phase 2 starts from the epoch-3 last.pth.tar):
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 57
   $HATSCOPE_PYTHON tools/demo/train.py --work /work/demo-data --minutes 17 \
       --init /work/demo-data/last.pth.tar --lr 1e-3 --warmup 0.05 \
