@@ -10,5 +10,5 @@ enum DemoFacts {
         "hatscope on the same 2,000: --cut-global levels.2 50.00 % (it answers \"same colour\" for every image); --cut-carriers levels.2 --no-propagation levels.2 58.45 %",
     ]
     /// What the numbers say.
-    static let reading = "So the demo's answer needs the carriers: without carrier attention it says \"same colour\" whatever the image, which is chance on these balanced images. Covering one of the two shapes makes it say \"different colours\" (covering plain background does not): \"same colour\" needs both shapes' colours to meet through the carriers."
+    static let reading = "So the demo's answer needs the carriers: when every carrier attends only to itself (--cut-global) it says \"same colour\" whatever the image, which is chance on these balanced images and leaves a same-colour image's answer as it was. Covering one of the two shapes makes it say \"different colours\"; covering plain background does not, and covering both shapes brings \"same colour\" back, its answer when it sees no marked shape."
 }

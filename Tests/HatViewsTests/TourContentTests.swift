@@ -343,6 +343,15 @@ final class TourContentTests: XCTestCase {
         XCTAssertTrue(doc.contains("(3,000 / 3,000)"))
     }
 
+    /// Only `--cut-global` makes the demo answer "same colour" for every image (50.00 %); with
+    /// carrier attention switched off (hat_attn zeroed, 64.45 %) it still answers "different
+    /// colours" for many. The reading must say which cut it means.
+    func testDemoReadingNamesTheCutThatMakesEveryAnswerSameColour() {
+        let always = DemoFacts.reading.components(separatedBy: ". ").filter { $0.contains("whatever the image") }
+        XCTAssertFalse(always.isEmpty, DemoFacts.reading)
+        for sentence in always { XCTAssertTrue(sentence.contains("--cut-global"), sentence) }
+    }
+
     func testCarrierStepSaysWhyWhenItCannotRun() {
         // No carriers: does not apply, and says why.
         let k21 = TourGuide(TourInputs(recording: SyntheticRecording.make(config: Self.k21), runner: { try FakeRunner().run($0) }))
