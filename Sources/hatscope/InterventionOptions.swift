@@ -57,6 +57,8 @@ struct InterventionOptions: ParsableArguments {
     func resolve(config: ModelConfig, height: Int, width: Int) throws -> [Intervention] {
         var out: [Intervention] = []
         for path in occlude {
+            // "-" is standard input for --image / --input; a mask has to be a file of its own.
+            guard path != "-" else { throw CLIError("--occlude -: a mask is read from a file, not standard input") }
             let image: RGBImage
             do { image = try ImageIO.load(path: path) } catch { throw CLIError("--occlude \(path): \(error)") }
             let mask = PixelMask(whiteOf: image.pixels, width: image.width, height: image.height,

@@ -133,6 +133,10 @@ final class InterventionsCLITests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.err)
         let mean = try JSONDecoder().decode(Predicted.self, from: Data(r.out.utf8))
         XCTAssertEqual(covered.results[0].logits, mean.results[0].logits, "every pixel at the mean colour")
+        // "-" means standard input for --image; a mask is a file, and the message says so rather
+        // than calling "-" a bad image.
+        assertOneLineFailure(try runHatscope(["predict", "--image", image, "--occlude", "-"]),
+                             mentions: ["--occlude -", "a mask is read from a file, not standard input"], "mask from stdin")
     }
 
     func testOnesThatDoNotApplyAreOneLineBeforeAnythingRuns() throws {
