@@ -225,6 +225,8 @@ def checkpoint_dict(model: nn.Module, epoch: int, a: argparse.Namespace, acc: fl
     )
     if a.occlude_p > 0:
         args.occlusion_p = a.occlude_p
+    if a.occlude_background_p > 0:
+        args.background_occlusion_p = a.occlude_background_p
     return {
         "state_dict": model.state_dict(),
         "epoch": epoch,
