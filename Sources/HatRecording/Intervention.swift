@@ -128,14 +128,11 @@ public enum Intervention: Sendable, Hashable, Codable, CustomStringConvertible {
             // S:R0-R1,C0-C1 (a single row or column may be written R instead of R-R).
             let parts = v.split(separator: ":", omittingEmptySubsequences: false)
             let spans = parts.count == 2 ? parts[1].split(separator: ",", omittingEmptySubsequences: false) : []
-            for (name, text) in zip(["rows", "columns"], spans) {
-                let ends = text.split(separator: "-", omittingEmptySubsequences: false)
-                if ends.count == 2, let lo = Int(ends[0]), let hi = Int(ends[1]), lo >= 0, lo > hi {
-                    throw InterventionError.syntax("--\(option) \(value): \(name) \(text) run backwards: write \(hi)-\(lo)")
-                }
+            let ranges = try zip(["rows", "columns"], spans).map { name, text in
+                try span(text) { "--\(option) \(value): \(name) \(text) run backwards: write \($0)" }
             }
-            guard parts.count == 2, let stage = Int(parts[0]), spans.count == 2,
-                  let rows = span(spans[0]), let cols = span(spans[1]) else {
+            guard parts.count == 2, let stage = Int(parts[0]), ranges.count == 2,
+                  let rows = ranges[0], let cols = ranges[1] else {
                 throw bad("STAGE:R0-R1,C0-C1 (stage 1-4, inclusive token rows and columns, e.g. 3:0-6,7-13)")
             }
             return .occludeTokens(TokenBox(stage: stage, rows: rows, cols: cols))
@@ -169,10 +166,13 @@ public enum Intervention: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// "R0-R1" or "R" -> R0...R1 (R0 <= R1, both >= 0).
-    private static func span(_ s: Substring) -> ClosedRange<Int>? {
+    /// "R0-R1" or "R" as a range; nil when malformed. A backwards one ("6-0") is its own error,
+    /// `backwards` given the right spelling ("0-6").
+    private static func span(_ s: Substring, backwards: (String) -> String) throws -> ClosedRange<Int>? {
         let ends = s.split(separator: "-", omittingEmptySubsequences: false)
         guard ends.count == 1 || ends.count == 2, let lo = Int(ends[0]), let hi = Int(ends[ends.count - 1]),
-              lo >= 0, lo <= hi else { return nil }
+              lo >= 0 else { return nil }
+        guard lo <= hi else { throw InterventionError.syntax(backwards("\(hi)-\(lo)")) }
         return lo...hi
     }
 }
